@@ -1,0 +1,173 @@
+"""Consistency rules of a dataset: one function per rule, all problems collected.
+
+Each rule takes the typed tables (see :mod:`oreflow.model.reading`; each with its
+``_line`` column) and returns the list of :class:`~oreflow.errors.Problem` it finds.
+:func:`run_checks` runs them all; the caller raises one :class:`~oreflow.errors.InputError`.
+Rules assume the columns exist (reading checks that first); cells that failed typing
+are NaN and are not reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from oreflow.errors import Problem
+
+from .tables import LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
+
+Tables = dict[str, pd.DataFrame]
+Labels = dict[str, str]  # table name -> file label used in problems
+
+
+def _rows(label: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
+    sub = frame.loc[mask]
+    return [
+        Problem(label, int(line), column, str(value), expected, rule)
+        for line, value in zip(sub[LINE].to_numpy(), sub[column].to_numpy())
+    ]
+
+
+def check_not_empty(tables: Tables, labels: Labels) -> list[Problem]:
+    """Every required table has at least one data row."""
+    return [
+        Problem(labels[name], None, None, None, "at least one data row", "not_empty")
+        for name, frame in tables.items()
+        if frame is not None and len(frame) == 0 and not TABLES_BY_NAME[name].optional
+    ]
+
+
+def check_unique_keys(tables: Tables, labels: Labels) -> list[Problem]:
+    """Ids are unique: one row per origin, refiner, market, route, (origin, product) ..."""
+    problems: list[Problem] = []
+    for name, frame in tables.items():
+        if frame is None:
+            continue
+        key = list(TABLES_BY_NAME[name].key)
+        dup = frame.duplicated(subset=key, keep="first").to_numpy()
+        if not dup.any():
+            continue
+        first_line = frame.groupby(key, sort=False)[LINE].transform("min").to_numpy()
+        sub = frame.loc[dup]
+        for line, first, values in zip(sub[LINE], first_line[dup], sub[key].itertuples(index=False)):
+            shown = ", ".join(map(str, values))
+            problems.append(
+                Problem(
+                    labels[name],
+                    int(line),
+                    key[-1] if len(key) == 1 else "/".join(key),
+                    shown,
+                    f"a unique {'/'.join(key)} (already on line {int(first)})",
+                    "unique_key",
+                )
+            )
+    return problems
+
+
+# (table, column, referenced table, referenced column)
+REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    ("composition", "origin", "origins", "origin"),
+    ("recoveries", "refiner", "refiners", "refiner"),
+    ("demand", "market", "markets", "market"),
+    ("ore_routes", "origin", "origins", "origin"),
+    ("ore_routes", "refiner", "refiners", "refiner"),
+    ("product_routes", "refiner", "refiners", "refiner"),
+    ("product_routes", "market", "markets", "market"),
+)
+
+
+def check_references(tables: Tables, labels: Labels) -> list[Problem]:
+    """Every id used in a reference exists in the table that defines it."""
+    problems: list[Problem] = []
+    for name, column, target, target_column in REFERENCES:
+        frame, defined = tables.get(name), tables.get(target)
+        if frame is None or defined is None:
+            continue
+        known = defined[target_column]
+        mask = ~frame[column].isin(known) & (frame[column] != "")
+        problems += _rows(
+            labels[name], frame, mask.to_numpy(), column, f"an {target_column} listed in {labels[target]}", "reference"
+        )
+    return problems
+
+
+def check_product_references(tables: Tables, labels: Labels) -> list[Problem]:
+    """Products in demand and recoveries appear in composition (the product set)."""
+    composition = tables.get("composition")
+    if composition is None:
+        return []
+    products = composition["product"]
+    problems: list[Problem] = []
+    for name in ("demand", "recoveries"):
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        mask = ~frame["product"].isin(products) & (frame["product"] != "")
+        problems += _rows(
+            labels[name], frame, mask.to_numpy(), "product", f"a product listed in {labels['composition']}", "reference"
+        )
+    return problems
+
+
+def check_shares_sum_to_one(tables: Tables, labels: Labels) -> list[Problem]:
+    """Each origin's composition shares sum to 1 (within SHARE_SUM_TOLERANCE)."""
+    origins, composition = tables.get("origins"), tables.get("composition")
+    if origins is None or composition is None:
+        return []
+    if composition["share"].isna().any():
+        return []  # a bad share is reported already; a sum would only repeat it
+    sums = composition.groupby("origin", sort=False)["share"].sum()
+    totals = origins["origin"].map(sums).fillna(0.0).to_numpy()
+    mask = np.abs(totals - 1.0) > SHARE_SUM_TOLERANCE
+    sub = origins.loc[mask]
+    return [
+        Problem(
+            labels["composition"],
+            None,
+            "share",
+            f"{total:.6g} for origin {origin}",
+            f"shares of each origin summing to 1 (±{SHARE_SUM_TOLERANCE:g}); origin {origin} is on "
+            f"line {int(line)} of {labels['origins']}",
+            "shares_sum",
+        )
+        for origin, line, total in zip(sub["origin"], sub[LINE], totals[mask])
+    ]
+
+
+def check_demand_is_producible(tables: Tables, labels: Labels) -> list[Problem]:
+    """Demand is only for products that some origin contains (share > 0)."""
+    demand, composition = tables.get("demand"), tables.get("composition")
+    if demand is None or composition is None:
+        return []
+    contained = composition.loc[composition["share"] > 0, "product"]
+    listed = composition["product"]
+    mask = demand["product"].isin(listed) & ~demand["product"].isin(contained) & (demand["demand_t"] > 0)
+    return _rows(
+        labels["demand"],
+        demand,
+        mask.to_numpy(),
+        "product",
+        "a product that at least one origin contains (share > 0 in composition)",
+        "demand_producible",
+    )
+
+
+#: The rules, in the order they run.
+RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
+    check_not_empty,
+    check_unique_keys,
+    check_references,
+    check_product_references,
+    check_shares_sum_to_one,
+    check_demand_is_producible,
+)
+
+
+def run_checks(tables: Tables, labels: Labels) -> list[Problem]:
+    """Run every rule and return all problems found."""
+    problems: list[Problem] = []
+    for rule in RULES:
+        problems += rule(tables, labels)
+    return problems

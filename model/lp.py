@@ -1,0 +1,321 @@
+"""Vectorised assembly of the allocation LP as arrays with row and column labels.
+
+The LP (docs/formulation.md) in matrix form::
+
+    minimise   cost @ v
+    subject to row_lower <= A v <= row_upper,   col_lower <= v <= col_upper
+
+Columns come in blocks ``x`` (ore routes), ``s`` (shipments), ``u`` (unmet demand);
+rows in families ``supply``, ``capacity``, ``balance``, ``demand``. Each block and
+family carries a DataFrame ``index`` naming what each column or row is, in order.
+Each family is built by one function whose docstring gives its equation and units;
+nothing here loops in Python over variables or constraints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .network import Network
+from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+
+
+@dataclass(frozen=True)
+class Block:
+    """A contiguous range of columns or rows, with a DataFrame naming each one."""
+
+    name: str
+    start: int
+    index: pd.DataFrame
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.index)
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+
+@dataclass(frozen=True)
+class RowFamily:
+    """One constraint family before placement: rows named by ``index``.
+
+    ``rows`` are 0-based within the family; ``cols`` are global column numbers.
+    ``sense`` is ``"<="`` (rhs is ``upper``) or ``">="`` (rhs is ``lower``).
+    """
+
+    name: str
+    index: pd.DataFrame
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    rhs: np.ndarray
+    sense: str
+
+
+@dataclass
+class LinearProgram:
+    """The LP as arrays. ``matrix`` is CSC, shape (n_rows, n_cols)."""
+
+    cost: np.ndarray
+    matrix: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    columns: dict[str, Block]
+    rows: dict[str, Block]
+    row_sense: dict[str, str]
+    #: cost component name -> (column block, unit cost in USD per unit of that column)
+    cost_terms: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def rhs(self, family: str) -> np.ndarray:
+        """Right-hand side of each row of a family (the bound that the sense names)."""
+        block = self.rows[family]
+        bounds = self.row_upper if self.row_sense[family] == "<=" else self.row_lower
+        return bounds[block.slice]
+
+
+# ---------------------------------------------------------------------------------
+# Column blocks
+# ---------------------------------------------------------------------------------
+
+
+def ore_route_columns(network: Network) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """x[o,r] >= 0, t REO per year shipped from origin o to refiner r (one per ore route).
+
+    Unit cost (USD/t REO) = mining_cost_usd_per_t[o] + freight_usd_per_t[o,r]
+    + processing_cost_usd_per_t[r]; returned as the three cost terms.
+    """
+    routes = network.ore_routes[["origin", "refiner", "freight_usd_per_t"]].reset_index(drop=True)
+    mining = routes["origin"].map(network.origins.set_index("origin")["mining_cost_usd_per_t"]).to_numpy(float)
+    processing = routes["refiner"].map(network.refiners.set_index("refiner")["processing_cost_usd_per_t"])
+    terms = {
+        "mining": mining,
+        "ore_freight": routes["freight_usd_per_t"].to_numpy(float),
+        "processing": processing.to_numpy(float),
+    }
+    return routes[["origin", "refiner"]], terms
+
+
+def shipment_columns(network: Network) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """s[r,m,p] >= 0, t of product p per year shipped from refiner r to market m.
+
+    One per product route (r,m) and product p with a demand row in market m (a
+    shipment to a market without demand for p could only be thrown away, so it is not
+    modelled). Unit cost (USD/t product) = freight_usd_per_t[r,m].
+    """
+    routes = network.product_routes[["refiner", "market", "freight_usd_per_t"]]
+    demanded = network.demand[["market", "product"]]
+    ships = routes.merge(demanded, on="market", how="inner", sort=False)
+    # order: product routes as listed, then products in product-set order
+    route_pos = pd.MultiIndex.from_frame(routes[["refiner", "market"]]).get_indexer(
+        pd.MultiIndex.from_frame(ships[["refiner", "market"]])
+    )
+    prod_pos = pd.Index(network.products).get_indexer(ships["product"])
+    ships = ships.iloc[np.lexsort((prod_pos, route_pos))].reset_index(drop=True)
+    return ships[["refiner", "market", "product"]], {"product_freight": ships["freight_usd_per_t"].to_numpy(float)}
+
+
+def unmet_columns(network: Network, unmet_penalty_usd_per_t: float) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """u[m,p] >= 0, t of product p per year of market m's demand left unmet.
+
+    One per demand row. Unit cost (USD/t) = the row's unmet_penalty_usd_per_t, or
+    ``unmet_penalty_usd_per_t`` where the row leaves it blank.
+    """
+    demand = network.demand.reset_index(drop=True)
+    penalty = demand["unmet_penalty_usd_per_t"].fillna(unmet_penalty_usd_per_t).to_numpy(float)
+    return demand[["market", "product"]], {"unmet_penalty": penalty}
+
+
+# ---------------------------------------------------------------------------------
+# Constraint families
+# ---------------------------------------------------------------------------------
+
+
+def supply_rows(network: Network, x: Block) -> RowFamily:
+    """supply[o]:  sum_r x[o,r] <= supply_t[o]     (t REO per year; one row per origin).
+
+    Shadow price: USD saved (negative) per extra tonne of ore available at origin o.
+    """
+    origins = network.origins["origin"].reset_index(drop=True)
+    rows = pd.Index(origins).get_indexer(x.index["origin"])
+    cols = np.arange(x.start, x.stop)
+    return RowFamily(
+        "supply",
+        pd.DataFrame({"origin": origins}),
+        rows,
+        cols,
+        np.ones(len(cols)),
+        network.origins["supply_t"].to_numpy(float),
+        "<=",
+    )
+
+
+def capacity_rows(network: Network, x: Block) -> RowFamily:
+    """capacity[r]:  sum_o x[o,r] <= capacity_t[r]     (t REO feed per year; one row per refiner).
+
+    Shadow price: USD saved (negative) per extra tonne of feed capacity at refiner r.
+    """
+    refiners = network.refiners["refiner"].reset_index(drop=True)
+    rows = pd.Index(refiners).get_indexer(x.index["refiner"])
+    cols = np.arange(x.start, x.stop)
+    return RowFamily(
+        "capacity",
+        pd.DataFrame({"refiner": refiners}),
+        rows,
+        cols,
+        np.ones(len(cols)),
+        network.refiners["capacity_t"].to_numpy(float),
+        "<=",
+    )
+
+
+def recovery_table(network: Network) -> pd.DataFrame:
+    """recovery[r,p] for every refiner and product: the override if given, else the refiner's."""
+    refiners = network.refiners[["refiner", "recovery"]]
+    grid = refiners.merge(pd.DataFrame({"product": network.products}), how="cross")
+    overrides = network.recoveries.rename(columns={"recovery": "_override"})
+    grid = grid.merge(overrides, on=["refiner", "product"], how="left", sort=False)
+    grid["recovery"] = grid["_override"].fillna(grid["recovery"])
+    return grid[["refiner", "product", "recovery"]]
+
+
+def normalised_shares(network: Network) -> pd.DataFrame:
+    """share[o,p] divided by the origin's share total, so each origin's shares sum to exactly 1."""
+    comp = network.composition[["origin", "product", "share"]]
+    total = comp.groupby("origin", sort=False)["share"].transform("sum")
+    return comp.assign(share=comp["share"] / total)
+
+
+def balance_rows(network: Network, x: Block, s: Block) -> RowFamily:
+    """balance[r,p]:  sum_m s[r,m,p] - recovery[r,p] * sum_o share[o,p] * x[o,r] <= 0.
+
+    Units: t of product p per year. The product recovered at refiner r may be shipped
+    or left unsold (free disposal: co-products such as La/Ce need not find a buyer).
+    One row per refiner and product. Shadow price: USD saved (negative) per extra
+    tonne of product p available at refiner r, i.e. minus its value there.
+    """
+    products = pd.Index(network.products)
+    refiners = pd.Index(network.refiners["refiner"])
+    n_p = len(products)
+    index = pd.DataFrame(
+        {"refiner": np.repeat(refiners.to_numpy(), n_p), "product": np.tile(products.to_numpy(), len(refiners))}
+    )
+    # production side: one entry per (ore route, product contained in its origin)
+    routes = x.index.assign(_col=np.arange(x.start, x.stop))
+    feed = routes.merge(normalised_shares(network), on="origin", how="inner", sort=False)
+    feed = feed.merge(recovery_table(network), on=["refiner", "product"], how="left", sort=False)
+    feed = feed.loc[feed["share"] > 0]
+    feed_rows = refiners.get_indexer(feed["refiner"]) * n_p + products.get_indexer(feed["product"])
+    feed_vals = -(feed["recovery"].to_numpy(float) * feed["share"].to_numpy(float))
+    # shipment side
+    ship_rows = refiners.get_indexer(s.index["refiner"]) * n_p + products.get_indexer(s.index["product"])
+    return RowFamily(
+        "balance",
+        index,
+        np.concatenate([feed_rows, ship_rows]),
+        np.concatenate([feed["_col"].to_numpy(), np.arange(s.start, s.stop)]),
+        np.concatenate([feed_vals, np.ones(len(s.index))]),
+        np.zeros(len(index)),
+        "<=",
+    )
+
+
+def demand_rows(network: Network, s: Block, u: Block) -> RowFamily:
+    """demand[m,p]:  sum_r s[r,m,p] + u[m,p] >= demand_t[m,p]     (t product per year).
+
+    One row per demand row. Shadow price: USD per extra tonne demanded, the marginal
+    delivered cost of product p in market m (>= 0).
+    """
+    demand = network.demand[["market", "product"]].reset_index(drop=True)
+    keys = pd.MultiIndex.from_frame(demand)
+    ship_rows = keys.get_indexer(pd.MultiIndex.from_frame(s.index[["market", "product"]]))
+    unmet_rows = np.arange(len(demand))
+    return RowFamily(
+        "demand",
+        demand,
+        np.concatenate([ship_rows, unmet_rows]),
+        np.concatenate([np.arange(s.start, s.stop), np.arange(u.start, u.stop)]),
+        np.ones(len(s.index) + len(demand)),
+        network.demand["demand_t"].to_numpy(float),
+        ">=",
+    )
+
+
+# ---------------------------------------------------------------------------------
+# Assembly
+# ---------------------------------------------------------------------------------
+
+
+def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PENALTY_USD_PER_T) -> LinearProgram:
+    """Assemble the LP of ``network`` as arrays (see the module docstring)."""
+    columns: dict[str, Block] = {}
+    cost_terms: dict[str, tuple[str, np.ndarray]] = {}
+    start = 0
+    for name, (index, terms) in (
+        ("x", ore_route_columns(network)),
+        ("s", shipment_columns(network)),
+        ("u", unmet_columns(network, unmet_penalty_usd_per_t)),
+    ):
+        columns[name] = Block(name, start, index.reset_index(drop=True))
+        start += len(index)
+        cost_terms.update({term: (name, values) for term, values in terms.items()})
+    n_cols = start
+    cost = np.zeros(n_cols)
+    for block_name, values in cost_terms.values():
+        cost[columns[block_name].slice] += values
+
+    x, s, u = columns["x"], columns["s"], columns["u"]
+    families = [
+        supply_rows(network, x),
+        capacity_rows(network, x),
+        balance_rows(network, x, s),
+        demand_rows(network, s, u),
+    ]
+    rows: dict[str, Block] = {}
+    row_sense: dict[str, str] = {}
+    lowers, uppers, coo_rows, coo_cols, coo_vals = [], [], [], [], []
+    offset = 0
+    for family in families:
+        rows[family.name] = Block(family.name, offset, family.index.reset_index(drop=True))
+        row_sense[family.name] = family.sense
+        n = len(family.index)
+        if family.sense == "<=":
+            lowers.append(np.full(n, -np.inf))
+            uppers.append(family.rhs.astype(float))
+        else:
+            lowers.append(family.rhs.astype(float))
+            uppers.append(np.full(n, np.inf))
+        coo_rows.append(family.rows + offset)
+        coo_cols.append(family.cols)
+        coo_vals.append(family.values)
+        offset += n
+    matrix = sp.csc_matrix(
+        (np.concatenate(coo_vals), (np.concatenate(coo_rows), np.concatenate(coo_cols))), shape=(offset, n_cols)
+    )
+    return LinearProgram(
+        cost=cost,
+        matrix=matrix,
+        col_lower=np.zeros(n_cols),
+        col_upper=np.full(n_cols, np.inf),
+        row_lower=np.concatenate(lowers),
+        row_upper=np.concatenate(uppers),
+        columns=columns,
+        rows=rows,
+        row_sense=row_sense,
+        cost_terms=cost_terms,
+    )

@@ -1,0 +1,123 @@
+"""The validated input of one LP: a :class:`Network` of typed tables."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from oreflow.errors import InputError, Problem
+
+from .checks import run_checks
+from .reading import frame_table, read_csv_table
+from .tables import LINE, TABLES
+
+
+@dataclass(frozen=True)
+class Network:
+    """A validated dataset: origins, refiners, markets, the routes between them and demand.
+
+    Build one with :func:`load_inputs` (a folder of CSV files) or
+    :meth:`Network.from_frames` (pandas DataFrames). Tables hold exactly the columns of
+    the data contract (see docs/formulation.md), ids as ``str`` and numbers as
+    ``float``; ``recoveries`` is empty when the dataset has no overrides, and
+    ``demand.unmet_penalty_usd_per_t`` is NaN where the default penalty applies.
+    """
+
+    origins: pd.DataFrame
+    composition: pd.DataFrame
+    refiners: pd.DataFrame
+    recoveries: pd.DataFrame
+    markets: pd.DataFrame
+    demand: pd.DataFrame
+    ore_routes: pd.DataFrame
+    product_routes: pd.DataFrame
+    source: Path | None = None
+    file_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def products(self) -> list[str]:
+        """The product set, in order of first appearance in composition."""
+        return list(pd.unique(self.composition["product"]))
+
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        origins: pd.DataFrame,
+        composition: pd.DataFrame,
+        refiners: pd.DataFrame,
+        markets: pd.DataFrame,
+        demand: pd.DataFrame,
+        ore_routes: pd.DataFrame,
+        product_routes: pd.DataFrame,
+        recoveries: pd.DataFrame | None = None,
+    ) -> Network:
+        """Validate in-memory tables (same columns as the CSV files) into a Network.
+
+        Raises :class:`~oreflow.errors.InputError` listing every problem; a problem's
+        line is the line the row would have in ``frame.to_csv(index=False)``.
+        """
+        given = {
+            "origins": origins,
+            "composition": composition,
+            "refiners": refiners,
+            "recoveries": recoveries,
+            "markets": markets,
+            "demand": demand,
+            "ore_routes": ore_routes,
+            "product_routes": product_routes,
+        }
+        tables: dict[str, pd.DataFrame | None] = {}
+        labels: dict[str, str] = {}
+        problems: list[Problem] = []
+        for spec in TABLES:
+            tables[spec.name], found = frame_table(given[spec.name], spec)
+            labels[spec.name] = f"{spec.file} (DataFrame)"
+            problems += found
+        return _validated(tables, labels, problems, source=None, hashes={})
+
+
+def load_inputs(folder: str | Path) -> Network:
+    """Read and validate the dataset in ``folder`` (a folder of CSV files).
+
+    Raises :class:`~oreflow.errors.InputError` naming file, line, column, the bad value
+    and what was expected, for every problem found, before any model is built.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), None, None, None, "a folder of CSV files (the dataset)", "folder"))
+    tables: dict[str, pd.DataFrame | None] = {}
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    hashes: dict[str, str] = {}
+    for spec in TABLES:
+        tables[spec.name], found = read_csv_table(folder, spec)
+        labels[spec.name] = spec.file
+        problems += found
+        path = folder / spec.file
+        if path.is_file():
+            hashes[spec.file] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _validated(tables, labels, problems, source=folder.resolve(), hashes=hashes)
+
+
+def _validated(
+    tables: dict[str, pd.DataFrame | None],
+    labels: dict[str, str],
+    problems: list[Problem],
+    source: Path | None,
+    hashes: dict[str, str],
+) -> Network:
+    present = {name: frame for name, frame in tables.items() if frame is not None}
+    problems = problems + run_checks(present, labels)
+    if problems:
+        where = f"dataset {source}" if source else "dataset"
+        raise InputError(problems, heading=f"invalid {where}")
+    clean = {name: (frame.drop(columns=[LINE]) if frame is not None else None) for name, frame in tables.items()}
+    if clean["recoveries"] is None:
+        clean["recoveries"] = pd.DataFrame(
+            {"refiner": pd.Series(dtype=object), "product": pd.Series(dtype=object), "recovery": pd.Series(dtype=float)}
+        )
+    return Network(**clean, source=source, file_hashes=hashes)

@@ -1,0 +1,139 @@
+"""Reading tables from CSV files or DataFrames into typed tables, collecting problems.
+
+Every table comes out with the spec's columns typed (ids as str, numbers as float64)
+plus the hidden ``_line`` column: the row's line in its CSV file (header = line 1).
+For tables given as DataFrames, ``_line`` is the line the row would have in
+``df.to_csv(index=False)`` and files are named ``<table>.csv (DataFrame)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oreflow.errors import Problem
+
+from .tables import ID, LINE, Column, TableSpec
+
+
+def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read ``folder/<spec.file>``; None when the file is optional and absent."""
+    path = folder / spec.file
+    if not path.is_file():
+        if spec.optional:
+            return None, []
+        return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}", "file_present")]
+    try:
+        raw = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        return None, [Problem(spec.file, None, None, "", "a header line naming the columns", "file_readable")]
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        return None, [Problem(spec.file, None, None, None, f"a readable UTF-8 CSV file ({exc})", "file_readable")]
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw[LINE] = np.arange(2, len(raw) + 2)
+    # Drop blank lines (all cells empty) but keep line numbers of the others.
+    data_cols = [c for c in raw.columns if c != LINE]
+    blank = (raw[data_cols].apply(lambda s: s.str.strip()) == "").all(axis=1)
+    raw = raw.loc[~blank].reset_index(drop=True)
+    return coerce_table(raw, spec, spec.file)
+
+
+def frame_table(frame: pd.DataFrame | None, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Type a table given in memory, with the same rules as a CSV file."""
+    label = f"{spec.file} (DataFrame)"
+    if frame is None:
+        if spec.optional:
+            return None, []
+        return None, [Problem(label, None, None, None, f"a {spec.name} table", "file_present")]
+    raw = frame.reset_index(drop=True).copy()
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw[LINE] = np.arange(2, len(raw) + 2)
+    return coerce_table(raw, spec, label)
+
+
+def coerce_table(raw: pd.DataFrame, spec: TableSpec, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check columns, then type each column; rows with bad cells are reported, kept as NaN."""
+    missing = [c for c in spec.required_columns if c not in raw.columns]
+    if missing:
+        present = ", ".join(c for c in raw.columns if c != LINE) or "none"
+        return None, [
+            Problem(label, 1, name, None, f"a column named {name!r} (columns present: {present})", "column_present")
+            for name in missing
+        ]
+    problems: list[Problem] = []
+    table = pd.DataFrame({LINE: raw[LINE].to_numpy()})
+    for column in spec.columns:
+        if column.name not in raw.columns:
+            table[column.name] = np.nan  # optional column absent
+            continue
+        values, found = (_coerce_id if column.kind == ID else _coerce_number)(raw[column.name], raw[LINE], column, label)
+        table[column.name] = values
+        problems += found
+    return table, problems
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    text = series.astype(object).where(series.notna(), "")
+    return text.astype(str).str.strip()
+
+
+def _coerce_id(series: pd.Series, lines: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+    text = _as_text(series)
+    empty = (text == "").to_numpy()
+    problems = [
+        Problem(label, int(line), column.name, "", "a non-empty id", "id_present") for line in lines.to_numpy()[empty]
+    ]
+    return text.astype(object), problems
+
+
+def _coerce_number(
+    series: pd.Series, lines: pd.Series, column: Column, label: str
+) -> tuple[pd.Series, list[Problem]]:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.astype(float).to_numpy(copy=True)
+        text = pd.Series(values).astype(str)
+        blank = np.isnan(values)
+    else:
+        text = _as_text(series)
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, copy=True)
+        blank = (text == "").to_numpy()
+    if column.optional:
+        bad_blank = np.zeros(len(values), dtype=bool)  # blank optional cell: default applies
+    else:
+        bad_blank = blank
+    not_number = np.isnan(values) & ~blank
+    negative = values < 0
+    too_low = (values <= 0) if column.minimum_exclusive else negative
+    too_high = (values > column.maximum) if column.maximum is not None else np.zeros(len(values), dtype=bool)
+    infinite = np.isinf(values) & ~negative
+    if column.allow_inf:
+        infinite = np.zeros(len(values), dtype=bool)
+    bad = bad_blank | not_number | too_low | too_high | infinite
+    expected = _expected_number(column)
+    problems = [
+        Problem(label, int(line), column.name, str(value), expected, "number")
+        for line, value in zip(lines.to_numpy()[bad], text.to_numpy()[bad])
+    ]
+    values[bad] = np.nan
+    return pd.Series(values, index=series.index, dtype=float), problems
+
+
+def _expected_number(column: Column) -> str:
+    low = "> 0" if column.minimum_exclusive else ">= 0"
+    what = f"a number {low}"
+    if column.maximum is not None:
+        what = f"a number {low} and <= {column.maximum:g}"
+    if column.allow_inf:
+        what += " (or inf)"
+    if column.optional:
+        what += ", or blank for the default"
+    return what

@@ -1,0 +1,129 @@
+"""The data contract: which CSV files make a dataset, their columns and keys.
+
+A dataset is a folder of CSV files. Flows are tonnes of contained rare-earth oxide
+(t REO) from origin to refiner and tonnes of separated oxide from refiner to market;
+money is USD. Extra columns (notes, sources) are allowed and ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    kind ``id`` is a non-empty string; kind ``number`` is a finite float >= 0, or
+    ``inf`` when ``allow_inf``. An optional column may be absent or blank; blank cells
+    then take ``default`` (None: the value is resolved later, e.g. the job's penalty).
+    """
+
+    name: str
+    kind: str  # "id" or "number"
+    allow_inf: bool = False
+    optional: bool = False
+    minimum_exclusive: bool = False  # number must be > 0 rather than >= 0
+    maximum: float | None = None  # inclusive upper bound, e.g. recovery <= 1
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One CSV file of a dataset."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    optional: bool = False
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if not c.optional)
+
+
+ID = "id"
+NUMBER = "number"
+
+ORIGINS = TableSpec(
+    "origins",
+    (
+        Column("origin", ID),
+        Column("country", ID),
+        Column("supply_t", NUMBER, allow_inf=True),
+        Column("mining_cost_usd_per_t", NUMBER),
+    ),
+    key=("origin",),
+)
+COMPOSITION = TableSpec(
+    "composition",
+    (Column("origin", ID), Column("product", ID), Column("share", NUMBER, maximum=1.0)),
+    key=("origin", "product"),
+)
+REFINERS = TableSpec(
+    "refiners",
+    (
+        Column("refiner", ID),
+        Column("country", ID),
+        Column("capacity_t", NUMBER, allow_inf=True),
+        Column("processing_cost_usd_per_t", NUMBER),
+        Column("recovery", NUMBER, minimum_exclusive=True, maximum=1.0),
+    ),
+    key=("refiner",),
+)
+RECOVERIES = TableSpec(
+    "recoveries",
+    (
+        Column("refiner", ID),
+        Column("product", ID),
+        Column("recovery", NUMBER, minimum_exclusive=True, maximum=1.0),
+    ),
+    key=("refiner", "product"),
+    optional=True,
+)
+MARKETS = TableSpec("markets", (Column("market", ID), Column("country", ID)), key=("market",))
+DEMAND = TableSpec(
+    "demand",
+    (
+        Column("market", ID),
+        Column("product", ID),
+        Column("demand_t", NUMBER),
+        Column("unmet_penalty_usd_per_t", NUMBER, optional=True),
+    ),
+    key=("market", "product"),
+)
+ORE_ROUTES = TableSpec(
+    "ore_routes",
+    (Column("origin", ID), Column("refiner", ID), Column("freight_usd_per_t", NUMBER)),
+    key=("origin", "refiner"),
+)
+PRODUCT_ROUTES = TableSpec(
+    "product_routes",
+    (Column("refiner", ID), Column("market", ID), Column("freight_usd_per_t", NUMBER)),
+    key=("refiner", "market"),
+)
+
+#: Every table of a dataset, in the order they are read and reported.
+TABLES: tuple[TableSpec, ...] = (
+    ORIGINS,
+    COMPOSITION,
+    REFINERS,
+    RECOVERIES,
+    MARKETS,
+    DEMAND,
+    ORE_ROUTES,
+    PRODUCT_ROUTES,
+)
+TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+#: Tolerance on the sum of an origin's composition shares.
+SHARE_SUM_TOLERANCE = 1e-3
+
+#: Built-in penalty for a tonne of unmet demand (USD/t), above any real delivered cost.
+DEFAULT_UNMET_PENALTY_USD_PER_T = 1e7
+
+#: Hidden column carrying each row's line in its source file (header = line 1).
+LINE = "_line"

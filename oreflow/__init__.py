@@ -1,0 +1,51 @@
+"""oreflow: least-cost allocation of rare-earth ore to refiners and markets, with shadow prices.
+
+Typical use::
+
+    import oreflow
+    result = oreflow.solve("inputs/rare_earths_2024")
+    result.objective                       # USD per year
+    result.shadow_prices["capacity"]       # refiner, rhs, activity, shadow_price, slack, binding
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oreflow.api import solve
+from oreflow.errors import InputError, Problem, SolveError
+from oreflow.model.network import Network, load_inputs
+from oreflow.result import Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyomo.environ import ConcreteModel
+
+__version__ = "0.1.0"
+
+
+def build_pyomo_model(network: Network, unmet_penalty_usd_per_t: float | None = None) -> ConcreteModel:
+    """The LP of ``network`` as a Pyomo ConcreteModel (see :mod:`oreflow.model.pyomo_model`).
+
+    Components are named as in docs/formulation.md: variables ``x``, ``s``, ``u``;
+    constraints ``supply``, ``capacity``, ``balance``, ``demand``; objective
+    ``total_cost``. Pyomo is imported only when this is called.
+    """
+    from oreflow.model.pyomo_model import build_pyomo_model as build
+
+    if unmet_penalty_usd_per_t is None:
+        return build(network)
+    return build(network, unmet_penalty_usd_per_t)
+
+
+__all__ = [
+    "InputError",
+    "Network",
+    "Problem",
+    "Result",
+    "SolveError",
+    "build_pyomo_model",
+    "load_inputs",
+    "solve",
+    "__version__",
+]
+

@@ -1,0 +1,103 @@
+"""The public entry point :func:`solve`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from oreflow.errors import SolveError
+from oreflow.model.lp import build_lp
+from oreflow.model.network import Network, load_inputs
+from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+from oreflow.result import Result, make_result
+from oreflow.solvers import solve_lp
+
+_ADVICE = {
+    "infeasible": "no allocation meets every constraint; check supply, capacity and routes against demand",
+    "unbounded": "the cost can fall without limit; check for negative costs",
+    "infeasible_or_unbounded": "check supply, capacity and routes against demand, and for negative costs",
+    "time_limit": "the solver hit its time limit; raise solver_options time_limit or choose another algorithm",
+    "iteration_limit": "the solver hit its iteration limit; raise the limit in solver_options",
+}
+
+
+def solve(
+    inputs: Network | str | Path,
+    backend: str | None = None,
+    *,
+    solver: str | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    unmet_penalty_usd_per_t: float | None = None,
+) -> Result:
+    """Solve the least-cost allocation LP and return a :class:`~oreflow.Result`.
+
+    Args:
+        inputs: a :class:`~oreflow.Network`, a dataset folder of CSV files, or a job
+            file (``.toml``) whose dataset, backend, solver options and penalty are used
+            unless given here.
+        backend: ``"highs"`` (default; highspy with the LP arrays) or ``"pyomo"``
+            (the Pyomo model solved through Pyomo).
+        solver: with backend ``"pyomo"``, the Pyomo solver name (default ``"highs"``).
+        solver_options: passed to the solver unchanged (e.g. ``{"time_limit": 60}``).
+        unmet_penalty_usd_per_t: cost of a tonne of unmet demand where demand.csv
+            leaves it blank; default 1e7 USD/t.
+
+    Shadow prices follow docs/conventions.md: the change of the optimal total cost
+    (USD) per one-unit increase of the constraint's right-hand side.
+
+    Raises:
+        InputError: the inputs are invalid (nothing is solved).
+        SolveError: the solver did not reach an optimal solution.
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    options: dict[str, Any] = {}
+    penalty = DEFAULT_UNMET_PENALTY_USD_PER_T
+    if isinstance(inputs, Network):
+        network = inputs
+    else:
+        path = Path(inputs)
+        if path.suffix == ".toml":
+            from oreflow.job import load_job
+
+            job_file = load_job(path)
+            job = job_file.job
+            backend = backend or job.backend
+            solver = solver or job.solver
+            options = dict(job.solver_options)
+            penalty = job.unmet_penalty_usd_per_t
+            network = load_inputs(job_file.dataset)
+        else:
+            network = load_inputs(path)
+    timings["load_s"] = time.perf_counter() - started
+    if solver_options:
+        options.update(solver_options)
+    if unmet_penalty_usd_per_t is not None:
+        penalty = unmet_penalty_usd_per_t
+    return solve_network(network, backend or "highs", solver=solver, solver_options=options, penalty=penalty,
+                         timings=timings)
+
+
+def solve_network(
+    network: Network,
+    backend: str,
+    *,
+    solver: str | None,
+    solver_options: Mapping[str, Any],
+    penalty: float,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """Build, solve and tabulate one validated network (the shared core of every path)."""
+    timings = dict(timings or {})
+    mark = time.perf_counter()
+    lp = build_lp(network, penalty)
+    timings["build_s"] = time.perf_counter() - mark
+    record = solve_lp(network, lp, backend, solver, solver_options)
+    if record.status != "optimal":
+        raise SolveError(record.status, f"{record.solver_status}; {_ADVICE.get(record.status, 'check the solver log')}")
+    mark = time.perf_counter()
+    result = make_result(network, lp, record, backend, timings)
+    result.timings["result_s"] = time.perf_counter() - mark
+    return result

@@ -1,0 +1,115 @@
+"""The command line: ``oreflow run JOB.toml [--out DIR]`` and ``oreflow validate JOB.toml|FOLDER``.
+
+Exit status: 0 on success, 1 when the input is invalid or the solve is not optimal
+(the message names what to fix), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from oreflow.errors import InputError, SolveError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oreflow",
+        description="Least-cost allocation of rare-earth ore to refiners and markets, with shadow prices.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="solve a job and write its outputs")
+    run.add_argument("job", type=Path, help="job file (.toml) or dataset folder")
+    run.add_argument("--out", type=Path, default=None, help="output folder (overrides the job's 'output')")
+    run.add_argument("--quiet", action="store_true", help="print only the output folder")
+    validate = commands.add_parser("validate", help="check a job file or dataset folder without solving")
+    validate.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``oreflow`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args.job, args.out, args.quiet)
+        return _validate(args.target)
+    except InputError as exc:
+        print(f"oreflow: {exc}", file=sys.stderr)
+        print("Nothing was solved or written.", file=sys.stderr)
+        return 1
+    except SolveError as exc:
+        print(f"oreflow: {exc}", file=sys.stderr)
+        print("No output was written.", file=sys.stderr)
+        return 1
+
+
+def _load(target: Path) -> tuple[Any, Any]:
+    """(job file or None, validated network) for a job file or a dataset folder."""
+    from oreflow.model.network import load_inputs
+
+    if target.suffix == ".toml" or target.is_file():
+        from oreflow.job import load_job
+
+        job_file = load_job(target)
+        return job_file, load_inputs(job_file.dataset)
+    return None, load_inputs(target)
+
+
+def _validate(target: Path) -> int:
+    job_file, network = _load(target)
+    what = f"job {job_file.path}" if job_file else f"dataset {network.source}"
+    print(
+        f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
+        f"{len(network.markets)} markets, {len(network.products)} products, "
+        f"{len(network.ore_routes)} ore routes, {len(network.product_routes)} product routes, "
+        f"{len(network.demand)} demand rows"
+    )
+    return 0
+
+
+def _run(target: Path, out: Path | None, quiet: bool) -> int:
+    from oreflow.api import solve_network
+    from oreflow.job import Job
+    from oreflow.outputs import write_atomically, write_summary_json, write_tables
+    from oreflow.summary import summary_dict, summary_text
+
+    started = time.perf_counter()
+    job_file, network = _load(target)
+    load_s = time.perf_counter() - started
+    if job_file is not None:
+        job, name, destination = job_file.job, job_file.name, job_file.output
+        job_dump, job_path = job_file.raw, str(job_file.path)
+    else:
+        job = Job(dataset=target)
+        name, destination = target.resolve().name, Path("outputs") / target.resolve().name
+        job_dump, job_path = job.model_dump(mode="json"), None
+    if out is not None:
+        destination = out
+    result = solve_network(
+        network,
+        job.backend,
+        solver=job.solver,
+        solver_options=job.solver_options,
+        penalty=job.unmet_penalty_usd_per_t,
+        timings={"load_s": load_s},
+    )
+
+    def fill(folder: Path) -> None:
+        mark = time.perf_counter()
+        write_tables(result, folder)
+        result.timings["write_s"] = time.perf_counter() - mark
+        write_summary_json(summary_dict(result, name=name, job=job_dump, job_path=job_path), folder)
+
+    written = write_atomically(destination, fill)
+    if not quiet:
+        print(summary_text(result, name))
+    print(f"Outputs written to {written}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Job files: a TOML file naming a dataset, a backend, solver options and an output folder.
+
+Example (``inputs/baseline.toml``)::
+
+    name = "baseline"
+    dataset = "rare_earths_2024"          # folder of CSV files, relative to this file
+    output = "../outputs/baseline"         # relative to this file; --out overrides
+    backend = "highs"                      # or "pyomo"
+    unmet_penalty_usd_per_t = 1e7
+
+    [solver_options]                       # passed to HiGHS (or the Pyomo solver)
+    time_limit = 60
+
+Every key and its default is declared once, in :class:`Job`; an unknown key is an error
+that names it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from oreflow.errors import InputError, Problem
+from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+
+
+class Job(BaseModel):
+    """A job file's content. Paths are relative to the job file's folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(None, description="Run name; defaults to the job file's stem.")
+    description: str = Field("", description="Free text, copied into summary.json.")
+    dataset: Path = Field(description="Folder of CSV files, relative to the job file.")
+    output: Path | None = Field(
+        None, description="Output folder, relative to the job file; default outputs/<name> beside the job file."
+    )
+    backend: Literal["highs", "pyomo"] = Field("highs", description="'highs' (highspy direct) or 'pyomo'.")
+    solver: str | None = Field(
+        None, description="Pyomo solver name for backend 'pyomo' (default 'highs'); not used by 'highs'."
+    )
+    solver_options: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, description="Options passed to the solver unchanged."
+    )
+    unmet_penalty_usd_per_t: float = Field(
+        DEFAULT_UNMET_PENALTY_USD_PER_T,
+        gt=0,
+        description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
+    )
+
+
+class JobFile(BaseModel):
+    """A job together with where it was read from (paths resolved)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path
+    job: Job
+    raw: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.job.name or self.path.stem
+
+    @property
+    def dataset(self) -> Path:
+        return (self.path.parent / self.job.dataset).resolve()
+
+    @property
+    def output(self) -> Path:
+        if self.job.output is not None:
+            return (self.path.parent / self.job.output).resolve()
+        return (self.path.parent / "outputs" / self.name).resolve()
+
+
+def load_job(path: str | Path) -> JobFile:
+    """Read and check a job file; raises InputError naming the file, line and key."""
+    path = Path(path)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Problem(label, None, None, None, "an existing job file (TOML)", "job_file")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(label, None, None, None, f"a readable UTF-8 job file ({exc})", "job_file")) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _line_of_error(str(exc))
+        raise InputError(Problem(label, line, None, None, f"valid TOML ({exc})", "job_toml")) from None
+    try:
+        job = Job.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_problems(label, text, exc), heading=f"invalid job file {label}") from None
+    job_file = JobFile(path=path.resolve(), job=job, raw=raw)
+    if not job_file.dataset.is_dir():
+        raise InputError(
+            Problem(
+                label,
+                _line_of_key(text, "dataset"),
+                "dataset",
+                str(job.dataset),
+                f"a dataset folder relative to the job file (looked for {job_file.dataset})",
+                "job_dataset",
+            )
+        )
+    return job_file
+
+
+def _problems(label: str, text: str, exc: ValidationError) -> list[Problem]:
+    known = ", ".join(Job.model_fields)
+    problems = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"])
+        key = str(error["loc"][-1]) if error["loc"] else ""
+        line = _line_of_key(text, key) if key else None
+        if error["type"] == "extra_forbidden":
+            expected = f"one of the known keys ({known})"
+            value = loc
+        elif error["type"] == "missing":
+            expected = f"a value for the required key {loc!r}"
+            value = None
+        else:
+            expected = f"{error['msg'].lower()} for key {loc!r}"
+            value = repr(error.get("input"))
+        problems.append(Problem(label, line, loc, value, expected, "job_schema"))
+    return problems
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _line_of_error(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,71 @@
+"""Writing a run's outputs atomically: every Result table as CSV plus summary.json.
+
+Outputs are written into a fresh temporary folder beside the target and moved into
+place only when complete: a failed run leaves no partial folder, and the previous good
+output stays intact until the new one is whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from oreflow.result import Result
+
+
+def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Call ``fill(tmp_dir)`` then swap ``tmp_dir`` into ``target``; clean up on any failure."""
+    target = Path(target).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    backup: Path | None = None
+    try:
+        fill(staging)
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
+            backup.rmdir()
+            os.replace(target, backup)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if backup is not None and backup.exists() and not target.exists():
+            os.replace(backup, target)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+    return target
+
+
+def write_tables(result: Result, folder: Path) -> list[str]:
+    """Write every table of ``result`` as ``<name>.csv`` in ``folder``; return the file names."""
+    names = []
+    for name, frame in result.tables().items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        names.append(f"{name}.csv")
+    return names
+
+
+def write_summary_json(summary: dict[str, Any], folder: Path) -> None:
+    """Write ``summary.json`` (non-finite numbers written as the strings "inf"/"-inf"/"nan")."""
+    text = json.dumps(_json_safe(summary), indent=2, sort_keys=False)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value

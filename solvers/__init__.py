@@ -1,0 +1,45 @@
+"""Backends that solve the LP and return one :class:`SolutionRecord`.
+
+- ``highs``: highspy directly, the arrays of :class:`~oreflow.model.lp.LinearProgram`
+  passed in one call.
+- ``pyomo``: the Pyomo model of :func:`oreflow.model.pyomo_model.build_pyomo_model`
+  solved through a Pyomo solver (``highs`` by default; any Pyomo solver name passes
+  through), duals and reduced costs read back into the LP's row and column order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from oreflow.errors import InputError, Problem
+
+from .record import SolutionRecord
+
+BACKENDS = ("highs", "pyomo")
+
+
+def solve_lp(
+    network: Any,
+    lp: Any,
+    backend: str = "highs",
+    solver: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> SolutionRecord:
+    """Solve the LP of ``network`` (already assembled as ``lp``) with ``backend``."""
+    if backend == "highs":
+        from .highs import solve_highs
+
+        if solver not in (None, "highs"):
+            raise InputError(
+                Problem("solve", None, "solver", solver, "no solver name with backend 'highs' (or 'highs')", "backend")
+            )
+        return solve_highs(lp, options)
+    if backend == "pyomo":
+        from .pyomo_backend import solve_pyomo
+
+        return solve_pyomo(network, lp, solver or "highs", options)
+    raise InputError(Problem("solve", None, "backend", backend, f"one of {', '.join(BACKENDS)}", "backend"))
+
+
+__all__ = ["BACKENDS", "SolutionRecord", "solve_lp"]

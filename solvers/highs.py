@@ -1,0 +1,160 @@
+"""The ``highs`` backend: the LP's arrays handed to highspy in one passModel call."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from oreflow.errors import InputError, Problem
+from oreflow.model.lp import LinearProgram
+
+from .record import SolutionRecord
+
+#: Options oreflow sets unless the caller overrides them.
+DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kLoadError": "error",
+    "kModelError": "error",
+    "kPresolveError": "error",
+    "kSolveError": "error",
+    "kPostsolveError": "error",
+}
+
+_banner_shown = False
+
+
+def new_highs() -> Any:
+    """A silent ``highspy.Highs`` (HiGHS prints a banner on the first instance; hide it)."""
+    global _banner_shown
+    import highspy
+
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        _banner_shown = True
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_options") -> None:
+    """Set HiGHS options; an unknown option or a bad value raises InputError naming it."""
+    import highspy
+
+    problems = []
+    for name, value in {**DEFAULT_OPTIONS, **dict(options)}.items():
+        if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+            problems.append(
+                Problem(source, None, name, repr(value), "a HiGHS option name with a value of its type", "solver_option")
+            )
+    if problems:
+        raise InputError(problems, heading="invalid solver options")
+
+
+def pass_lp(h: Any, lp: LinearProgram) -> None:
+    """Hand the whole LP to HiGHS in one call (column-wise CSC arrays)."""
+    import highspy
+
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_cols
+    model.num_row_ = lp.n_rows
+    model.col_cost_ = lp.cost
+    model.col_lower_ = lp.col_lower
+    model.col_upper_ = lp.col_upper
+    model.row_lower_ = lp.row_lower
+    model.row_upper_ = lp.row_upper
+    matrix = lp.matrix
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.num_col_ = lp.n_cols
+    model.a_matrix_.num_row_ = lp.n_rows
+    model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    model.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    model.a_matrix_.value_ = matrix.data.astype(float)
+    status = h.passModel(model)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the LP arrays (passModel returned kError)")
+
+
+def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> SolutionRecord:
+    """Solve ``lp`` with HiGHS through highspy; return the common solution record."""
+    started = time.perf_counter()
+    h = new_highs()
+    apply_options(h, options or {})
+    pass_lp(h, lp)
+    passed = time.perf_counter()
+    h.run()
+    solved = time.perf_counter()
+    record = read_solution(h, lp)
+    record.timings = {
+        "pass_s": passed - started,
+        "solve_s": solved - passed,
+        "extract_s": time.perf_counter() - solved,
+    }
+    return record
+
+
+def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
+    """Read values, duals and basis back from HiGHS as whole arrays."""
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    solution = h.getSolution()
+    basis = h.getBasis()
+    has_basis = bool(basis.valid)
+    n, m = lp.n_cols, lp.n_rows
+    if solution.value_valid:
+        col_value = np.asarray(solution.col_value, dtype=float)
+        row_value = np.asarray(solution.row_value, dtype=float)
+    else:
+        col_value, row_value = np.full(n, np.nan), np.full(m, np.nan)
+    if solution.dual_valid:
+        col_dual = np.asarray(solution.col_dual, dtype=float)
+        row_dual = np.asarray(solution.row_dual, dtype=float)
+    else:
+        col_dual, row_dual = np.full(n, np.nan), np.full(m, np.nan)
+    if has_basis:
+        col_basis = np.array(basis.col_status, dtype=np.int8)
+        row_basis = np.array(basis.row_status, dtype=np.int8)
+    else:
+        col_basis, row_basis = np.full(n, -1, dtype=np.int8), np.full(m, -1, dtype=np.int8)
+    name = model_status.name if hasattr(model_status, "name") else str(model_status)
+    algorithm = h.getOptionValue("solver")
+    algorithm = algorithm[1] if isinstance(algorithm, tuple) else algorithm
+    ipm_iterations = int(getattr(info, "ipm_iteration_count", 0) or 0)
+    crossover_iterations = int(getattr(info, "crossover_iteration_count", 0) or 0)
+    if ipm_iterations > 0:
+        method = "interior point with crossover (basis)" if has_basis else "interior point without crossover (no basis)"
+    else:
+        method = "simplex basis (HiGHS)" if has_basis else "no basis"
+    return SolutionRecord(
+        status=_STATUS.get(name, "other"),
+        solver_status=h.modelStatusToString(model_status),
+        objective=float(info.objective_function_value),
+        col_value=col_value,
+        col_dual=col_dual,
+        row_value=row_value,
+        row_dual=row_dual,
+        col_basis=col_basis,
+        row_basis=row_basis,
+        dual_method=method,
+        solver=f"HiGHS {h.version()} via highspy (solver option {algorithm!r})",
+        iterations=int(info.simplex_iteration_count) + ipm_iterations + crossover_iterations,
+        has_basis=has_basis,
+    )

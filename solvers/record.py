@@ -1,0 +1,39 @@
+"""The one solution record every backend returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Basis status codes (HiGHS's numbering): at lower bound, basic, at upper bound,
+#: free at zero, nonbasic; -1 where the backend has no basis information.
+BASIS_LOWER, BASIS_BASIC, BASIS_UPPER, BASIS_ZERO, BASIS_NONBASIC, BASIS_UNKNOWN = 0, 1, 2, 3, 4, -1
+
+
+@dataclass
+class SolutionRecord:
+    """What a backend returns: values and duals in the LP's column and row order.
+
+    Sign convention (docs/conventions.md): ``row_dual`` is the change of the optimal
+    objective (USD) per unit increase of the row's right-hand side; ``col_dual`` is
+    the reduced cost of each column (USD per unit of the column).
+    ``status`` is one of ``optimal``, ``infeasible``, ``unbounded``,
+    ``infeasible_or_unbounded``, ``time_limit``, ``iteration_limit``, ``error``, ``other``;
+    ``solver_status`` is the solver's own wording.
+    """
+
+    status: str
+    solver_status: str
+    objective: float
+    col_value: np.ndarray
+    col_dual: np.ndarray
+    row_value: np.ndarray
+    row_dual: np.ndarray
+    col_basis: np.ndarray
+    row_basis: np.ndarray
+    dual_method: str
+    solver: str
+    iterations: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    has_basis: bool = True
