@@ -151,18 +151,7 @@ def supply_rows(network: Network, x: Block) -> RowFamily:
 
     Shadow price: USD saved (negative) per extra tonne of ore available at origin o.
     """
-    origins = network.origins["origin"].reset_index(drop=True)
-    rows = pd.Index(origins).get_indexer(x.index["origin"])
-    cols = np.arange(x.start, x.stop)
-    return RowFamily(
-        "supply",
-        pd.DataFrame({"origin": origins}),
-        rows,
-        cols,
-        np.ones(len(cols)),
-        network.origins["supply_t"].to_numpy(float),
-        "<=",
-    )
+    return _sum_over_ore_routes("supply", network.origins, "origin", "supply_t", x)
 
 
 def capacity_rows(network: Network, x: Block) -> RowFamily:
@@ -170,16 +159,20 @@ def capacity_rows(network: Network, x: Block) -> RowFamily:
 
     Shadow price: USD saved (negative) per extra tonne of feed capacity at refiner r.
     """
-    refiners = network.refiners["refiner"].reset_index(drop=True)
-    rows = pd.Index(refiners).get_indexer(x.index["refiner"])
+    return _sum_over_ore_routes("capacity", network.refiners, "refiner", "capacity_t", x)
+
+
+def _sum_over_ore_routes(name: str, table: pd.DataFrame, key: str, limit: str, x: Block) -> RowFamily:
+    """One row per entry of ``table``: the sum of the ore routes with that ``key`` <= ``limit``."""
+    keys = table[key].reset_index(drop=True)
     cols = np.arange(x.start, x.stop)
     return RowFamily(
-        "capacity",
-        pd.DataFrame({"refiner": refiners}),
-        rows,
+        name,
+        pd.DataFrame({key: keys}),
+        pd.Index(keys).get_indexer(x.index[key]),
         cols,
         np.ones(len(cols)),
-        network.refiners["capacity_t"].to_numpy(float),
+        table[limit].to_numpy(float),
         "<=",
     )
 

@@ -82,11 +82,13 @@ def _run(target: Path, out: Path | None, quiet: bool) -> int:
     load_s = time.perf_counter() - started
     if job_file is not None:
         job, name, destination = job_file.job, job_file.name, job_file.output
-        job_dump, job_path = job_file.raw, str(job_file.path)
+        resolved = {**job.model_dump(mode="json"), "name": name, "dataset": str(job_file.dataset),
+                    "output": str(destination)}
+        job_dump, job_path = {"as_read": job_file.raw, "resolved": resolved}, str(job_file.path)
     else:
         job = Job(dataset=target)
         name, destination = target.resolve().name, Path("outputs") / target.resolve().name
-        job_dump, job_path = job.model_dump(mode="json"), None
+        job_dump, job_path = {"as_read": None, "resolved": job.model_dump(mode="json")}, None
     if out is not None:
         destination = out
     result = solve_network(

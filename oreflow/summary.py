@@ -79,18 +79,16 @@ def summary_text(result: Result, name: str) -> str:
             lines.append(f"  {COST_LABELS.get(key, key):<22}{value:>20,.0f}")
     lines.append(f"  {'total':<22}{result.cost_breakdown['total']:>20,.0f}")
 
-    caps = result.shadow_prices["capacity"]
-    caps = caps.loc[caps["binding"] & (caps["shadow_price"] != 0)].sort_values("shadow_price")
-    if len(caps):
-        lines.append("Binding refining capacity (one more tonne of feed capacity would save):")
-        for row in caps.itertuples(index=False):
-            lines.append(f"  {row.refiner:<28}{row.rhs:>12,.0f} t/yr  saves {-row.shadow_price:>10,.0f} USD/t")
-    supply = result.shadow_prices["supply"]
-    supply = supply.loc[supply["binding"] & (supply["shadow_price"] != 0)].sort_values("shadow_price")
-    if len(supply):
-        lines.append("Binding ore supply (one more tonne of ore would save):")
-        for row in supply.itertuples(index=False):
-            lines.append(f"  {row.origin:<28}{row.rhs:>12,.0f} t/yr  saves {-row.shadow_price:>10,.0f} USD/t")
+    for family, key, title, unit in (
+        ("capacity", "refiner", "Binding refining capacity (one more tonne of feed capacity would save):", "t/yr"),
+        ("supply", "origin", "Binding ore supply (one more tonne of ore would save):", "t/yr"),
+    ):
+        table = result.shadow_prices[family]
+        table = table.loc[table["binding"] & (table["shadow_price"] != 0)].sort_values("shadow_price")
+        if len(table):
+            lines.append(title)
+            for name, rhs, shadow in zip(table[key], table["rhs"], table["shadow_price"]):
+                lines.append(f"  {name:<28}{rhs:>12,.0f} {unit}  saves {-shadow:>10,.0f} USD/t")
     demand = result.shadow_prices["demand"]
     if len(demand):
         lines.append("Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):")
