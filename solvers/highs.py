@@ -12,7 +12,7 @@ import numpy as np
 from oreflow.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
 
-from .record import SolutionRecord
+from .record import SolutionRecord, describe_duals
 
 #: Options oreflow sets unless the caller overrides them.
 DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
@@ -139,10 +139,7 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
     algorithm = algorithm[1] if isinstance(algorithm, tuple) else algorithm
     ipm_iterations = int(getattr(info, "ipm_iteration_count", 0) or 0)
     crossover_iterations = int(getattr(info, "crossover_iteration_count", 0) or 0)
-    if ipm_iterations > 0:
-        method = "interior point with crossover (basis)" if has_basis else "interior point without crossover (no basis)"
-    else:
-        method = "simplex basis (HiGHS)" if has_basis else "no basis"
+    method = describe_duals(ipm_iterations, has_basis, "HiGHS")
     return SolutionRecord(
         status=_STATUS.get(name, "other"),
         solver_status=h.modelStatusToString(model_status),

@@ -37,3 +37,12 @@ class SolutionRecord:
     iterations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     has_basis: bool = True
+
+
+def describe_duals(ipm_iterations: int, has_basis: bool, via: str) -> str:
+    """How the duals were obtained, for ``SolutionRecord.dual_method`` (e.g. "simplex basis (HiGHS)")."""
+    if ipm_iterations > 0:
+        kind = "interior point with crossover" if has_basis else "interior point without crossover, no basis"
+    else:
+        kind = "simplex basis" if has_basis else "no basis"
+    return f"{kind} ({via})"

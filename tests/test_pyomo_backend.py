@@ -1,0 +1,309 @@
+"""The ``pyomo`` backend and the Pyomo twin model against the array LP solved by HiGHS."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import oreflow
+from oreflow.errors import InputError
+from oreflow.model.lp import build_lp
+from oreflow.model.pyomo_model import build_pyomo_model
+from oreflow.solvers import solve_lp
+from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
+
+INF = float("inf")
+
+MICRO_FRAMES = """
+origins=pd.DataFrame({"origin": ["A"], "country": ["X"], "supply_t": [200.0], "mining_cost_usd_per_t": [10.0]}),
+composition=pd.DataFrame({"origin": ["A", "A"], "product": ["P1", "P2"], "share": [0.5, 0.5]}),
+refiners=pd.DataFrame({"refiner": ["R1", "R2"], "country": ["X", "Y"], "capacity_t": [60.0, float("inf")],
+                       "processing_cost_usd_per_t": [20.0, 50.0], "recovery": [1.0, 0.5]}),
+markets=pd.DataFrame({"market": ["M"], "country": ["Y"]}),
+demand=pd.DataFrame({"market": ["M"], "product": ["P1"], "demand_t": [40.0]}),
+ore_routes=pd.DataFrame({"origin": ["A", "A"], "refiner": ["R1", "R2"], "freight_usd_per_t": [5.0, 5.0]}),
+product_routes=pd.DataFrame({"refiner": ["R1", "R2"], "market": ["M", "M"], "freight_usd_per_t": [1.0, 2.0]}),
+"""
+
+
+def micro_network() -> oreflow.Network:
+    """One origin A (200 t, 10 USD/t, half P1 half P2), refiners R1 (60 t, 20 USD/t,
+    recovery 1) and R2 (unlimited, 50 USD/t, recovery 0.5), market M wanting 40 t P1."""
+    return eval(f"oreflow.Network.from_frames({MICRO_FRAMES})", {"oreflow": oreflow, "pd": pd})
+
+
+def shadow(result: oreflow.Result, family: str) -> np.ndarray:
+    return result.shadow_prices[family]["shadow_price"].to_numpy(float)
+
+
+# ---------------------------------------------------------------------------------
+# The micro model
+# ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def micro_results() -> tuple[oreflow.Result, oreflow.Result]:
+    net = micro_network()
+    return oreflow.solve(net, backend="highs"), oreflow.solve(net, backend="pyomo")
+
+
+def test_micro_objective_and_shadow_prices(micro_results):
+    highs, pyomo = micro_results
+    assert pyomo.objective == pytest.approx(4750.0, rel=1e-9)
+    assert pyomo.backend == "pyomo"
+    assert "simplex basis" in pyomo.dual_method and "Pyomo" in pyomo.solver
+    prices = {(row.family, row.key): row.shadow_price for row in pyomo.binding().itertuples()}
+    assert prices == pytest.approx(
+        {
+            ("capacity", "R1"): -95.5,
+            ("demand", "M/P1"): 262.0,
+            ("balance", "R1/P1"): -261.0,
+            ("balance", "R2/P1"): -260.0,
+        }
+    )
+    for family in ("supply", "capacity", "balance", "demand"):
+        np.testing.assert_allclose(shadow(pyomo, family), shadow(highs, family), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            pyomo.shadow_prices[family]["activity"], highs.shadow_prices[family]["activity"], atol=1e-9
+        )
+    pd.testing.assert_frame_equal(pyomo.reduced_costs, highs.reduced_costs)
+    pd.testing.assert_frame_equal(pyomo.unmet, highs.unmet)
+
+
+def test_micro_record_matches_highs_basis():
+    """The record from Pyomo's HiGHS carries the same basis and duals in LP order."""
+    net = micro_network()
+    lp = build_lp(net)
+    direct, via = solve_lp(net, lp, "highs"), solve_lp(net, lp, "pyomo")
+    assert via.status == "optimal" and via.solver_status == "Optimal" and via.has_basis
+    np.testing.assert_array_equal(via.col_basis, direct.col_basis)
+    np.testing.assert_array_equal(via.row_basis, direct.row_basis)
+    np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
+    np.testing.assert_allclose(via.row_dual, direct.row_dual, atol=1e-9)
+    np.testing.assert_allclose(via.row_value, direct.row_value, atol=1e-9)
+    assert set(via.timings) == {"pyomo_build_s", "solve_s", "extract_s"}
+
+
+def test_other_pyomo_solver_reads_suffixes():
+    """A solver name other than 'highs' goes through pyo.SolverFactory and dual/rc suffixes."""
+    net = micro_network()
+    highs = oreflow.solve(net, backend="highs")
+    other = oreflow.solve(net, backend="pyomo", solver="appsi_highs")
+    assert other.objective == pytest.approx(4750.0)
+    assert "suffixes" in other.dual_method
+    for family in ("supply", "capacity", "balance", "demand"):
+        np.testing.assert_allclose(shadow(other, family), shadow(highs, family), atol=1e-9)
+    pd.testing.assert_frame_equal(other.reduced_costs, highs.reduced_costs)
+
+
+# ---------------------------------------------------------------------------------
+# Random instances: both backends agree
+# ---------------------------------------------------------------------------------
+
+
+def nondegenerate(lp, record: SolutionRecord, tol: float = 1e-7) -> bool:
+    """True if the HiGHS basis is primal and (on columns) dual non-degenerate.
+
+    Every basic column and row lies strictly inside its bounds (then the duals are
+    unique) and every nonbasic column has a non-zero reduced cost.
+    """
+    if not record.has_basis:
+        return False
+
+    def inside(value, lower, upper):
+        margin = tol * np.maximum(1.0, np.abs(value))
+        return bool(np.all((value > lower + margin) & (value < upper - margin)))
+
+    basic_col = record.col_basis == BASIS_BASIC
+    basic_row = record.row_basis == BASIS_BASIC
+    return (
+        inside(record.col_value[basic_col], lp.col_lower[basic_col], lp.col_upper[basic_col])
+        and inside(record.row_value[basic_row], lp.row_lower[basic_row], lp.row_upper[basic_row])
+        and bool(np.all(np.abs(record.col_dual[~basic_col]) > tol * np.maximum(1.0, np.abs(lp.cost[~basic_col]))))
+    )
+
+
+def cost(lo: float, hi: float):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def networks(draw) -> oreflow.Network:
+    """Small random networks: 1-4 origins, 1-4 refiners, 1-3 markets, 1-3 products."""
+    n_o, n_r, n_m, n_p = (draw(st.integers(1, k)) for k in (4, 4, 3, 3))
+    origins = [f"O{i}" for i in range(n_o)]
+    refiners = [f"R{i}" for i in range(n_r)]
+    markets = [f"M{i}" for i in range(n_m)]
+    products = [f"P{i}" for i in range(n_p)]
+    maybe_inf = lambda lo, hi: st.one_of(st.just(INF), cost(lo, hi))  # noqa: E731
+
+    comp = []
+    for o in origins:
+        contained = draw(st.lists(st.sampled_from(products), min_size=1, max_size=n_p, unique=True))
+        weights = np.array([draw(cost(0.05, 1.0)) for _ in contained])
+        comp += [(o, p, w) for p, w in zip(contained, weights / weights.sum())]
+    composition = pd.DataFrame(comp, columns=["origin", "product", "share"])
+    contained = list(pd.unique(composition["product"]))
+
+    ore_pairs = [(o, r) for o in origins for r in refiners]
+    ore_keep = draw(st.lists(st.booleans(), min_size=len(ore_pairs), max_size=len(ore_pairs)))
+    ore_keep[draw(st.integers(0, len(ore_pairs) - 1))] = True
+    prod_pairs = [(r, m) for r in refiners for m in markets]
+    prod_keep = draw(st.lists(st.booleans(), min_size=len(prod_pairs), max_size=len(prod_pairs)))
+    prod_keep[draw(st.integers(0, len(prod_pairs) - 1))] = True
+    demand_pairs = [(m, p) for m in markets for p in contained]
+    demand_keep = draw(st.lists(st.booleans(), min_size=len(demand_pairs), max_size=len(demand_pairs)))
+    demand_keep[draw(st.integers(0, len(demand_pairs) - 1))] = True
+
+    demand = pd.DataFrame(
+        [
+            (m, p, draw(cost(1.0, 200.0)), draw(st.one_of(st.just(np.nan), cost(200.0, 3000.0))))
+            for (m, p), keep in zip(demand_pairs, demand_keep)
+            if keep
+        ],
+        columns=["market", "product", "demand_t", "unmet_penalty_usd_per_t"],
+    )
+    recoveries = None
+    if draw(st.booleans()):
+        recoveries = pd.DataFrame(
+            {"refiner": [draw(st.sampled_from(refiners))], "product": [draw(st.sampled_from(contained))],
+             "recovery": [draw(cost(0.3, 1.0))]}
+        )
+    return oreflow.Network.from_frames(
+        origins=pd.DataFrame(
+            {
+                "origin": origins,
+                "country": "X",
+                "supply_t": [draw(maybe_inf(50.0, 500.0)) for _ in origins],
+                "mining_cost_usd_per_t": [draw(cost(1.0, 100.0)) for _ in origins],
+            }
+        ),
+        composition=composition,
+        refiners=pd.DataFrame(
+            {
+                "refiner": refiners,
+                "country": "Y",
+                "capacity_t": [draw(maybe_inf(20.0, 400.0)) for _ in refiners],
+                "processing_cost_usd_per_t": [draw(cost(1.0, 100.0)) for _ in refiners],
+                "recovery": [draw(cost(0.5, 1.0)) for _ in refiners],
+            }
+        ),
+        recoveries=recoveries,
+        markets=pd.DataFrame({"market": markets, "country": "Z"}),
+        demand=demand,
+        ore_routes=pd.DataFrame(
+            [(o, r, draw(cost(0.5, 50.0))) for (o, r), keep in zip(ore_pairs, ore_keep) if keep],
+            columns=["origin", "refiner", "freight_usd_per_t"],
+        ),
+        product_routes=pd.DataFrame(
+            [(r, m, draw(cost(0.5, 50.0))) for (r, m), keep in zip(prod_pairs, prod_keep) if keep],
+            columns=["refiner", "market", "freight_usd_per_t"],
+        ),
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=networks(), penalty=cost(500.0, 5000.0))
+def test_backends_agree_on_random_networks(net, penalty):
+    highs = oreflow.solve(net, backend="highs", unmet_penalty_usd_per_t=penalty)
+    pyomo = oreflow.solve(net, backend="pyomo", unmet_penalty_usd_per_t=penalty)
+    assert pyomo.objective == pytest.approx(highs.objective, rel=1e-7, abs=1e-9)
+    assert pyomo.cost_breakdown["total"] == pytest.approx(highs.cost_breakdown["total"], rel=1e-7, abs=1e-6)
+
+    lp = build_lp(net, penalty)
+    record = solve_lp(net, lp, "highs")
+    if not nondegenerate(lp, record):
+        event("degenerate: objectives compared only")
+        return
+    event("non-degenerate: duals compared")
+    for family in ("supply", "capacity", "balance", "demand"):
+        np.testing.assert_allclose(shadow(pyomo, family), shadow(highs, family), rtol=1e-7, atol=1e-6, err_msg=family)
+    np.testing.assert_allclose(
+        pyomo.reduced_costs["reduced_cost_usd_per_t"],
+        highs.reduced_costs["reduced_cost_usd_per_t"],
+        rtol=1e-7,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(pyomo.allocations["ore_t"], highs.allocations["ore_t"], rtol=1e-7, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------
+# The Pyomo model for users
+# ---------------------------------------------------------------------------------
+
+
+def test_build_pyomo_model_components_and_extension():
+    net = micro_network()
+    model = oreflow.build_pyomo_model(net, unmet_penalty_usd_per_t=1000.0)
+    assert isinstance(model, pyo.ConcreteModel)
+    for name, kind in [("x", pyo.Var), ("s", pyo.Var), ("u", pyo.Var), ("supply", pyo.Constraint),
+                       ("capacity", pyo.Constraint), ("balance", pyo.Constraint), ("demand", pyo.Constraint),
+                       ("total_cost", pyo.Objective)]:
+        assert isinstance(getattr(model, name), kind), name
+    assert list(model.ORE_ROUTES) == [("A", "R1"), ("A", "R2")]
+    assert "R2" not in model.capacity  # capacity_t = inf: skipped, shadow price 0
+
+    solver = pyo.SolverFactory("highs")
+    solver.solve(model)
+    assert pyo.value(model.total_cost) == pytest.approx(4750.0)
+
+    # Forbid ore to R2. Only R1 refines: 60 t REO (its capacity) at 10 + 5 + 20 = 35 USD/t
+    # = 2100 USD, giving 60 * 0.5 * 1.0 = 30 t P1, shipped to M at 1 USD/t = 30 USD. The
+    # other 10 t of demand are unmet at 1000 USD/t = 10000 USD (a tonne of P1 via R1 costs
+    # 2 * 35 + 1 = 71 USD < 1000, so R1 runs full). Total 2100 + 30 + 10000 = 12130 USD.
+    model.no_r2 = pyo.Constraint(expr=model.x["A", "R2"] <= 0)
+    solver.solve(model)
+    assert pyo.value(model.total_cost) == pytest.approx(12130.0)
+    assert pyo.value(model.u["M", "P1"]) == pytest.approx(10.0)
+
+
+def test_default_penalty_and_row_overrides_match_lp():
+    net = micro_network()
+    model = oreflow.build_pyomo_model(net)
+    assert model.unmet_penalty_usd_per_t["M", "P1"] == pytest.approx(1e7)
+    per_row = build_pyomo_model(net, np.array([123.0]))
+    assert per_row.unmet_penalty_usd_per_t["M", "P1"] == 123.0
+    with pytest.raises(ValueError, match="one per demand row"):
+        build_pyomo_model(net, [1.0, 2.0])
+
+
+# ---------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------
+
+
+def test_unknown_solver_option_raises_input_error():
+    with pytest.raises(InputError, match="no_such_option"):
+        oreflow.solve(micro_network(), backend="pyomo", solver_options={"no_such_option": 1})
+
+
+def test_unknown_solver_raises_input_error():
+    with pytest.raises(InputError, match="no_such_solver"):
+        oreflow.solve(micro_network(), backend="pyomo", solver="no_such_solver")
+
+
+def test_unavailable_solver_raises_input_error():
+    if pyo.SolverFactory("glpk").available(exception_flag=False):
+        pytest.skip("glpk is installed here")
+    with pytest.raises(InputError, match="glpk"):
+        oreflow.solve(micro_network(), backend="pyomo", solver="glpk")
+
+
+def test_import_oreflow_does_not_import_pyomo():
+    code = (
+        "import sys\n"
+        "import pandas as pd\n"
+        "import oreflow\n"
+        f"net = oreflow.Network.from_frames({MICRO_FRAMES})\n"
+        "assert oreflow.solve(net).objective == 4750.0\n"
+        "assert not [m for m in sys.modules if m == 'pyomo' or m.startswith('pyomo.')], 'pyomo imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
