@@ -141,7 +141,8 @@ def check_demand_is_producible(tables: Tables, labels: Labels) -> list[Problem]:
     demand, composition = tables.get("demand"), tables.get("composition")
     if demand is None or composition is None:
         return []
-    contained = composition.loc[composition["share"] > 0, "product"]
+    # a share that failed typing (NaN) is reported already; count it as contained
+    contained = composition.loc[(composition["share"] > 0) | composition["share"].isna(), "product"]
     listed = composition["product"]
     mask = demand["product"].isin(listed) & ~demand["product"].isin(contained) & (demand["demand_t"] > 0)
     return _rows(

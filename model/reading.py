@@ -8,6 +8,8 @@ For tables given as DataFrames, ``_line`` is the line the row would have in
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -19,32 +21,55 @@ from .tables import ID, LINE, Column, TableSpec
 
 
 def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read ``folder/<spec.file>``; None when the file is optional and absent."""
+    """Read ``folder/<spec.file>``; None when the file is optional and absent.
+
+    Parsed with the csv module so that each record keeps the line it starts on, even
+    after quoted cells that span lines; blank lines are skipped; a row with more cells
+    than the header is a problem at its line (its extra cells are dropped so that later
+    rules do not cascade); a row with fewer is padded with blanks.
+    """
     path = folder / spec.file
     if not path.is_file():
         if spec.optional:
             return None, []
         return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}", "file_present")]
     try:
-        raw = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-            encoding="utf-8-sig",
-        )
-    except pd.errors.EmptyDataError:
-        return None, [Problem(spec.file, None, None, "", "a header line naming the columns", "file_readable")]
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(spec.file, None, None, None, f"a readable UTF-8 CSV file ({exc})", "file_readable")]
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw[LINE] = np.arange(2, len(raw) + 2)
-    # Drop blank lines (all cells empty) but keep line numbers of the others.
-    data_cols = [c for c in raw.columns if c != LINE]
-    blank = (raw[data_cols].apply(lambda s: s.str.strip()) == "").all(axis=1)
-    raw = raw.loc[~blank].reset_index(drop=True)
-    return coerce_table(raw, spec, spec.file)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_line = 1
+    records: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    next_line = 1  # line on which the next record starts
+    try:
+        for record in reader:
+            start, next_line = next_line, reader.line_num + 1
+            if not record or all(cell.strip() == "" for cell in record):
+                continue
+            if header is None:
+                header, header_line = [cell.strip() for cell in record], start
+                continue
+            if len(record) > len(header):
+                problems.append(
+                    Problem(spec.file, start, None, ",".join(record),
+                            f"{len(header)} cells as in the header (line {header_line}), not {len(record)}",
+                            "row_shape")
+                )
+                record = record[: len(header)]  # keep the row so later rules don't cascade
+            records.append(record + [""] * (len(header) - len(record)))
+            lines.append(start)
+    except csv.Error as exc:
+        return None, [Problem(spec.file, reader.line_num, None, None, f"a well-formed CSV file ({exc})", "file_readable")]
+    if header is None:
+        return None, [Problem(spec.file, None, None, "", "a header line naming the columns", "file_readable")]
+    columns = {name: [row[i] for row in records] for i, name in enumerate(header) if name != LINE}
+    raw = pd.DataFrame(columns, dtype=object)
+    raw[LINE] = np.asarray(lines, dtype=np.int64)
+    table, found = coerce_table(raw, spec, spec.file, header_line)
+    return table, problems + found
 
 
 def frame_table(frame: pd.DataFrame | None, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -60,13 +85,16 @@ def frame_table(frame: pd.DataFrame | None, spec: TableSpec) -> tuple[pd.DataFra
     return coerce_table(raw, spec, label)
 
 
-def coerce_table(raw: pd.DataFrame, spec: TableSpec, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def coerce_table(
+    raw: pd.DataFrame, spec: TableSpec, label: str, header_line: int = 1
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check columns, then type each column; rows with bad cells are reported, kept as NaN."""
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
         present = ", ".join(c for c in raw.columns if c != LINE) or "none"
         return None, [
-            Problem(label, 1, name, None, f"a column named {name!r} (columns present: {present})", "column_present")
+            Problem(label, header_line, name, None, f"a column named {name!r} (columns present: {present})",
+                    "column_present")
             for name in missing
         ]
     problems: list[Problem] = []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from oreflow.errors import SolveError
+from oreflow.errors import InputError, Problem, SolveError
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
@@ -75,7 +76,12 @@ def solve(
     if solver_options:
         options.update(solver_options)
     if unmet_penalty_usd_per_t is not None:
-        penalty = unmet_penalty_usd_per_t
+        if not (math.isfinite(unmet_penalty_usd_per_t) and unmet_penalty_usd_per_t > 0):
+            raise InputError(
+                Problem("solve", None, "unmet_penalty_usd_per_t", repr(unmet_penalty_usd_per_t),
+                        "a finite number > 0 (USD per t of unmet demand)", "penalty")
+            )
+        penalty = float(unmet_penalty_usd_per_t)
     return solve_network(network, backend or "highs", solver=solver, solver_options=options, penalty=penalty,
                          timings=timings)
 

@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oreflow: {exc}", file=sys.stderr)
         print("No output was written.", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"oreflow: could not write outputs: {exc}", file=sys.stderr)
+        print("The previous output, if any, is unchanged.", file=sys.stderr)
+        return 1
 
 
 def _load(target: Path) -> tuple[Any, Any]:

@@ -49,6 +49,7 @@ class Job(BaseModel):
     unmet_penalty_usd_per_t: float = Field(
         DEFAULT_UNMET_PENALTY_USD_PER_T,
         gt=0,
+        allow_inf_nan=False,
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
 
@@ -95,7 +96,7 @@ def load_job(path: str | Path) -> JobFile:
     try:
         job = Job.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(_problems(label, text, exc), heading=f"invalid job file {label}") from None
+        raise InputError(_problems(label, text, raw, exc), heading=f"invalid job file {label}") from None
     job_file = JobFile(path=path.resolve(), job=job, raw=raw)
     if not job_file.dataset.is_dir():
         raise InputError(
@@ -111,28 +112,45 @@ def load_job(path: str | Path) -> JobFile:
     return job_file
 
 
-def _problems(label: str, text: str, exc: ValidationError) -> list[Problem]:
+def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) -> list[Problem]:
+    """One problem per offending key (pydantic reports a bad union value once per member)."""
     known = ", ".join(Job.model_fields)
-    problems = []
+    by_key: dict[str, list[dict[str, Any]]] = {}
     for error in exc.errors():
-        loc = ".".join(str(part) for part in error["loc"])
-        key = str(error["loc"][-1]) if error["loc"] else ""
-        line = _line_of_key(text, key) if key else None
-        if error["type"] == "extra_forbidden":
-            expected = f"one of the known keys ({known})"
-            value = loc
-        elif error["type"] == "missing":
-            expected = f"a value for the required key {loc!r}"
-            value = None
+        by_key.setdefault(_key_path(raw, error["loc"]), []).append(error)
+    problems = []
+    for key, errors in by_key.items():
+        first = errors[0]
+        line = _line_of_key(text, key.rsplit(".", 1)[-1]) if key else None
+        if first["type"] == "extra_forbidden":
+            expected, value = f"one of the known keys ({known})", key
+        elif first["type"] == "missing":
+            expected, value = f"a value for the required key {key!r}", None
         else:
-            expected = f"{error['msg'].lower()} for key {loc!r}"
-            value = repr(error.get("input"))
-        problems.append(Problem(label, line, loc, value, expected, "job_schema"))
+            reasons = " or ".join(dict.fromkeys(e["msg"].lower() for e in errors))
+            expected, value = f"{reasons} for key {key!r}", repr(first.get("input"))
+        problems.append(Problem(label, line, key, value, expected, "job_schema"))
     return problems
 
 
+def _key_path(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """The dotted key of ``loc`` as written in the file (union-member suffixes dropped)."""
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parts.append(str(part))
+            node = node[part]
+        else:
+            break
+    if not parts and loc:
+        parts.append(str(loc[0]))
+    return ".".join(parts)
+
+
 def _line_of_key(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    # a "key = value" line or a "[key]" table header
+    pattern = re.compile(rf"^\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
             return number

@@ -26,6 +26,7 @@ def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     backup: Path | None = None
     try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; give it mkdir's mode
         fill(staging)
         if target.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
@@ -40,6 +41,12 @@ def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_tables(result: Result, folder: Path) -> list[str]:
