@@ -16,7 +16,7 @@ import pandas as pd
 
 from oreflow.errors import Problem
 
-from .tables import LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
+from .tables import ANY_COUNTRY, BAD, LINE, QUOTA_KINDS, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
 
 Tables = dict[str, pd.DataFrame]
 Labels = dict[str, str]  # table name -> file label used in problems
@@ -25,7 +25,7 @@ Labels = dict[str, str]  # table name -> file label used in problems
 def _rows(label: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
     sub = frame.loc[mask]
     return [
-        Problem(label, int(line), column, str(value), expected, rule)
+        Problem(label, int(line), column, "" if pd.isna(value) else str(value), expected, rule)
         for line, value in zip(sub[LINE].to_numpy(), sub[column].to_numpy())
     ]
 
@@ -75,6 +75,7 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("ore_routes", "refiner", "refiners", "refiner"),
     ("product_routes", "refiner", "refiners", "refiner"),
     ("product_routes", "market", "markets", "market"),
+    ("share_limits", "market", "markets", "market"),
 )
 
 
@@ -155,6 +156,118 @@ def check_demand_is_producible(tables: Tables, labels: Labels) -> list[Problem]:
     )
 
 
+# ---- policy tables ----------------------------------------------------------------------
+
+
+def _countries(tables: Tables, *names: str) -> pd.Series:
+    found = [tables[n]["country"] for n in names if tables.get(n) is not None]
+    return pd.concat(found, ignore_index=True) if found else pd.Series(dtype=object)
+
+
+def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
+    """Policy countries exist in the dataset (``*`` allowed for tariff and ban routes).
+
+    tariffs/bans: from_country and to_country are countries of origins, refiners or
+    markets; quotas: a refiner country (refining, export) or an origin country (mining);
+    share_limits: a refiner country.
+    """
+    everywhere = _countries(tables, "origins", "refiners", "markets")
+    refiner_countries = _countries(tables, "refiners")
+    origin_countries = _countries(tables, "origins")
+    problems: list[Problem] = []
+    for name in ("tariffs", "bans"):
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        for column in ("from_country", "to_country"):
+            mask = ~frame[column].isin(everywhere) & (frame[column] != ANY_COUNTRY) & (frame[column] != "")
+            problems += _rows(labels[name], frame, mask.to_numpy(), column,
+                              "a country of an origin, refiner or market, or * for any", "reference")
+    quotas = tables.get("quotas")
+    if quotas is not None:
+        mining = quotas["kind"] == "mining"
+        known = np.where(mining, quotas["country"].isin(origin_countries), quotas["country"].isin(refiner_countries))
+        mask = ~known & (quotas["country"] != "") & quotas["kind"].isin(QUOTA_KINDS)
+        problems += _rows(labels["quotas"], quotas, mask.to_numpy(), "country",
+                          "a country with refiners (kind refining or export) or origins (kind mining)", "reference")
+    limits = tables.get("share_limits")
+    if limits is not None:
+        mask = ~limits["country"].isin(refiner_countries) & (limits["country"] != "")
+        problems += _rows(labels["share_limits"], limits, mask.to_numpy(), "country", "a country with refiners",
+                          "reference")
+    return problems
+
+
+def check_policy_products(tables: Tables, labels: Labels) -> list[Problem]:
+    """A policy's product is in the product set, and only product-stage rows name one."""
+    composition = tables.get("composition")
+    if composition is None:
+        return []
+    products = composition["product"]
+    problems: list[Problem] = []
+    for name in ("tariffs", "bans", "quotas", "share_limits"):
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        unknown = ~frame["product"].isin(products) & (frame["product"] != "")
+        problems += _rows(labels[name], frame, unknown.to_numpy(), "product",
+                          f"a product listed in {labels['composition']}, or blank for all", "reference")
+        if "stage" in frame:
+            on_ore = (frame["stage"] == "ore") & (frame["product"] != "") & ~unknown
+            problems += _rows(labels[name], frame, on_ore.to_numpy(), "product",
+                              "a blank product for stage ore (ore carries every product)", "policy_product")
+        if "kind" in frame:
+            not_export = (frame["kind"].isin(("refining", "mining"))) & (frame["product"] != "") & ~unknown
+            problems += _rows(labels[name], frame, not_export.to_numpy(), "product",
+                              "a blank product for quota kinds refining and mining (they cap t REO)",
+                              "policy_product")
+    return problems
+
+
+def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
+    """Quota members are refiners (refining, export) or origins (mining) of the quota's country."""
+    quotas = tables.get("quotas")
+    if quotas is None or quotas.empty:
+        return []
+    problems: list[Problem] = []
+    owners = {}
+    for name, key in (("refiners", "refiner"), ("origins", "origin")):
+        frame = tables.get(name)
+        owners[name] = frame.set_index(key)["country"] if frame is not None else pd.Series(dtype=object)
+    listed = quotas.loc[quotas["members"] != ""]
+    for line, kind, country, members in zip(listed[LINE], listed["kind"], listed["country"], listed["members"]):
+        table = "origins" if kind == "mining" else "refiners"
+        for member in (m.strip() for m in members.split(";") if m.strip()):
+            if owners[table].get(member) != country:
+                problems.append(Problem(labels["quotas"], int(line), "members", member,
+                                        f"a{'n origin' if table == 'origins' else ' refiner'} id of country "
+                                        f"{country} listed in {labels.get(table, table + '.csv')}", "quota_members"))
+    return problems
+
+
+def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
+    """Each share limit has a max or min share (min <= max) on a demand row with demand_t > 0."""
+    limits = tables.get("share_limits")
+    if limits is None or limits.empty:
+        return []
+    label = labels["share_limits"]
+    unbounded = limits["max_share"].isna() & limits["min_share"].isna() & ~limits[BAD]
+    problems = _rows(label, limits, unbounded.to_numpy(),
+                     "max_share", "a max_share or a min_share (fraction 0-1)", "share_limit")
+    crossed = (limits["min_share"] > limits["max_share"]).to_numpy()
+    problems += _rows(label, limits, crossed, "min_share", "min_share <= max_share", "share_limit")
+    demand = tables.get("demand")
+    if demand is not None:
+        positive = demand.loc[demand["demand_t"] > 0, ["market", "product"]]
+        keys = pd.MultiIndex.from_frame(limits[["market", "product"]])
+        known = limits["market"].isin(demand["market"]).to_numpy()
+        missing = ~keys.isin(pd.MultiIndex.from_frame(positive)) & known
+        problems += _rows(label, limits, missing, "market",
+                          f"a market and product with demand_t > 0 in {labels['demand']} (the share is of demand)",
+                          "share_limit")
+    return problems
+
+
 #: The rules, in the order they run.
 RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_not_empty,
@@ -163,6 +276,10 @@ RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_product_references,
     check_shares_sum_to_one,
     check_demand_is_producible,
+    check_policy_countries,
+    check_policy_products,
+    check_quota_members,
+    check_share_limits,
 )
 
 

@@ -14,79 +14,16 @@ nothing here loops in Python over variables or constraints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .arrays import Block, LinearProgram, RowFamily
 from .network import Network
+from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
-
-@dataclass(frozen=True)
-class Block:
-    """A contiguous range of columns or rows, with a DataFrame naming each one."""
-
-    name: str
-    start: int
-    index: pd.DataFrame
-
-    @property
-    def stop(self) -> int:
-        return self.start + len(self.index)
-
-    @property
-    def slice(self) -> slice:
-        return slice(self.start, self.stop)
-
-
-@dataclass(frozen=True)
-class RowFamily:
-    """One constraint family before placement: rows named by ``index``.
-
-    ``rows`` are 0-based within the family; ``cols`` are global column numbers.
-    ``sense`` is ``"<="`` (rhs is ``upper``) or ``">="`` (rhs is ``lower``).
-    """
-
-    name: str
-    index: pd.DataFrame
-    rows: np.ndarray
-    cols: np.ndarray
-    values: np.ndarray
-    rhs: np.ndarray
-    sense: str
-
-
-@dataclass
-class LinearProgram:
-    """The LP as arrays. ``matrix`` is CSC, shape (n_rows, n_cols)."""
-
-    cost: np.ndarray
-    matrix: sp.csc_matrix
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    columns: dict[str, Block]
-    rows: dict[str, Block]
-    row_sense: dict[str, str]
-    #: cost component name -> (column block, unit cost in USD per unit of that column)
-    cost_terms: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
-
-    @property
-    def n_cols(self) -> int:
-        return len(self.cost)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_lower)
-
-    def rhs(self, family: str) -> np.ndarray:
-        """Right-hand side of each row of a family (the bound that the sense names)."""
-        block = self.rows[family]
-        bounds = self.row_upper if self.row_sense[family] == "<=" else self.row_lower
-        return bounds[block.slice]
+__all__ = ["Block", "LinearProgram", "RowFamily", "build_lp"]
 
 
 # ---------------------------------------------------------------------------------
@@ -257,7 +194,7 @@ def demand_rows(network: Network, s: Block, u: Block) -> RowFamily:
 def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PENALTY_USD_PER_T) -> LinearProgram:
     """Assemble the LP of ``network`` as arrays (see the module docstring)."""
     columns: dict[str, Block] = {}
-    cost_terms: dict[str, tuple[str, np.ndarray]] = {}
+    cost_terms: dict[str, dict[str, np.ndarray]] = {}
     start = 0
     for name, (index, terms) in (
         ("x", ore_route_columns(network)),
@@ -266,33 +203,39 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
     ):
         columns[name] = Block(name, start, index.reset_index(drop=True))
         start += len(index)
-        cost_terms.update({term: (name, values) for term, values in terms.items()})
+        for term, values in terms.items():
+            cost_terms.setdefault(term, {})[name] = values
+    x, s, u = columns["x"], columns["s"], columns["u"]
+    tariffs = tariff_costs(network, x, s)
+    if tariffs:
+        cost_terms["tariffs"] = tariffs
     n_cols = start
     cost = np.zeros(n_cols)
-    for block_name, values in cost_terms.values():
-        cost[columns[block_name].slice] += values
+    for by_block in cost_terms.values():
+        for block_name, values in by_block.items():
+            cost[columns[block_name].slice] += values
 
-    x, s, u = columns["x"], columns["s"], columns["u"]
     families = [
         supply_rows(network, x),
         capacity_rows(network, x),
         balance_rows(network, x, s),
         demand_rows(network, s, u),
+        ban_rows(network, x, s),
+        quota_rows(network, x, s),
+        share_limit_rows(network, s),
     ]
     rows: dict[str, Block] = {}
-    row_sense: dict[str, str] = {}
-    lowers, uppers, coo_rows, coo_cols, coo_vals = [], [], [], [], []
+    lowers, uppers, is_upper, scales, coo_rows, coo_cols, coo_vals = [], [], [], [], [], [], []
     offset = 0
     for family in families:
         rows[family.name] = Block(family.name, offset, family.index.reset_index(drop=True))
-        row_sense[family.name] = family.sense
         n = len(family.index)
-        if family.sense == "<=":
-            lowers.append(np.full(n, -np.inf))
-            uppers.append(family.rhs.astype(float))
-        else:
-            lowers.append(family.rhs.astype(float))
-            uppers.append(np.full(n, np.inf))
+        upper = family.is_upper()
+        rhs = np.asarray(family.rhs, dtype=float)
+        lowers.append(np.where(upper, -np.inf, rhs))
+        uppers.append(np.where(upper, rhs, np.inf))
+        is_upper.append(upper)
+        scales.append(np.ones(n) if family.report_scale is None else np.asarray(family.report_scale, float))
         coo_rows.append(family.rows + offset)
         coo_cols.append(family.cols)
         coo_vals.append(family.values)
@@ -309,6 +252,7 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         row_upper=np.concatenate(uppers),
         columns=columns,
         rows=rows,
-        row_sense=row_sense,
+        row_is_upper=np.concatenate(is_upper),
+        row_report_scale=np.concatenate(scales),
         cost_terms=cost_terms,
     )

@@ -12,7 +12,7 @@ from oreflow.errors import InputError, Problem
 
 from .checks import run_checks
 from .reading import frame_table, read_csv_table
-from .tables import LINE, TABLES
+from .tables import BAD, ID, LINE, TABLES, TABLES_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class Network:
     Build one with :func:`load_inputs` (a folder of CSV files) or
     :meth:`Network.from_frames` (pandas DataFrames). Tables hold exactly the columns of
     the data contract (see docs/formulation.md), ids as ``str`` and numbers as
-    ``float``; ``recoveries`` is empty when the dataset has no overrides, and
+    ``float``; optional tables (``recoveries`` and the policy tables ``tariffs``,
+    ``bans``, ``quotas``, ``share_limits``) are empty when the dataset has none, and
     ``demand.unmet_penalty_usd_per_t`` is NaN where the default penalty applies.
     """
 
@@ -34,6 +35,10 @@ class Network:
     demand: pd.DataFrame
     ore_routes: pd.DataFrame
     product_routes: pd.DataFrame
+    tariffs: pd.DataFrame = field(default_factory=lambda: empty_table("tariffs"))
+    bans: pd.DataFrame = field(default_factory=lambda: empty_table("bans"))
+    quotas: pd.DataFrame = field(default_factory=lambda: empty_table("quotas"))
+    share_limits: pd.DataFrame = field(default_factory=lambda: empty_table("share_limits"))
     source: Path | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
 
@@ -54,6 +59,10 @@ class Network:
         ore_routes: pd.DataFrame,
         product_routes: pd.DataFrame,
         recoveries: pd.DataFrame | None = None,
+        tariffs: pd.DataFrame | None = None,
+        bans: pd.DataFrame | None = None,
+        quotas: pd.DataFrame | None = None,
+        share_limits: pd.DataFrame | None = None,
     ) -> Network:
         """Validate in-memory tables (same columns as the CSV files) into a Network.
 
@@ -69,6 +78,10 @@ class Network:
             "demand": demand,
             "ore_routes": ore_routes,
             "product_routes": product_routes,
+            "tariffs": tariffs,
+            "bans": bans,
+            "quotas": quotas,
+            "share_limits": share_limits,
         }
         tables: dict[str, pd.DataFrame | None] = {}
         labels: dict[str, str] = {}
@@ -115,9 +128,14 @@ def _validated(
     if problems:
         where = f"dataset {source}" if source else "dataset"
         raise InputError(problems, heading=f"invalid {where}")
-    clean = {name: (frame.drop(columns=[LINE]) if frame is not None else None) for name, frame in tables.items()}
-    if clean["recoveries"] is None:
-        clean["recoveries"] = pd.DataFrame(
-            {"refiner": pd.Series(dtype=object), "product": pd.Series(dtype=object), "recovery": pd.Series(dtype=float)}
-        )
+    clean = {
+        name: (frame.drop(columns=[LINE, BAD]).reset_index(drop=True) if frame is not None else empty_table(name))
+        for name, frame in tables.items()
+    }
     return Network(**clean, source=source, file_hashes=hashes)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A table with the spec's columns and no rows (an absent optional file)."""
+    spec = TABLES_BY_NAME[name]
+    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == ID else float) for c in spec.columns})

@@ -42,9 +42,15 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from .arrays import Block
 from .lp import normalised_shares, ore_route_columns, recovery_table, shipment_columns, unmet_columns
+from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
 from .network import Network
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+
+
+#: Policy constraint families, indexed by row position (0, 1, ...) of their table.
+POSITIONAL_FAMILIES = ("ban", "quota", "share_limit")
 
 
 def _keys(frame: pd.DataFrame) -> list:
@@ -79,7 +85,7 @@ def build_pyomo_model(
             demand.csv leaves ``unmet_penalty_usd_per_t`` blank, exactly as
             :func:`~oreflow.model.lp.build_lp`; or one already-resolved value per
             demand row (in ``network.demand`` order, e.g. the array LP's
-            ``lp.cost_terms["unmet_penalty"][1]``).
+            ``lp.cost_terms["unmet_penalty"]["u"]``).
     """
     # ---- index frames, in the array LP's column and row order -----------------------
     x_index, x_terms = ore_route_columns(network)
@@ -252,7 +258,75 @@ def build_pyomo_model(
         return ore + product + unmet
 
     m.total_cost = pyo.Objective(rule=total_cost_rule, sense=pyo.minimize, doc=_doc(total_cost_rule))
+    _add_policies(m, network, x_index, s_index)
     return m
+
+
+def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame, s_index: pd.DataFrame) -> None:
+    """Tariffs (objective terms) and the ban, quota and share_limit constraints.
+
+    Which flows a policy row covers is decided by :mod:`.policies`, the same code the
+    array LP uses; here each row is written as the sum of those flows.
+    """
+    x_block, s_block = Block("x", 0, x_index), Block("s", len(x_index), s_index)
+    flow_vars = [m.x[k] for k in _keys(x_index)] + [m.s[k] for k in _keys(s_index)]
+
+    tariffs = tariff_costs(network, x_block, s_block)
+    if tariffs:
+        m.ore_tariff_usd_per_t = pyo.Param(
+            m.ORE_ROUTES, initialize=dict(zip(m.ORE_ROUTES.ordered_data(), tariffs["x"])), within=pyo.Any,
+            doc="tariffs on ore o -> r, USD per t REO",
+        )
+        m.product_tariff_usd_per_t = pyo.Param(
+            m.SHIPMENTS, initialize=dict(zip(m.SHIPMENTS.ordered_data(), tariffs["s"])), within=pyo.Any,
+            doc="tariffs on product p shipped r -> m, USD per t",
+        )
+        m.total_cost.expr = m.total_cost.expr + pyo.quicksum(
+            m.ore_tariff_usd_per_t[o, r] * m.x[o, r] for o, r in m.ORE_ROUTES
+        ) + pyo.quicksum(m.product_tariff_usd_per_t[r, mk, p] * m.s[r, mk, p] for r, mk, p in m.SHIPMENTS)
+
+    def members(family) -> dict[int, list]:
+        """Row position -> the flow variables it sums (columns are x then s, as in the LP)."""
+        terms: dict[int, list] = {}
+        for row, col in zip(family.rows.tolist(), family.cols.tolist()):
+            terms.setdefault(row, []).append(flow_vars[col])
+        return terms
+
+    bans = ban_rows(network, x_block, s_block)
+    quotas = quota_rows(network, x_block, s_block)
+    shares = share_limit_rows(network, s_block)
+    m.BANS = pyo.Set(initialize=range(len(bans.index)), ordered=True, doc="rows of bans.csv")
+    m.QUOTAS = pyo.Set(initialize=range(len(quotas.index)), ordered=True, doc="rows of quotas.csv")
+    m.SHARE_LIMITS = pyo.Set(
+        initialize=range(len(shares.index)), ordered=True, doc="max_share and min_share limits of share_limits.csv"
+    )
+    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(enumerate(quotas.rhs)), within=pyo.Any,
+                                doc="quota, t per year")
+    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(enumerate(shares.rhs)), within=pyo.Any,
+                                doc="share x demand_t, t of product per year")
+    ban_terms, quota_terms, share_terms = members(bans), members(quotas), members(shares)
+    share_upper = shares.is_upper()
+
+    def ban_rule(m, i):
+        """ban[i]:  sum of the flows that ban row i matches <= 0     (t per year)."""
+        flows = ban_terms.get(i, [])
+        return pyo.quicksum(flows) <= 0 if flows else pyo.Constraint.Skip
+
+    def quota_rule(m, q):
+        """quota[q]:  sum of the flows quota q covers <= limit_t[q]     (t per year)."""
+        flows = quota_terms.get(q, [])
+        return pyo.quicksum(flows) <= m.quota_limit_t[q] if flows else pyo.Constraint.Skip
+
+    def share_limit_rule(m, k):
+        """share_limit[k]:  sum_{r in c} s[r,m,p] <= (max) or >= (min) share * demand_t[m,p]."""
+        flows = share_terms.get(k, [])
+        if share_upper[k]:
+            return pyo.quicksum(flows) <= m.share_limit_t[k] if flows else pyo.Constraint.Skip
+        return pyo.quicksum(flows) >= m.share_limit_t[k] if flows else pyo.Constraint.Skip
+
+    m.ban = pyo.Constraint(m.BANS, rule=ban_rule, doc=_doc(ban_rule))
+    m.quota = pyo.Constraint(m.QUOTAS, rule=quota_rule, doc=_doc(quota_rule))
+    m.share_limit = pyo.Constraint(m.SHARE_LIMITS, rule=share_limit_rule, doc=_doc(share_limit_rule))
 
 
 __all__ = ["build_pyomo_model"]

@@ -1,7 +1,8 @@
 """Reading tables from CSV files or DataFrames into typed tables, collecting problems.
 
 Every table comes out with the spec's columns typed (ids as str, numbers as float64)
-plus the hidden ``_line`` column: the row's line in its CSV file (header = line 1).
+plus two hidden columns: ``_line``, the row's line in its CSV file (header = line 1),
+and ``_bad``, True where a cell of the row failed typing (reported already).
 For tables given as DataFrames, ``_line`` is the line the row would have in
 ``df.to_csv(index=False)`` and files are named ``<table>.csv (DataFrame)``.
 """
@@ -17,7 +18,7 @@ import pandas as pd
 
 from oreflow.errors import Problem
 
-from .tables import ID, LINE, Column, TableSpec
+from .tables import BAD, ID, LINE, Column, TableSpec
 
 
 def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -100,12 +101,14 @@ def coerce_table(
     problems: list[Problem] = []
     table = pd.DataFrame({LINE: raw[LINE].to_numpy()})
     for column in spec.columns:
-        if column.name not in raw.columns:
-            table[column.name] = np.nan  # optional column absent
+        if column.name not in raw.columns:  # optional column absent: all blank
+            table[column.name] = "" if column.kind == ID else np.nan
             continue
         values, found = (_coerce_id if column.kind == ID else _coerce_number)(raw[column.name], raw[LINE], column, label)
         table[column.name] = values
         problems += found
+    bad_lines = {p.line for p in problems}
+    table[BAD] = table[LINE].isin(bad_lines).to_numpy()
     return table, problems
 
 
@@ -117,9 +120,18 @@ def _as_text(series: pd.Series) -> pd.Series:
 def _coerce_id(series: pd.Series, lines: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
     text = _as_text(series)
     empty = (text == "").to_numpy()
-    problems = [
-        Problem(label, int(line), column.name, "", "a non-empty id", "id_present") for line in lines.to_numpy()[empty]
-    ]
+    problems = []
+    if not column.optional:
+        problems += [
+            Problem(label, int(line), column.name, "", "a non-empty id", "id_present")
+            for line in lines.to_numpy()[empty]
+        ]
+    if column.choices is not None:
+        bad = ~text.isin(column.choices).to_numpy() & ~empty
+        problems += [
+            Problem(label, int(line), column.name, value, f"one of {', '.join(column.choices)}", "choice")
+            for line, value in zip(lines.to_numpy()[bad], text.to_numpy()[bad])
+        ]
     return text.astype(object), problems
 
 
@@ -163,5 +175,5 @@ def _expected_number(column: Column) -> str:
     if column.allow_inf:
         what += " (or inf)"
     if column.optional:
-        what += ", or blank for the default"
+        what += ", or blank"
     return what

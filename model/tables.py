@@ -14,9 +14,10 @@ from dataclasses import dataclass
 class Column:
     """One column of a table.
 
-    kind ``id`` is a non-empty string; kind ``number`` is a finite float >= 0, or
-    ``inf`` when ``allow_inf``. An optional column may be absent or blank; blank cells
-    then take ``default`` (None: the value is resolved later, e.g. the job's penalty).
+    kind ``id`` is a non-empty string (one of ``choices`` when given); kind ``number``
+    is a finite float >= 0, or ``inf`` when ``allow_inf``. An optional column may be
+    absent or blank: a blank number is NaN (its default is resolved later, e.g. the
+    job's penalty), a blank id is the empty string (e.g. "all products").
     """
 
     name: str
@@ -25,6 +26,7 @@ class Column:
     optional: bool = False
     minimum_exclusive: bool = False  # number must be > 0 rather than >= 0
     maximum: float | None = None  # inclusive upper bound, e.g. recovery <= 1
+    choices: tuple[str, ...] | None = None  # allowed values of an id column
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,66 @@ PRODUCT_ROUTES = TableSpec(
     key=("refiner", "market"),
 )
 
+# ---- policy tables (optional; docs/formulation.md, "Policies") -------------------------
+
+#: A country column of a policy row may be ``*``: any country (for ``to_country``: any
+#: country other than ``from_country``).
+ANY_COUNTRY = "*"
+STAGES = ("ore", "product")
+QUOTA_KINDS = ("refining", "mining", "export")
+
+TARIFFS = TableSpec(
+    "tariffs",
+    (
+        Column("from_country", ID),
+        Column("to_country", ID),
+        Column("stage", ID, choices=STAGES),
+        Column("product", ID, optional=True),
+        Column("usd_per_t", NUMBER),
+    ),
+    key=("from_country", "to_country", "stage", "product"),
+    optional=True,
+)
+BANS = TableSpec(
+    "bans",
+    (
+        Column("from_country", ID),
+        Column("to_country", ID),
+        Column("stage", ID, choices=STAGES),
+        Column("product", ID, optional=True),
+    ),
+    key=("from_country", "to_country", "stage", "product"),
+    optional=True,
+)
+QUOTAS = TableSpec(
+    "quotas",
+    (
+        Column("quota", ID),
+        Column("kind", ID, choices=QUOTA_KINDS),
+        Column("country", ID),
+        Column("product", ID, optional=True),
+        Column("members", ID, optional=True),
+        Column("limit_t", NUMBER),
+    ),
+    key=("quota",),
+    optional=True,
+)
+SHARE_LIMITS = TableSpec(
+    "share_limits",
+    (
+        Column("market", ID),
+        Column("product", ID),
+        Column("country", ID),
+        Column("max_share", NUMBER, optional=True, maximum=1.0),
+        Column("min_share", NUMBER, optional=True, maximum=1.0),
+    ),
+    key=("market", "product", "country"),
+    optional=True,
+)
+
+#: The policy tables, in the order their constraint families appear.
+POLICY_TABLES: tuple[TableSpec, ...] = (TARIFFS, BANS, QUOTAS, SHARE_LIMITS)
+
 #: Every table of a dataset, in the order they are read and reported.
 TABLES: tuple[TableSpec, ...] = (
     ORIGINS,
@@ -116,6 +178,7 @@ TABLES: tuple[TableSpec, ...] = (
     DEMAND,
     ORE_ROUTES,
     PRODUCT_ROUTES,
+    *POLICY_TABLES,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 
@@ -127,3 +190,5 @@ DEFAULT_UNMET_PENALTY_USD_PER_T = 1e7
 
 #: Hidden column carrying each row's line in its source file (header = line 1).
 LINE = "_line"
+#: Hidden column: True where a cell of the row failed typing (already reported).
+BAD = "_bad"

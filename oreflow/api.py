@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem, SolveError
+from oreflow.infeasibility import explain
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
@@ -101,6 +102,14 @@ def solve_network(
     lp = build_lp(network, penalty)
     timings["build_s"] = time.perf_counter() - mark
     record = solve_lp(network, lp, backend, solver, solver_options)
+    if record.status in ("infeasible", "infeasible_or_unbounded"):
+        rows, cols = record.iis_rows, record.iis_cols
+        if rows is None:
+            from oreflow.solvers.highs import infeasible_subset_of
+
+            rows, cols = infeasible_subset_of(lp)
+        report = explain(lp, rows, cols)
+        raise SolveError(record.status, f"{record.solver_status}; {report}", report=report)
     if record.status != "optimal":
         raise SolveError(record.status, f"{record.solver_status}; {_ADVICE.get(record.status, 'check the solver log')}")
     mark = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,13 @@ class InputError(ValueError):
 
 
 class SolveError(RuntimeError):
-    """The solver did not reach an optimal solution; the message says what to check."""
+    """The solver did not reach an optimal solution; the message says what to check.
 
-    def __init__(self, status: str, message: str) -> None:
+    ``report`` is, for an infeasible LP, an :class:`oreflow.infeasibility.InfeasibilityReport`
+    naming the constraints that cannot hold together (None otherwise).
+    """
+
+    def __init__(self, status: str, message: str, report: Any = None) -> None:
         self.status = status
+        self.report = report
         super().__init__(f"solve ended with status {status!r}: {message}")

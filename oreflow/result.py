@@ -138,7 +138,8 @@ def make_result(
 
     # cost breakdown, USD
     breakdown = {
-        term: float(coeff @ value[lp.columns[block].slice]) for term, (block, coeff) in lp.cost_terms.items()
+        term: float(sum(coeff @ value[lp.columns[block].slice] for block, coeff in by_block.items()))
+        for term, by_block in lp.cost_terms.items()
     }
     breakdown["total"] = float(sum(breakdown.values()))
 
@@ -214,14 +215,24 @@ def make_result(
 
 
 def _shadow_table(lp: LinearProgram, record: SolutionRecord, family: str) -> pd.DataFrame:
-    """Keys, rhs, activity, shadow_price, slack and binding of one constraint family."""
+    """Keys, rhs, activity, shadow_price, slack and binding of one constraint family.
+
+    Values are in the family's reporting units (``LinearProgram.report_scale``): rhs,
+    activity and slack scaled by it, the shadow price divided by it.
+    """
     block = lp.rows[family]
     rhs = lp.rhs(family)
     activity = _clean(record.row_value[block.slice])
     with np.errstate(invalid="ignore"):
-        slack = rhs - activity if lp.row_sense[family] == "<=" else activity - rhs
+        slack = np.where(lp.is_upper(family), rhs - activity, activity - rhs)
     slack = np.where(np.isinf(rhs), np.inf, np.maximum(_clean(slack), 0.0))
     binding = slack <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isinf(rhs), 0.0, rhs)))
-    return block.index.assign(
-        rhs=rhs, activity=activity, shadow_price=_clean(record.row_dual[block.slice]), slack=slack, binding=binding
-    )
+    scale = lp.report_scale(family)
+    with np.errstate(invalid="ignore"):
+        return block.index.assign(
+            rhs=rhs * scale,
+            activity=activity * scale,
+            shadow_price=_clean(record.row_dual[block.slice] / scale),
+            slack=slack * scale,
+            binding=binding,
+        )

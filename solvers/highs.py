@@ -103,6 +103,8 @@ def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> 
     h.run()
     solved = time.perf_counter()
     record = read_solution(h, lp)
+    if record.status in ("infeasible", "infeasible_or_unbounded"):
+        record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
     record.timings = {
         "pass_s": passed - started,
         "solve_s": solved - passed,
@@ -155,3 +157,27 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
         iterations=int(info.simplex_iteration_count) + ipm_iterations + crossover_iterations,
         has_basis=has_basis,
     )
+
+
+def irreducible_infeasible_subset(h: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Rows and columns of an irreducible infeasible subset (IIS) of the loaded LP.
+
+    Uses HiGHS's IIS from the LP with the irreducibility pass; (None, None) when HiGHS
+    cannot give one.
+    """
+    import highspy
+
+    strategy = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
+    h.setOptionValue("iis_strategy", strategy)
+    status, iis = h.getIis()
+    if status == highspy.HighsStatus.kError or not iis.valid_:
+        return None, None
+    return np.asarray(iis.row_index_, dtype=np.int64), np.asarray(iis.col_index_, dtype=np.int64)
+
+
+def infeasible_subset_of(lp: LinearProgram) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Load ``lp`` into HiGHS and return an IIS (for backends that cannot give one)."""
+    h = new_highs()
+    pass_lp(h, lp)
+    h.run()
+    return irreducible_infeasible_subset(h)

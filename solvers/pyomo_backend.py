@@ -32,7 +32,6 @@ from oreflow.model.network import Network
 
 from .record import BASIS_BASIC, BASIS_UNKNOWN, SolutionRecord, describe_duals
 
-_FAMILIES = ("supply", "capacity", "balance", "demand")
 
 #: Pyomo termination condition (new and legacy interfaces) -> SolutionRecord status.
 _STATUS = {
@@ -70,7 +69,7 @@ def solve_pyomo(
 
     from oreflow.model.pyomo_model import build_pyomo_model
 
-    model = build_pyomo_model(network, lp.cost_terms["unmet_penalty"][1])
+    model = build_pyomo_model(network, lp.cost_terms["unmet_penalty"]["u"])
     variables = _columns_in_lp_order(model, lp)
     constraints = _rows_in_lp_order(model, lp)
     _check_objective(model, variables, lp)
@@ -105,13 +104,15 @@ def _columns_in_lp_order(model: Any, lp: LinearProgram) -> list:
 
 def _rows_in_lp_order(model: Any, lp: LinearProgram) -> list:
     """ConstraintData (None where the model skips the row) in LP row order."""
-    from oreflow.model.pyomo_model import _keys
+    from oreflow.model.pyomo_model import POSITIONAL_FAMILIES, _keys
 
     rows: list = []
-    for family in _FAMILIES:
+    for family in lp.rows:
         component = getattr(model, family)
         keys = list(component.index_set())
-        if keys != _keys(lp.rows[family].index):
+        index = lp.rows[family].index
+        expected = list(range(len(index))) if family in POSITIONAL_FAMILIES else _keys(index)
+        if keys != expected:
             raise RuntimeError(f"Pyomo constraint {family!r} is not indexed like LP row family {family!r}")
         present = dict(component.items())
         rows += [present.get(key) for key in keys]

@@ -37,6 +37,10 @@ class SolutionRecord:
     iterations: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     has_basis: bool = True
+    #: For an infeasible LP: an irreducible infeasible subset, as LP row and column
+    #: positions (None when not computed). Columns stand for their bounds (x >= 0).
+    iis_rows: np.ndarray | None = None
+    iis_cols: np.ndarray | None = None
 
 
 def describe_duals(ipm_iterations: int, has_basis: bool, via: str) -> str:

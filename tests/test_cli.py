@@ -32,6 +32,9 @@ TABLES = [
     "shadow_prices_capacity",
     "shadow_prices_balance",
     "shadow_prices_demand",
+    "shadow_prices_ban",
+    "shadow_prices_quota",
+    "shadow_prices_share_limit",
 ]
 INPUT_FILES = [
     "origins.csv",

@@ -1,0 +1,98 @@
+"""The array form of the LP: column blocks, row families and the assembled program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class Block:
+    """A contiguous range of columns or rows, with a DataFrame naming each one."""
+
+    name: str
+    start: int
+    index: pd.DataFrame
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.index)
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.stop)
+
+
+@dataclass(frozen=True)
+class RowFamily:
+    """One constraint family before placement: rows named by ``index``.
+
+    ``rows`` are 0-based within the family; ``cols`` are global column numbers.
+    ``sense`` is ``"<="`` (rhs is the upper bound) or ``">="`` (rhs is the lower
+    bound), for the whole family or as an array with one sense per row.
+    ``report_scale`` (per row, default 1) converts the row's units into the units its
+    shadow-price table reports: rhs, activity and slack are multiplied by it and the
+    shadow price divided by it (e.g. share limits: tonnes -> percentage points).
+    """
+
+    name: str
+    index: pd.DataFrame
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    rhs: np.ndarray
+    sense: str | np.ndarray
+    report_scale: np.ndarray | None = None
+
+    def is_upper(self) -> np.ndarray:
+        """True for each row whose rhs is an upper bound (a <= row)."""
+        n = len(self.index)
+        if isinstance(self.sense, str):
+            return np.full(n, self.sense == "<=")
+        return np.asarray(self.sense) == "<="
+
+
+@dataclass
+class LinearProgram:
+    """The LP as arrays. ``matrix`` is CSC, shape (n_rows, n_cols).
+
+    ``cost_terms`` splits the objective into named components: component -> column
+    block -> unit cost of each column of that block (USD per unit), summing to ``cost``.
+    """
+
+    cost: np.ndarray
+    matrix: sp.csc_matrix
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    columns: dict[str, Block]
+    rows: dict[str, Block]
+    row_is_upper: np.ndarray
+    row_report_scale: np.ndarray
+    cost_terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def rhs(self, family: str) -> np.ndarray:
+        """Right-hand side of each row of a family (the bound that its sense names)."""
+        block = self.rows[family]
+        upper = self.row_is_upper[block.slice]
+        return np.where(upper, self.row_upper[block.slice], self.row_lower[block.slice])
+
+    def is_upper(self, family: str) -> np.ndarray:
+        """True for each row of ``family`` that is a <= row."""
+        return self.row_is_upper[self.rows[family].slice]
+
+    def report_scale(self, family: str) -> np.ndarray:
+        """Per-row factor from LP units to reported units (see RowFamily)."""
+        return self.row_report_scale[self.rows[family].slice]
