@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("job", type=Path, help="job file (.toml) or dataset folder")
     run.add_argument("--out", type=Path, default=None, help="output folder (overrides the job's 'output')")
     run.add_argument("--quiet", action="store_true", help="print only the output folder")
+    run.add_argument("--scenario", default=None, help="run the base case and only this scenario of the job")
     validate = commands.add_parser("validate", help="check a job file or dataset folder without solving")
     validate.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
     return parser
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(args.job, args.out, args.quiet)
+            return _run(args.job, args.out, args.quiet, args.scenario)
         return _validate(args.target)
     except InputError as exc:
         print(f"oreflow: {exc}", file=sys.stderr)
@@ -75,46 +76,20 @@ def _validate(target: Path) -> int:
     return 0
 
 
-def _run(target: Path, out: Path | None, quiet: bool) -> int:
-    from oreflow.api import solve_network
-    from oreflow.job import Job
-    from oreflow.outputs import write_atomically, write_summary_json, write_tables
-    from oreflow.summary import summary_dict, summary_text
+def _run(target: Path, out: Path | None, quiet: bool, scenario: str | None) -> int:
+    from oreflow.runs import RunSpec, run_batch, run_single
 
     started = time.perf_counter()
     job_file, network = _load(target)
-    load_s = time.perf_counter() - started
-    if job_file is not None:
-        job, name, destination = job_file.job, job_file.name, job_file.output
-        resolved = {**job.model_dump(mode="json"), "name": name, "dataset": str(job_file.dataset),
-                    "output": str(destination)}
-        job_dump, job_path = {"as_read": job_file.raw, "resolved": resolved}, str(job_file.path)
+    spec = RunSpec.of(job_file, target, out)
+    if spec.job.scenarios or scenario is not None:
+        text, status, written = run_batch(spec, network, scenario)
     else:
-        job = Job(dataset=target)
-        name, destination = target.resolve().name, Path("outputs") / target.resolve().name
-        job_dump, job_path = {"as_read": None, "resolved": job.model_dump(mode="json")}, None
-    if out is not None:
-        destination = out
-    result = solve_network(
-        network,
-        job.backend,
-        solver=job.solver,
-        solver_options=job.solver_options,
-        penalty=job.unmet_penalty_usd_per_t,
-        timings={"load_s": load_s},
-    )
-
-    def fill(folder: Path) -> None:
-        mark = time.perf_counter()
-        write_tables(result, folder)
-        result.timings["write_s"] = time.perf_counter() - mark
-        write_summary_json(summary_dict(result, name=name, job=job_dump, job_path=job_path), folder)
-
-    written = write_atomically(destination, fill)
-    if not quiet:
-        print(summary_text(result, name))
+        text, status, written = run_single(spec, network, time.perf_counter() - started)
+    if not quiet or status != 0:
+        print(text)
     print(f"Outputs written to {written}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,10 +22,65 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from oreflow.errors import InputError, Problem
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+
+
+class Change(BaseModel):
+    """One change of a scenario, applied to the dataset's tables in order.
+
+    - ``set``: ``column`` := ``value`` on the rows ``where`` selects;
+    - ``scale``: ``column`` *= ``factor`` on the rows ``where`` selects (a number column);
+    - ``add``: append ``rows`` (each a mapping column -> value) to ``table``;
+    - ``remove``: drop the rows ``where`` selects.
+
+    ``where`` maps a column of ``table`` to a value or a list of values (a row matches
+    when every listed column equals one of its values), e.g. ``{country = "CN"}`` or
+    ``{refiner = ["CN_Baotou", "CN_Ganzhou_CREG"]}``; empty selects every row.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["set", "scale", "add", "remove"]
+    table: str
+    where: dict[str, str | list[str]] = Field(default_factory=dict)
+    column: str | None = None
+    value: float | str | None = None
+    factor: float | None = Field(None, allow_inf_nan=False)
+    rows: list[dict[str, float | str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_of_action(self) -> Change:
+        needs = {"set": ("column", "value"), "scale": ("column", "factor"), "add": ("rows",), "remove": ()}
+        missing = [name for name in needs[self.action] if getattr(self, name) in (None, [])]
+        if missing:
+            raise ValueError(f"action {self.action!r} needs {' and '.join(missing)}")
+        if self.action == "scale" and self.factor is not None and self.factor < 0:
+            raise ValueError("factor must be >= 0")
+        return self
+
+    def describe(self) -> str:
+        """One line, e.g. ``scale refiners.processing_cost_usd_per_t x 1.5 where country=CN``."""
+        where = " where " + ", ".join(f"{k}={v}" for k, v in self.where.items()) if self.where else ""
+        if self.action == "set":
+            return f"set {self.table}.{self.column} = {self.value}{where}"
+        if self.action == "scale":
+            return f"scale {self.table}.{self.column} x {self.factor:g}{where}"
+        if self.action == "add":
+            return f"add {len(self.rows)} row(s) to {self.table}"
+        return f"remove rows of {self.table}{where}"
+
+
+class Scenario(BaseModel):
+    """A named list of changes on top of the job's dataset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Also the scenario's output folder name.")
+    description: str = ""
+    changes: list[Change] = Field(min_length=1)
 
 
 class Job(BaseModel):
@@ -52,6 +107,17 @@ class Job(BaseModel):
         allow_inf_nan=False,
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
+    scenarios: list[Scenario] = Field(
+        default_factory=list, description="Named scenarios, each run and compared with the base case."
+    )
+
+    @model_validator(mode="after")
+    def _unique_scenario_names(self) -> Job:
+        names = [s.name for s in self.scenarios]
+        repeated = sorted({n for n in names if names.count(n) > 1} | ({"base"} & set(names)))
+        if repeated:
+            raise ValueError(f"scenario names must be unique and not 'base': {', '.join(repeated)}")
+        return self
 
 
 class JobFile(BaseModel):
@@ -122,6 +188,11 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
     for key, errors in by_key.items():
         first = errors[0]
         line = _line_of_key(text, key.rsplit(".", 1)[-1]) if key else None
+        scenario = _scenario_of(raw, key)
+        if scenario is not None:
+            name, place = scenario
+            line = _line_of_value(text, "name", name) or line
+            key = f"{key} (scenario {name!r}{place})"
         if first["type"] == "extra_forbidden":
             expected, value = f"one of the known keys ({known})", key
         elif first["type"] == "missing":
@@ -141,11 +212,33 @@ def _key_path(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
         if isinstance(node, dict) and part in node:
             parts.append(str(part))
             node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            parts.append(str(part))
+            node = node[part]
         else:
             break
     if not parts and loc:
         parts.append(str(loc[0]))
     return ".".join(parts)
+
+
+def _scenario_of(raw: dict[str, Any], key: str) -> tuple[str, str] | None:
+    """(scenario name, ", change N") for a key inside ``scenarios``, else None."""
+    parts = key.split(".")
+    if len(parts) < 2 or parts[0] != "scenarios" or not parts[1].isdigit():
+        return None
+    scenario = raw["scenarios"][int(parts[1])]
+    name = str(scenario.get("name", f"#{int(parts[1]) + 1}")) if isinstance(scenario, dict) else f"#{parts[1]}"
+    place = f", change {int(parts[3]) + 1}" if len(parts) > 3 and parts[2] == "changes" and parts[3].isdigit() else ""
+    return name, place
+
+
+def _line_of_value(text: str, key: str, value: str) -> int | None:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=\s*[\"']{re.escape(value)}[\"']")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line.strip()) or pattern.search(line):
+            return number
+    return None
 
 
 def _line_of_key(text: str, key: str) -> int | None:

@@ -1,0 +1,156 @@
+"""Running a job: one solve, or the base case and its scenarios, with outputs written atomically.
+
+Without scenarios a run writes its tables and ``summary.json`` into the output folder.
+With scenarios the output folder holds ``base/`` and one folder per scenario (each with
+its tables and ``summary.json``, recording the changes applied in order),
+``comparison.csv`` (every scenario against the base: value, base, delta) and a batch
+``summary.json``. A scenario whose solve fails (e.g. infeasible) is recorded — its
+folder holds ``summary.json`` with the status and ``infeasibility.txt`` — and the batch
+goes on; the run then exits non-zero.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oreflow.api import solve_network
+from oreflow.errors import InputError, Problem, SolveError
+from oreflow.job import Job, JobFile
+from oreflow.model.network import Network
+from oreflow import outputs
+from oreflow.scenarios import Outcome, apply_all, comparison
+from oreflow.summary import summary_dict, summary_text
+
+
+@dataclass
+class RunSpec:
+    """What to run: the job (or defaults for a bare dataset folder) and where to write."""
+
+    job: Job
+    name: str
+    destination: Path
+    job_dump: dict[str, Any]
+    job_path: str | None
+
+    @classmethod
+    def of(cls, job_file: JobFile | None, dataset: Path, out: Path | None) -> RunSpec:
+        if job_file is not None:
+            job = job_file.job
+            resolved = {**job.model_dump(mode="json"), "name": job_file.name, "dataset": str(job_file.dataset),
+                        "output": str(out or job_file.output)}
+            return cls(job, job_file.name, out or job_file.output, {"as_read": job_file.raw, "resolved": resolved},
+                       str(job_file.path))
+        job = Job(dataset=dataset)
+        name = dataset.resolve().name
+        return cls(job, name, out or Path("outputs") / name,
+                   {"as_read": None, "resolved": job.model_dump(mode="json")}, None)
+
+
+def _solve(spec: RunSpec, network: Network, timings: dict[str, float] | None = None) -> Any:
+    job = spec.job
+    return solve_network(network, job.backend, solver=job.solver, solver_options=job.solver_options,
+                         penalty=job.unmet_penalty_usd_per_t, timings=timings)
+
+
+def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int, Path]:
+    """Solve once and write; raises SolveError (nothing written) when not optimal."""
+    result = _solve(spec, network, {"load_s": load_s})
+
+    def fill(folder: Path) -> None:
+        mark = time.perf_counter()
+        outputs.write_tables(result, folder)
+        result.timings["write_s"] = time.perf_counter() - mark
+        outputs.write_summary_json(summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder)
+
+    written = outputs.write_atomically(spec.destination, fill)
+    return summary_text(result, spec.name), 0, written
+
+
+def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple[str, int, Path]:
+    """Solve the base case and the job's scenarios (or only ``only``), compare, write."""
+    scenarios = list(spec.job.scenarios)
+    if only is not None:
+        scenarios = [s for s in scenarios if s.name == only]
+        if not scenarios:
+            names = ", ".join(s.name for s in spec.job.scenarios) or "none"
+            raise InputError(Problem(spec.job_path or "job", None, "--scenario", only,
+                                     f"a scenario of the job (scenarios: {names})", "scenario_name"))
+    applied = apply_all(network, scenarios)  # every change checked before anything is solved
+    outcomes = [_outcome("base", spec, network, None)]
+    outcomes += [_outcome(a.scenario.name, spec, a.network, a) for a in applied]
+    table = comparison(outcomes)
+
+    def fill(folder: Path) -> None:
+        for outcome in outcomes:
+            case = folder / outcome.name
+            case.mkdir()
+            summary = _case_summary(spec, outcome)
+            if outcome.result is not None:
+                outputs.write_tables(outcome.result, case)
+            elif outcome.error is not None and outcome.error.report is not None:
+                (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
+            outputs.write_summary_json(summary, case)
+        table.to_csv(folder / "comparison.csv", index=False)
+        outputs.write_summary_json({
+            "name": spec.name,
+            "job_file": spec.job_path,
+            "job": spec.job_dump,
+            "cases": [{"name": o.name, "status": o.status,
+                       "objective_usd": o.result.objective if o.result is not None else None} for o in outcomes],
+        }, folder)
+
+    written = outputs.write_atomically(spec.destination, fill)
+    failed = [o for o in outcomes if o.result is None]
+    return batch_text(spec.name, outcomes), (1 if failed else 0), written
+
+
+def _outcome(name: str, spec: RunSpec, network: Network, applied: Any) -> Outcome:
+    try:
+        return Outcome(name, _solve(spec, network), applied=applied)
+    except SolveError as exc:
+        return Outcome(name, None, error=exc, applied=applied)
+
+
+def _case_summary(spec: RunSpec, outcome: Outcome) -> dict[str, Any]:
+    if outcome.result is not None:
+        summary = summary_dict(outcome.result, name=outcome.name, job=spec.job_dump, job_path=spec.job_path)
+    else:
+        error = outcome.error
+        summary = {
+            "name": outcome.name,
+            "status": outcome.status,
+            "error": str(error),
+            "infeasibility": list(error.report.constraints) if error is not None and error.report else None,
+            "job_file": spec.job_path,
+            "job": spec.job_dump,
+        }
+    if outcome.applied is not None:
+        summary["scenario"] = {
+            "name": outcome.applied.scenario.name,
+            "description": outcome.applied.scenario.description,
+            "changes_applied": outcome.applied.log,
+        }
+    return summary
+
+
+def batch_text(name: str, outcomes: list[Outcome]) -> str:
+    """One line per case: status, total cost and its change against the base."""
+    base = outcomes[0].result
+    lines = [f"oreflow run {name!r}: base case and {len(outcomes) - 1} scenario(s)",
+             f"  {'case':<32}{'status':<12}{'total cost, USD/yr':>22}{'vs base':>18}{'unmet t':>12}"]
+    for outcome in outcomes:
+        if outcome.result is None:
+            lines.append(f"  {outcome.name:<32}{outcome.status:<12}{'—':>22}{'—':>18}{'—':>12}")
+            continue
+        result = outcome.result
+        delta = f"{result.objective - base.objective:+,.0f}" if base is not None else "—"
+        lines.append(f"  {outcome.name:<32}{result.status:<12}{result.objective:>22,.0f}{delta:>18}"
+                     f"{result.unmet['unmet_t'].sum():>12,.0f}")
+    for outcome in outcomes:
+        if outcome.error is not None:
+            lines.append(f"Scenario {outcome.name!r}: {outcome.error}")
+    lines.append("Per-scenario tables and prices: <output>/<case>/; all deltas: <output>/comparison.csv")
+    return "\n".join(lines)

@@ -1,0 +1,220 @@
+"""Scenarios: named lists of changes applied to a base dataset, run and compared.
+
+A change selects rows of one table and sets or scales a column, adds rows or removes
+rows (:class:`oreflow.job.Change`). Every scenario of a job is applied and validated
+before anything is solved: a change that names an unknown table or column, or selects
+nothing, is an error naming the scenario and the change; so is a change that leaves a
+table invalid (attributed to the last change to that table, or else to the scenario's
+last change).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oreflow.errors import InputError, Problem, SolveError
+from oreflow.job import Change, Scenario
+from oreflow.model.network import Network
+from oreflow.model.tables import NUMBER, TABLES, TABLES_BY_NAME
+from oreflow.result import Result
+
+
+@dataclass
+class AppliedScenario:
+    """A scenario's network with a record of what each change did."""
+
+    scenario: Scenario
+    network: Network
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_scenario(base: Network, scenario: Scenario) -> AppliedScenario:
+    """Apply ``scenario``'s changes in order to ``base``; validate the result.
+
+    Raises InputError naming the scenario and the change for every problem found.
+    """
+    tables = {spec.name: getattr(base, spec.name).copy() for spec in TABLES}
+    last_change: dict[str, int] = {}
+    log: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for number, change in enumerate(scenario.changes, start=1):
+        label = _label(scenario, number, change)
+        found, rows = _apply(tables, change, label)
+        problems += found
+        if not found:
+            last_change[change.table] = number
+            log.append({"change": number, "action": change.action, "description": change.describe(), "rows": rows})
+    if problems:
+        raise InputError(problems, heading=f"scenario {scenario.name!r} cannot be applied")
+    try:
+        network = Network.from_frames(**tables)
+    except InputError as exc:
+        raise InputError(
+            [_attribute(p, scenario, last_change) for p in exc.problems],
+            heading=f"scenario {scenario.name!r} leaves the dataset invalid",
+        ) from None
+    network = dataclasses.replace(network, source=base.source, file_hashes=dict(base.file_hashes))
+    return AppliedScenario(scenario, network, log)
+
+
+def apply_all(base: Network, scenarios: list[Scenario]) -> list[AppliedScenario]:
+    """Apply every scenario; all problems of all scenarios are reported together."""
+    applied, problems = [], []
+    for scenario in scenarios:
+        try:
+            applied.append(apply_scenario(base, scenario))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems, heading="invalid scenarios")
+    return applied
+
+
+def _label(scenario: Scenario, number: int, change: Change) -> str:
+    return f"scenario {scenario.name!r}, change {number} ({change.describe()})"
+
+
+def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple[list[Problem], int]:
+    """Apply one change in place; (problems, number of rows it touched)."""
+    spec = TABLES_BY_NAME.get(change.table)
+    if spec is None:
+        known = ", ".join(t.name for t in TABLES)
+        return [Problem(label, None, "table", change.table, f"one of the tables {known}", "scenario_table")], 0
+    frame = tables[change.table]
+    columns = [c.name for c in spec.columns]
+    unknown = [c for c in list(change.where) + ([change.column] if change.column else []) if c not in columns]
+    for row in change.rows:
+        unknown += [c for c in row if c not in columns]
+    if unknown:
+        return [
+            Problem(label, None, "column", name, f"a column of {spec.file} ({', '.join(columns)})", "scenario_column")
+            for name in dict.fromkeys(unknown)
+        ], 0
+    if change.action == "add":
+        added = pd.DataFrame([{c: row.get(c, "") for c in columns} for row in change.rows])
+        tables[change.table] = pd.concat([frame, added], ignore_index=True) if len(frame) else added
+        return [], len(added)
+    mask = np.ones(len(frame), dtype=bool)
+    for column, wanted in change.where.items():
+        values = [wanted] if isinstance(wanted, str) else list(wanted)
+        mask &= frame[column].astype(str).isin(values).to_numpy()
+    if not mask.any():
+        return [Problem(label, None, "where", str(change.where), f"a selection that matches rows of {spec.file}",
+                        "scenario_selects_nothing")], 0
+    if change.action == "remove":
+        tables[change.table] = frame.loc[~mask].reset_index(drop=True)
+        return [], int(mask.sum())
+    kind = next(c.kind for c in spec.columns if c.name == change.column)
+    frame = frame.copy()
+    if change.action == "scale":
+        if kind != NUMBER:
+            return [Problem(label, None, "column", change.column, "a number column to scale", "scenario_column")], 0
+        frame.loc[mask, change.column] = frame.loc[mask, change.column].astype(float) * change.factor
+    else:
+        value: Any = change.value
+        if kind == NUMBER:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                return [Problem(label, None, "value", str(value), f"a number for {change.column}",
+                                "scenario_value")], 0
+        else:
+            value = str(value)
+        frame[change.column] = frame[change.column].astype(object if kind != NUMBER else float)
+        frame.loc[mask, change.column] = value
+    tables[change.table] = frame
+    return [], int(mask.sum())
+
+
+def _attribute(problem: Problem, scenario: Scenario, last_change: dict[str, int]) -> Problem:
+    table = problem.file.split(".csv")[0]
+    # the last change to this table, else the scenario's last change (e.g. removing a
+    # refiner leaves routes that name it: the routes' table was not touched)
+    number = last_change.get(table, len(scenario.changes))
+    where = f"scenario {scenario.name!r}, change {number} ({scenario.changes[number - 1].describe()})"
+    return dataclasses.replace(problem, file=f"{table}.csv after {where}")
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One solved (or failed) case of a scenario batch."""
+
+    name: str
+    result: Result | None
+    error: SolveError | None = None
+    applied: AppliedScenario | None = None
+
+    @property
+    def status(self) -> str:
+        return self.result.status if self.result is not None else (self.error.status if self.error else "error")
+
+
+def metrics(result: Result) -> pd.DataFrame:
+    """The figures a comparison shows, long format: metric, key, unit, value."""
+    parts = [pd.DataFrame({"metric": ["objective"], "key": ["total"], "unit": ["USD"], "value": [result.objective]})]
+    breakdown = {k: v for k, v in result.cost_breakdown.items() if k != "total"}
+    parts.append(pd.DataFrame({"metric": "cost", "key": list(breakdown), "unit": "USD",
+                               "value": list(breakdown.values())}))
+    alloc = result.allocations
+    for metric, by in (("ore_by_origin_country", "origin_country"), ("feed_by_refining_country", "refiner_country")):
+        grouped = alloc.groupby(by, sort=True)["ore_t"].sum()
+        parts.append(pd.DataFrame({"metric": metric, "key": grouped.index.astype(str), "unit": "t REO",
+                                   "value": grouped.to_numpy()}))
+    cap = result.shadow_prices["capacity"]
+    parts.append(pd.DataFrame({"metric": "capacity_shadow_price", "key": cap["refiner"], "unit": "USD/t",
+                               "value": cap["shadow_price"]}))
+    quota = result.shadow_prices["quota"]
+    if len(quota):
+        parts.append(pd.DataFrame({"metric": "quota_shadow_price", "key": quota["quota"], "unit": "USD/t",
+                                   "value": quota["shadow_price"]}))
+    share = result.shadow_prices["share_limit"]
+    if len(share):
+        key = share["market"] + "/" + share["product"] + "/" + share["country"] + "/" + share["bound"]
+        parts.append(pd.DataFrame({"metric": "share_limit_shadow_price", "key": key, "unit": "USD/pp",
+                                   "value": share["shadow_price"]}))
+    demand = result.shadow_prices["demand"]
+    parts.append(pd.DataFrame({"metric": "delivered_marginal_cost", "key": demand["market"] + "/" + demand["product"],
+                               "unit": "USD/t", "value": demand["shadow_price"]}))
+    unmet = result.unmet
+    parts.append(pd.DataFrame({"metric": "unmet", "key": unmet["market"] + "/" + unmet["product"], "unit": "t",
+                               "value": unmet["unmet_t"]}))
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
+def comparison(outcomes: list[Outcome]) -> pd.DataFrame:
+    """Long table: scenario, status, metric, key, unit, value, base, delta (value - base).
+
+    The base case is the first outcome. A metric missing on one side (a quota only in the
+    scenario, a failed solve) has NaN there and in ``delta``.
+    """
+    base = outcomes[0]
+    base_metrics = metrics(base.result) if base.result is not None else None
+    frames = []
+    for outcome in outcomes:
+        if outcome.result is not None:
+            frame = metrics(outcome.result)
+        elif base_metrics is not None:
+            frame = base_metrics.assign(value=math.nan)
+        else:
+            continue
+        if base_metrics is not None:
+            frame = frame.merge(base_metrics.rename(columns={"value": "base"}), on=["metric", "key", "unit"],
+                                how="outer", sort=False)
+        else:
+            frame = frame.assign(base=math.nan)
+        frame["delta"] = frame["value"] - frame["base"]
+        frame.insert(0, "status", outcome.status)
+        frame.insert(0, "scenario", outcome.name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
