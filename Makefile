@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 JOB    ?= inputs/baseline.toml
 
-.PHONY: run test validate clean
+.PHONY: run scenarios test validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/oreflow run $(JOB)
+
+scenarios: $(VENV)/.installed
+	$(BIN)/oreflow run inputs/scenarios_2024.toml
 
 validate: $(VENV)/.installed
 	$(BIN)/oreflow validate $(JOB)
