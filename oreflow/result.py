@@ -37,6 +37,9 @@ SHADOW_PRICE_UNITS = {
     "capacity": "USD per t REO of refining feed capacity",
     "balance": "USD per t of product at the refiner",
     "demand": "USD per t of product delivered",
+    "ban": "USD per t of banned flow allowed",
+    "quota": "USD per t of quota",
+    "share_limit": "USD per percentage point of the share limit",
 }
 
 

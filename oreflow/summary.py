@@ -89,6 +89,7 @@ def summary_text(result: Result, name: str) -> str:
             lines.append(title)
             for name, rhs, shadow in zip(table[key], table["rhs"], table["shadow_price"]):
                 lines.append(f"  {name:<28}{rhs:>12,.0f} {unit}  saves {-shadow:>10,.0f} USD/t")
+    lines += _policy_lines(result)
     demand = result.shadow_prices["demand"]
     if len(demand):
         lines.append("Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):")
@@ -105,3 +106,29 @@ def summary_text(result: Result, name: str) -> str:
         lines.append("All demand met.")
     lines.append(f"Duals from: {result.dual_method}; solver: {result.solver}")
     return "\n".join(lines)
+
+
+def _policy_lines(result: Result) -> list[str]:
+    """Binding policies with a price, in words."""
+    lines: list[str] = []
+    quota = result.shadow_prices["quota"]
+    quota = quota.loc[quota["binding"] & (quota["shadow_price"] != 0)]
+    for row in quota.itertuples(index=False):
+        what = f"{row.kind} {row.country}" + (f" {row.product}" if row.product else "")
+        lines.append(f"  quota {row.quota} ({what}, {row.rhs:,.0f} t/yr): one more tonne would save "
+                     f"{-row.shadow_price:,.0f} USD")
+    ban = result.shadow_prices["ban"]
+    ban = ban.loc[ban["shadow_price"] != 0]
+    for row in ban.itertuples(index=False):
+        what = f"{row.stage}" + (f" {row.product}" if row.product else "")
+        lines.append(f"  ban {row.from_country} -> {row.to_country} ({what}): the first tonne allowed would save "
+                     f"{-row.shadow_price:,.0f} USD")
+    share = result.shadow_prices["share_limit"]
+    share = share.loc[share["binding"] & (share["shadow_price"] != 0)]
+    for row in share.itertuples(index=False):
+        sign = "at most" if row.bound == "max" else "at least"
+        effect = (f"each further point of de-risking costs {-row.shadow_price:,.0f} USD" if row.bound == "max"
+                  else f"each further point costs {row.shadow_price:,.0f} USD")
+        lines.append(f"  share limit: {sign} {row.rhs:g}% of {row.market} {row.product} refined in {row.country}: "
+                     f"{effect}")
+    return ["Binding policies:"] + lines if lines else []

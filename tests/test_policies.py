@@ -185,6 +185,32 @@ def test_policy_price_is_the_finite_difference(policy: dict, table: str, column:
     assert solve(**moved).objective - base.objective == pytest.approx(price * per_unit, rel=1e-9)
 
 
+@pytest.mark.parametrize("step", [-0.5, 0.5])
+def test_ore_ban_price_is_the_finite_difference(step: float) -> None:
+    """Letting |step| tonnes through the ore ban saves 184.5 USD each (rhs 0 -> 0.5).
+
+    Only the upward move exists (rhs < 0 is infeasible), so both signs are checked on a
+    quota over the same flow: x[A,R2] <= 0.5 +/- 0.5.
+    """
+    base = solve(penalty=1000.0, **ORE_BAN)
+    price = float(only(base, "ban")["shadow_price"])
+    quota = {"quotas": {"quota": ["q"], "kind": ["refining"], "country": ["Y"], "product": [""], "members": [""],
+                        "limit_t": [0.5]}}
+    middle = solve(penalty=1000.0, **quota)
+    moved = solve(penalty=1000.0, quotas=dict(quota["quotas"], limit_t=[0.5 + step]))
+    assert middle.objective - base.objective == pytest.approx(price * 0.5)
+    assert moved.objective - middle.objective == pytest.approx(price * step)
+
+
+def test_summary_names_binding_policies() -> None:
+    from oreflow.summary import summary_text
+
+    text = summary_text(solve(**MIN_SHARE), "t")
+    assert "share limit: at least 50% of M P1 refined in Y: each further point costs 76 USD" in text
+    text = summary_text(solve(**REFINING_QUOTA), "t")
+    assert "quota q (refining X, 50 t/yr): one more tonne would save 96 USD" in text
+
+
 def test_infeasible_min_share_names_the_conflict() -> None:
     # >= 90 % of 40 t from X means 36 t from R1, which can make at most 30 t.
     with pytest.raises(oreflow.SolveError) as caught:
