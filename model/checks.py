@@ -16,6 +16,7 @@ import pandas as pd
 
 from oreflow.errors import Problem
 
+from .groups import explode_list
 from .tables import ANY_COUNTRY, BAD, LINE, QUOTA_KINDS, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
 
 Tables = dict[str, pd.DataFrame]
@@ -164,12 +165,26 @@ def _countries(tables: Tables, *names: str) -> pd.Series:
     return pd.concat(found, ignore_index=True) if found else pd.Series(dtype=object)
 
 
+def _group_problems(label: str, frame: pd.DataFrame, column: str, known: pd.Series, expected: str,
+                    allow_any: bool = False, only: np.ndarray | None = None) -> list[Problem]:
+    """Problems for every country of a ``;`` group in ``column`` that is not in ``known``."""
+    rows = frame if only is None else frame.loc[only]
+    values = rows[column]
+    if allow_any:
+        values = values.where(values != ANY_COUNTRY, "")
+    items = explode_list(values, "country")
+    bad = items.loc[~items["country"].isin(known)]
+    lines = rows[LINE].to_numpy()
+    return [Problem(label, int(lines[r]), column, country, expected, "reference")
+            for r, country in zip(bad["_row"], bad["country"])]
+
+
 def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
-    """Policy countries exist in the dataset (``*`` allowed for tariff and ban routes).
+    """Policy countries (each country of a ``;`` group) exist in the dataset.
 
     tariffs/bans: from_country and to_country are countries of origins, refiners or
-    markets; quotas: a refiner country (refining, export) or an origin country (mining);
-    share_limits: a refiner country.
+    markets, or ``*``; quotas: refiner countries (kinds refining, export) or origin
+    countries (kind mining); share_limits: refiner countries.
     """
     everywhere = _countries(tables, "origins", "refiners", "markets")
     refiner_countries = _countries(tables, "refiners")
@@ -180,21 +195,21 @@ def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
         if frame is None:
             continue
         for column in ("from_country", "to_country"):
-            mask = ~frame[column].isin(everywhere) & (frame[column] != ANY_COUNTRY) & (frame[column] != "")
-            problems += _rows(labels[name], frame, mask.to_numpy(), column,
-                              "a country of an origin, refiner or market, or * for any", "reference")
+            problems += _group_problems(labels[name], frame, column, everywhere,
+                                        "a country of an origin, refiner or market (or a ; group of them, or *)",
+                                        allow_any=True)
     quotas = tables.get("quotas")
     if quotas is not None:
-        mining = quotas["kind"] == "mining"
-        known = np.where(mining, quotas["country"].isin(origin_countries), quotas["country"].isin(refiner_countries))
-        mask = ~known & (quotas["country"] != "") & quotas["kind"].isin(QUOTA_KINDS)
-        problems += _rows(labels["quotas"], quotas, mask.to_numpy(), "country",
-                          "a country with refiners (kind refining or export) or origins (kind mining)", "reference")
+        mining = (quotas["kind"] == "mining").to_numpy()
+        problems += _group_problems(labels["quotas"], quotas, "country", origin_countries,
+                                    "a country with origins (kind mining)", only=mining)
+        other = quotas["kind"].isin(("refining", "export")).to_numpy()
+        problems += _group_problems(labels["quotas"], quotas, "country", refiner_countries,
+                                    "a country with refiners (kinds refining, export)", only=other)
     limits = tables.get("share_limits")
     if limits is not None:
-        mask = ~limits["country"].isin(refiner_countries) & (limits["country"] != "")
-        problems += _rows(labels["share_limits"], limits, mask.to_numpy(), "country", "a country with refiners",
-                          "reference")
+        problems += _group_problems(labels["share_limits"], limits, "country", refiner_countries,
+                                    "a country with refiners (or a ; group of them)")
     return problems
 
 
@@ -225,24 +240,29 @@ def check_policy_products(tables: Tables, labels: Labels) -> list[Problem]:
 
 
 def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
-    """Quota members are refiners (refining, export) or origins (mining) of the quota's country."""
+    """Quota members are refiners (refining, export) or origins (mining) of the quota's country group."""
     quotas = tables.get("quotas")
     if quotas is None or quotas.empty:
         return []
-    problems: list[Problem] = []
+    members = explode_list(quotas["members"], "member")
+    if members.empty:
+        return []
+    mining = (quotas["kind"] == "mining").to_numpy()[members["_row"]]
     owners = {}
     for name, key in (("refiners", "refiner"), ("origins", "origin")):
         frame = tables.get(name)
         owners[name] = frame.set_index(key)["country"] if frame is not None else pd.Series(dtype=object)
-    listed = quotas.loc[quotas["members"] != ""]
-    for line, kind, country, members in zip(listed[LINE], listed["kind"], listed["country"], listed["members"]):
-        table = "origins" if kind == "mining" else "refiners"
-        for member in (m.strip() for m in members.split(";") if m.strip()):
-            if owners[table].get(member) != country:
-                problems.append(Problem(labels["quotas"], int(line), "members", member,
-                                        f"a{'n origin' if table == 'origins' else ' refiner'} id of country "
-                                        f"{country} listed in {labels.get(table, table + '.csv')}", "quota_members"))
-    return problems
+    country = np.where(mining, members["member"].map(owners["origins"]), members["member"].map(owners["refiners"]))
+    groups = explode_list(quotas["country"], "country")
+    inside = pd.MultiIndex.from_arrays([members["_row"], country]).isin(pd.MultiIndex.from_frame(groups))
+    bad = members.loc[~inside]
+    lines, group_of = quotas[LINE].to_numpy(), quotas["country"].to_numpy()
+    return [
+        Problem(labels["quotas"], int(lines[r]), "members", member,
+                f"a{'n origin' if mining_row else ' refiner'} id of {group_of[r]} listed in "
+                f"{labels.get('origins' if mining_row else 'refiners')}", "quota_members")
+        for r, member, mining_row in zip(bad["_row"], bad["member"], mining[~inside])
+    ]
 
 
 def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
@@ -268,6 +288,28 @@ def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
     return problems
 
 
+def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Problem]:
+    """A min share needs a product route from a refiner of its country group to its market,
+    and the min shares of one market and product add up to at most 100 %."""
+    limits, routes, refiners = tables.get("share_limits"), tables.get("product_routes"), tables.get("refiners")
+    if limits is None or limits.empty or routes is None or refiners is None:
+        return []
+    label = labels["share_limits"]
+    with_min = limits["min_share"].notna().to_numpy() & (limits["min_share"] > 0).to_numpy()
+    served = routes.assign(country=routes["refiner"].map(refiners.set_index("refiner")["country"]))
+    groups = explode_list(limits["country"], "country").assign(market=lambda f: limits["market"].to_numpy()[f["_row"]])
+    reachable = groups.merge(served[["market", "country"]], on=["market", "country"])["_row"].unique()
+    unserved = with_min & ~np.isin(np.arange(len(limits)), reachable)
+    problems = _rows(label, limits, unserved, "min_share",
+                     "a product route (product_routes.csv) from a refiner in the country group to the market",
+                     "share_limit")
+    total = limits.groupby(["market", "product"], sort=False)["min_share"].transform("sum").to_numpy()
+    over = with_min & (total > 1 + 1e-9)
+    problems += _rows(label, limits, over, "min_share",
+                      "min shares of one market and product adding up to at most 1", "share_limit")
+    return problems
+
+
 #: The rules, in the order they run.
 RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_not_empty,
@@ -280,6 +322,7 @@ RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_policy_products,
     check_quota_members,
     check_share_limits,
+    check_min_shares_can_be_served,
 )
 
 

@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from oreflow.errors import InputError
+
 from .arrays import Block, LinearProgram, RowFamily
 from .network import Network
-from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
+from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs, unmatched_policies
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 __all__ = ["Block", "LinearProgram", "RowFamily", "build_lp"]
@@ -224,6 +226,9 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         quota_rows(network, x, s),
         share_limit_rows(network, s),
     ]
+    unused = unmatched_policies(network, x, s, {f.name: f for f in families})
+    if unused:
+        raise InputError(unused, heading="policies that cover nothing")
     rows: dict[str, Block] = {}
     lowers, uppers, is_upper, scales, coo_rows, coo_cols, coo_vals = [], [], [], [], [], [], []
     offset = 0

@@ -1,12 +1,16 @@
 """Trade policies as LP terms: tariffs (a cost term) and bans, quotas, share limits (rows).
 
-Each policy table is optional (docs/formulation.md, "Policies"). Matching policy rows to
-flows is done with pandas merges, never a Python loop over flows or rows:
+Each policy table is optional (docs/formulation.md, "Policies"). Policy rows are matched
+to flows with pandas merges, never a Python loop over flows or policy rows:
 
-- an ore flow x[o,r] goes from the origin's country to the refiner's country;
-- a product flow s[r,m,p] goes from the refiner's country to the market's country;
-- a policy country ``*`` matches any country (``to_country = *``: any country other
-  than ``from_country``); a blank ``product`` matches every product.
+- an ore flow x[o,r] goes from the origin's country to the refiner's country; a product
+  flow s[r,m,p] from the refiner's country to the market's country;
+- a policy country is one country, a group of countries separated by ``;`` (e.g.
+  ``FR;EE;EU``), or ``*``. ``*`` means any country outside the other side's group: ``US``
+  -> ``*`` is every flow leaving the US, ``*`` -> ``CN`` every flow into China from
+  abroad, ``*`` -> ``*`` every cross-border flow. Naming both sides matches exactly
+  those countries, domestic flows included when the groups overlap;
+- a blank ``product`` matches every product.
 """
 
 from __future__ import annotations
@@ -14,19 +18,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from oreflow.errors import Problem
+
 from .arrays import Block, RowFamily
 from .network import Network
+from .groups import explode_list
 from .tables import ANY_COUNTRY
+
+
+def country_of(network: Network) -> dict[str, pd.Series]:
+    """id -> country maps of origins, refiners and markets."""
+    return {
+        "origin": network.origins.set_index("origin")["country"],
+        "refiner": network.refiners.set_index("refiner")["country"],
+        "market": network.markets.set_index("market")["country"],
+    }
 
 
 def ore_flows(network: Network, x_index: pd.DataFrame) -> pd.DataFrame:
     """The ore routes with ``from_country`` (origin's) and ``to_country`` (refiner's)."""
-    origin_country = network.origins.set_index("origin")["country"]
-    refiner_country = network.refiners.set_index("refiner")["country"]
+    countries = country_of(network)
     return pd.DataFrame(
         {
-            "from_country": x_index["origin"].map(origin_country).to_numpy(),
-            "to_country": x_index["refiner"].map(refiner_country).to_numpy(),
+            "from_country": x_index["origin"].map(countries["origin"]).to_numpy(),
+            "to_country": x_index["refiner"].map(countries["refiner"]).to_numpy(),
             "product": "",
         }
     )
@@ -34,64 +49,75 @@ def ore_flows(network: Network, x_index: pd.DataFrame) -> pd.DataFrame:
 
 def product_flows(network: Network, s_index: pd.DataFrame) -> pd.DataFrame:
     """The shipments with ``from_country`` (refiner's), ``to_country`` (market's) and product."""
-    refiner_country = network.refiners.set_index("refiner")["country"]
-    market_country = network.markets.set_index("market")["country"]
+    countries = country_of(network)
     return pd.DataFrame(
         {
-            "from_country": s_index["refiner"].map(refiner_country).to_numpy(),
-            "to_country": s_index["market"].map(market_country).to_numpy(),
+            "from_country": s_index["refiner"].map(countries["refiner"]).to_numpy(),
+            "to_country": s_index["market"].map(countries["market"]).to_numpy(),
             "product": s_index["product"].to_numpy(),
         }
     )
 
 
+def _in_group(rows: np.ndarray, countries: np.ndarray, groups: pd.DataFrame) -> np.ndarray:
+    """For each (row, country) pair: is the country in that row's group?"""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    keys = pd.MultiIndex.from_arrays([rows, countries])
+    return keys.isin(pd.MultiIndex.from_frame(groups[["_row", "country"]]))
+
+
 def match_flows(policy: pd.DataFrame, flows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (policy row position, flow position) where a policy row applies to a flow.
 
-    ``policy`` has ``from_country``, ``to_country`` and ``product`` (blank = all); the
-    flows have the same three columns. Wildcards are handled by merging each wildcard
-    pattern separately on the columns that are not wildcards.
+    ``policy`` has ``from_country``, ``to_country`` (a country, a ``;`` group or ``*``)
+    and ``product`` (blank = all); ``flows`` has ``from_country``, ``to_country`` and
+    ``product``. See the module docstring for the meaning of ``*``.
     """
-    policy = policy.reset_index(drop=True).assign(_row=lambda f: np.arange(len(f)))
+    policy = policy.reset_index(drop=True)
     flows = flows.reset_index(drop=True).assign(_flow=lambda f: np.arange(len(f)))
-    pairs_row, pairs_flow = [], []
-    any_from = policy["from_country"] == ANY_COUNTRY
-    any_to = policy["to_country"] == ANY_COUNTRY
-    any_product = policy["product"] == ""
-    for wild_from in (False, True):
-        for wild_to in (False, True):
-            for wild_product in (False, True):
-                group = policy.loc[(any_from == wild_from) & (any_to == wild_to) & (any_product == wild_product)]
-                if group.empty:
-                    continue
-                on = [c for c, wild in (("from_country", wild_from), ("to_country", wild_to),
-                                        ("product", wild_product)) if not wild]
-                left = group[on + ["_row"]]
-                if on:
-                    matched = left.merge(flows, on=on, how="inner", sort=False)
-                else:
-                    matched = left.merge(flows, how="cross")
-                if wild_to:  # "*" as destination: any country other than the origin's
-                    matched = matched.loc[matched["to_country"] != matched["from_country"]]
-                pairs_row.append(matched["_row"].to_numpy())
-                pairs_flow.append(matched["_flow"].to_numpy())
-    if not pairs_row:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(pairs_row).astype(np.int64), np.concatenate(pairs_flow).astype(np.int64)
+    any_from = (policy["from_country"] == ANY_COUNTRY).to_numpy()
+    any_to = (policy["to_country"] == ANY_COUNTRY).to_numpy()
+    from_groups = explode_list(policy["from_country"].where(~any_from, ""), "country")
+    to_groups = explode_list(policy["to_country"].where(~any_to, ""), "country")
+    # candidates: merge on a named side when there is one, else every flow
+    by_from = from_groups.merge(flows, left_on="country", right_on="from_country", sort=False)
+    only_to = to_groups.loc[any_from[to_groups["_row"].to_numpy()]]
+    by_to = only_to.merge(flows, left_on="country", right_on="to_country", sort=False)
+    both_any = np.flatnonzero(any_from & any_to)
+    cross = pd.DataFrame({"_row": both_any}).merge(flows, how="cross")
+    cand = pd.concat([by_from, by_to, cross], ignore_index=True)
+    row = cand["_row"].to_numpy()
+    keep = np.ones(len(cand), dtype=bool)
+    product = policy["product"].to_numpy()[row] if len(row) else np.zeros(0, dtype=object)
+    keep &= (product == "") | (product == cand["product"].to_numpy())
+    cand_from, cand_to = cand["from_country"].to_numpy(), cand["to_country"].to_numpy()
+    named_both = ~any_from[row] & ~any_to[row]
+    keep &= ~named_both | _in_group(row, cand_to, to_groups)
+    from_named_to_any = ~any_from[row] & any_to[row]
+    keep &= ~from_named_to_any | ~_in_group(row, cand_to, from_groups)
+    any_to_named = any_from[row] & ~any_to[row]
+    keep &= ~any_to_named | ~_in_group(row, cand_from, to_groups)
+    keep &= ~(any_from[row] & any_to[row]) | (cand_from != cand_to)
+    return row[keep].astype(np.int64), cand["_flow"].to_numpy()[keep].astype(np.int64)
 
 
-def policy_rows_of_stage(table: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """The rows of a tariff or ban table that apply to ``stage`` (``ore`` or ``product``)."""
-    return table.loc[table["stage"] == stage]
+def stage_pairs(network: Network, table: pd.DataFrame, x: Block, s: Block) -> tuple[np.ndarray, np.ndarray]:
+    """(policy row position, LP column) pairs of a tariff or ban table, both stages."""
+    table = table.reset_index(drop=True)
+    rows, cols = [], []
+    for stage, block, flows in (("ore", x, ore_flows(network, x.index)),
+                                ("product", s, product_flows(network, s.index))):
+        positions = np.flatnonzero((table["stage"] == stage).to_numpy())
+        policy, flow = match_flows(table.iloc[positions], flows)
+        rows.append(positions[policy])
+        cols.append(flow + block.start)
+    return np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
 
 
 def explode_members(quotas: pd.DataFrame) -> pd.DataFrame:
-    """One row per (quota position, member id); quotas without members are left out."""
-    listed = quotas.reset_index(drop=True).assign(_row=lambda f: np.arange(len(f)))
-    listed = listed.loc[listed["members"] != ""]
-    members = listed.assign(member=listed["members"].str.split(";")).explode("member")
-    members["member"] = members["member"].str.strip()
-    return members.loc[members["member"] != "", ["_row", "member"]]
+    """One row per (quota position ``_row``, ``member`` id); quotas without members left out."""
+    return explode_list(quotas["members"].reset_index(drop=True), "member")
 
 
 # ---------------------------------------------------------------------------------
@@ -107,44 +133,25 @@ def tariff_costs(network: Network, x: Block, s: Block) -> dict[str, np.ndarray]:
     (``product`` blank = every product). Several matching rows add up. Reported as the
     ``tariffs`` line of the cost breakdown. Empty dict when the dataset has no tariffs.
     """
-    tariffs = network.tariffs
+    tariffs = network.tariffs.reset_index(drop=True)
     if tariffs.empty:
         return {}
-    terms = {}
-    for block, stage, flows in (("x", "ore", ore_flows(network, x.index)), ("s", "product",
-                                                                              product_flows(network, s.index))):
-        rows = policy_rows_of_stage(tariffs, stage)
-        policy, flow = match_flows(rows, flows)
-        usd = rows["usd_per_t"].to_numpy(float)
-        terms[block] = np.bincount(flow, weights=usd[policy], minlength=len(flows)).astype(float)
-    return terms
+    rows, cols = stage_pairs(network, tariffs, x, s)
+    per_col = np.bincount(cols, weights=tariffs["usd_per_t"].to_numpy(float)[rows], minlength=s.stop)
+    return {"x": per_col[x.slice].astype(float), "s": per_col[s.slice].astype(float)}
 
 
 def ban_rows(network: Network, x: Block, s: Block) -> RowFamily:
-    """ban[i]:  sum of the flows that ban row i matches <= 0     (t per year).
+    """ban[from_country, to_country, stage, product]:  sum of the matching flows <= 0  (t per year).
 
-    One row per row of bans.csv (keys from_country, to_country, stage, product). Stage
-    ``ore`` matches ore routes x[o,r] (t REO), stage ``product`` shipments s[r,m,p]
-    (t product). Shadow price (<= 0): USD the first tonne allowed through would save.
+    One row per row of bans.csv. Stage ``ore`` matches ore routes x[o,r] (t REO), stage
+    ``product`` shipments s[r,m,p] (t product). Shadow price (<= 0): USD the first
+    tonne allowed through would save.
     """
     bans = network.bans.reset_index(drop=True)
-    rows, cols = [], []
-    for block, stage, flows in (("x", "ore", ore_flows(network, x.index)), ("s", "product",
-                                                                             product_flows(network, s.index))):
-        of_stage = policy_rows_of_stage(bans, stage)
-        policy, flow = match_flows(of_stage, flows)
-        rows.append(of_stage.index.to_numpy()[policy])
-        cols.append(flow + (x.start if block == "x" else s.start))
-    rows_a, cols_a = np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
-    return RowFamily(
-        "ban",
-        bans[["from_country", "to_country", "stage", "product"]],
-        rows_a,
-        cols_a,
-        np.ones(len(rows_a)),
-        np.zeros(len(bans)),
-        "<=",
-    )
+    rows, cols = stage_pairs(network, bans, x, s)
+    return RowFamily("ban", bans[["from_country", "to_country", "stage", "product"]], rows, cols,
+                     np.ones(len(rows)), np.zeros(len(bans)), "<=")
 
 
 def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
@@ -152,92 +159,110 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
 
     kind ``refining``: feed x[o,r] of refiners r in ``country`` (t REO);
     kind ``mining``: output x[o,r] of origins o in ``country`` (t REO);
-    kind ``export``: shipments s[r,m,p] from refiners in ``country`` to markets in any
-    other country, of ``product`` (blank: all products) (t product).
-    ``members`` (ids separated by ";") narrows the refiners (refining, export) or
-    origins (mining) to those listed. Shadow price (<= 0): USD saved per extra tonne of
-    quota.
+    kind ``export``: shipments s[r,m,p] from refiners in ``country`` to markets outside
+    it, of ``product`` (blank: all products) (t product). ``country`` may be a ``;``
+    group. ``members`` (ids separated by ``;``) narrows the refiners (refining, export)
+    or origins (mining) to those listed. Shadow price (<= 0): USD saved per extra tonne
+    of quota.
     """
     quotas = network.quotas.reset_index(drop=True)
-    x_frame = x.index.assign(
-        origin_country=x.index["origin"].map(network.origins.set_index("origin")["country"]).to_numpy(),
-        refiner_country=x.index["refiner"].map(network.refiners.set_index("refiner")["country"]).to_numpy(),
-        _col=np.arange(x.start, x.stop),
-    )
+    countries = country_of(network)
+    x_frame = x.index.assign(origin_country=x.index["origin"].map(countries["origin"]).to_numpy(),
+                             refiner_country=x.index["refiner"].map(countries["refiner"]).to_numpy(),
+                             _col=np.arange(x.start, x.stop))
     s_frame = product_flows(network, s.index).assign(refiner=s.index["refiner"].to_numpy(),
                                                      _col=np.arange(s.start, s.stop))
-    numbered = quotas.assign(_row=np.arange(len(quotas)))
+    groups = explode_list(quotas["country"], "country")
     members = explode_members(quotas)
-    quota_country = quotas["country"].to_numpy()
-    quota_product = quotas["product"].to_numpy()
+    kinds = quotas["kind"].to_numpy()
+    has_members = (quotas["members"] != "").to_numpy()
     rows, cols = [], []
     for kind, frame, member_col, country_col in (
         ("refining", x_frame, "refiner", "refiner_country"),
         ("mining", x_frame, "origin", "origin_country"),
         ("export", s_frame, "refiner", "from_country"),
     ):
-        of_kind = numbered.loc[numbered["kind"] == kind]
-        by_country = of_kind.loc[of_kind["members"] == "", ["_row", "country"]].merge(
-            frame, left_on="country", right_on=country_col, how="inner", sort=False
-        )
-        by_member = members.loc[members["_row"].isin(of_kind["_row"])].merge(
-            frame, left_on="member", right_on=member_col, how="inner", sort=False
-        )
+        by_country = groups.loc[(kinds[groups["_row"]] == kind) & ~has_members[groups["_row"]]]
+        by_country = by_country.merge(frame, left_on="country", right_on=country_col, sort=False)
+        by_member = members.loc[kinds[members["_row"]] == kind].merge(frame, left_on="member",
+                                                                      right_on=member_col, sort=False)
         pairs = pd.concat([by_country, by_member], ignore_index=True)
-        if kind == "export":  # to another country, of the quota's product (blank: all)
+        if kind == "export":  # to markets outside the group, of the quota's product (blank: all)
             row = pairs["_row"].to_numpy()
-            product = quota_product[row]
-            keep = (pairs["to_country"].to_numpy() != quota_country[row]) & (
-                (product == "") | (product == pairs["product"].to_numpy())
-            )
-            pairs = pairs.loc[keep]
+            product = quotas["product"].to_numpy()[row]
+            outside = ~_in_group(row, pairs["to_country"].to_numpy(), groups)
+            pairs = pairs.loc[outside & ((product == "") | (product == pairs["product"].to_numpy()))]
         rows.append(pairs["_row"].to_numpy())
         cols.append(pairs["_col"].to_numpy())
     rows_a, cols_a = np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
-    return RowFamily(
-        "quota",
-        quotas[["quota", "kind", "country", "product"]],
-        rows_a,
-        cols_a,
-        np.ones(len(rows_a)),
-        quotas["limit_t"].to_numpy(float),
-        "<=",
-    )
+    return RowFamily("quota", quotas[["quota", "kind", "country", "product"]], rows_a, cols_a,
+                     np.ones(len(rows_a)), quotas["limit_t"].to_numpy(float), "<=")
+
+
+def share_limit_index(network: Network) -> pd.DataFrame:
+    """One row per limit given: market, product, country, bound (max/min), share, sense."""
+    limits = network.share_limits.reset_index(drop=True)
+    parts = []
+    for bound, column, sense in (("max", "max_share", "<="), ("min", "min_share", ">=")):
+        given = limits.loc[limits[column].notna()]
+        parts.append(given[["market", "product", "country"]].assign(bound=bound, share=given[column].to_numpy(),
+                                                                    sense=sense))
+    return pd.concat(parts, ignore_index=True)
 
 
 def share_limit_rows(network: Network, s: Block) -> RowFamily:
     """share_limit[m,p,c,bound]:  sum_{r in c} s[r,m,p] <= max_share * demand_t[m,p]
     (bound ``max``) or >= min_share * demand_t[m,p] (bound ``min``)     (t product per year).
 
-    The share of market m's demand for p that is refined in country c. One row per
-    max_share and per min_share given. Reported in percentage points: rhs, activity and
-    slack as % of demand_t, and the shadow price as USD per percentage point of the
-    limit (<= 0 for a max share: loosening by one point saves; >= 0 for a min share: one
-    more point of de-risking costs).
+    The share of market m's demand for p that is refined in country (or ``;`` group) c.
+    One row per max_share and per min_share given. Reported in percentage points: rhs,
+    activity and slack as % of demand_t, and the shadow price as USD per percentage point
+    of the limit (<= 0 for a max share: loosening by one point saves; >= 0 for a min
+    share: one more point of de-risking costs).
     """
-    limits = network.share_limits.reset_index(drop=True)
-    parts = []
-    for bound, column, sense in (("max", "max_share", "<="), ("min", "min_share", ">=")):
-        given = limits.loc[limits[column].notna()]
-        parts.append(given[["market", "product", "country"]].assign(bound=bound, share=given[column].to_numpy(),
-                                                                    _sense=sense))
-    index = pd.concat(parts, ignore_index=True)
+    index = share_limit_index(network)
     demand = network.demand.set_index(["market", "product"])["demand_t"]
     demand_t = demand.reindex(pd.MultiIndex.from_frame(index[["market", "product"]])).to_numpy(float)
-    refiner_country = s.index["refiner"].map(network.refiners.set_index("refiner")["country"])
+    refiner_country = s.index["refiner"].map(country_of(network)["refiner"])
     ships = s.index.assign(country=refiner_country.to_numpy(), _col=np.arange(s.start, s.stop))
-    matched = index.assign(_row=np.arange(len(index))).merge(
-        ships, on=["market", "product", "country"], how="inner", sort=False
-    )
+    groups = explode_list(index["country"], "country").merge(
+        index[["market", "product"]].assign(_row=np.arange(len(index))), on="_row")
+    matched = groups.merge(ships, on=["market", "product", "country"], sort=False)
     with np.errstate(divide="ignore"):
         scale = 100.0 / demand_t
-    return RowFamily(
-        "share_limit",
-        index[["market", "product", "country", "bound"]],
-        matched["_row"].to_numpy(np.int64),
-        matched["_col"].to_numpy(np.int64),
-        np.ones(len(matched)),
-        index["share"].to_numpy(float) * demand_t,
-        index["_sense"].to_numpy(),
-        report_scale=scale,
-    )
+    return RowFamily("share_limit", index[["market", "product", "country", "bound"]],
+                     matched["_row"].to_numpy(np.int64), matched["_col"].to_numpy(np.int64), np.ones(len(matched)),
+                     index["share"].to_numpy(float) * demand_t, index["sense"].to_numpy(), report_scale=scale)
+
+
+def unmatched_policies(network: Network, x: Block, s: Block, families: dict[str, RowFamily]) -> list[Problem]:
+    """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage)."""
+    problems: list[Problem] = []
+    tariffs = network.tariffs.reset_index(drop=True)
+    if len(tariffs):
+        rows, _ = stage_pairs(network, tariffs, x, s)
+        problems += _unmatched("tariffs", tariffs, rows, ["from_country", "to_country", "stage", "product"])
+    for family, table, keys in (("ban", network.bans, ["from_country", "to_country", "stage", "product"]),
+                                ("quota", network.quotas, ["quota"]),
+                                ("share_limit", network.share_limits, ["market", "product", "country"])):
+        if len(table):
+            fam = families[family]
+            covered = fam.index.iloc[np.unique(fam.rows)] if len(fam.rows) else fam.index.iloc[:0]
+            seen = pd.MultiIndex.from_frame(covered[keys].astype(str))
+            mine = pd.MultiIndex.from_frame(table.reset_index(drop=True)[keys].astype(str))
+            problems += _unmatched(table_name(family), table.reset_index(drop=True),
+                                   np.flatnonzero(mine.isin(seen)), keys)
+    return problems
+
+
+def table_name(family: str) -> str:
+    return {"ban": "bans", "quota": "quotas", "share_limit": "share_limits"}[family]
+
+
+def _unmatched(name: str, table: pd.DataFrame, covered_rows: np.ndarray, keys: list[str]) -> list[Problem]:
+    missing = np.setdiff1d(np.arange(len(table)), covered_rows)
+    return [
+        Problem(f"{name}.csv", None, None, ", ".join(f"{k}={table.at[i, k]}" for k in keys if table.at[i, k] != ""),
+                "a policy row that covers at least one route of the dataset (this one covers none)", "policy_unused")
+        for i in missing
+    ]

@@ -11,7 +11,12 @@
 - Vars ``x[ORE_ROUTES]``, ``s[SHIPMENTS]``, ``u[DEMANDS]`` (all >= 0);
 - Constraints ``supply[ORIGINS]``, ``capacity[REFINERS]``,
   ``balance[REFINERS, PRODUCTS]``, ``demand[DEMANDS]``;
-- Objective ``total_cost`` (minimise, USD per year).
+- Objective ``total_cost`` (minimise, USD per year), with tariffs (Params
+  ``ore_tariff_usd_per_t``, ``product_tariff_usd_per_t``) when the dataset has any;
+- policy Constraints ``ban[from_country, to_country, stage, product]``,
+  ``quota[name]`` and ``share_limit[market, product, country, bound]`` (Sets ``BANS``,
+  ``QUOTAS``, ``SHARE_LIMITS``), each the sum of the flows its policy row covers; which
+  flows those are is decided by :mod:`.policies`, the code the array LP uses.
 
 Index sets are ordered exactly as the column blocks and row families of the array LP
 (they come from the same column functions of :mod:`.lp`), so a solution of this model
@@ -49,11 +54,7 @@ from .network import Network
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 
-#: Policy constraint families, indexed by row position (0, 1, ...) of their table.
-POSITIONAL_FAMILIES = ("ban", "quota", "share_limit")
-
-
-def _keys(frame: pd.DataFrame) -> list:
+def index_keys(frame: pd.DataFrame) -> list:
     """Rows of ``frame`` as keys: plain values for one column, tuples for several."""
     if frame.shape[1] == 1:
         return frame.iloc[:, 0].tolist()
@@ -107,9 +108,9 @@ def build_pyomo_model(
     shares = normalised_shares(network).reset_index(drop=True)
     recovery = recovery_table(network)
 
-    ore_route_keys = _keys(x_index)
-    shipment_keys = _keys(s_index)
-    demand_keys = _keys(u_index)
+    ore_route_keys = index_keys(x_index)
+    shipment_keys = index_keys(s_index)
+    demand_keys = index_keys(u_index)
 
     m = pyo.ConcreteModel(name="oreflow allocation LP")
 
@@ -122,13 +123,13 @@ def build_pyomo_model(
         initialize=ore_route_keys, dimen=2, ordered=True, doc="(origin o, refiner r): ore can ship from o to r"
     )
     m.PRODUCT_ROUTES = pyo.Set(
-        initialize=_keys(product_routes[["refiner", "market"]]),
+        initialize=index_keys(product_routes[["refiner", "market"]]),
         dimen=2,
         ordered=True,
         doc="(refiner r, market m): products can ship from r to m",
     )
     m.COMPOSITION = pyo.Set(
-        initialize=_keys(shares[["origin", "product"]]),
+        initialize=index_keys(shares[["origin", "product"]]),
         dimen=2,
         ordered=True,
         doc="(origin o, product p): ore of o contains p",
@@ -158,7 +159,7 @@ def build_pyomo_model(
     m.processing_cost_usd_per_t = param(
         m.REFINERS, refiners["processing_cost_usd_per_t"].to_numpy(float), "processing cost, USD per t REO fed"
     )
-    recovery_keys = _keys(recovery[["refiner", "product"]])
+    recovery_keys = index_keys(recovery[["refiner", "product"]])
     m.recovery = pyo.Param(
         m.REFINERS,
         m.PRODUCTS,
@@ -269,7 +270,7 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     array LP uses; here each row is written as the sum of those flows.
     """
     x_block, s_block = Block("x", 0, x_index), Block("s", len(x_index), s_index)
-    flow_vars = [m.x[k] for k in _keys(x_index)] + [m.s[k] for k in _keys(s_index)]
+    flow_vars = [m.x[k] for k in index_keys(x_index)] + [m.s[k] for k in index_keys(s_index)]
 
     tariffs = tariff_costs(network, x_block, s_block)
     if tariffs:
@@ -295,21 +296,24 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     bans = ban_rows(network, x_block, s_block)
     quotas = quota_rows(network, x_block, s_block)
     shares = share_limit_rows(network, s_block)
-    m.BANS = pyo.Set(initialize=range(len(bans.index)), ordered=True, doc="rows of bans.csv")
-    m.QUOTAS = pyo.Set(initialize=range(len(quotas.index)), ordered=True, doc="rows of quotas.csv")
-    m.SHARE_LIMITS = pyo.Set(
-        initialize=range(len(shares.index)), ordered=True, doc="max_share and min_share limits of share_limits.csv"
-    )
-    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(enumerate(quotas.rhs)), within=pyo.Any,
+    ban_keys, quota_keys = index_keys(bans.index), index_keys(quotas.index[["quota"]])
+    share_keys = index_keys(shares.index)
+    m.BANS = pyo.Set(initialize=ban_keys, dimen=4, ordered=True,
+                     doc="(from_country, to_country, stage, product) of each row of bans.csv")
+    m.QUOTAS = pyo.Set(initialize=quota_keys, ordered=True, doc="quota names of quotas.csv")
+    m.SHARE_LIMITS = pyo.Set(initialize=share_keys, dimen=4, ordered=True,
+                             doc="(market, product, country, bound) of each max_share / min_share given")
+    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(zip(quota_keys, quotas.rhs)), within=pyo.Any,
                                 doc="quota, t per year")
-    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(enumerate(shares.rhs)), within=pyo.Any,
+    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(zip(share_keys, shares.rhs)), within=pyo.Any,
                                 doc="share x demand_t, t of product per year")
-    ban_terms, quota_terms, share_terms = members(bans), members(quotas), members(shares)
-    share_upper = shares.is_upper()
+    ban_terms = {ban_keys[i]: v for i, v in members(bans).items()}
+    quota_terms = {quota_keys[i]: v for i, v in members(quotas).items()}
+    share_terms = {share_keys[i]: v for i, v in members(shares).items()}
 
-    def ban_rule(m, i):
-        """ban[i]:  sum of the flows that ban row i matches <= 0     (t per year)."""
-        flows = ban_terms.get(i, [])
+    def ban_rule(m, *key):
+        """ban[from_country, to_country, stage, product]:  sum of the matching flows <= 0  (t per year)."""
+        flows = ban_terms.get(key, [])
         return pyo.quicksum(flows) <= 0 if flows else pyo.Constraint.Skip
 
     def quota_rule(m, q):
@@ -317,12 +321,15 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
         flows = quota_terms.get(q, [])
         return pyo.quicksum(flows) <= m.quota_limit_t[q] if flows else pyo.Constraint.Skip
 
-    def share_limit_rule(m, k):
-        """share_limit[k]:  sum_{r in c} s[r,m,p] <= (max) or >= (min) share * demand_t[m,p]."""
-        flows = share_terms.get(k, [])
-        if share_upper[k]:
-            return pyo.quicksum(flows) <= m.share_limit_t[k] if flows else pyo.Constraint.Skip
-        return pyo.quicksum(flows) >= m.share_limit_t[k] if flows else pyo.Constraint.Skip
+    def share_limit_rule(m, market, product, country, bound):
+        """share_limit[m,p,c,bound]:  sum_{r in c} s[r,m,p] <= (max) or >= (min) share * demand_t[m,p]."""
+        key = (market, product, country, bound)
+        flows = share_terms.get(key, [])
+        if bound == "max":
+            return pyo.quicksum(flows) <= m.share_limit_t[key] if flows else pyo.Constraint.Skip
+        if not flows:  # validation rejects a min share no refiner of the country can serve
+            raise ValueError(f"share_limit{key}: no shipment can count toward this min share")
+        return pyo.quicksum(flows) >= m.share_limit_t[key]
 
     m.ban = pyo.Constraint(m.BANS, rule=ban_rule, doc=_doc(ban_rule))
     m.quota = pyo.Constraint(m.QUOTAS, rule=quota_rule, doc=_doc(quota_rule))

@@ -110,9 +110,10 @@ PRODUCT_ROUTES = TableSpec(
 
 # ---- policy tables (optional; docs/formulation.md, "Policies") -------------------------
 
-#: A country column of a policy row may be ``*``: any country (for ``to_country``: any
-#: country other than ``from_country``).
+#: A country column of a policy row may be ``*``: any country outside the other side's
+#: group (model/policies.py); or a group of countries separated by GROUP_SEPARATOR.
 ANY_COUNTRY = "*"
+GROUP_SEPARATOR = ";"
 STAGES = ("ore", "product")
 QUOTA_KINDS = ("refining", "mining", "export")
 

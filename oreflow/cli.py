@@ -67,6 +67,11 @@ def _load(target: Path) -> tuple[Any, Any]:
 def _validate(target: Path) -> int:
     job_file, network = _load(target)
     what = f"job {job_file.path}" if job_file else f"dataset {network.source}"
+    if job_file is not None and job_file.job.scenarios:
+        from oreflow.scenarios import apply_all
+
+        apply_all(network, list(job_file.job.scenarios))
+        what += f" and its {len(job_file.job.scenarios)} scenario(s)"
     print(
         f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
         f"{len(network.markets)} markets, {len(network.products)} products, "

@@ -45,7 +45,7 @@ class Change(BaseModel):
 
     action: Literal["set", "scale", "add", "remove"]
     table: str
-    where: dict[str, str | list[str]] = Field(default_factory=dict)
+    where: dict[str, str | float | list[str | float]] = Field(default_factory=dict)
     column: str | None = None
     value: float | str | None = None
     factor: float | None = Field(None, allow_inf_nan=False)
@@ -54,9 +54,14 @@ class Change(BaseModel):
     @model_validator(mode="after")
     def _fields_of_action(self) -> Change:
         needs = {"set": ("column", "value"), "scale": ("column", "factor"), "add": ("rows",), "remove": ()}
+        allowed = {"set": {"where", "column", "value"}, "scale": {"where", "column", "factor"}, "add": {"rows"},
+                   "remove": {"where"}}
         missing = [name for name in needs[self.action] if getattr(self, name) in (None, [])]
         if missing:
             raise ValueError(f"action {self.action!r} needs {' and '.join(missing)}")
+        extra = sorted(self.model_fields_set - allowed[self.action] - {"action", "table"})
+        if extra:
+            raise ValueError(f"action {self.action!r} does not use {', '.join(extra)}")
         if self.action == "scale" and self.factor is not None and self.factor < 0:
             raise ValueError("factor must be >= 0")
         return self
@@ -78,7 +83,7 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Also the scenario's output folder name.")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Also the scenario's output folder name.")
     description: str = ""
     changes: list[Change] = Field(min_length=1)
 
@@ -113,10 +118,12 @@ class Job(BaseModel):
 
     @model_validator(mode="after")
     def _unique_scenario_names(self) -> Job:
-        names = [s.name for s in self.scenarios]
-        repeated = sorted({n for n in names if names.count(n) > 1} | ({"base"} & set(names)))
+        names = [s.name.lower() for s in self.scenarios]  # folder names: unique on any file system
+        reserved = {"base", "comparison.csv", "summary.json"}
+        repeated = sorted({n for n in names if names.count(n) > 1} | (reserved & set(names)))
         if repeated:
-            raise ValueError(f"scenario names must be unique and not 'base': {', '.join(repeated)}")
+            raise ValueError(f"scenario names must be unique (ignoring case) and not one of "
+                             f"{', '.join(sorted(reserved))}: {', '.join(repeated)}")
         return self
 
 

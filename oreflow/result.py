@@ -195,6 +195,7 @@ def make_result(
     )
 
     shadow_prices = {name: _shadow_table(lp, record, name) for name in lp.rows}
+    shadow_prices["demand"]["shadow_price"] = _demand_price(lp, record)
 
     return Result(
         status=record.status,
@@ -239,3 +240,22 @@ def _shadow_table(lp: LinearProgram, record: SolutionRecord, family: str) -> pd.
             slack=slack * scale,
             binding=binding,
         )
+
+
+def _demand_price(lp: LinearProgram, record: SolutionRecord) -> np.ndarray:
+    """d(optimal cost)/d(demand_t) for each demand row, USD per t.
+
+    A share limit's right-hand side is share x demand_t, so one more tonne demanded also
+    moves every share limit on that market and product: the price is the demand row's
+    dual plus, for each such limit, share x its dual per tonne.
+    """
+    demand = lp.rows["demand"]
+    price = np.asarray(record.row_dual[demand.slice], dtype=float).copy()
+    limits = lp.rows["share_limit"]
+    if len(limits.index):
+        share = lp.rhs("share_limit") * lp.report_scale("share_limit") / 100.0
+        effect = pd.Series(share * record.row_dual[limits.slice]).groupby(
+            [limits.index["market"].to_numpy(), limits.index["product"].to_numpy()]).sum()
+        keys = pd.MultiIndex.from_frame(demand.index[["market", "product"]])
+        price += effect.reindex(keys).fillna(0.0).to_numpy()
+    return _clean(price)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Change, Scenario
+from oreflow.model.checks import REFERENCES
 from oreflow.model.network import Network
 from oreflow.model.tables import NUMBER, TABLES, TABLES_BY_NAME
 from oreflow.result import Result
@@ -49,7 +50,10 @@ def apply_scenario(base: Network, scenario: Scenario) -> AppliedScenario:
         problems += found
         if not found:
             last_change[change.table] = number
-            log.append({"change": number, "action": change.action, "description": change.describe(), "rows": rows})
+            entry = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
+            if change.action == "add":
+                entry["added"] = [dict(row) for row in change.rows]
+            log.append(entry)
     if problems:
         raise InputError(problems, heading=f"scenario {scenario.name!r} cannot be applied")
     try:
@@ -101,9 +105,18 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
         tables[change.table] = pd.concat([frame, added], ignore_index=True) if len(frame) else added
         return [], len(added)
     mask = np.ones(len(frame), dtype=bool)
+    kinds = {c.name: c.kind for c in spec.columns}
     for column, wanted in change.where.items():
-        values = [wanted] if isinstance(wanted, str) else list(wanted)
-        mask &= frame[column].astype(str).isin(values).to_numpy()
+        values = list(wanted) if isinstance(wanted, list) else [wanted]
+        if kinds[column] == NUMBER:
+            try:
+                numbers = [float(v) for v in values]
+            except ValueError:
+                return [Problem(label, None, "where", str(change.where), f"numbers to select {column} by",
+                                "scenario_value")], 0
+            mask &= frame[column].astype(float).isin(numbers).to_numpy()
+        else:
+            mask &= frame[column].astype(str).isin([str(v) for v in values]).to_numpy()
     if not mask.any():
         return [Problem(label, None, "where", str(change.where), f"a selection that matches rows of {spec.file}",
                         "scenario_selects_nothing")], 0
@@ -115,10 +128,15 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
     if change.action == "scale":
         if kind != NUMBER:
             return [Problem(label, None, "column", change.column, "a number column to scale", "scenario_column")], 0
-        frame.loc[mask, change.column] = frame.loc[mask, change.column].astype(float) * change.factor
+        current = frame.loc[mask, change.column].astype(float)
+        # x 0 closes a capacity or supply even where it is inf (inf * 0 would be NaN)
+        frame.loc[mask, change.column] = 0.0 if change.factor == 0 else current * change.factor
     else:
         value: Any = change.value
-        if kind == NUMBER:
+        optional = next(c.optional for c in spec.columns if c.name == change.column)
+        if optional and value == "":  # blank an optional column: back to its default
+            value = np.nan if kind == NUMBER else ""
+        elif kind == NUMBER:
             try:
                 value = float(value)
             except (TypeError, ValueError):
@@ -133,10 +151,12 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
 
 
 def _attribute(problem: Problem, scenario: Scenario, last_change: dict[str, int]) -> Problem:
+    """Name the change most likely to blame: the latest one to the problem's table or to a
+    table it refers to (removing a refiner breaks routes that name it), else the last."""
     table = problem.file.split(".csv")[0]
-    # the last change to this table, else the scenario's last change (e.g. removing a
-    # refiner leaves routes that name it: the routes' table was not touched)
-    number = last_change.get(table, len(scenario.changes))
+    related = {table} | {target for source, _, target, _ in REFERENCES if source == table}
+    touched = [last_change[name] for name in related if name in last_change]
+    number = max(touched) if touched else len(scenario.changes)
     where = f"scenario {scenario.name!r}, change {number} ({scenario.changes[number - 1].describe()})"
     return dataclasses.replace(problem, file=f"{table}.csv after {where}")
 

@@ -91,12 +91,12 @@ def solve_pyomo(
 
 def _columns_in_lp_order(model: Any, lp: LinearProgram) -> list:
     """VarData of ``x``, ``s``, ``u`` in LP column order (their index sets are that order)."""
-    from oreflow.model.pyomo_model import _keys
+    from oreflow.model.pyomo_model import index_keys
 
     variables: list = []
     for name in ("x", "s", "u"):
         component = getattr(model, name)
-        if list(component.index_set()) != _keys(lp.columns[name].index):
+        if list(component.index_set()) != index_keys(lp.columns[name].index):
             raise RuntimeError(f"Pyomo variable {name!r} is not indexed like LP column block {name!r}")
         variables += list(component.values())
     return variables
@@ -104,14 +104,14 @@ def _columns_in_lp_order(model: Any, lp: LinearProgram) -> list:
 
 def _rows_in_lp_order(model: Any, lp: LinearProgram) -> list:
     """ConstraintData (None where the model skips the row) in LP row order."""
-    from oreflow.model.pyomo_model import POSITIONAL_FAMILIES, _keys
+    from oreflow.model.pyomo_model import index_keys
 
     rows: list = []
     for family in lp.rows:
         component = getattr(model, family)
         keys = list(component.index_set())
         index = lp.rows[family].index
-        expected = list(range(len(index))) if family in POSITIONAL_FAMILIES else _keys(index)
+        expected = index_keys(index[["quota"]] if family == "quota" else index)
         if keys != expected:
             raise RuntimeError(f"Pyomo constraint {family!r} is not indexed like LP row family {family!r}")
         present = dict(component.items())

@@ -100,9 +100,44 @@ def test_ban_within_a_country_does_not_match_wildcard_exports() -> None:
     frames = micro_frames()
     frames["markets"] = pd.DataFrame({"market": ["M"], "country": ["X"]})
     frames["bans"] = pd.DataFrame({"from_country": ["X"], "to_country": ["*"], "stage": ["product"], "product": [""]})
-    r = oreflow.solve(oreflow.Network.from_frames(**frames))
-    assert r.objective == pytest.approx(4750.0)
-    assert only(r, "ban")["shadow_price"] == 0.0
+    with pytest.raises(oreflow.InputError) as caught:  # it covers no route: an error, not a silent no-op
+        oreflow.solve(oreflow.Network.from_frames(**frames))
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.rule) == ("bans.csv", "policy_unused")
+    assert problem.value == "from_country=X, to_country=*, stage=product"
+
+
+@pytest.mark.parametrize(
+    ("from_country", "to_country", "stage", "covered"),
+    [
+        ("X", "*", "ore", {("A", "R2")}),          # leaving X
+        ("*", "Y", "ore", {("A", "R2")}),          # entering Y from abroad
+        ("*", "X", "ore", None),                   # entering X from abroad: nothing (A->R1 is domestic)
+        ("X", "X", "ore", {("A", "R1")}),          # named both sides: domestic included
+        ("X", "X;Y", "ore", {("A", "R1"), ("A", "R2")}),  # a group
+        ("*", "*", "ore", {("A", "R2")}),          # every cross-border flow
+        ("*", "*", "product", {("R1", "M")}),      # R1 (X) -> M (Y)
+        ("X;Y", "*", "product", None),             # nothing leaves the group X;Y
+    ],
+)
+def test_wildcards_and_groups(from_country: str, to_country: str, stage: str, covered: set | None) -> None:
+    from oreflow.model.lp import build_lp
+
+    frames = micro_frames()
+    frames["tariffs"] = pd.DataFrame({"from_country": [from_country], "to_country": [to_country], "stage": [stage],
+                                      "product": [""], "usd_per_t": [1.0]})
+    net = oreflow.Network.from_frames(**frames)
+    if covered is None:
+        with pytest.raises(oreflow.InputError, match="covers none"):
+            build_lp(net)
+        return
+    lp = build_lp(net)
+    block = "x" if stage == "ore" else "s"
+    taxed = lp.cost_terms["tariffs"][block] > 0
+    index = lp.columns[block].index
+    keys = {tuple(k) for k in index.loc[taxed, ["origin", "refiner"] if stage == "ore" else ["refiner", "market"]]
+            .itertuples(index=False)}
+    assert keys == covered
 
 
 def test_refining_quota() -> None:
@@ -147,7 +182,10 @@ def test_min_share_in_percentage_points() -> None:
     row = only(r, "share_limit")
     assert row["bound"] == "min" and row["rhs"] == pytest.approx(50.0) and row["activity"] == pytest.approx(50.0)
     assert row["shadow_price"] == pytest.approx(191 * 0.4)
-    assert demand_price(r) == pytest.approx(71.0)  # with R2's share fixed, the marginal tonne comes via R1
+    # One more tonne demanded: 0.5 t more must come via R2 (the share is of demand) and
+    # 0.5 t via R1: 0.5*262 + 0.5*71 = 166.5 (the demand row's own dual is 71, the share
+    # row's 191 per t: 71 + 0.5*191).
+    assert demand_price(r) == pytest.approx(166.5)
 
 
 def test_max_share_in_percentage_points() -> None:
@@ -155,6 +193,17 @@ def test_max_share_in_percentage_points() -> None:
     assert r.objective == pytest.approx(6660.0)
     row = only(r, "share_limit")
     assert row["bound"] == "max" and row["shadow_price"] == pytest.approx(-191 * 0.4)
+
+
+@pytest.mark.parametrize("policy", [MIN_SHARE, MAX_SHARE])
+@pytest.mark.parametrize("step", [-0.5, 0.5])
+def test_demand_price_is_the_finite_difference_under_share_limits(policy: dict, step: float) -> None:
+    frames = micro_frames()
+    frames["share_limits"] = pd.DataFrame(policy["share_limits"])
+    base = oreflow.solve(oreflow.Network.from_frames(**frames))
+    frames["demand"] = frames["demand"].assign(demand_t=40.0 + step)
+    moved = oreflow.solve(oreflow.Network.from_frames(**frames))
+    assert moved.objective - base.objective == pytest.approx(demand_price(base) * step)
 
 
 def test_share_limit_with_min_and_max_gives_two_rows() -> None:
@@ -250,6 +299,7 @@ def test_pyomo_model_has_policy_components() -> None:
     frames["quotas"] = pd.DataFrame(REFINING_QUOTA["quotas"])
     model = oreflow.build_pyomo_model(oreflow.Network.from_frames(**frames))
     assert len(model.quota) == 1 and len(model.ban) == 0 and len(model.share_limit) == 0
+    assert " ".join(str(model.quota["q"].expr).split()) == "x[A,R1] <= 50.0"  # by name: R1's feed
 
 
 def test_network_replace_keeps_policies() -> None:
