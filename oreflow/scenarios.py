@@ -154,7 +154,10 @@ def _attribute(problem: Problem, scenario: Scenario, last_change: dict[str, int]
     """Name the change most likely to blame: the latest one to the problem's table or to a
     table it refers to (removing a refiner breaks routes that name it), else the last."""
     table = problem.file.split(".csv")[0]
-    related = {table} | {target for source, _, target, _ in REFERENCES if source == table}
+    related = {table} | {target for source, column, target, _ in REFERENCES
+                         if source == table and column == problem.column}
+    if problem.column == "product":
+        related.add("composition")
     touched = [last_change[name] for name in related if name in last_change]
     number = max(touched) if touched else len(scenario.changes)
     where = f"scenario {scenario.name!r}, change {number} ({scenario.changes[number - 1].describe()})"

@@ -136,15 +136,15 @@ def test_batch_writes_cases_and_comparison_and_goes_on_after_infeasible(tmp_path
     job = write_batch_job(tmp_path, BAN_AND_INFEASIBLE)
     assert main(["run", str(job)]) == 1  # one case failed: non-zero, but everything is written
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["base", "comparison.csv", "impossible", "no_exports",
-                                                    "summary.json"]
+    assert {"base", "comparison.csv", "impossible", "no_exports", "summary.json"} <= {p.name for p in out.iterdir()}
     assert (out / "base" / "allocations.csv").is_file() and (out / "no_exports" / "allocations.csv").is_file()
     failed = json.loads((out / "impossible" / "summary.json").read_text())
     assert failed["status"] == "infeasible"
     assert "share_limit[M, P1, X >= 90%]" in failed["infeasibility"]
     assert "share_limit[M, P1, X >= 90%]" in (out / "impossible" / "infeasibility.txt").read_text()
     applied = json.loads((out / "no_exports" / "summary.json").read_text())["scenario"]["changes_applied"]
-    assert applied == [{"change": 1, "action": "add", "description": "add 1 row(s) to bans", "rows": 1}]
+    assert applied == [{"change": 1, "action": "add", "description": "add 1 row(s) to bans", "rows": 1,
+                        "added": [{"from_country": "X", "to_country": "*", "stage": "product"}]}]
     comparison = pd.read_csv(out / "comparison.csv")
     objective = comparison.loc[comparison.metric == "objective"].set_index("scenario")
     assert objective.loc["no_exports", "value"] == pytest.approx(10_480.0)  # all P1 via R2
@@ -158,8 +158,8 @@ def test_batch_writes_cases_and_comparison_and_goes_on_after_infeasible(tmp_path
 def test_only_one_scenario(tmp_path: Path) -> None:
     job = write_batch_job(tmp_path, BAN_AND_INFEASIBLE)
     assert main(["run", str(job), "--scenario", "no_exports", "--quiet"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["base", "comparison.csv", "no_exports",
-                                                                   "summary.json"]
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"base", "comparison.csv", "no_exports", "summary.json"} <= names and "impossible" not in names
 
 
 def test_unknown_scenario_name(tmp_path: Path, capsys) -> None:
@@ -213,7 +213,7 @@ def value(table: pd.DataFrame, scenario: str, metric: str, key: str, column: str
 def test_shipped_scenarios_all_solve(shipped: pd.DataFrame) -> None:
     statuses = shipped.reset_index().groupby("scenario")["status"].first()
     assert set(statuses) == {"optimal"}
-    assert len(statuses) == 9
+    assert len(statuses) == 10
 
 
 def test_us_ore_ban_raises_cost_and_us_refining(shipped: pd.DataFrame) -> None:
@@ -236,8 +236,17 @@ def test_export_licences_raise_heavy_prices_outside_china(shipped: pd.DataFrame)
 
 
 def test_separation_quota_binds(shipped: pd.DataFrame) -> None:
-    assert value(shipped, "cn_separation_quota", "quota_shadow_price", "CN_separation_2024") < 0
-    assert value(shipped, "cn_separation_quota", "feed_by_refining_country", "CN") == pytest.approx(254_000)
+    # with plants larger than the quota, the quota (not capacity) is what binds
+    assert value(shipped, "cn_separation_quota", "quota_shadow_price", "CN_separation_2024") < -1000
+    assert value(shipped, "cn_separation_quota", "capacity_shadow_price", "CN_Baotou") == 0
+    # larger plants only let the quota be split differently between them: cost barely moves
+    assert abs(value(shipped, "cn_separation_quota", "objective", "total", "delta")) < 1e-3 * 2.69e9
+
+
+def test_quota_covering_imports_leaves_ndpr_short(shipped: pd.DataFrame) -> None:
+    assert value(shipped, "cn_quota_covers_imports", "feed_by_refining_country", "CN") == pytest.approx(254_000)
+    unmet = shipped.xs(("cn_quota_covers_imports", "unmet"), level=("scenario", "metric"))["value"]
+    assert unmet.sum() > 1000 and set(unmet[unmet > 0].index.str.split("/").str[1]) == {"NdPr"}
 
 
 def test_myanmar_disruption_raises_cost(shipped: pd.DataFrame) -> None:
@@ -259,3 +268,55 @@ def test_derisking_costs_and_moves_refining_out_of_china(shipped: pd.DataFrame) 
 def test_buildout_without_policy_stays_idle(shipped: pd.DataFrame) -> None:
     # Under the card's ratios a Western refiner never beats Chinese separation on cost alone.
     assert value(shipped, "western_buildout", "objective", "total", "delta") == pytest.approx(0, abs=1e-3)
+
+
+def test_change_rejects_fields_its_action_does_not_use() -> None:
+    with pytest.raises(ValueError, match="does not use column, value"):
+        Change(action="remove", table="bans", column="product", value="x")
+
+
+def test_where_selects_numbers_as_numbers(tmp_path: Path) -> None:
+    applied = apply_scenario(micro_network(tmp_path), scenario(
+        {"action": "set", "table": "origins", "column": "supply_t", "where": {"supply_t": 200}, "value": 50}))
+    assert applied.network.origins["supply_t"].tolist() == [50.0]
+
+
+def test_scaling_inf_by_zero_closes_it(tmp_path: Path) -> None:
+    applied = apply_scenario(micro_network(tmp_path), scenario(
+        {"action": "scale", "table": "refiners", "column": "capacity_t", "where": {"refiner": "R2"}, "factor": 0}))
+    assert applied.network.refiners["capacity_t"].tolist() == [60.0, 0.0]
+
+
+def test_set_blank_restores_an_optional_default(tmp_path: Path) -> None:
+    base = micro_network(tmp_path)
+    with_penalty = apply_scenario(base, scenario(
+        {"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": 5}))
+    assert with_penalty.network.demand["unmet_penalty_usd_per_t"].tolist() == [5.0]
+    blank = apply_scenario(with_penalty.network, scenario(
+        {"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": ""}))
+    assert blank.network.demand["unmet_penalty_usd_per_t"].isna().all()
+
+
+def test_blame_goes_to_the_change_that_broke_the_reference(tmp_path: Path) -> None:
+    with pytest.raises(oreflow.InputError) as caught:
+        apply_scenario(micro_network(tmp_path), scenario(
+            {"action": "remove", "table": "refiners", "where": {"refiner": "R2"}},
+            {"action": "scale", "table": "origins", "column": "supply_t", "factor": 0.9}))
+    assert all("change 1 (remove rows of refiners where refiner=R2)" in p.file for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("name", ["Base", "comparison.csv", "..", ".hidden"])
+def test_scenario_names_that_collide_with_outputs(name: str) -> None:
+    with pytest.raises(ValueError):
+        oreflow.job.Job.model_validate({"dataset": "x", "scenarios": [
+            {"name": name, "changes": [{"action": "remove", "table": "bans"}]}]})
+
+
+def test_validate_applies_scenarios(tmp_path: Path, capsys) -> None:
+    job = write_batch_job(tmp_path, """
+[[scenarios]]
+name = "typo"
+changes = [ { action = "remove", table = "refiners", where = { refiner = "R9" } } ]
+""")
+    assert main(["validate", str(job)]) == 1
+    assert "scenario 'typo', change 1" in capsys.readouterr().err
