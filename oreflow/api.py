@@ -103,12 +103,12 @@ def solve_network(
     timings["build_s"] = time.perf_counter() - mark
     record = solve_lp(network, lp, backend, solver, solver_options)
     if record.status in ("infeasible", "infeasible_or_unbounded"):
-        rows, cols = record.iis_rows, record.iis_cols
+        rows, cols, moves = record.iis_rows, record.iis_cols, record.iis_moves
         if rows is None:
             from oreflow.solvers.highs import infeasible_subset_of
 
-            rows, cols = infeasible_subset_of(lp)
-        report = explain(lp, rows, cols)
+            rows, cols, moves = infeasible_subset_of(lp)
+        report = explain(lp, rows, cols, moves)
         raise SolveError(record.status, f"{record.solver_status}; {report}", report=report)
     if record.status != "optimal":
         raise SolveError(record.status, f"{record.solver_status}; {_ADVICE.get(record.status, 'check the solver log')}")

@@ -8,7 +8,7 @@ named the way a user would write it, e.g. ``share_limit[US, NdPr, CN >= 50%]`` o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,17 +27,24 @@ _WHAT = {
 
 @dataclass(frozen=True)
 class InfeasibilityReport:
-    """The conflicting constraints, named, with the LP rows and columns they come from."""
+    """The conflicting constraints, named, with the LP rows and columns they come from.
+
+    ``moves`` has, per constraint, how relaxing that one alone restores feasibility
+    (e.g. ``"raise it by 12 t"``), or "" where that is not known or not possible.
+    """
 
     constraints: list[str]
     rows: np.ndarray
     cols: np.ndarray
+    moves: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         if not self.constraints:
             return "HiGHS could not isolate the conflicting constraints"
         lines = ["these constraints cannot all hold (relax any one of them to restore feasibility):"]
-        lines += [f"  - {name}" for name in self.constraints]
+        moves = self.moves or [""] * len(self.constraints)
+        lines += [f"  - {name}" + (f" — alone, it would have to {move}" if move else "")
+                  for name, move in zip(self.constraints, moves)]
         return "\n".join(lines)
 
 
@@ -79,11 +86,25 @@ def column_name(lp: LinearProgram, position: int) -> str:
     raise IndexError(position)
 
 
-def explain(lp: LinearProgram, rows: np.ndarray | None, cols: np.ndarray | None) -> InfeasibilityReport:
-    """Name the rows of an IIS (and any column bounds other than plain non-negativity)."""
+def move_text(lp: LinearProgram, position: int, amount: float) -> str:
+    """How row ``position`` must move by ``amount`` (LP units), in words and its own units."""
+    if not np.isfinite(amount):
+        return "move further than any amount (it cannot resolve the conflict alone)"
+    scale = float(lp.row_report_scale[position])
+    unit = "percentage points" if scale != 1.0 else "t"
+    shown = amount * scale
+    direction = "rise" if lp.row_is_upper[position] else "fall"
+    return f"{direction} by {shown:,.4g} {unit}"
+
+
+def explain(lp: LinearProgram, rows: np.ndarray | None, cols: np.ndarray | None,
+            moves: np.ndarray | None = None) -> InfeasibilityReport:
+    """Name the rows of an IIS (and any column bounds other than plain non-negativity),
+    with how far each row alone would have to move (``moves``, LP units, NaN: cannot)."""
     rows = np.zeros(0, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     cols = np.zeros(0, dtype=np.int64) if cols is None else np.asarray(cols, dtype=np.int64)
     names = [row_name(lp, int(r)) for r in rows]
+    texts = [move_text(lp, int(r), float(m)) for r, m in zip(rows, moves)] if moves is not None else [""] * len(rows)
     # x >= 0 is part of almost every IIS and says nothing; name other column bounds
-    names += [column_name(lp, int(c)) for c in cols if np.isfinite(lp.col_upper[c]) or lp.col_lower[c] != 0]
-    return InfeasibilityReport(names, rows, cols)
+    extra = [column_name(lp, int(c)) for c in cols if np.isfinite(lp.col_upper[c]) or lp.col_lower[c] != 0]
+    return InfeasibilityReport(names + extra, rows, cols, texts + [""] * len(extra))

@@ -105,6 +105,7 @@ def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> 
     record = read_solution(h, lp)
     if record.status in ("infeasible", "infeasible_or_unbounded"):
         record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
+        record.iis_moves = relaxation_moves(h, lp, record.iis_rows)
     record.timings = {
         "pass_s": passed - started,
         "solve_s": solved - passed,
@@ -175,9 +176,40 @@ def irreducible_infeasible_subset(h: Any) -> tuple[np.ndarray | None, np.ndarray
     return np.asarray(iis.row_index_, dtype=np.int64), np.asarray(iis.col_index_, dtype=np.int64)
 
 
-def infeasible_subset_of(lp: LinearProgram) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Load ``lp`` into HiGHS and return an IIS (for backends that cannot give one)."""
+#: Relaxation solves are one per IIS row; beyond this many rows the amounts are skipped.
+MAX_RELAXED_ROWS = 20
+
+
+def relaxation_moves(h: Any, lp: LinearProgram, rows: np.ndarray | None) -> np.ndarray | None:
+    """For each IIS row: how far its bound must move, that row alone relaxed, to restore
+    feasibility (LP units: + loosens it); NaN where moving that row alone cannot.
+
+    One HiGHS feasibility relaxation per row (rhs penalty 1 on that row, every other row
+    and every bound fixed).
+    """
+    if rows is None or len(rows) == 0 or len(rows) > MAX_RELAXED_ROWS:
+        return None
+    import highspy
+
+    moves = np.full(len(rows), np.nan)
+    for k, row in enumerate(rows):
+        penalty = np.full(lp.n_rows, -1.0)
+        penalty[row] = 1.0
+        if h.feasibilityRelaxation(-1.0, -1.0, -1.0, None, None, penalty) == highspy.HighsStatus.kError:
+            continue
+        solution = h.getSolution()
+        if not solution.value_valid:
+            continue
+        value = float(solution.row_value[row])
+        moves[k] = max(lp.row_lower[row] - value, 0.0) + max(value - lp.row_upper[row], 0.0)
+    return moves
+
+
+def infeasible_subset_of(lp: LinearProgram) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Load ``lp`` into HiGHS; return an IIS and its rows' relaxation moves (for backends
+    that cannot give them)."""
     h = new_highs()
     pass_lp(h, lp)
     h.run()
-    return irreducible_infeasible_subset(h)
+    rows, cols = irreducible_infeasible_subset(h)
+    return rows, cols, relaxation_moves(h, lp, rows)

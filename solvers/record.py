@@ -41,6 +41,8 @@ class SolutionRecord:
     #: positions (None when not computed). Columns stand for their bounds (x >= 0).
     iis_rows: np.ndarray | None = None
     iis_cols: np.ndarray | None = None
+    #: for each IIS row, how far its bound must move (that row alone) to restore feasibility
+    iis_moves: np.ndarray | None = None
 
 
 def describe_duals(ipm_iterations: int, has_basis: bool, via: str) -> str:

@@ -272,6 +272,9 @@ def test_infeasible_min_share_names_the_conflict() -> None:
         "share_limit[M, P1, X >= 90%]",
     ]
     assert "share_limit[M, P1, X >= 90%]" in str(error)
+    # each alone: R1 needs 72 t of capacity for 36 t of P1 (+12 t), or R1 would need 6 t
+    # more P1 than it recovers, or the share falls to 30/40 = 75 % (-15 points)
+    assert error.report.moves == ["rise by 12 t", "rise by 6 t", "fall by 15 percentage points"]
 
 
 def test_infeasible_report_through_the_pyomo_backend() -> None:
