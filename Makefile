@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 JOB    ?= inputs/baseline.toml
 
-.PHONY: run scenarios test validate clean
+.PHONY: run scenarios test validate clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,18 @@ scenarios: $(VENV)/.installed
 validate: $(VENV)/.installed
 	$(BIN)/oreflow validate $(JOB)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium for the report's browser tests (tests/test_report.py). Never fails the
+# build: where it cannot be installed, those tests skip and say why.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the browser tests (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium could not be installed: the browser tests will be skipped"; \
+	else echo "no apt-get: chromium not installed, the browser tests will be skipped"; fi
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -1,4 +1,5 @@
-"""The command line: ``oreflow run JOB.toml [--out DIR]`` and ``oreflow validate JOB.toml|FOLDER``.
+"""The command line: ``oreflow run JOB.toml [--out DIR]``, ``oreflow validate JOB.toml|FOLDER`` and
+``oreflow report OUTPUT_DIR`` (rebuild report.html from a finished run's folder, no re-solve).
 
 Exit status: 0 on success, 1 when the input is invalid or the solve is not optimal
 (the message names what to fix), 2 on a usage error.
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", default=None, help="run the base case and only this scenario of the job")
     validate = commands.add_parser("validate", help="check a job file or dataset folder without solving")
     validate.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
+    report = commands.add_parser("report", help="rebuild report.html (and its PNGs) from a finished run's folder")
+    report.add_argument("folder", type=Path, help="output folder of a run (or of a scenario batch)")
     return parser
 
 
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args.job, args.out, args.quiet, args.scenario)
+        if args.command == "report":
+            return _report(args.folder)
         return _validate(args.target)
     except InputError as exc:
         print(f"oreflow: {exc}", file=sys.stderr)
@@ -78,6 +83,16 @@ def _validate(target: Path) -> int:
         f"{len(network.ore_routes)} ore routes, {len(network.product_routes)} product routes, "
         f"{len(network.demand)} demand rows"
     )
+    return 0
+
+
+def _report(folder: Path) -> int:
+    from oreflow.report import rebuild
+
+    if not (folder / "summary.json").is_file():
+        print(f"oreflow: {folder} is not a finished run's output folder (it has no summary.json)", file=sys.stderr)
+        return 1
+    print(f"Report written to {rebuild(folder).resolve()}")
     return 0
 
 

@@ -112,6 +112,11 @@ class Job(BaseModel):
         allow_inf_nan=False,
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
+    report_png: bool = Field(
+        False,
+        description="Also draw report_<chart>.png for documents on every run (matplotlib, about 0.5 s); "
+        "`oreflow report DIR` draws them on demand.",
+    )
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Named scenarios, each run and compared with the base case."
     )

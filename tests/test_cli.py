@@ -74,7 +74,8 @@ def break_dataset(folder: Path) -> None:
 def test_run_writes_every_table_and_summary(tmp_path, micro_job, capsys):
     assert main(["run", str(micro_job)]) == 0
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{t}.csv" for t in TABLES] + ["summary.json"])
+    expected = [f"{t}.csv" for t in TABLES] + ["summary.json", "report.html", "flows_by_product.csv"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("report_")) == sorted(expected)
     for table in TABLES:
         frame = pd.read_csv(out / f"{table}.csv")
         assert len(frame.columns) > 0
@@ -190,7 +191,7 @@ def test_run_replaces_a_previous_output(tmp_path, micro_job):
 def test_run_on_a_dataset_folder(tmp_path, micro_dataset, capsys):
     out = tmp_path / "folder_run"
     assert main(["run", str(micro_dataset), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{t}.csv" for t in TABLES] + ["summary.json"])
+    assert {f"{t}.csv" for t in TABLES} | {"summary.json", "report.html"} <= {p.name for p in out.iterdir()}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["name"] == "micro"
     assert summary["objective_usd"] == pytest.approx(4750.0)

@@ -1,0 +1,93 @@
+"""The HTML report of a run: ``report.html`` (self-contained) and a PNG of each main chart.
+
+Built from the written output folder only (the CSV tables and summary.json), so a run
+and ``oreflow report DIR`` share one code path. plotly is used for its embedded
+JavaScript bundle only and matplotlib for the PNGs; both are imported lazily here.
+
+Files: ``report.html`` and ``report_<chart>.png`` in the folder, plus ``flows_by_product.csv``
+(see :mod:`oreflow.report.data`).
+
+- :func:`write_report`: one run's folder, or one case of a batch (a failed case shows
+  its infeasibility explanation instead of charts).
+- :func:`write_batch_report`: a batch folder: every case's report, then the comparison page.
+- :func:`rebuild`: whichever of the two the folder holds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from oreflow.report.data import load_run, read_summary, write_flows
+
+REPORT = "report.html"
+PNG_PREFIX = "report_"
+
+
+def _write_text(path: Path, text: str) -> None:
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, path)
+
+
+def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
+    """Draw ``report_<chart>.png`` beside report.html for each chart (stale ones removed
+    first); with ``draw`` False only remove stale ones and draw nothing."""
+    for old in folder.glob(f"{PNG_PREFIX}*.png"):
+        old.unlink()
+    if not draw:
+        return {}
+    from oreflow.report import png
+
+    return {c.name: png.draw(c, folder / f"{PNG_PREFIX}{c.name}.png").name for c in charts}
+
+
+def write_report(folder: Path, result: Any = None, png: bool = True) -> Path:
+    """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder.
+
+    With ``result`` (the run's Result), first write ``flows_by_product.csv`` beside the tables.
+    """
+    from oreflow.report import charts, pages
+
+    folder = Path(folder)
+    if result is not None:
+        write_flows(result, folder)
+    run = load_run(folder)
+    in_batch = (folder.parent / "comparison.csv").is_file()
+    if run.solved:
+        found = charts.run_charts(run)
+        text = pages.run_page(run, found, _pngs(folder, found, png), in_batch)
+    else:
+        text = pages.failed_page(run, in_batch)
+    _write_text(folder / REPORT, text)
+    return folder / REPORT
+
+
+def write_batch_report(folder: Path, results: dict[str, Any] | None = None, png: bool = True) -> Path:
+    """Every case's report, then the comparison page ``folder/report.html``."""
+    from oreflow.report import compare, data, pages
+
+    folder = Path(folder)
+    table, summary, cases = compare.load_comparison(folder)
+    failures = {}
+    for case in cases:
+        if (folder / case / "summary.json").is_file():
+            write_report(folder / case, (results or {}).get(case), png)
+            run = load_run(folder / case)
+            if not run.solved:
+                failures[case] = data.infeasibility(run)
+    found = compare.comparison_charts(table, cases)
+    text = pages.comparison_page(str(summary.get("name") or folder.name), summary, table, cases, found,
+                                 _pngs(folder, found, png), failures)
+    _write_text(folder / REPORT, text)
+    return folder / REPORT
+
+
+def rebuild(folder: Path) -> Path:
+    """Rebuild the report of a finished run's folder (a single run or a batch); no re-solve."""
+    folder = Path(folder)
+    read_summary(folder)  # a clear error when this is not an output folder
+    if (folder / "comparison.csv").is_file():
+        return write_batch_report(folder)
+    return write_report(folder)
