@@ -95,23 +95,81 @@ def pass_lp(h: Any, lp: LinearProgram) -> None:
 
 def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> SolutionRecord:
     """Solve ``lp`` with HiGHS through highspy; return the common solution record."""
-    started = time.perf_counter()
-    h = new_highs()
-    apply_options(h, options or {})
-    pass_lp(h, lp)
-    passed = time.perf_counter()
-    h.run()
-    solved = time.perf_counter()
-    record = read_solution(h, lp)
-    if record.status in ("infeasible", "infeasible_or_unbounded"):
-        record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
-        record.iis_moves = relaxation_moves(h, lp, record.iis_rows)
-    record.timings = {
-        "pass_s": passed - started,
-        "solve_s": solved - passed,
-        "extract_s": time.perf_counter() - solved,
-    }
-    return record
+    return HighsModel(lp, options).solve()
+
+
+#: HiGHS simplex_strategy values: dual simplex (serial) and primal simplex.
+DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
+
+
+class HighsModel:
+    """An LP loaded into HiGHS once and re-solved after changes made in place.
+
+    HiGHS keeps the last optimal basis across ``changeColsCost`` / ``changeColsBounds`` /
+    ``changeRowsBounds``, so a re-solve starts from it. After cost changes only, that
+    basis is still primal feasible and primal simplex finishes the job; after bound
+    changes only it is still dual feasible and dual simplex does. Unless the caller fixed
+    ``simplex_strategy``, :meth:`solve` picks the variant that fits what changed since the
+    last solve (HiGHS's own choice for a first solve or mixed changes).
+    """
+
+    def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> None:
+        started = time.perf_counter()
+        self.lp = lp
+        self.options = dict(options or {})
+        self.highs = new_highs()
+        apply_options(self.highs, self.options)
+        pass_lp(self.highs, lp)
+        self._pass_s = time.perf_counter() - started
+        self._costs_changed = False
+        self._bounds_changed = False
+        self._default_strategy = self.highs.getOptionValue("simplex_strategy")
+        if isinstance(self._default_strategy, tuple):
+            self._default_strategy = self._default_strategy[1]
+
+    def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
+        """Change the objective coefficients of columns ``cols`` (USD per unit)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float))
+        self.lp.cost[cols] = costs
+        self._costs_changed = True
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change the bounds of rows ``rows`` (e.g. a capacity's upper bound, t)."""
+        rows = np.asarray(rows, dtype=np.int32)
+        self.highs.changeRowsBounds(len(rows), rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        self.lp.row_lower[rows], self.lp.row_upper[rows] = lower, upper
+        self._bounds_changed = True
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change the bounds of columns ``cols``."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsBounds(len(cols), cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
+        self._bounds_changed = True
+
+    def solve(self) -> SolutionRecord:
+        """(Re-)solve and read the solution back as whole arrays."""
+        h = self.highs
+        if "simplex_strategy" not in self.options:
+            if self._costs_changed and not self._bounds_changed:
+                h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+            elif self._bounds_changed and not self._costs_changed:
+                h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
+            else:
+                h.setOptionValue("simplex_strategy", self._default_strategy)
+        started = time.perf_counter()
+        h.run()
+        solved = time.perf_counter()
+        record = read_solution(h, self.lp)
+        if record.status in ("infeasible", "infeasible_or_unbounded"):
+            record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
+            record.iis_moves = relaxation_moves(h, self.lp, record.iis_rows)
+        record.timings = {"pass_s": self._pass_s, "solve_s": solved - started,
+                          "extract_s": time.perf_counter() - solved}
+        self._pass_s = 0.0
+        self._costs_changed = self._bounds_changed = False
+        return record
 
 
 def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
