@@ -1,0 +1,114 @@
+"""The benchmark generator and harness (benchmarks/): a fast smoke test, no timing assertions.
+
+The smallest instance (~1e3 variables) must validate, solve optimal with all demand
+met and some refining capacity binding; the generator must be deterministic for a
+seed; and ``benchmarks/run.py`` must run end to end for that size and print its tables
+without touching RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+import oreflow
+
+BENCHMARKS = REPO / "benchmarks"
+SMALLEST = 1000
+
+
+def _load_generate():
+    spec = importlib.util.spec_from_file_location("oreflow_bench_generate", BENCHMARKS / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load_generate()
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    return generate.generate(SMALLEST, 1)
+
+
+@pytest.fixture(scope="module")
+def dataset(frames: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate.write(frames, tmp_path_factory.mktemp("bench") / "v1e3")
+
+
+@pytest.fixture(scope="module")
+def result(dataset: Path) -> oreflow.Result:
+    return oreflow.solve(dataset)
+
+
+def test_smallest_instance_is_a_valid_dataset_of_about_1e3_variables(dataset: Path) -> None:
+    network = oreflow.load_inputs(dataset)  # raises InputError if anything is invalid
+    assert len(network.products) == 15
+    assert sorted(p.name for p in dataset.iterdir()) == sorted(
+        f"{name}.csv"
+        for name in ("origins", "composition", "refiners", "recoveries", "markets", "demand", "ore_routes",
+                     "product_routes")
+    )
+    shares = network.composition.groupby("origin")["share"].sum()
+    assert ((shares - 1.0).abs() <= 1e-6).all()
+    assert (network.composition["share"] > 0).all()
+    assert network.refiners["recovery"].between(0.6, 0.95).all()
+    assert network.origins["mining_cost_usd_per_t"].between(2000, 12000).all()
+    assert network.refiners["processing_cost_usd_per_t"].between(3000, 9000).all()
+    assert network.ore_routes["freight_usd_per_t"].between(20, 300).all()
+    assert network.product_routes["freight_usd_per_t"].between(200, 500).all()
+
+
+def test_smallest_instance_solves_optimal_with_all_demand_met(result: oreflow.Result, frames) -> None:
+    assert result.status == "optimal"
+    assert 0.75 * SMALLEST <= result.lp.n_cols <= 1.25 * SMALLEST
+    assert result.lp.n_cols == generate.count_variables(frames)
+    assert result.unmet["unmet_t"].max() <= 1e-6
+    assert result.cost_breakdown["unmet_penalty"] <= 1e-3
+
+
+def test_smallest_instance_has_binding_capacity(result: oreflow.Result) -> None:
+    capacity = result.shadow_prices["capacity"]
+    binding = capacity["binding"] & (capacity["shadow_price"] < 0)
+    assert binding.any()
+    assert not binding.all()  # costly refiners idle: capacity is scarce, not absent
+
+
+def test_demand_is_at_most_85_percent_of_each_producible_bound(frames) -> None:
+    report = generate.feasibility_report(frames)
+    assert (report["ratio"] <= generate.MAX_DEMAND_FRACTION + 1e-9).all()
+
+
+def test_generator_is_deterministic_for_a_seed(frames) -> None:
+    again = generate.generate(SMALLEST, 1)
+    assert list(again) == list(frames)
+    for name in frames:
+        pd.testing.assert_frame_equal(again[name], frames[name])
+    other = generate.generate(SMALLEST, 2)
+    assert not other["demand"].equals(frames["demand"])
+
+
+def test_harness_runs_the_smallest_size_and_prints_tables() -> None:
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", str(SMALLEST), "--repeat", "1", "--no-record"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "| size | variables | rows | nonzeros |" in out
+    assert "overhead ratio" in out and "memory ratio" in out
+    row = next(line for line in out.splitlines() if line.startswith("| 1e3 |") and "optimal / Optimal" in line)
+    assert row.rstrip().endswith("| ok |")
+    assert (results.read_bytes() if results.exists() else None) == before
