@@ -51,7 +51,8 @@ class Result:
         status: ``"optimal"`` (a non-optimal solve raises :class:`~oreflow.SolveError`).
         objective: optimal total cost, USD per year.
         cost_breakdown: USD per year by component (``mining``, ``ore_freight``,
-            ``processing``, ``product_freight``, ``unmet_penalty``) and ``total``.
+            ``processing``, ``product_freight``, ``unmet_penalty``, and ``tariffs`` when
+            the dataset has any) and ``total``.
         allocations: one row per ore route: origin, refiner, ``ore_t``, unit and total cost.
         refinery: one row per refiner: ``throughput_t``, ``capacity_t``, ``utilisation``.
         production: one row per refiner and product: ``produced_t``, ``shipped_t``, ``unsold_t``.

@@ -37,6 +37,8 @@ class RunSpec:
 
     @classmethod
     def of(cls, job_file: JobFile | None, dataset: Path, out: Path | None) -> RunSpec:
+        """From a job file, or (``job_file`` None) defaults for the dataset folder ``dataset``;
+        ``out`` overrides the output folder."""
         if job_file is not None:
             job = job_file.job
             resolved = {**job.model_dump(mode="json"), "name": job_file.name, "dataset": str(job_file.dataset),

@@ -180,6 +180,7 @@ class Outcome:
 
     @property
     def status(self) -> str:
+        """The solve's status (``optimal``, ``infeasible``, ...)."""
         return self.result.status if self.result is not None else (self.error.status if self.error else "error")
 
 

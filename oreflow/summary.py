@@ -16,6 +16,7 @@ COST_LABELS = {
     "processing": "processing",
     "product_freight": "product freight",
     "unmet_penalty": "unmet-demand penalty",
+    "tariffs": "tariffs",
     "total": "total",
 }
 
