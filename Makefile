@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 JOB    ?= inputs/baseline.toml
 
-.PHONY: run scenarios test validate clean chromium
+.PHONY: run scenarios test validate clean chromium bench bench-full
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,22 @@ validate: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q
+
+# Benchmarks (benchmarks/README.md): results are recorded in benchmarks/RESULTS.md.
+# bench: a quick subset (a couple of minutes); bench-full: every size and reference (an hour or more).
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py --sizes 1e3 1e4 --repeat 3
+	$(BIN)/python benchmarks/algorithms.py --sizes 1e3 1e4
+	$(BIN)/python benchmarks/warm.py --sizes 1e4
+	$(BIN)/python benchmarks/pyomo_compare.py --sizes 1e4
+	$(BIN)/python benchmarks/small_jobs.py
+
+bench-full: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py --sizes 1e3 1e4 1e5 2e5 --repeat 3
+	$(BIN)/python benchmarks/algorithms.py --sizes 1e3 1e4 1e5
+	$(BIN)/python benchmarks/warm.py --sizes 1e4 1e5
+	$(BIN)/python benchmarks/pyomo_compare.py --sizes 1e4 1e5
+	$(BIN)/python benchmarks/small_jobs.py
 
 # Headless Chromium for the report's browser tests (tests/test_report.py). Never fails the
 # build: where it cannot be installed, those tests skip and say why.

@@ -116,14 +116,16 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-def worker_floor(mps: Path, out: Path) -> None:
-    """HiGHS alone: read the MPS file and solve it, nothing else (highspy only)."""
+def worker_floor(mps: Path, out: Path, options: dict | None = None) -> None:
+    """HiGHS alone: read the MPS file and solve it with ``options``, nothing else (highspy only)."""
     clock = time.perf_counter
     mark = clock()
     import highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    for name, value in (options or {}).items():
+        h.setOptionValue(name, value)
     m: dict = {"import_s": clock() - mark, "rss_import_mb": _peak_mb()}
     mark = clock()
     status = h.readModel(str(mps))
@@ -188,7 +190,7 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
 
     import oreflow
     from oreflow.model.lp import build_lp
-    from oreflow.solvers.highs import new_highs, pass_lp
+    from oreflow.solvers.highs import effective_options, new_highs, pass_lp
 
     mark = time.perf_counter()
     frames = generate.generate(size, seed)
@@ -211,6 +213,8 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
         "generate_s": gen_s,
         "describe": generate.describe(frames),
         "max_demand_ratio": float(report["ratio"].max()),
+        # the floor solves with the algorithm oreflow chooses for this LP, so the ratio is overhead only
+        "highs_options": {k: v for k, v in effective_options(lp).items() if k != "output_flag"},
     }
     out.write_text(json.dumps(info), encoding="utf-8")
 
@@ -477,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", choices=("prepare", "oreflow", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--options", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -484,7 +489,10 @@ def main(argv: list[str] | None = None) -> int:
         worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
         return 0
     if args.worker:
-        (worker_oreflow if args.worker == "oreflow" else worker_floor)(args.target, args.worker_out)
+        if args.worker == "oreflow":
+            worker_oreflow(args.target, args.worker_out)
+        else:
+            worker_floor(args.target, args.worker_out, json.loads(args.options) if args.options else None)
         return 0
 
     sizes = _sizes(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
@@ -509,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             ore, floor = [], []
             for rep in range(repeat):  # alternate the two processes so drift hits both alike
                 ore.append(_run_worker("oreflow", workdir, args.timeout, "--target", prep["dataset"]))
-                floor.append(_run_worker("floor", workdir, args.timeout, "--target", prep["mps"]))
+                floor.append(_run_worker("floor", workdir, args.timeout, "--target", prep["mps"],
+                                         "--options", json.dumps(prep["highs_options"])))
                 o, f = ore[-1], floor[-1]
                 print(f"[bench]   rep {rep + 1}/{repeat}: oreflow build {o['build_s']:.3f}s run {o['run_s']:.3f}s "
                       f"peak {o['peak_mb']:.0f}MB; floor run {f['run_s']:.3f}s peak {f['peak_mb']:.0f}MB",

@@ -6,7 +6,54 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class CscMatrix:
+    """A sparse matrix in compressed sparse column form, as HiGHS takes it.
+
+    Built with numpy alone (scipy is not needed to build or solve); :meth:`to_scipy`
+    gives a ``scipy.sparse.csc_matrix`` for analysis.
+    """
+
+    indptr: np.ndarray  # int32, n_cols + 1
+    indices: np.ndarray  # int32 row of each nonzero, sorted within each column
+    data: np.ndarray  # float64
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_coo(cls, rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> CscMatrix:
+        """From (row, column, value) triplets without duplicates."""
+        order = np.lexsort((rows, cols))
+        counts = np.bincount(cols, minlength=shape[1])
+        indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        index_type = np.int32 if len(values) < np.iinfo(np.int32).max else np.int64
+        return cls(indptr.astype(index_type), np.asarray(rows)[order].astype(index_type),
+                   np.asarray(values, dtype=float)[order], shape)
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def _col_of_nonzero(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[1]), np.diff(self.indptr))
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        """A @ x (row activities for column values x)."""
+        weights = self.data * np.asarray(x, dtype=float)[self._col_of_nonzero()]
+        return np.bincount(self.indices, weights=weights, minlength=self.shape[0])
+
+    def rmatvec(self, y: np.ndarray) -> np.ndarray:
+        """A.T @ y (e.g. the dual price of each column's row coefficients)."""
+        weights = self.data * np.asarray(y, dtype=float)[self.indices]
+        return np.bincount(self._col_of_nonzero(), weights=weights, minlength=self.shape[1])
+
+    def to_scipy(self):  # noqa: ANN201 - scipy is optional here
+        """The same matrix as a ``scipy.sparse.csc_matrix``."""
+        import scipy.sparse as sp
+
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 @dataclass(frozen=True)
@@ -64,7 +111,7 @@ class LinearProgram:
     """
 
     cost: np.ndarray
-    matrix: sp.csc_matrix
+    matrix: CscMatrix
     col_lower: np.ndarray
     col_upper: np.ndarray
     row_lower: np.ndarray

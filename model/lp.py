@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from oreflow.errors import InputError
 
-from .arrays import Block, LinearProgram, RowFamily
+from .arrays import Block, CscMatrix, LinearProgram, RowFamily
 from .network import Network
 from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs, unmatched_policies
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
@@ -147,20 +146,30 @@ def balance_rows(network: Network, x: Block, s: Block) -> RowFamily:
     index = pd.DataFrame(
         {"refiner": np.repeat(refiners.to_numpy(), n_p), "product": np.tile(products.to_numpy(), len(refiners))}
     )
-    # production side: one entry per (ore route, product contained in its origin)
-    routes = x.index.assign(_col=np.arange(x.start, x.stop))
-    feed = routes.merge(normalised_shares(network), on="origin", how="inner", sort=False)
-    feed = feed.merge(recovery_table(network), on=["refiner", "product"], how="left", sort=False)
-    feed = feed.loc[feed["share"] > 0]
-    feed_rows = refiners.get_indexer(feed["refiner"]) * n_p + products.get_indexer(feed["product"])
-    feed_vals = -(feed["recovery"].to_numpy(float) * feed["share"].to_numpy(float))
+    # production side: one entry per (ore route, product contained in its origin), from
+    # dense share[o,p] and recovery[r,p] matrices indexed by integer codes (no string joins)
+    origins = pd.Index(network.origins["origin"])
+    shares = normalised_shares(network)
+    share = np.zeros((len(origins), n_p))
+    share[origins.get_indexer(shares["origin"]), products.get_indexer(shares["product"])] = shares["share"]
+    recovery_rp = recovery_table(network)
+    recovery = np.zeros((len(refiners), n_p))
+    recovery[refiners.get_indexer(recovery_rp["refiner"]), products.get_indexer(recovery_rp["product"])] = (
+        recovery_rp["recovery"].to_numpy(float))
+    route_origin = origins.get_indexer(x.index["origin"])
+    route_refiner = refiners.get_indexer(x.index["refiner"])
+    yields = share[route_origin] * recovery[route_refiner]  # (routes, products): t product per t ore
+    route, product = np.nonzero(share[route_origin] > 0)
+    feed_rows = route_refiner[route] * n_p + product
+    feed_vals = -yields[route, product]
+    feed_cols = x.start + route
     # shipment side
     ship_rows = refiners.get_indexer(s.index["refiner"]) * n_p + products.get_indexer(s.index["product"])
     return RowFamily(
         "balance",
         index,
         np.concatenate([feed_rows, ship_rows]),
-        np.concatenate([feed["_col"].to_numpy(), np.arange(s.start, s.stop)]),
+        np.concatenate([feed_cols, np.arange(s.start, s.stop)]),
         np.concatenate([feed_vals, np.ones(len(s.index))]),
         np.zeros(len(index)),
         "<=",
@@ -245,9 +254,8 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         coo_cols.append(family.cols)
         coo_vals.append(family.values)
         offset += n
-    matrix = sp.csc_matrix(
-        (np.concatenate(coo_vals), (np.concatenate(coo_rows), np.concatenate(coo_cols))), shape=(offset, n_cols)
-    )
+    matrix = CscMatrix.from_coo(np.concatenate(coo_rows), np.concatenate(coo_cols), np.concatenate(coo_vals),
+                                (offset, n_cols))
     return LinearProgram(
         cost=cost,
         matrix=matrix,

@@ -125,6 +125,12 @@ def explode_members(quotas: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------
 
 
+def _empty_family(name: str, index: pd.DataFrame, sense: str) -> RowFamily:
+    """A family without rows (the dataset has no such policy): no merges at all."""
+    none = np.zeros(0, dtype=np.int64)
+    return RowFamily(name, index.iloc[:0], none, none, np.zeros(0), np.zeros(0), sense)
+
+
 def tariff_costs(network: Network, x: Block, s: Block) -> dict[str, np.ndarray]:
     """tariffs: + sum over matching tariff rows of usd_per_t, per t of each matching flow.
 
@@ -149,6 +155,8 @@ def ban_rows(network: Network, x: Block, s: Block) -> RowFamily:
     tonne allowed through would save.
     """
     bans = network.bans.reset_index(drop=True)
+    if bans.empty:
+        return _empty_family("ban", bans[["from_country", "to_country", "stage", "product"]], "<=")
     rows, cols = stage_pairs(network, bans, x, s)
     return RowFamily("ban", bans[["from_country", "to_country", "stage", "product"]], rows, cols,
                      np.ones(len(rows)), np.zeros(len(bans)), "<=")
@@ -166,6 +174,8 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
     of quota.
     """
     quotas = network.quotas.reset_index(drop=True)
+    if quotas.empty:
+        return _empty_family("quota", quotas[["quota", "kind", "country", "product"]], "<=")
     countries = country_of(network)
     x_frame = x.index.assign(origin_country=x.index["origin"].map(countries["origin"]).to_numpy(),
                              refiner_country=x.index["refiner"].map(countries["refiner"]).to_numpy(),
@@ -221,6 +231,10 @@ def share_limit_rows(network: Network, s: Block) -> RowFamily:
     share: one more point of de-risking costs).
     """
     index = share_limit_index(network)
+    if index.empty:
+        family = _empty_family("share_limit", index[["market", "product", "country", "bound"]], "<=")
+        return RowFamily(family.name, family.index, family.rows, family.cols, family.values, family.rhs,
+                         family.sense, report_scale=np.zeros(0))
     demand = network.demand.set_index(["market", "product"])["demand_t"]
     demand_t = demand.reindex(pd.MultiIndex.from_frame(index[["market", "product"]])).to_numpy(float)
     refiner_country = s.index["refiner"].map(country_of(network)["refiner"])

@@ -54,6 +54,11 @@ from .network import Network
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 
+def _floats(values) -> list[float]:
+    """Python floats (not numpy scalars, which slow Pyomo's expression building)."""
+    return np.asarray(values, dtype=float).tolist()
+
+
 def index_keys(frame: pd.DataFrame) -> list:
     """Rows of ``frame`` as keys: plain values for one column, tuples for several."""
     if frame.shape[1] == 1:
@@ -144,7 +149,8 @@ def build_pyomo_model(
 
     # ---- parameters -----------------------------------------------------------------------
     def param(index, values, doc):
-        return pyo.Param(index, initialize=dict(zip(index.ordered_data(), values)), within=pyo.Any, doc=doc)
+        # plain Python floats: numpy scalars times Pyomo variables go through numpy's slow ufunc path
+        return pyo.Param(index, initialize=dict(zip(index.ordered_data(), _floats(values))), within=pyo.Any, doc=doc)
 
     m.supply_t = param(m.ORIGINS, origins["supply_t"].to_numpy(float), "ore available, t REO per year (inf: unlimited)")
     m.mining_cost_usd_per_t = param(
@@ -163,7 +169,7 @@ def build_pyomo_model(
     m.recovery = pyo.Param(
         m.REFINERS,
         m.PRODUCTS,
-        initialize=dict(zip(recovery_keys, recovery["recovery"].to_numpy(float))),
+        initialize=dict(zip(recovery_keys, _floats(recovery["recovery"]))),
         within=pyo.Any,
         doc="t of product p recovered per t of p contained in the feed of refiner r",
     )
@@ -275,11 +281,11 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     tariffs = tariff_costs(network, x_block, s_block)
     if tariffs:
         m.ore_tariff_usd_per_t = pyo.Param(
-            m.ORE_ROUTES, initialize=dict(zip(m.ORE_ROUTES.ordered_data(), tariffs["x"])), within=pyo.Any,
+            m.ORE_ROUTES, initialize=dict(zip(m.ORE_ROUTES.ordered_data(), _floats(tariffs["x"]))), within=pyo.Any,
             doc="tariffs on ore o -> r, USD per t REO",
         )
         m.product_tariff_usd_per_t = pyo.Param(
-            m.SHIPMENTS, initialize=dict(zip(m.SHIPMENTS.ordered_data(), tariffs["s"])), within=pyo.Any,
+            m.SHIPMENTS, initialize=dict(zip(m.SHIPMENTS.ordered_data(), _floats(tariffs["s"]))), within=pyo.Any,
             doc="tariffs on product p shipped r -> m, USD per t",
         )
         m.total_cost.expr = m.total_cost.expr + pyo.quicksum(
@@ -303,9 +309,9 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     m.QUOTAS = pyo.Set(initialize=quota_keys, ordered=True, doc="quota names of quotas.csv")
     m.SHARE_LIMITS = pyo.Set(initialize=share_keys, dimen=4, ordered=True,
                              doc="(market, product, country, bound) of each max_share / min_share given")
-    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(zip(quota_keys, quotas.rhs)), within=pyo.Any,
+    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(zip(quota_keys, _floats(quotas.rhs))), within=pyo.Any,
                                 doc="quota, t per year")
-    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(zip(share_keys, shares.rhs)), within=pyo.Any,
+    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(zip(share_keys, _floats(shares.rhs))), within=pyo.Any,
                                 doc="share x demand_t, t of product per year")
     ban_terms = {ban_keys[i]: v for i, v in members(bans).items()}
     quota_terms = {quota_keys[i]: v for i, v in members(quotas).items()}

@@ -17,6 +17,27 @@ from .record import SolutionRecord, describe_duals
 #: Options oreflow sets unless the caller overrides them.
 DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
 
+#: The algorithm, chosen by measurement (benchmarks/RESULTS.md, "Algorithm choice"; the
+#: reasoning in docs/performance.md): serial dual simplex below IPM_FROM_NONZEROS (as fast
+#: as HiGHS's default on an idle machine up to ~3.5e4 nonzeros, and robust on a busy one,
+#: where HiGHS's parallel simplex was measured 500x slower on the default dataset), interior
+#: point with crossover from there (0.65-0.7x HiGHS's default at 7e4 nonzeros, 0.41-0.46x at
+#: 7e5-1.4e6, on one core; primal simplex and PDLP far slower). Both leave a basis, so the
+#: duals are basis duals.
+IPM_FROM_NONZEROS = 50_000
+SIMPLEX_OPTIONS: dict[str, Any] = {"solver": "simplex", "simplex_strategy": 1}
+IPM_OPTIONS: dict[str, Any] = {"solver": "ipm", "run_crossover": "on"}
+#: Options that choose the algorithm: when the caller sets any, oreflow's choice stays out.
+ALGORITHM_KEYS = ("solver", "simplex_strategy", "run_crossover")
+
+
+def effective_options(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """oreflow's defaults, its algorithm choice for this LP's size, then the caller's options."""
+    options = dict(options or {})
+    chosen = {} if any(key in options for key in ALGORITHM_KEYS) else (
+        IPM_OPTIONS if lp.matrix.nnz >= IPM_FROM_NONZEROS else SIMPLEX_OPTIONS)
+    return {**DEFAULT_OPTIONS, **chosen, **options}
+
 _STATUS = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
@@ -60,7 +81,7 @@ def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_opti
     import highspy
 
     problems = []
-    for name, value in {**DEFAULT_OPTIONS, **dict(options)}.items():
+    for name, value in {**DEFAULT_OPTIONS, **dict(options)}.items():  # noqa: B020
         if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
             problems.append(
                 Problem(source, None, name, repr(value), "a HiGHS option name with a value of its type", "solver_option")
@@ -85,9 +106,9 @@ def pass_lp(h: Any, lp: LinearProgram) -> None:
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.num_col_ = lp.n_cols
     model.a_matrix_.num_row_ = lp.n_rows
-    model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    model.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    model.a_matrix_.value_ = matrix.data.astype(float)
+    model.a_matrix_.start_ = matrix.indptr.astype(np.int32, copy=False)
+    model.a_matrix_.index_ = matrix.indices.astype(np.int32, copy=False)
+    model.a_matrix_.value_ = matrix.data
     status = h.passModel(model)
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS rejected the LP arrays (passModel returned kError)")
@@ -98,19 +119,22 @@ def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> 
     return HighsModel(lp, options).solve()
 
 
-#: HiGHS simplex_strategy values: dual simplex (serial) and primal simplex.
-DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
+#: HiGHS simplex_strategy value of serial dual simplex.
+DUAL_SIMPLEX = 1
 
 
 class HighsModel:
     """An LP loaded into HiGHS once and re-solved after changes made in place.
 
     HiGHS keeps the last optimal basis across ``changeColsCost`` / ``changeColsBounds`` /
-    ``changeRowsBounds``, so a re-solve starts from it. After cost changes only, that
-    basis is still primal feasible and primal simplex finishes the job; after bound
-    changes only it is still dual feasible and dual simplex does. Unless the caller fixed
-    ``simplex_strategy``, :meth:`solve` picks the variant that fits what changed since the
-    last solve (HiGHS's own choice for a first solve or mixed changes).
+    ``changeRowsBounds``, so a re-solve can start from it. Unless the caller chose the
+    algorithm (``solver``, ``simplex_strategy`` or ``run_crossover``), the first solve uses
+    oreflow's measured choice (:func:`effective_options`); a re-solve after bound changes
+    uses dual simplex from the old basis (still dual feasible: 24-35x faster than cold in
+    benchmarks/RESULTS.md), and so does one after cost changes on a small LP; after cost
+    changes on a large LP (>= IPM_FROM_NONZEROS) it solves from scratch with interior point,
+    which was measured faster than any warm simplex (the old basis, though primal
+    feasible, is many pivots from the new optimum: primal simplex took 19x longer).
     """
 
     def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> None:
@@ -118,14 +142,12 @@ class HighsModel:
         self.lp = lp
         self.options = dict(options or {})
         self.highs = new_highs()
-        apply_options(self.highs, self.options)
+        apply_options(self.highs, effective_options(lp, self.options))
         pass_lp(self.highs, lp)
         self._pass_s = time.perf_counter() - started
         self._costs_changed = False
         self._bounds_changed = False
-        self._default_strategy = self.highs.getOptionValue("simplex_strategy")
-        if isinstance(self._default_strategy, tuple):
-            self._default_strategy = self._default_strategy[1]
+        self._solved = False
 
     def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         """Change the objective coefficients of columns ``cols`` (USD per unit)."""
@@ -151,13 +173,17 @@ class HighsModel:
     def solve(self) -> SolutionRecord:
         """(Re-)solve and read the solution back as whole arrays."""
         h = self.highs
-        if "simplex_strategy" not in self.options:
-            if self._costs_changed and not self._bounds_changed:
-                h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
-            elif self._bounds_changed and not self._costs_changed:
-                h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
+        if self._solved and not any(key in self.options for key in ALGORITHM_KEYS):
+            large = self.lp.matrix.nnz >= IPM_FROM_NONZEROS
+            if self._costs_changed and large:
+                # measured (RESULTS.md, "Warm re-solve"): after scattered cost changes the old
+                # basis is far from the new optimum; a large LP re-solves faster from scratch
+                apply_options(h, effective_options(self.lp))
             else:
-                h.setOptionValue("simplex_strategy", self._default_strategy)
+                # bounds only: the old basis stays dual feasible, dual simplex repairs it
+                # (24-35x faster than cold); small LPs: dual simplex from the basis either way
+                h.setOptionValue("solver", "simplex")
+                h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
         started = time.perf_counter()
         h.run()
         solved = time.perf_counter()
@@ -169,6 +195,7 @@ class HighsModel:
                           "extract_s": time.perf_counter() - solved}
         self._pass_s = 0.0
         self._costs_changed = self._bounds_changed = False
+        self._solved = True
         return record
 
 
@@ -228,6 +255,10 @@ def irreducible_infeasible_subset(h: Any) -> tuple[np.ndarray | None, np.ndarray
 
     strategy = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
     h.setOptionValue("iis_strategy", strategy)
+    # the IIS search re-solves sub-LPs: with the parallel (PAMI) simplex or IPM HiGHS's
+    # deletion filter was seen to stop short of an irreducible set: serial dual simplex
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
     status, iis = h.getIis()
     if status == highspy.HighsStatus.kError or not iis.valid_:
         return None, None

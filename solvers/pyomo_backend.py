@@ -167,10 +167,10 @@ def _solve_highs(
     from pyomo.contrib.solver.common.factory import SolverFactory
     from pyomo.contrib.solver.common.util import NoDualsError, NoReducedCostsError, NoSolutionError
 
-    from .highs import DEFAULT_OPTIONS
+    from .highs import effective_options
 
     opt = SolverFactory("highs")
-    solver_options = {**DEFAULT_OPTIONS, **options}
+    solver_options = effective_options(lp, options)
     mark = time.perf_counter()
     results = opt.solve(
         model,
@@ -326,7 +326,7 @@ def _solve_legacy(
                 col_dual = _values(model.rc, variables) + 0.0
             else:
                 # some Pyomo wrappers drop the rc suffix; for an LP, reduced cost = c - A'y
-                col_dual = lp.cost - lp.matrix.T @ row_dual
+                col_dual = lp.cost - lp.matrix.rmatvec(row_dual)
     version = getattr(opt, "version", lambda: None)()
     version = ".".join(str(part) for part in version) if isinstance(version, tuple) else ""
     record = SolutionRecord(

@@ -18,7 +18,7 @@ def network() -> oreflow.Network:
     return oreflow.load_inputs(BASELINE_DATASET)
 
 
-def test_cost_change_resolves_warm_with_primal_simplex(network: oreflow.Network) -> None:
+def test_cost_change_resolves_warm(network: oreflow.Network) -> None:
     lp = build_lp(network)
     model = HighsModel(lp)
     first = model.solve()
@@ -62,3 +62,26 @@ def test_explicit_strategy_is_respected(network: oreflow.Network) -> None:
     model.solve()
     strategy = model.highs.getOptionValue("simplex_strategy")
     assert (strategy[1] if isinstance(strategy, tuple) else strategy) == 1
+
+
+def test_algorithm_choice_by_size_and_caller_override(network: oreflow.Network) -> None:
+    from types import SimpleNamespace
+
+    from oreflow.solvers.highs import IPM_FROM_NONZEROS, effective_options
+
+    small = build_lp(network)
+    assert effective_options(small)["solver"] == "simplex" and effective_options(small)["simplex_strategy"] == 1
+    large = SimpleNamespace(matrix=SimpleNamespace(nnz=IPM_FROM_NONZEROS))
+    assert effective_options(large) == {"output_flag": False, "solver": "ipm", "run_crossover": "on"}
+    # a caller who picks any algorithm option gets exactly their choice
+    assert effective_options(large, {"simplex_strategy": 4}) == {"output_flag": False, "simplex_strategy": 4}
+    record = HighsModel(small).solve()
+    assert record.dual_method == "simplex basis (HiGHS)" and "'simplex'" in record.solver
+
+
+def test_ipm_default_still_gives_basis_duals(network: oreflow.Network) -> None:
+    lp = build_lp(network)
+    ipm = HighsModel(lp, {"solver": "ipm", "run_crossover": "on"}).solve()
+    simplex = HighsModel(lp).solve()
+    assert ipm.dual_method == "interior point with crossover (HiGHS)"
+    assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9)
