@@ -121,6 +121,10 @@ def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> 
 
 #: HiGHS simplex_strategy value of serial dual simplex.
 DUAL_SIMPLEX = 1
+#: Above this share of columns with a changed cost, a large LP re-solves from scratch:
+#: measured (RESULTS.md, "Warm re-solve"), warm dual simplex after 1 % of costs changed was
+#: 14.6x (1e4) and 1.6x (1e5) faster than cold, after 10 % 0.8x and 0.16x.
+WARM_COST_CHANGE_SHARE = 0.02
 
 
 class HighsModel:
@@ -131,10 +135,11 @@ class HighsModel:
     algorithm (``solver``, ``simplex_strategy`` or ``run_crossover``), the first solve uses
     oreflow's measured choice (:func:`effective_options`); a re-solve after bound changes
     uses dual simplex from the old basis (still dual feasible: 24-35x faster than cold in
-    benchmarks/RESULTS.md), and so does one after cost changes on a small LP; after cost
-    changes on a large LP (>= IPM_FROM_NONZEROS) it solves from scratch with interior point,
-    which was measured faster than any warm simplex (the old basis, though primal
-    feasible, is many pivots from the new optimum: primal simplex took 19x longer).
+    benchmarks/RESULTS.md), and so does one after cost changes on a small LP or to few
+    columns (<= WARM_COST_CHANGE_SHARE); after cost changes to many columns of a large LP
+    (>= IPM_FROM_NONZEROS) it solves from scratch with interior point, measured faster
+    than any warm simplex there (the old basis, though primal feasible, is many pivots from
+    the new optimum: primal simplex took 19x longer).
     """
 
     def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> None:
@@ -145,7 +150,7 @@ class HighsModel:
         apply_options(self.highs, effective_options(lp, self.options))
         pass_lp(self.highs, lp)
         self._pass_s = time.perf_counter() - started
-        self._costs_changed = False
+        self._costs_changed = 0  # columns whose cost changed since the last solve
         self._bounds_changed = False
         self._solved = False
 
@@ -154,7 +159,7 @@ class HighsModel:
         cols = np.asarray(cols, dtype=np.int32)
         self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float))
         self.lp.cost[cols] = costs
-        self._costs_changed = True
+        self._costs_changed += len(cols)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change the bounds of rows ``rows`` (e.g. a capacity's upper bound, t)."""
@@ -175,7 +180,8 @@ class HighsModel:
         h = self.highs
         if self._solved and not any(key in self.options for key in ALGORITHM_KEYS):
             large = self.lp.matrix.nnz >= IPM_FROM_NONZEROS
-            if self._costs_changed and large:
+            many_costs = self._costs_changed > WARM_COST_CHANGE_SHARE * self.lp.n_cols
+            if many_costs and large:
                 # measured (RESULTS.md, "Warm re-solve"): after scattered cost changes the old
                 # basis is far from the new optimum; a large LP re-solves faster from scratch
                 apply_options(h, effective_options(self.lp))
@@ -194,7 +200,7 @@ class HighsModel:
         record.timings = {"pass_s": self._pass_s, "solve_s": solved - started,
                           "extract_s": time.perf_counter() - solved}
         self._pass_s = 0.0
-        self._costs_changed = self._bounds_changed = False
+        self._costs_changed, self._bounds_changed = 0, False
         self._solved = True
         return record
 

@@ -85,3 +85,28 @@ def test_ipm_default_still_gives_basis_duals(network: oreflow.Network) -> None:
     simplex = HighsModel(lp).solve()
     assert ipm.dual_method == "interior point with crossover (HiGHS)"
     assert ipm.objective == pytest.approx(simplex.objective, rel=1e-9)
+
+
+def test_resolve_policy_for_large_lps(network: oreflow.Network, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treating the baseline as 'large': few cost changes stay warm, many go to interior point."""
+    import oreflow.solvers.highs as highs
+
+    monkeypatch.setattr(highs, "IPM_FROM_NONZEROS", 0)
+    lp = build_lp(network)
+    model = HighsModel(lp)
+    assert model.solve().dual_method.startswith("interior point with crossover")
+
+    def solver() -> str:
+        value = model.highs.getOptionValue("solver")
+        return value[1] if isinstance(value, tuple) else value
+
+    model.set_costs(np.array([0]), np.array([lp.cost[0] * 1.01]))  # 1 of 367 columns: warm dual
+    model.solve()
+    assert solver() == "simplex"
+    cols = np.arange(0, lp.n_cols, 10)  # 10 % of the columns: from scratch with IPM
+    model.set_costs(cols, lp.cost[cols] * 1.05)
+    record = model.solve()
+    assert solver() == "ipm" and record.status == "optimal"
+    model.set_row_bounds(np.array([0]), np.array([-np.inf]), np.array([lp.row_upper[0] * 0.9]))
+    model.solve()
+    assert solver() == "simplex"  # bounds only: warm dual
