@@ -257,13 +257,14 @@ def table(summaries: list[dict], repeat_note: str) -> str:
     lines = [
         f"`run()` seconds (wall) are medians of {repeat_note}; `cpu/wall` is the process's CPU time over wall time "
         "during `run()` (above 1: HiGHS used more than one thread); `others` is the CPU other processes used "
-        "meanwhile, in cores (from /proc/stat; the machine has 2 cores, shared: near 1 means another job kept a core "
+        "meanwhile, in cores (from /proc/stat; near 1 means another job kept a whole core "
         "busy, which slows HiGHS's parallel strategies most); `vs default` is the median over the default "
         "set's. `basis`: HiGHS holds a valid basis after the solve (`getBasis().valid` and `basis_validity` = 1), "
         f"so the duals come from a basis. `obj. rel. diff` is against the default set's objective (must be "
         f"<= {OBJECTIVE_RTOL:g}).",
         "",
-        "| size | variables | nonzeros | option set | HiGHS options | run s | cpu/wall | others | vs default | status | basis "
+        "| size | variables | nonzeros | option set | HiGHS options | run s | cpu/wall | others | vs default "
+        "| status | basis "
         "| obj. rel. diff | simplex it. | IPM it. | crossover it. | PDLP it. | check |",
         "|---|---:|---:|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -279,7 +280,8 @@ def table(summaries: list[dict], repeat_note: str) -> str:
                 w for w, bad in (("not optimal", not row["optimal"]), ("no basis", not row["basis"]),
                                  ("objective differs", not row["agrees"])) if bad) + ")"
             lines.append(
-                head + f"| {bench._fmt_s(row['run_s'])} | {row['cpu_s'] / row['run_s']:.2f} | {row['others_cores']:.2f} "
+                head + f"| {bench._fmt_s(row['run_s'])} | {row['cpu_s'] / row['run_s']:.2f} "
+                f"| {row['others_cores']:.2f} "
                 f"| {row.get('vs_default', float('nan')):.2f} | {'/'.join(row['statuses'])} "
                 f"| {'yes' if row['basis'] else 'no'} | {row['rel_diff']:.1e} | {_fmt_it(row, 'simplex_it')} "
                 f"| {_fmt_it(row, 'ipm_it')} | {_fmt_it(row, 'crossover_it')} | {_fmt_it(row, 'pdlp_it')} | {check} |")
@@ -306,7 +308,7 @@ def section(key: str, summaries: list[dict], repeat_note: str, seed: int, comman
         "",
         table(summaries, repeat_note),
         "",
-        *recommend(summaries),
+        *(f"- {line}" for line in recommend(summaries)),
         f"<!-- /bench:{key} -->",
     ])
 
@@ -395,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
                     elif r.get("rejected"):
                         note = "rejected " + ", ".join(r["rejected"])
                     else:
-                        note = (f"{r['run_s']:.3f}s (others {r['others_cores']:.2f} cores) {r['status']} basis {r['basis_valid']} obj {r['objective']:.10e} "
+                        note = (f"{r['run_s']:.3f}s (others {r['others_cores']:.2f} cores) {r['status']} "
+                                f"basis {r['basis_valid']} obj {r['objective']:.10e} "
                                 f"it s/ipm/x/pdlp {r['simplex_it']}/{r['ipm_it']}/{r['crossover_it']}/{r['pdlp_it']}")
                     print(f"[algo]   rep {rep + 1} {name}: {note}", file=sys.stderr, flush=True)
             summaries.append(summarise(size, prep, runs, args.timeout))

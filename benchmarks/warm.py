@@ -454,9 +454,11 @@ def targets(summaries: list[dict], sweep: dict | None) -> list[str]:
             f"({'/'.join(r['algorithms'])}; {'met' if met else 'missed'}"
             + ("" if met else f", {TARGET_COST_SPEEDUP / r['speedup_total']:.1f}x short")
             + f"); primal simplex forced {p['speedup_total']:.2f}x, dual simplex forced {d['speedup_total']:.2f}x"
-            + ("" if best >= TARGET_COST_SPEEDUP else f" (the best of the three {TARGET_COST_SPEEDUP / best:.1f}x short)")
+            + ("" if best >= TARGET_COST_SPEEDUP
+               else f" (the best of the three {TARGET_COST_SPEEDUP / best:.1f}x short)")
             + f". For comparison: after a 1 % cost change {s['warm-cost1']['speedup_total']:.1f}x (primal forced "
-            f"{s['warm-cost1-primal']['speedup_total']:.1f}x, dual forced {s['warm-cost1-dual']['speedup_total']:.1f}x); "
+            f"{s['warm-cost1-primal']['speedup_total']:.1f}x, dual forced "
+            f"{s['warm-cost1-dual']['speedup_total']:.1f}x); "
             f"after a 10 % bound change {s['warm-bound']['speedup_total']:.1f}x.")
     if sweep:
         rate = {k: sweep["points"] / sweep[f"{k}_s"] for k in ("warm", "cold", "full")}
@@ -504,7 +506,8 @@ def section(key: str, summaries: list[dict], sweep: dict | None, repeat_note: st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", nargs="*", help="target LP columns, e.g. 1e4 1e5 (default 1e4 1e5; none: sweep only)")
+    parser.add_argument("--sizes", nargs="*",
+                        help="target LP columns, e.g. 1e4 1e5 (default 1e4 1e5; none: sweep only)")
     parser.add_argument("--repeat", type=int, default=None,
                         help=f"repetitions per size (default {SMALL_REPEAT} below 1e5 variables, 1 from 1e5)")
     parser.add_argument("--points", type=int, default=DEFAULT_POINTS,
