@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -147,15 +146,11 @@ WORKERS = {"oreflow-pyomo": worker_oreflow_pyomo, "idiomatic": worker_idiomatic}
 
 
 def _run(kind: str, target: Path, workdir: Path, timeout: float, options: dict | None = None) -> dict:
-    out = Path(tempfile.mkstemp(prefix=f"{kind}-", suffix=".json", dir=workdir)[1])
+    """One worker in a fresh interpreter: the floor is benchmarks/run.py's, the others this file's."""
     if kind == "floor":
-        cmd = [sys.executable, str(HERE / "run.py"), "--worker", "floor", "--worker-out", str(out), "--target",
-               str(target), "--options", json.dumps(options or {})]
-    else:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out),
-               "--target", str(target)]
-    subprocess.run(cmd, check=True, timeout=timeout, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text(encoding="utf-8"))
+        return harness._run_worker("floor", workdir, timeout, "--target", str(target), "--options",
+                                   json.dumps(options or {}))
+    return harness._run_worker(kind, workdir, timeout, "--target", str(target), script=Path(__file__).resolve())
 
 
 def measure(size: int, seed: int, workdir: Path, timeout: float) -> dict:

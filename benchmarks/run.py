@@ -146,18 +146,26 @@ def worker_floor(mps: Path, out: Path, options: dict | None = None) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-def _run_worker(kind: str, workdir: Path, timeout: float, *args: str) -> dict:
-    """Run one worker in a fresh interpreter and return the JSON it wrote.
+def _run_worker(kind: str, workdir: Path, timeout: float, *args: str, script: Path | None = None,
+                allow_timeout: bool = False) -> dict:
+    """Run one worker of ``script`` (default: this file) in a fresh interpreter; the JSON it wrote.
 
     Workers are started from this process, which imports only the standard library
     (no pandas, no oreflow): on Linux a child's ``ru_maxrss`` starts from the RSS of the
-    process it was forked from, so a lean parent keeps each worker's peak its own.
+    process it was forked from, so a lean parent keeps each worker's peak its own. With
+    ``allow_timeout`` a worker killed at ``timeout`` gives ``{"timeout": True}``.
     """
     fd, name = tempfile.mkstemp(prefix=f"{kind}-", suffix=".json", dir=workdir)
     os.close(fd)
     out = Path(name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(workdir))
+    cmd = [sys.executable, str(script or Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out), *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(workdir))
+    except subprocess.TimeoutExpired:  # subprocess.run killed the child
+        out.unlink(missing_ok=True)
+        if allow_timeout:
+            return {"timeout": True}
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker failed (exit {proc.returncode}): {' '.join(args)}\n{proc.stderr[-4000:]}")
     data = json.loads(out.read_text(encoding="utf-8"))

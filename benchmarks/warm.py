@@ -52,7 +52,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -324,21 +323,8 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
 
 
 def _run_worker(kind: str, workdir: Path, timeout: float, *args: str) -> dict:
-    """Run one worker in a fresh interpreter; its JSON, or {"timeout": True} when killed."""
-    fd, name = tempfile.mkstemp(prefix=f"{kind}-", suffix=".json", dir=workdir)
-    os.close(fd)
-    out = Path(name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out), *args]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(workdir))
-    except subprocess.TimeoutExpired:
-        out.unlink(missing_ok=True)
-        return {"timeout": True}
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} worker failed (exit {proc.returncode}): {' '.join(args)}\n{proc.stderr[-4000:]}")
-    data = json.loads(out.read_text(encoding="utf-8"))
-    out.unlink()
-    return data
+    """A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed."""
+    return bench._run_worker(kind, workdir, timeout, *args, script=Path(__file__).resolve(), allow_timeout=True)
 
 
 # ---------------------------------------------------------------------------------

@@ -96,20 +96,21 @@ def check_references(tables: Tables, labels: Labels) -> list[Problem]:
 
 
 def check_product_references(tables: Tables, labels: Labels) -> list[Problem]:
-    """Products in demand and recoveries appear in composition (the product set)."""
+    """Products named in demand, recoveries and the policy tables appear in composition (the
+    product set); a policy's blank product means all of them."""
     composition = tables.get("composition")
     if composition is None:
         return []
     products = composition["product"]
     problems: list[Problem] = []
-    for name in ("demand", "recoveries"):
+    for name in ("demand", "recoveries", "tariffs", "bans", "quotas", "share_limits"):
         frame = tables.get(name)
         if frame is None:
             continue
+        optional = next(c.optional for c in TABLES_BY_NAME[name].columns if c.name == "product")
+        expected = f"a product listed in {labels['composition']}" + (", or blank for all" if optional else "")
         mask = ~frame["product"].isin(products) & (frame["product"] != "")
-        problems += _rows(
-            labels[name], frame, mask.to_numpy(), "product", f"a product listed in {labels['composition']}", "reference"
-        )
+        problems += _rows(labels[name], frame, mask.to_numpy(), "product", expected, "reference")
     return problems
 
 
@@ -214,19 +215,18 @@ def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
 
 
 def check_policy_products(tables: Tables, labels: Labels) -> list[Problem]:
-    """A policy's product is in the product set, and only product-stage rows name one."""
+    """Only product-stage tariffs and bans and export quotas name a product (an unknown
+    product is reported by check_product_references)."""
     composition = tables.get("composition")
     if composition is None:
         return []
     products = composition["product"]
     problems: list[Problem] = []
-    for name in ("tariffs", "bans", "quotas", "share_limits"):
+    for name in ("tariffs", "bans", "quotas"):
         frame = tables.get(name)
         if frame is None:
             continue
         unknown = ~frame["product"].isin(products) & (frame["product"] != "")
-        problems += _rows(labels[name], frame, unknown.to_numpy(), "product",
-                          f"a product listed in {labels['composition']}, or blank for all", "reference")
         if "stage" in frame:
             on_ore = (frame["stage"] == "ore") & (frame["product"] != "") & ~unknown
             problems += _rows(labels[name], frame, on_ore.to_numpy(), "product",

@@ -21,7 +21,7 @@ from oreflow.errors import InputError
 
 from .arrays import Block, CscMatrix, LinearProgram, RowFamily
 from .network import Network
-from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs, unmatched_policies
+from .policies import ban_rows, quota_rows, share_limit_rows, stage_pairs, tariff_costs, unmatched_policies
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 __all__ = ["Block", "LinearProgram", "RowFamily", "build_lp"]
@@ -217,7 +217,8 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         for term, values in terms.items():
             cost_terms.setdefault(term, {})[name] = values
     x, s, u = columns["x"], columns["s"], columns["u"]
-    tariffs = tariff_costs(network, x, s)
+    tariff_pairs = stage_pairs(network, network.tariffs, x, s) if len(network.tariffs) else None
+    tariffs = tariff_costs(network, x, s, tariff_pairs)
     if tariffs:
         cost_terms["tariffs"] = tariffs
     n_cols = start
@@ -235,7 +236,7 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         quota_rows(network, x, s),
         share_limit_rows(network, s),
     ]
-    unused = unmatched_policies(network, x, s, {f.name: f for f in families})
+    unused = unmatched_policies(network, {f.name: f for f in families}, tariff_pairs)
     if unused:
         raise InputError(unused, heading="policies that cover nothing")
     rows: dict[str, Block] = {}

@@ -131,18 +131,20 @@ def _empty_family(name: str, index: pd.DataFrame, sense: str) -> RowFamily:
     return RowFamily(name, index.iloc[:0], none, none, np.zeros(0), np.zeros(0), sense)
 
 
-def tariff_costs(network: Network, x: Block, s: Block) -> dict[str, np.ndarray]:
+def tariff_costs(network: Network, x: Block, s: Block,
+                 pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """tariffs: + sum over matching tariff rows of usd_per_t, per t of each matching flow.
 
     Stage ``ore``: USD per t REO on x[o,r] from the origin's to the refiner's country.
     Stage ``product``: USD per t on s[r,m,p] from the refiner's to the market's country
     (``product`` blank = every product). Several matching rows add up. Reported as the
     ``tariffs`` line of the cost breakdown. Empty dict when the dataset has no tariffs.
+    ``pairs``: the tariffs' (row, column) matches when already computed (:func:`stage_pairs`).
     """
     tariffs = network.tariffs.reset_index(drop=True)
     if tariffs.empty:
         return {}
-    rows, cols = stage_pairs(network, tariffs, x, s)
+    rows, cols = pairs if pairs is not None else stage_pairs(network, tariffs, x, s)
     per_col = np.bincount(cols, weights=tariffs["usd_per_t"].to_numpy(float)[rows], minlength=s.stop)
     return {"x": per_col[x.slice].astype(float), "s": per_col[s.slice].astype(float)}
 
@@ -249,13 +251,16 @@ def share_limit_rows(network: Network, s: Block) -> RowFamily:
                      index["share"].to_numpy(float) * demand_t, index["sense"].to_numpy(), report_scale=scale)
 
 
-def unmatched_policies(network: Network, x: Block, s: Block, families: dict[str, RowFamily]) -> list[Problem]:
-    """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage)."""
+def unmatched_policies(network: Network, families: dict[str, RowFamily],
+                       tariff_pairs: tuple[np.ndarray, np.ndarray] | None) -> list[Problem]:
+    """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage).
+
+    ``tariff_pairs`` are the tariffs' (row, column) matches (:func:`stage_pairs`).
+    """
     problems: list[Problem] = []
     tariffs = network.tariffs.reset_index(drop=True)
-    if len(tariffs):
-        rows, _ = stage_pairs(network, tariffs, x, s)
-        problems += _unmatched("tariffs", tariffs, rows, ["from_country", "to_country", "stage", "product"])
+    if len(tariffs) and tariff_pairs is not None:
+        problems += _unmatched("tariffs", tariffs, tariff_pairs[0], ["from_country", "to_country", "stage", "product"])
     for family, table, keys in (("ban", network.bans, ["from_country", "to_country", "stage", "product"]),
                                 ("quota", network.quotas, ["quota"]),
                                 ("share_limit", network.share_limits, ["market", "product", "country"])):

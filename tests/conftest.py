@@ -22,6 +22,20 @@ BASELINE_JOB = REPO / "inputs" / "baseline.toml"
 BASELINE_DATASET = REPO / "inputs" / "rare_earths_2024"
 
 
+#: Two scenarios on the micro model: one ban that forces all P1 through R2 (cost 10,480 USD),
+#: one min share that R1 cannot meet (infeasible).
+BAN_AND_INFEASIBLE = """
+[[scenarios]]
+name = "no_exports"
+changes = [ { action = "add", table = "bans", rows = [ { from_country = "X", to_country = "*", stage = "product" } ] } ]
+
+[[scenarios]]
+name = "impossible"
+changes = [ { action = "add", table = "share_limits", rows = [
+  { market = "M", product = "P1", country = "X", min_share = 0.9 } ] } ]
+"""
+
+
 def micro_frames() -> dict[str, pd.DataFrame]:
     """The micro model's tables, keyed by table name (see the module docstring)."""
     return {

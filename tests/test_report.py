@@ -17,20 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import BASELINE_JOB, write_dataset, write_job
+from conftest import BAN_AND_INFEASIBLE, BASELINE_JOB, write_dataset, write_job
 from oreflow.cli import main
 
 CHROMIUM = Path(os.environ.get("OREFLOW_CHROMIUM", "/usr/bin/chromium"))
-SCENARIOS = """
-[[scenarios]]
-name = "no_exports"
-changes = [ { action = "add", table = "bans", rows = [ { from_country = "X", to_country = "*", stage = "product" } ] } ]
-
-[[scenarios]]
-name = "impossible"
-changes = [ { action = "add", table = "share_limits", rows = [
-  { market = "M", product = "P1", country = "X", min_share = 0.9 } ] } ]
-"""
+SCENARIOS = BAN_AND_INFEASIBLE
 CONFLICT = "share_limit[M, P1, X &gt;= 90%]"  # as written in HTML
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, write_dataset
+from conftest import BAN_AND_INFEASIBLE, REPO, write_dataset
 
 import oreflow
 from oreflow.cli import main
@@ -120,16 +120,6 @@ def write_batch_job(tmp_path: Path, scenarios: str) -> Path:
     return job
 
 
-BAN_AND_INFEASIBLE = """
-[[scenarios]]
-name = "no_exports"
-changes = [ { action = "add", table = "bans", rows = [ { from_country = "X", to_country = "*", stage = "product" } ] } ]
-
-[[scenarios]]
-name = "impossible"
-changes = [ { action = "add", table = "share_limits", rows = [
-  { market = "M", product = "P1", country = "X", min_share = 0.9 } ] } ]
-"""
 
 
 def test_batch_writes_cases_and_comparison_and_goes_on_after_infeasible(tmp_path: Path, capsys) -> None:
