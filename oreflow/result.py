@@ -11,13 +11,16 @@ Units and signs are those of docs/conventions.md:
 - ``slack`` = distance of the activity from the right-hand side, >= 0;
 - ``binding`` = the constraint holds with equality (slack <= BINDING_TOLERANCE
   * max(1, |rhs|)). A non-zero shadow price implies binding; a binding constraint may
-  still have a zero price (degenerate).
+  still have a zero price (degenerate);
+- ``ranging``, ``dual_unique``, ``alternative_optimum`` and ``dual_trust``: see
+  :mod:`oreflow.ranging` and docs/conventions.md ("Ranging", "Dual trust and degeneracy").
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +28,9 @@ import pandas as pd
 from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
 from oreflow.solvers.record import SolutionRecord
+
+if TYPE_CHECKING:
+    from oreflow.ranging import DualTrust
 
 #: Relative tolerance under which a constraint counts as binding.
 BINDING_TOLERANCE = 1e-6
@@ -41,6 +47,8 @@ SHADOW_PRICE_UNITS = {
     "quota": "USD per t of quota",
     "share_limit": "USD per percentage point of the share limit",
 }
+#: Columns of a ``shadow_prices_<family>`` table that are values, not keys naming the row.
+SHADOW_VALUE_COLUMNS = ("rhs", "activity", "shadow_price", "slack", "binding", "dual_unique")
 
 
 @dataclass
@@ -58,10 +66,17 @@ class Result:
         production: one row per refiner and product: ``produced_t``, ``shipped_t``, ``unsold_t``.
         shipments: one row per shipment variable: refiner, market, product, ``shipped_t``.
         unmet: one row per demand row: ``demand_t``, ``supplied_t``, ``unmet_t``.
-        reduced_costs: one row per ore route: ``reduced_cost_usd_per_t``.
+        reduced_costs: one row per ore route: ``reduced_cost_usd_per_t`` and
+            ``alternative_optimum`` (non-basic at a zero reduced cost).
         shadow_prices: family name -> table of its keys, ``rhs``, ``activity``,
-            ``shadow_price``, ``slack``, ``binding``.
+            ``shadow_price``, ``slack``, ``binding``, ``dual_unique`` (empty where it
+            cannot be determined).
         dual_method: how the duals were obtained (e.g. a simplex basis).
+        ranging: ``{"costs": ..., "rhs": ...}`` (:mod:`oreflow.ranging`); empty when the
+            solve gave no basis to range, ``ranging_note`` then says why.
+        ranging_note: how the ranging was obtained, or why there is none.
+        dual_trust: whether the duals and the allocation are unique
+            (:class:`oreflow.ranging.DualTrust`).
     """
 
     status: str
@@ -81,9 +96,13 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     network: Network | None = field(default=None, repr=False)
     lp: LinearProgram | None = field(default=None, repr=False)
+    ranging: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    ranging_note: str = "not computed"
+    dual_trust: DualTrust | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by output name (``shadow_prices_<family>`` for each family)."""
+        """Every table by output name (``shadow_prices_<family>`` for each family, and
+        ``ranging_costs``/``ranging_rhs`` when there is ranging)."""
         tables = {
             "cost_breakdown": pd.DataFrame(
                 {"component": list(self.cost_breakdown), "cost_usd": list(self.cost_breakdown.values())}
@@ -96,6 +115,7 @@ class Result:
             "reduced_costs": self.reduced_costs,
         }
         tables.update({f"shadow_prices_{name}": frame for name, frame in self.shadow_prices.items()})
+        tables.update({f"ranging_{name}": frame for name, frame in self.ranging.items()})
         return tables
 
     def binding(self) -> pd.DataFrame:
@@ -106,13 +126,13 @@ class Result:
         """
         parts = []
         for family, frame in self.shadow_prices.items():
-            keys = [c for c in frame.columns if c not in ("rhs", "activity", "shadow_price", "slack", "binding")]
+            keys = [c for c in frame.columns if c not in SHADOW_VALUE_COLUMNS]
             sub = frame.loc[frame["binding"] & (frame["shadow_price"] != 0)]
             parts.append(
                 pd.DataFrame(
                     {
                         "family": family,
-                        "key": sub[keys].astype(str).agg("/".join, axis=1) if len(sub) else pd.Series(dtype=str),
+                        "key": join_keys(sub[keys]).to_numpy(dtype=object),
                         "rhs": sub["rhs"].to_numpy(),
                         "shadow_price": sub["shadow_price"].to_numpy(),
                         "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit of right-hand side"),
@@ -120,22 +140,34 @@ class Result:
                 )
             )
         out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        return out.reindex(out["shadow_price"].abs().sort_values(ascending=False, kind="stable").index).reset_index(
-            drop=True
-        )
+        return largest_price_first(out)
 
 
-def _clean(values: np.ndarray) -> np.ndarray:
+def largest_price_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by |shadow_price|, largest first (stable), with a fresh index."""
+    order = frame["shadow_price"].abs().sort_values(ascending=False, kind="stable").index
+    return frame.reindex(order).reset_index(drop=True)
+
+
+def clean(values: np.ndarray) -> np.ndarray:
+    """A float copy of ``values`` with magnitudes below ZERO_TOLERANCE set to exactly 0."""
     out = np.asarray(values, dtype=float).copy()
     out[np.abs(out) < ZERO_TOLERANCE] = 0.0
     return out
+
+
+def join_keys(frame: pd.DataFrame) -> pd.Series:
+    """Each row's values as text joined by "/" (e.g. ``CN_Baotou``, ``US/NdPr``), column-wise."""
+    if frame.shape[1] == 0:
+        return pd.Series("", index=frame.index, dtype=object)
+    return functools.reduce(lambda a, b: a + "/" + b, (frame[c].astype(str) for c in frame.columns))
 
 
 def make_result(
     network: Network, lp: LinearProgram, record: SolutionRecord, backend: str, timings: dict[str, Any] | None = None
 ) -> Result:
     """Turn a solution record into the Result tables (whole-array operations only)."""
-    value = _clean(record.col_value)
+    value = clean(record.col_value)
     x, s, u = lp.columns["x"], lp.columns["s"], lp.columns["u"]
     origin_country = network.origins.set_index("origin")["country"]
     refiner_country = network.refiners.set_index("refiner")["country"]
@@ -173,10 +205,10 @@ def make_result(
     shipped = shipments.groupby(["refiner", "product"], sort=False)["shipped_t"].sum()
     keys = pd.MultiIndex.from_frame(balance.index)
     shipped_rp = shipped.reindex(keys).fillna(0.0).to_numpy()
-    activity = _clean(record.row_value[balance.slice])  # shipped - produced
-    produced = _clean(shipped_rp - activity)
+    activity = clean(record.row_value[balance.slice])  # shipped - produced
+    produced = clean(shipped_rp - activity)
     production = balance.index.assign(
-        produced_t=produced, shipped_t=shipped_rp, unsold_t=_clean(np.maximum(produced - shipped_rp, 0.0))
+        produced_t=produced, shipped_t=shipped_rp, unsold_t=clean(np.maximum(produced - shipped_rp, 0.0))
     )
 
     u_value = value[u.slice]
@@ -191,12 +223,19 @@ def make_result(
         cost_usd=penalty * u_value,
     )
 
+    from oreflow.ranging import alternative_optimum, dual_trust, dual_uniqueness, ranging_tables
+
+    alternative = alternative_optimum(lp, record)
     reduced_costs = x.index.assign(
-        ore_t=x_value, unit_cost_usd_per_t=x_cost, reduced_cost_usd_per_t=_clean(record.col_dual[x.slice])
+        ore_t=x_value, unit_cost_usd_per_t=x_cost, reduced_cost_usd_per_t=clean(record.col_dual[x.slice]),
+        alternative_optimum=alternative[x.slice],
     )
 
+    unique = dual_uniqueness(lp, record)
     shadow_prices = {name: _shadow_table(lp, record, name) for name in lp.rows}
     shadow_prices["demand"]["shadow_price"] = _demand_price(lp, record)
+    _add_dual_unique(lp, shadow_prices, unique)
+    binding = np.concatenate([frame["binding"].to_numpy(bool) for frame in shadow_prices.values()])
 
     return Result(
         status=record.status,
@@ -216,6 +255,9 @@ def make_result(
         timings={**record.timings, **(timings or {})},
         network=network,
         lp=lp,
+        ranging=ranging_tables(lp, record, binding),
+        ranging_note=record.ranging_note,
+        dual_trust=dual_trust(lp, record, unique, alternative),
     )
 
 
@@ -227,17 +269,17 @@ def _shadow_table(lp: LinearProgram, record: SolutionRecord, family: str) -> pd.
     """
     block = lp.rows[family]
     rhs = lp.rhs(family)
-    activity = _clean(record.row_value[block.slice])
+    activity = clean(record.row_value[block.slice])
     with np.errstate(invalid="ignore"):
         slack = np.where(lp.is_upper(family), rhs - activity, activity - rhs)
-    slack = np.where(np.isinf(rhs), np.inf, np.maximum(_clean(slack), 0.0))
+    slack = np.where(np.isinf(rhs), np.inf, np.maximum(clean(slack), 0.0))
     binding = slack <= BINDING_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isinf(rhs), 0.0, rhs)))
     scale = lp.report_scale(family)
     with np.errstate(invalid="ignore"):
         return block.index.assign(
             rhs=rhs * scale,
             activity=activity * scale,
-            shadow_price=_clean(record.row_dual[block.slice] / scale),
+            shadow_price=clean(record.row_dual[block.slice] / scale),
             slack=slack * scale,
             binding=binding,
         )
@@ -255,8 +297,28 @@ def _demand_price(lp: LinearProgram, record: SolutionRecord) -> np.ndarray:
     limits = lp.rows["share_limit"]
     if len(limits.index):
         share = lp.rhs("share_limit") * lp.report_scale("share_limit") / 100.0
-        effect = pd.Series(share * record.row_dual[limits.slice]).groupby(
-            [limits.index["market"].to_numpy(), limits.index["product"].to_numpy()]).sum()
-        keys = pd.MultiIndex.from_frame(demand.index[["market", "product"]])
-        price += effect.reindex(keys).fillna(0.0).to_numpy()
-    return _clean(price)
+        effect = np.zeros(len(price))
+        np.add.at(effect, _demand_row_of_share_limits(lp), share * record.row_dual[limits.slice])
+        price += effect
+    return clean(price)
+
+
+def _demand_row_of_share_limits(lp: LinearProgram) -> np.ndarray:
+    """For each share-limit row, the position of its market and product's demand row."""
+    demand = pd.MultiIndex.from_frame(lp.rows["demand"].index[["market", "product"]])
+    return demand.get_indexer(pd.MultiIndex.from_frame(lp.rows["share_limit"].index[["market", "product"]]))
+
+
+def _add_dual_unique(lp: LinearProgram, shadow_prices: dict[str, pd.DataFrame], codes: np.ndarray) -> None:
+    """Add each family's ``dual_unique`` column (nullable boolean, <NA> where undetermined).
+
+    A demand price includes its share limits' duals (:func:`_demand_price`), so it is
+    unique only when the demand row's and each such limit's duals are (the minimum of
+    their :func:`oreflow.ranging.dual_uniqueness` codes).
+    """
+    from oreflow.ranging import as_boolean
+
+    demand = codes[lp.rows["demand"].slice].copy()
+    np.minimum.at(demand, _demand_row_of_share_limits(lp), codes[lp.rows["share_limit"].slice])
+    for family, frame in shadow_prices.items():
+        frame["dual_unique"] = as_boolean(demand if family == "demand" else codes[lp.rows[family].slice])

@@ -6,9 +6,11 @@ import platform
 from importlib import metadata
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from oreflow.result import Result
+from oreflow.ranging import RHS_COLUMNS
+from oreflow.result import Result, largest_price_first
 
 COST_LABELS = {
     "mining": "mining",
@@ -19,6 +21,19 @@ COST_LABELS = {
     "tariffs": "tariffs",
     "total": "total",
 }
+
+#: Families whose binding priced rows get a "holds from ... to ..." line, with the unit of
+#: their right-hand side and of their price.
+RANGE_UNITS = {
+    "supply": ("t", "USD/t"),
+    "capacity": ("t", "USD/t"),
+    "demand": ("t", "USD/t"),
+    "quota": ("t", "USD/t"),
+    "share_limit": ("%", "USD/pp"),
+}
+#: At most this many range lines per family in the printed summary (largest |price| first),
+#: so that every family with a binding price is shown.
+RANGE_LINES_PER_FAMILY = 3
 
 
 def versions(backend: str) -> dict[str, str]:
@@ -58,6 +73,11 @@ def summary_dict(result: Result, *, name: str, job: dict[str, Any] | None, job_p
         "job_file": job_path,
         "job": job,
         "binding_constraints": binding.to_dict(orient="records"),
+        "ranging": {
+            "note": result.ranging_note,
+            "binding_priced": priced_ranges(result).drop(columns="binding").to_dict(orient="records"),
+        },
+        "dual_trust": result.dual_trust.as_dict() if result.dual_trust is not None else None,
         "units": {
             "flows": "t per year (ore: t REO; products: t of separated oxide)",
             "costs": "USD per year",
@@ -88,9 +108,10 @@ def summary_text(result: Result, name: str) -> str:
         table = table.loc[table["binding"] & (table["shadow_price"] != 0)].sort_values("shadow_price")
         if len(table):
             lines.append(title)
-            for name, rhs, shadow in zip(table[key], table["rhs"], table["shadow_price"]):
-                lines.append(f"  {name:<28}{rhs:>12,.0f} {unit}  saves {-shadow:>10,.0f} USD/t")
+            for element, rhs, shadow in zip(table[key], table["rhs"], table["shadow_price"]):
+                lines.append(f"  {element:<28}{rhs:>12,.0f} {unit}  saves {-shadow:>10,.0f} USD/t")
     lines += _policy_lines(result)
+    lines += _range_lines(result)
     demand = result.shadow_prices["demand"]
     if len(demand):
         lines.append("Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):")
@@ -106,7 +127,71 @@ def summary_text(result: Result, name: str) -> str:
     else:
         lines.append("All demand met.")
     lines.append(f"Duals from: {result.dual_method}; solver: {result.solver}")
+    if result.dual_trust is not None:
+        lines.append(result.dual_trust.summary_line())
     return "\n".join(lines)
+
+
+def priced_ranges(result: Result, families: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Rows of ``result.ranging["rhs"]`` that bind with a non-zero price (of ``families``
+    if given), largest |price| first; empty without ranging."""
+    rhs = result.ranging.get("rhs")
+    if rhs is None:
+        return pd.DataFrame(columns=list(RHS_COLUMNS))
+    rows = rhs.loc[rhs["binding"] & (rhs["shadow_price"] != 0)]
+    if families is not None:
+        rows = rows.loc[rows["family"].isin(families)]
+    return largest_price_first(rows)
+
+
+def _range_lines(result: Result) -> list[str]:
+    """Over which right-hand side each binding price holds, in words (the largest prices of
+    each family, at most RANGE_LINES_PER_FAMILY each; every row is in ranging_rhs.csv)."""
+    if not result.ranging:
+        return [f"Ranging: {result.ranging_note}"]
+    rows = priced_ranges(result, tuple(RANGE_UNITS))
+    rows = rows.groupby("family", sort=False).head(RANGE_LINES_PER_FAMILY)
+    rows = rows.iloc[rows["family"].map(list(RANGE_UNITS).index).argsort(kind="stable")]
+    limits = result.shadow_prices["share_limit"]
+    limited = set(limits["market"] + "/" + limits["product"])  # demand rows whose limits move with them
+    lines = []
+    for row in rows.itertuples(index=False):
+        unit, price_unit = RANGE_UNITS[row.family]
+        notes = _range_notes(row, limited)
+        lines.append(f"  the {row.family.replace('_', ' ')} shadow price of {row.key} ({_amount(row.shadow_price)} "
+                     f"{price_unit}) holds {_interval(row.rhs_lower, row.rhs_upper, unit)}"
+                     + (f" ({'; '.join(notes)})" if notes else ""))
+    return ["Where the binding prices hold (range of the right-hand side):"] + lines if lines else []
+
+
+def _range_notes(row: Any, limited: set[str]) -> list[str]:
+    """Caveats of one range line: a finite end past which the price may still hold, and a
+    demand row whose share limits' right-hand sides the range holds fixed."""
+    beyond = (np.isfinite(row.rhs_lower) and not row.price_changes_at_lower) or (
+        np.isfinite(row.rhs_upper) and not row.price_changes_at_upper)
+    notes = ["and may hold beyond"] if beyond else []
+    if row.family == "demand" and row.key in limited:
+        notes.append("the demand row alone, its share limits held fixed")
+    return notes
+
+
+def _amount(value: float) -> str:
+    """A number for people: thousands separators, no decimals from 100 on, 4 digits below."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+
+
+def _interval(lower: float, upper: float, unit: str) -> str:
+    """``from 18,200 t to 31,000 t``; an unlimited end as ``upwards`` / ``up to``."""
+    def show(value: float) -> str:
+        return f"{_amount(value)}%" if unit == "%" else f"{_amount(value)} {unit}"
+
+    if np.isinf(lower) and np.isinf(upper):
+        return "for any right-hand side"
+    if np.isinf(upper):
+        return f"from {show(lower)} upwards"
+    if np.isinf(lower):
+        return f"up to {show(upper)}"
+    return f"from {show(lower)} to {show(upper)}"
 
 
 def _policy_lines(result: Result) -> list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 from oreflow.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
 
-from .record import SolutionRecord, describe_duals
+from .record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
 
 #: Options oreflow sets unless the caller overrides them.
 DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
@@ -115,8 +115,9 @@ def pass_lp(h: Any, lp: LinearProgram) -> None:
 
 
 def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> SolutionRecord:
-    """Solve ``lp`` with HiGHS through highspy; return the common solution record."""
-    return HighsModel(lp, options).solve()
+    """Solve ``lp`` with HiGHS through highspy; return the common solution record, with the
+    ranging of the optimal basis (``record.ranging``; see :meth:`HighsModel.solve`)."""
+    return HighsModel(lp, options).solve(ranging=True)
 
 
 #: HiGHS simplex_strategy value of serial dual simplex.
@@ -154,6 +155,12 @@ class HighsModel:
         self._bounds_changed = False
         self._solved = False
 
+    def start_from(self, basis: Any) -> None:
+        """Make the next solve a re-solve from ``basis`` (a ``highspy.HighsBasis`` of an LP of
+        this structure, e.g. ``model.highs.getBasis()`` of an earlier solve)."""
+        self.highs.setBasis(basis)
+        self._solved = True
+
     def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         """Change the objective coefficients of columns ``cols`` (USD per unit)."""
         cols = np.asarray(cols, dtype=np.int32)
@@ -175,8 +182,12 @@ class HighsModel:
         self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
         self._bounds_changed = True
 
-    def solve(self) -> SolutionRecord:
-        """(Re-)solve and read the solution back as whole arrays."""
+    def solve(self, *, ranging: bool = False) -> SolutionRecord:
+        """(Re-)solve and read the solution back as whole arrays.
+
+        With ``ranging=True`` also range the optimal basis (``record.ranging``, timed as
+        ``timings["ranging_s"]``); off by default, as sweeps re-solve thousands of times.
+        """
         h = self.highs
         if self._solved and not any(key in self.options for key in ALGORITHM_KEYS):
             large = self.lp.matrix.nnz >= IPM_FROM_NONZEROS
@@ -199,6 +210,10 @@ class HighsModel:
             record.iis_moves = relaxation_moves(h, self.lp, record.iis_rows)
         record.timings = {"pass_s": self._pass_s, "solve_s": solved - started,
                           "extract_s": time.perf_counter() - solved}
+        if ranging:
+            mark = time.perf_counter()
+            attach_ranging(h, self.lp, record)
+            record.timings["ranging_s"] = time.perf_counter() - mark
         self._pass_s = 0.0
         self._costs_changed, self._bounds_changed = 0, False
         self._solved = True
@@ -229,8 +244,7 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
     else:
         col_basis, row_basis = np.full(n, -1, dtype=np.int8), np.full(m, -1, dtype=np.int8)
     name = model_status.name if hasattr(model_status, "name") else str(model_status)
-    algorithm = h.getOptionValue("solver")
-    algorithm = algorithm[1] if isinstance(algorithm, tuple) else algorithm
+    algorithm = _option(h, "solver")
     ipm_iterations = int(getattr(info, "ipm_iteration_count", 0) or 0)
     crossover_iterations = int(getattr(info, "crossover_iteration_count", 0) or 0)
     method = describe_duals(ipm_iterations, has_basis, "HiGHS")
@@ -249,6 +263,129 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
         iterations=int(info.simplex_iteration_count) + ipm_iterations + crossover_iterations,
         has_basis=has_basis,
     )
+
+
+# ---------------------------------------------------------------------------------
+# Ranging
+# ---------------------------------------------------------------------------------
+
+
+def no_ranging_reason(record: SolutionRecord) -> str | None:
+    """Why ``record`` cannot be ranged (not optimal, or no basis), else None."""
+    if record.status != "optimal":
+        return f"not computed: the solve ended {record.status!r}, not optimal"
+    if not record.has_basis:
+        return f"not available: the duals come without a basis ({record.dual_method}); ranging needs an optimal basis"
+    return None
+
+
+def attach_ranging(h: Any, lp: LinearProgram, record: SolutionRecord) -> None:
+    """Store the ranging of ``h``'s optimal basis on ``record``, or in ``ranging_note`` why there is none."""
+    reason = no_ranging_reason(record)
+    raw = None if reason else _highs_ranging(h)
+    if raw is None:
+        record.ranging_note = reason or "not available: HiGHS could not range the optimal basis"
+        return
+    record.ranging = ranging_arrays(lp, record, raw)
+    record.ranging_note = "from the optimal basis (HiGHS getRanging)"
+
+
+def range_basis(lp: LinearProgram, record: SolutionRecord) -> None:
+    """Range ``record``'s basis for a backend whose solver cannot: load ``lp`` into a fresh
+    HiGHS, set the basis, confirm it optimal (simplex, no iteration) and range it."""
+    reason = no_ranging_reason(record)
+    if reason is not None:
+        record.ranging_note = reason
+        return
+    import highspy
+
+    h = new_highs()
+    pass_lp(h, lp)
+    statuses = np.array([highspy.HighsBasisStatus(k) for k in range(5)], dtype=object)
+    basis = highspy.HighsBasis()
+    basis.col_status = statuses[record.col_basis].tolist()
+    basis.row_status = statuses[record.row_basis].tolist()
+    basis.valid = True
+    if not _run_from_basis(h, basis):
+        record.ranging_note = "not available: HiGHS did not confirm the solver's basis as optimal"
+        return
+    attach_ranging(h, lp, record)
+
+
+def _highs_ranging(h: Any) -> Any | None:
+    """``h.getRanging()``'s ranging, or None. After interior point with crossover HiGHS
+    holds a basis but no factorisation to range it: rebuilt by a simplex run from it."""
+    import highspy
+
+    status, ranging = h.getRanging()
+    if status == highspy.HighsStatus.kError:
+        if not _run_from_basis(h, h.getBasis()):
+            return None
+        status, ranging = h.getRanging()
+    return ranging if status != highspy.HighsStatus.kError and ranging.valid else None
+
+
+def _run_from_basis(h: Any, basis: Any) -> bool:
+    """Dual simplex from ``basis``; True if it is optimal as given (no iteration).
+    The algorithm options are restored afterwards (HighsModel's re-solves read them)."""
+    import highspy
+
+    saved = {key: _option(h, key) for key in ("solver", "simplex_strategy")}
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
+    try:
+        if h.setBasis(basis) == highspy.HighsStatus.kError:
+            return False
+        h.run()
+    finally:
+        for key, value in saved.items():
+            h.setOptionValue(key, value)
+    return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getInfo().simplex_iteration_count == 0
+
+
+def _option(h: Any, name: str) -> Any:
+    """The current value of a HiGHS option (highspy returns ``(status, value)`` in some versions)."""
+    value = h.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def ranging_arrays(lp: LinearProgram, record: SolutionRecord, raw: Any) -> RangingArrays:
+    """HiGHS's ranging in oreflow's terms (docs/conventions.md, "Ranging").
+
+    Costs: HiGHS's ``col_cost_dn``/``col_cost_up`` as they are. Rows: for a non-basic
+    (binding) row HiGHS's ``row_bound_dn``/``row_bound_up`` values are the right-hand
+    sides at which the basis changes (checked by re-solves in tests/test_ranging.py).
+    For a basic row (dual 0) HiGHS ranges the row's activity instead, so the interval is
+    set here: the zero price holds while the rhs stays on the slack side of the activity,
+    ``[activity, inf)`` for a <= row and ``(-inf, activity]`` for a >= row. The entering
+    variables are HiGHS's for every row (for a basic row, those of forcing its activity
+    down, ``row_bound_dn``, or up, ``row_bound_up``: what a rhs past the activity does).
+    """
+    n = lp.n_cols
+    basic = record.row_basis == BASIS_BASIC
+    objective = np.full(lp.n_rows, float(record.objective))
+    free_lower = np.where(lp.row_is_upper, record.row_value, -np.inf)
+    free_upper = np.where(lp.row_is_upper, np.inf, record.row_value)
+    return RangingArrays(
+        cost_lower=_values(raw.col_cost_dn.value_, n),
+        cost_upper=_values(raw.col_cost_up.value_, n),
+        cost_objective_lower=_values(raw.col_cost_dn.objective_, n),
+        cost_objective_upper=_values(raw.col_cost_up.objective_, n),
+        cost_enter_lower=np.asarray(raw.col_cost_dn.in_var_[:n], dtype=np.int64),
+        cost_enter_upper=np.asarray(raw.col_cost_up.in_var_[:n], dtype=np.int64),
+        rhs_lower=np.where(basic, free_lower, _values(raw.row_bound_dn.value_)),
+        rhs_upper=np.where(basic, free_upper, _values(raw.row_bound_up.value_)),
+        rhs_objective_lower=np.where(basic, objective, _values(raw.row_bound_dn.objective_)),
+        rhs_objective_upper=np.where(basic, objective, _values(raw.row_bound_up.objective_)),
+        rhs_enter_lower=np.asarray(raw.row_bound_dn.in_var_, dtype=np.int64),
+        rhs_enter_upper=np.asarray(raw.row_bound_up.in_var_, dtype=np.int64),
+        col_rise=_values(raw.col_bound_up.value_, n) - record.col_value,
+    )
+
+
+def _values(values: Any, count: int | None = None) -> np.ndarray:
+    """A HiGHS ranging vector as floats (its first ``count`` entries if given)."""
+    return np.asarray(values if count is None else values[:count], dtype=float)
 
 
 def irreducible_infeasible_subset(h: Any) -> tuple[np.ndarray | None, np.ndarray | None]:

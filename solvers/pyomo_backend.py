@@ -16,6 +16,11 @@ get dual 0, and row activities are ``lp.matrix @ col_value``.
 - any other name: ``pyomo.environ.SolverFactory(name)`` with ``dual`` and ``rc``
   import suffixes; options are passed through unchecked; no basis information.
   Pyomo reports suffix duals of a minimisation with the same sign convention.
+
+Ranging (``record.ranging``): with ``highs``, the LP arrays are loaded into a fresh HiGHS,
+the basis read back from Pyomo's HiGHS is set, confirmed optimal by a simplex run of no
+iteration, and ranged (:func:`oreflow.solvers.highs.range_basis`); any other solver gives
+no basis, so no ranging, and ``record.ranging_note`` says so.
 """
 
 from __future__ import annotations
@@ -167,7 +172,7 @@ def _solve_highs(
     from pyomo.contrib.solver.common.factory import SolverFactory
     from pyomo.contrib.solver.common.util import NoDualsError, NoReducedCostsError, NoSolutionError
 
-    from .highs import effective_options
+    from .highs import effective_options, range_basis
 
     opt = SolverFactory("highs")
     solver_options = effective_options(lp, options)
@@ -225,6 +230,7 @@ def _solve_highs(
         ),
         has_basis=has_basis,
     )
+    range_basis(lp, record)
     return record, solve_s
 
 
@@ -293,6 +299,8 @@ def _solve_legacy(
     import pyomo.environ as pyo
     import pyomo.version
 
+    from .highs import no_ranging_reason
+
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     model.rc = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     mark = time.perf_counter()
@@ -343,6 +351,7 @@ def _solve_legacy(
         solver=f"{name} {version} via Pyomo {pyomo.version.version}".replace("  ", " "),
         has_basis=False,
     )
+    record.ranging_note = no_ranging_reason(record) or "not computed"
     return record, solve_s
 
 
@@ -363,6 +372,7 @@ def _empty_record(lp: LinearProgram, status: str, solver_status: str, name: str)
         dual_method="none",
         solver=f"{name} via Pyomo {pyomo.version.version}",
         has_basis=False,
+        ranging_note=f"not computed: the solve ended {status!r}",
     )
 
 

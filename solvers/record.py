@@ -43,6 +43,42 @@ class SolutionRecord:
     iis_cols: np.ndarray | None = None
     #: for each IIS row, how far its bound must move (that row alone) to restore feasibility
     iis_moves: np.ndarray | None = None
+    #: Sensitivity ranges of the optimal basis (None when not computed); ``ranging_note``
+    #: says how they were obtained, or why there are none.
+    ranging: RangingArrays | None = None
+    ranging_note: str = "not computed"
+
+
+@dataclass
+class RangingArrays:
+    """Sensitivity ranges of an optimal basis, in LP units (docs/conventions.md, "Ranging").
+
+    Per column (LP column order): the interval ``[cost_lower, cost_upper]`` of the column's
+    cost (USD per unit) over which the basis, hence the solution, stays optimal, and the
+    optimal objective (USD) at each end. Per row (LP row order): the interval
+    ``[rhs_lower, rhs_upper]`` of the row's right-hand side over which its dual holds, and
+    the objective at each end. ``-inf``/``inf`` where an end is unlimited.
+
+    ``*_enter_lower``/``*_enter_upper``: the variable that enters the basis when the cost
+    or rhs moves past that end (HiGHS numbering: column j, or ``n_cols + i`` for row i;
+    -1 where none can: an unlimited end, or for a rhs the LP turning infeasible beyond).
+    ``col_rise``: how far each column can rise from its value, entering the basis, before
+    a basic variable blocks it (meaningful for non-basic columns; ``inf`` if unlimited).
+    """
+
+    cost_lower: np.ndarray
+    cost_upper: np.ndarray
+    cost_objective_lower: np.ndarray
+    cost_objective_upper: np.ndarray
+    cost_enter_lower: np.ndarray
+    cost_enter_upper: np.ndarray
+    rhs_lower: np.ndarray
+    rhs_upper: np.ndarray
+    rhs_objective_lower: np.ndarray
+    rhs_objective_upper: np.ndarray
+    rhs_enter_lower: np.ndarray
+    rhs_enter_upper: np.ndarray
+    col_rise: np.ndarray
 
 
 def describe_duals(ipm_iterations: int, has_basis: bool, via: str) -> str:

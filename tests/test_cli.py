@@ -35,6 +35,8 @@ TABLES = [
     "shadow_prices_ban",
     "shadow_prices_quota",
     "shadow_prices_share_limit",
+    "ranging_costs",
+    "ranging_rhs",
 ]
 INPUT_FILES = [
     "origins.csv",
