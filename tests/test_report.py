@@ -96,6 +96,8 @@ def test_baseline_report_states_the_findings(baseline_out: Path) -> None:
     assert "CN_Ganzhou_CREG (2,649 USD/t)" in html  # what one more tonne of its capacity saves
     assert "Tb in JP (888,928 USD/t)" in html  # the dearest delivered product
     assert "All demand is met." in html and "No trade policy binds" in html
+    trust = summary["dual_trust"]  # idle refiners: degenerate balance rows (docs/conventions.md)
+    assert f"prices not unique at {trust['degenerate_rows']} degenerate row(s)" in html
     heat = figure(html, "delivered")["data"][0]
     assert heat["y"] == ["NdPr", "Dy", "Tb", "LaCe", "SEG", "Y_HRE"]  # products in the data's order
     assert "USD/t" in heat["hovertemplate"] and heat["colorbar"]["title"]["text"] == "USD/t"

@@ -10,14 +10,16 @@ Files: ``report.html`` and ``report_<chart>.png`` in the folder, plus ``flows_by
 - :func:`write_report`: one run's folder, or one case of a batch (a failed case shows
   its infeasibility explanation instead of charts).
 - :func:`write_batch_report`: a batch folder: every case's report, then the comparison page.
-- :func:`rebuild`: whichever of the two the folder holds.
+- :func:`write_sweep_report`: a sweep's folder (summary.json of kind ``sweep``, points.csv).
+- :func:`write_stress_report`: an N-1 stress test's folder (kind ``stress``, stress*.csv).
+- :func:`rebuild`: whichever of these the folder holds.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from oreflow.report.data import load_run, read_summary, write_flows
 
@@ -84,10 +86,41 @@ def write_batch_report(folder: Path, results: dict[str, Any] | None = None, png:
     return folder / REPORT
 
 
-def rebuild(folder: Path) -> Path:
-    """Rebuild the report of a finished run's folder (a single run or a batch); no re-solve."""
+def _write_built(folder: Path, load: Callable[[Path], Any], charts: Callable[[Any], list[Any]],
+                 page: Callable[[Any, list[Any], dict[str, str]], str], png: bool) -> Path:
+    """Read a folder with ``load``, build its ``charts`` and write its ``page`` (and the PNGs)."""
     folder = Path(folder)
-    read_summary(folder)  # a clear error when this is not an output folder
+    read = load(folder)
+    found = charts(read)
+    _write_text(folder / REPORT, page(read, found, _pngs(folder, found, png)))
+    return folder / REPORT
+
+
+def write_sweep_report(folder: Path, png: bool = True) -> Path:
+    """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a sweep's folder."""
+    from oreflow.report.points import load_points
+    from oreflow.report.sweep import sweep_charts
+    from oreflow.report.sweep_pages import sweep_page
+
+    return _write_built(folder, load_points, sweep_charts, sweep_page, png)
+
+
+def write_stress_report(folder: Path, png: bool = True) -> Path:
+    """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a stress test's folder."""
+    from oreflow.report.stress import load_stress, stress_charts
+    from oreflow.report.sweep_pages import stress_page
+
+    return _write_built(folder, load_stress, stress_charts, stress_page, png)
+
+
+def rebuild(folder: Path) -> Path:
+    """Rebuild the report of a finished folder (a run, a batch, a sweep or a stress test); no re-solve."""
+    folder = Path(folder)
+    kind = read_summary(folder).get("kind")  # a clear error when this is not an output folder
+    if kind == "sweep":
+        return write_sweep_report(folder)
+    if kind == "stress":
+        return write_stress_report(folder)
     if (folder / "comparison.csv").is_file():
         return write_batch_report(folder)
     return write_report(folder)

@@ -36,7 +36,8 @@ def num(value: float, digits: int = 0) -> str:
         return "—"
     if math.isinf(value):
         return "no limit" if value > 0 else "−no limit"
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # -0 reads 0
 
 
 def tonnes(value: float) -> str:

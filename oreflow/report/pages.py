@@ -24,6 +24,18 @@ def _scenario(summary: dict[str, Any]) -> list[str]:
             + table(rows, ("change", "what it does", "rows touched"), {0, 2}) + "</section>"]
 
 
+def timings_and_versions(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Metadata rows: the timings recorded in summary.json, then the versions (with the report's tools)."""
+    rows = []
+    timings = summary.get("timings_s") or {}
+    if timings:
+        rows.append(("timings", ", ".join(f"{k.removesuffix('_per_s')} {float(v):,.1f} per s" if k.endswith("_per_s")
+                                          else f"{k.removesuffix('_s')} {float(v):.3f} s" for k, v in timings.items())))
+    versions = {**(summary.get("versions") or {}), **{f"report: {k}": v for k, v in tool_versions().items()}}
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    return rows
+
+
 def metadata(summary: dict[str, Any]) -> str:
     """Inputs hash, versions, solver and timings, as recorded in summary.json."""
     size = summary.get("size") or {}
@@ -32,16 +44,30 @@ def metadata(summary: dict[str, Any]) -> str:
             ("iterations", summary.get("iterations")),
             ("LP size", f"{fmt.num(size.get('variables') or 0)} variables, {fmt.num(size.get('constraints') or 0)} "
                         f"constraints, {fmt.num(size.get('nonzeros') or 0)} nonzeros" if size else "—"),
+            ("dual trust", _dual_trust(summary.get("dual_trust"))),
             ("dataset", summary.get("dataset")), ("job file", summary.get("job_file"))]
-    timings = summary.get("timings_s") or {}
-    if timings:
-        rows.append(("timings", ", ".join(f"{k.removesuffix('_s')} {float(v):.3f} s" for k, v in timings.items())))
-    versions = {**(summary.get("versions") or {}), **{f"report: {k}": v for k, v in tool_versions().items()}}
-    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    rows += timings_and_versions(summary)
+    return ("<section id=metadata><h2>Run metadata</h2>" + table([(k, "—" if v is None else v) for k, v in rows])
+            + input_hashes(summary) + "</section>")
+
+
+def _dual_trust(trust: dict[str, Any] | None) -> str | None:
+    """Whether the prices and the allocation are unique (docs/conventions.md, "Dual trust")."""
+    if not trust:
+        return None
+    if not trust.get("has_basis"):
+        return "no basis: the prices are not basis duals and their uniqueness is unknown"
+    prices = "unique" if trust.get("unique_duals") else \
+        f"not unique at {fmt.num(trust.get('degenerate_rows') or 0)} degenerate row(s) (summary.json lists them)"
+    allocation = "unique" if trust.get("unique_allocation") else "alternative optima exist"
+    return f"prices {prices}; allocation {allocation}"
+
+
+def input_hashes(summary: dict[str, Any]) -> str:
+    """The sha256 of each input file, as recorded in summary.json."""
     hashes = [(name, Markup(f"<code>{escape(str(digest))}</code>"))
               for name, digest in (summary.get("input_sha256") or {}).items()]
-    return ("<section id=metadata><h2>Run metadata</h2>" + table([(k, "—" if v is None else v) for k, v in rows])
-            + "<p>Input files (sha256):</p>" + table(hashes, ("file", "sha256")) + "</section>")
+    return "<p>Input files (sha256):</p>" + table(hashes, ("file", "sha256"))
 
 
 def _back(in_batch: bool) -> list[tuple[str, str]]:

@@ -133,7 +133,11 @@ def draw(chart: Chart, path: Path) -> Path:
 
     data = chart.png
     rows = len(data.get("labels", data.get("names", data.get("products", []))))
-    if chart.name == "sankey":
+    if "draw" in data:  # a sweep or stress chart
+        from oreflow.report.png_sweep import figure
+
+        fig = figure(chart)
+    elif chart.name == "sankey":
         fig = Figure(figsize=(WIDTH, 7.5), dpi=DPI)
         fig.subplots_adjust(0.01, 0.01, 0.99, 0.9)
         _sankey(chart, fig)

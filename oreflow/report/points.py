@@ -1,0 +1,147 @@
+"""What a sweep or stress report is built from: ``summary.json`` and ``points.csv`` of its folder.
+
+``points.csv`` holds one row per solved point: ``point``, ``label``, ``param.<name>``,
+``status``, ``error``, ``objective_usd``, ``cost.<component>_usd``, ``unmet_t``,
+``unmet_t.<market>/<product>``, ``feed_t.<country>``, ``ore_t.<country>``,
+``price.<family>.<key>`` and ``solve_s`` (stress folders add ``kind`` and ``element``).
+Failed points have NaN in every numeric result column. Units of the price columns are
+in summary.json's ``columns``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from oreflow.report import fmt
+from oreflow.report.data import read_summary
+
+TEXT = ("label", "status", "error", "kind", "element")
+#: Units of the result columns that summary.json does not list, by prefix.
+UNITS = {"objective_usd": "USD per year", "cost.": "USD per year", "unmet_t": "t", "feed_t.": "t REO",
+         "ore_t.": "t REO", "solve_s": "s"}
+TINY = 1e-6
+
+
+@dataclass
+class PointsData:
+    """A sweep's (or stress test's) folder as read back: its summary and its points table."""
+
+    folder: Path
+    summary: dict[str, Any]
+    points: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.get("name") or self.folder.name)
+
+    @property
+    def parameters(self) -> list[dict[str, Any]]:
+        return list(self.summary.get("parameters") or [])
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """The optimal points only."""
+        return self.points.loc[self.points["status"] == "optimal"]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        return self.points.loc[self.points["status"] != "optimal"]
+
+    def columns(self, prefix: str) -> list[str]:
+        return [c for c in self.points.columns if c.startswith(prefix)]
+
+    def meta(self, column: str) -> dict[str, str]:
+        """family, key and unit of a ``price.*`` column (from summary.json, else from its name)."""
+        known = (self.summary.get("columns") or {}).get(column)
+        if known:
+            return {k: str(v) for k, v in known.items()}
+        family, _, key = column.removeprefix("price.").partition(".")
+        return {"family": family, "key": key, "unit": "USD/t"}
+
+    def unit(self, column: str) -> str:
+        if column.startswith("price."):
+            return self.meta(column)["unit"]
+        return next((u for prefix, u in UNITS.items() if column.startswith(prefix)), "")
+
+    def families(self) -> list[str]:
+        """Price families in the order of their first column."""
+        return list(dict.fromkeys(self.meta(c)["family"] for c in self.columns("price.")))
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV file with its text columns (:data:`TEXT`, also description and top_price_moves) as str, blank as ''."""
+    text = TEXT + ("description", "top_price_moves")
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=dict.fromkeys(text, str))
+    for column in text:
+        if column in frame:
+            frame[column] = frame[column].fillna("")
+    return frame
+
+
+def base_cost(summary: dict[str, Any]) -> float:
+    """The base case's total cost (USD per year) from summary.json; NaN when not recorded."""
+    value = summary.get("base_objective_usd")
+    return float("nan") if value is None else float(value)
+
+
+def load_points(folder: Path) -> PointsData:
+    """Read summary.json and points.csv; numeric columns as floats (blank or unparsable: NaN)."""
+    folder = Path(folder)
+    summary = read_summary(folder)
+    points = read_text_csv(folder / "points.csv")
+    for column in points.columns:
+        if column not in TEXT and column != "point":
+            points[column] = pd.to_numeric(points[column], errors="coerce")
+    return PointsData(folder, summary, points)
+
+
+def spread(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """max − min of each column over the frame's rows (NaN ignored)."""
+    if not columns or frame.empty:
+        return pd.Series(dtype=float)
+    values = frame[columns]
+    return (values.max() - values.min()).fillna(0.0)
+
+
+def varying(frame: pd.DataFrame, columns: list[str], top: int | None = 8) -> list[str]:
+    """The columns whose value changes across the rows, the widest range first (at most ``top``)."""
+    ranges = spread(frame, columns)
+    size = frame[columns].abs().max().fillna(0.0).clip(lower=1.0) if columns and not frame.empty else ranges
+    moving = ranges.loc[ranges > TINY * size].sort_values(ascending=False, kind="stable")
+    return list(moving.index[:top] if top else moving.index)
+
+
+def is_share(parameter: dict[str, Any]) -> bool:
+    return str(parameter.get("unit", "")).startswith("share")
+
+
+def value_text(parameter: dict[str, Any], value: float) -> str:
+    """A parameter's value for a sentence: ``40 %`` (a share), ``×0.75`` (a factor), ``60,000 t``."""
+    if is_share(parameter):
+        return fmt.pct(value)
+    text = fmt.num(value) if abs(value) >= 1000 else f"{value:.4g}"
+    unit = str(parameter.get("unit") or "")
+    return f"×{text}" if unit == "factor" else f"{text} {unit}".strip()
+
+
+def axis_title(parameter: dict[str, Any]) -> str:
+    unit = "share, %" if is_share(parameter) else str(parameter.get("unit") or "")
+    return f"{parameter['name']}, {unit}" if unit else str(parameter["name"])
+
+
+def describe(parameter: dict[str, Any]) -> str:
+    """``scale refiners.capacity_t where refiner = CN_Baotou``."""
+    where = ", ".join(f"{k} = {v}" for k, v in (parameter.get("where") or {}).items())
+    return f"{parameter.get('action', 'set')} {parameter.get('table')}.{parameter.get('column')}" + (
+        f" where {where}" if where else "")
+
+
+def percentiles(frame: pd.DataFrame, columns: list[str], qs: tuple[float, ...] = (5, 50, 95)) -> pd.DataFrame:
+    """One row per column: P5, P50, P95 over the rows (NaN ignored)."""
+    found = frame[columns].quantile([q / 100 for q in qs]).T
+    found.columns = [f"P{q:g}" for q in qs]
+    return found
