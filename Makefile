@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 JOB    ?= inputs/baseline.toml
 
-.PHONY: run scenarios test validate clean chromium bench bench-full
+.PHONY: run scenarios frontier stress test validate clean chromium bench bench-full
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(VENV)/.installed
 scenarios: $(VENV)/.installed
 	$(BIN)/oreflow run inputs/scenarios_2024.toml
 
+frontier: $(VENV)/.installed
+	$(BIN)/oreflow sweep inputs/frontier_ndpr.toml
+
+stress: $(VENV)/.installed
+	$(BIN)/oreflow stress $(JOB)
+
 validate: $(VENV)/.installed
 	$(BIN)/oreflow validate $(JOB)
 
@@ -38,6 +44,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/warm.py --sizes 1e4
 	$(BIN)/python benchmarks/pyomo_compare.py --sizes 1e4
 	$(BIN)/python benchmarks/small_jobs.py
+	$(BIN)/python benchmarks/sweep.py --sizes 1e4 --points 200
 
 bench-full: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --sizes 1e3 1e4 1e5 2e5 --repeat 3
@@ -45,6 +52,7 @@ bench-full: $(VENV)/.installed
 	$(BIN)/python benchmarks/warm.py --sizes 1e4 1e5
 	$(BIN)/python benchmarks/pyomo_compare.py --sizes 1e4 1e5
 	$(BIN)/python benchmarks/small_jobs.py
+	$(BIN)/python benchmarks/sweep.py --sizes 1e4 1e5 --points 200
 
 # Headless Chromium for the report's browser tests (tests/test_report.py). Never fails the
 # build: where it cannot be installed, those tests skip and say why.

@@ -450,6 +450,17 @@ compare the ratios (oreflow against HiGHS alone in the same run), not absolute s
 """
 
 
+def record_section(key: str, title: str, command: str, intro: str, table: str, machine_note: str = "") -> None:
+    """Record a section made of a title, date, command, machine line, intro and table."""
+    info = machine()
+    body = (f"## {title}\n\n"
+            f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+            f"- Command: `{command}`\n"
+            f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; oreflow {info['commit']}{machine_note}\n\n"
+            f"{intro}\n\n{table}\n")
+    record(key, f"<!-- bench:{key} -->\n{body}<!-- /bench:{key} -->")
+
+
 def record(key: str, text: str, path: Path = RESULTS) -> None:
     """Replace the section ``key`` of RESULTS.md with ``text``, or append it."""
     current = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER

@@ -64,15 +64,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{'yes' if pyomo else 'no'} |")
     print(text)
     if not args.no_record:
-        info = harness.machine()
-        key = "small-jobs"
-        body = (f"## Small jobs: a whole `oreflow run` process\n\n"
-                f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
-                f"- Command: `python benchmarks/small_jobs.py --repeat {args.repeat}`\n"
-                f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; oreflow {info['commit']}\n\n"
-                "Wall time from process start to exit (Python start-up, imports, load, solve, tables, summary.json and "
-                "report.html written; no PNGs by default).\n\n" + text + "\n")
-        harness.record(key, f"<!-- bench:{key} -->\n{body}<!-- /bench:{key} -->")
+        harness.record_section(
+            "small-jobs", "Small jobs: a whole `oreflow run` process",
+            f"python benchmarks/small_jobs.py --repeat {args.repeat}",
+            "Wall time from process start to exit (Python start-up, imports, load, solve, tables, summary.json and "
+            "report.html written; no PNGs by default).", text)
     return 0
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from oreflow.errors import Problem
 
 from .groups import explode_list
-from .tables import ANY_COUNTRY, BAD, LINE, QUOTA_KINDS, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
+from .tables import ANY_COUNTRY, BAD, LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
 
 Tables = dict[str, pd.DataFrame]
 Labels = dict[str, str]  # table name -> file label used in problems

@@ -167,6 +167,14 @@ def _coerce_number(
     return pd.Series(values, index=series.index, dtype=float), problems
 
 
+def check_numbers(values: pd.Series, column: Column) -> list[tuple[int, str, str]]:
+    """(row position, value as text, what was expected) for each cell of ``values`` that
+    breaks ``column``'s number rules (the rules a CSV cell is read with)."""
+    lines = pd.Series(np.arange(len(values)))
+    _, problems = _coerce_number(values.reset_index(drop=True), lines, column, "")
+    return [(int(p.line), str(p.value), p.expected) for p in problems]
+
+
 def _expected_number(column: Column) -> str:
     low = "> 0" if column.minimum_exclusive else ">= 0"
     what = f"a number {low}"

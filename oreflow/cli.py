@@ -1,4 +1,5 @@
-"""The command line: ``oreflow run JOB.toml [--out DIR]``, ``oreflow validate JOB.toml|FOLDER`` and
+"""The command line: ``oreflow run JOB.toml [--out DIR]``, ``oreflow validate JOB.toml|FOLDER``,
+``oreflow sweep JOB.toml`` and ``oreflow stress JOB.toml`` (docs/sensitivity.md), and
 ``oreflow report OUTPUT_DIR`` (rebuild report.html from a finished run's folder, no re-solve).
 
 Exit status: 0 on success, 1 when the input is invalid or the solve is not optimal
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from oreflow.errors import InputError, SolveError
+from oreflow.errors import InputError, Problem, SolveError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", default=None, help="run the base case and only this scenario of the job")
     validate = commands.add_parser("validate", help="check a job file or dataset folder without solving")
     validate.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
+    for name, what in (("sweep", "solve every point of the job's [sweep] (grid or Monte Carlo)"),
+                       ("stress", "N-1 disruptions: each origin, refiner and route group lost in turn")):
+        command = commands.add_parser(name, help=what)
+        command.add_argument("job", type=Path, help="job file (.toml)")
+        command.add_argument("--out", type=Path, default=None, help=f"output folder (default: <output>-{name})")
+        command.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
+        command.add_argument("--scheduler", default=None, help="address of a Dask scheduler to run the points on")
+        command.add_argument("--fresh", action="store_true", help="ignore points saved by an interrupted run")
+        command.add_argument("--quiet", action="store_true", help="no progress bar; print only the output folder")
     report = commands.add_parser("report", help="rebuild report.html (and its PNGs) from a finished run's folder")
     report.add_argument("folder", type=Path, help="output folder of a run (or of a scenario batch)")
     return parser
@@ -42,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args.job, args.out, args.quiet, args.scenario)
         if args.command == "report":
             return _report(args.folder)
+        if args.command in ("sweep", "stress"):
+            return _sweep(args)
         return _validate(args.target)
     except InputError as exc:
         print(f"oreflow: {exc}", file=sys.stderr)
@@ -51,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oreflow: {exc}", file=sys.stderr)
         print("No output was written.", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("oreflow: interrupted. Finished points are kept: run the same command again to resume "
+              "(--fresh to start over). No output was written.", file=sys.stderr)
+        return 130
     except OSError as exc:
         print(f"oreflow: could not write outputs: {exc}", file=sys.stderr)
         print("The previous output, if any, is unchanged.", file=sys.stderr)
@@ -77,6 +93,13 @@ def _validate(target: Path) -> int:
 
         apply_all(network, list(job_file.job.scenarios))
         what += f" and its {len(job_file.job.scenarios)} scenario(s)"
+    if job_file is not None and job_file.job.sweep is not None:
+        from oreflow.sweep.points import sweep_points
+        from oreflow.sweep.run import check_parameters, sweep_base
+
+        check_parameters(sweep_base(job_file, network), job_file.job.sweep, job_file)
+        points = sweep_points(job_file.job.sweep)
+        what += f" and its sweep of {len(points):,} point(s)"
     print(
         f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
         f"{len(network.markets)} markets, {len(network.products)} products, "
@@ -94,6 +117,25 @@ def _report(folder: Path) -> int:
         return 1
     print(f"Report written to {rebuild(folder).resolve()}")
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from oreflow.job import load_job
+    from oreflow.model.network import load_inputs
+    from oreflow.sweep.run import execution_of, run_sweep
+    from oreflow.sweep.stress import run_stress
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(Problem("command line", None, "--workers", str(args.workers), "a number >= 1", "workers"))
+    job_file = load_job(args.job)
+    network = load_inputs(job_file.dataset)
+    execution = execution_of(job_file, args.workers, args.scheduler, args.fresh, not args.quiet)
+    runner = run_sweep if args.command == "sweep" else run_stress
+    text, status, written = runner(job_file, network, args.out, execution)
+    if not args.quiet or status != 0:
+        print(text)
+    print(f"Outputs written to {written}")
+    return status
 
 
 def _run(target: Path, out: Path | None, quiet: bool, scenario: str | None) -> int:

@@ -88,6 +88,158 @@ class Scenario(BaseModel):
     changes: list[Change] = Field(min_length=1)
 
 
+class Range(BaseModel):
+    """``num`` evenly spaced values from ``start`` to ``stop``, both included."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: float = Field(allow_inf_nan=False)
+    stop: float = Field(allow_inf_nan=False)
+    num: int = Field(ge=2, le=1_000_000)
+
+
+class Distribution(BaseModel):
+    """A Monte Carlo distribution of one parameter (numpy's generator, seeded by the sweep).
+
+    - ``uniform``: ``low``, ``high``;
+    - ``normal``: ``mean``, ``sd``;
+    - ``lognormal``: ``mean``, ``sigma`` of the underlying normal (the value is exp of it);
+    - ``triangular``: ``low``, ``mode``, ``high``;
+    - ``choice``: one of ``values``, equally likely.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["uniform", "normal", "lognormal", "triangular", "choice"]
+    low: float | None = Field(None, allow_inf_nan=False)
+    high: float | None = Field(None, allow_inf_nan=False)
+    mean: float | None = Field(None, allow_inf_nan=False)
+    sd: float | None = Field(None, ge=0, allow_inf_nan=False)
+    sigma: float | None = Field(None, ge=0, allow_inf_nan=False)
+    mode: float | None = Field(None, allow_inf_nan=False)
+    values: list[float] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Distribution:
+        needs = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "lognormal": ("mean", "sigma"),
+                 "triangular": ("low", "mode", "high"), "choice": ("values",)}[self.kind]
+        missing = [name for name in needs if getattr(self, name) in (None, [])]
+        if missing:
+            raise ValueError(f"distribution {self.kind!r} needs {' and '.join(missing)}")
+        extra = sorted(self.model_fields_set - set(needs) - {"kind"})
+        if extra:
+            raise ValueError(f"distribution {self.kind!r} does not use {', '.join(extra)}")
+        if self.kind in ("uniform", "triangular") and not self.low <= (self.mode if self.mode is not None
+                                                                      else self.low) <= self.high:
+            raise ValueError("needs low <= mode <= high" if self.kind == "triangular" else "needs low <= high")
+        return self
+
+
+class SweepParameter(BaseModel):
+    """One swept input: ``column`` of the ``table`` rows that ``where`` selects, set to
+    each value (``action = "set"``) or multiplied by it (``"scale"``, the default).
+
+    A grid gives ``values`` or a ``range``; a Monte Carlo sample gives a ``distribution``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Column param.<name> of the output.")
+    table: str
+    where: dict[str, str | float | list[str | float]] = Field(default_factory=dict)
+    column: str
+    action: Literal["set", "scale"] = "scale"
+    values: list[float] = Field(default_factory=list)
+    range: Range | None = None
+    distribution: Distribution | None = None
+    unit: str = Field("", description="Unit of the value, for tables and charts (e.g. 't', 'USD/t').")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SweepParameter:
+        given = [name for name in ("values", "range", "distribution") if name in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("give exactly one of values, range (grid) or distribution (monte_carlo)")
+        if any(v != v or v in (float("inf"), float("-inf")) for v in self.values):
+            raise ValueError("values must be finite numbers")
+        return self
+
+    def grid_values(self) -> list[float]:
+        """The values of a grid parameter, in order."""
+        if self.range is not None:
+            r = self.range
+            return [r.start + (r.stop - r.start) * k / (r.num - 1) for k in range(r.num)]
+        return list(self.values)
+
+    def change(self, value: float) -> Change:
+        """The scenario change this parameter makes at ``value``."""
+        if self.action == "scale":
+            return Change(action="scale", table=self.table, where=self.where, column=self.column, factor=value)
+        return Change(action="set", table=self.table, where=self.where, column=self.column, value=value)
+
+
+class Sweep(BaseModel):
+    """``[sweep]``: a grid (every combination of the parameters' values) or a seeded Monte
+    Carlo sample, each point solved; see docs/sensitivity.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["grid", "monte_carlo"] = "grid"
+    samples: int | None = Field(None, ge=1, le=10_000_000, description="Monte Carlo: number of points.")
+    seed: int = Field(0, description="Monte Carlo: seed of the random generator.")
+    base_changes: list[Change] = Field(
+        default_factory=list, description="Changes applied to the dataset once, before every point's own.")
+    parameters: list[SweepParameter] = Field(min_length=1)
+    prices: list[Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]] = Field(
+        default_factory=lambda: ["supply", "capacity", "demand", "quota", "share_limit"],
+        description="Shadow-price families recorded per point (columns price.<family>.<key>).")
+    output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-sweep.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Sweep:
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise ValueError("parameter names must be unique")
+        if self.mode == "grid":
+            if self.samples is not None:
+                raise ValueError("samples is for mode 'monte_carlo'")
+            if any(p.distribution is not None for p in self.parameters):
+                raise ValueError("a grid needs values or range on every parameter, not distribution")
+        else:
+            if self.samples is None:
+                raise ValueError("mode 'monte_carlo' needs samples")
+            if any(p.distribution is None for p in self.parameters):
+                raise ValueError("mode 'monte_carlo' needs a distribution on every parameter")
+        return self
+
+
+class Stress(BaseModel):
+    """``[stress]``: the N-1 disruptions of ``oreflow stress`` (each listed kind removed in turn)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origins: bool = Field(True, description="Each origin's supply to zero.")
+    refiners: bool = Field(True, description="Each refiner's capacity to zero.")
+    ore_route_groups: bool = Field(True, description="All ore from one origin country to one refining country banned.")
+    product_route_groups: bool = Field(
+        True, description="All products from one refining country to one market country banned.")
+    prices: list[Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]] = Field(
+        default_factory=lambda: ["supply", "capacity", "demand", "quota", "share_limit"],
+        description="Shadow-price families compared with the base case.")
+    top_prices: int = Field(10, ge=1, description="Price moves listed per disruption.")
+    output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-stress.")
+
+
+class Execution(BaseModel):
+    """``[execution]``: where sweep and stress points run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int | None = Field(None, ge=1, description="Local worker processes; default one per core.")
+    scheduler: str | None = Field(
+        None, description="Address of a Dask distributed scheduler (needs `pip install oreflow[dask]`).")
+    chunk_size: int = Field(25, ge=1, description="Points per task; each task re-solves its points in order.")
+
+
 class Job(BaseModel):
     """A job file's content. Paths are relative to the job file's folder."""
 
@@ -120,6 +272,9 @@ class Job(BaseModel):
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Named scenarios, each run and compared with the base case."
     )
+    sweep: Sweep | None = Field(None, description="The sweep of `oreflow sweep` (docs/sensitivity.md).")
+    stress: Stress = Field(default_factory=Stress, description="Options of `oreflow stress` (docs/sensitivity.md).")
+    execution: Execution = Field(default_factory=Execution, description="Where sweep and stress points run.")
 
     @model_validator(mode="after")
     def _unique_scenario_names(self) -> Job:
@@ -154,6 +309,14 @@ class JobFile(BaseModel):
         if self.job.output is not None:
             return (self.path.parent / self.job.output).resolve()
         return (self.path.parent / "outputs" / self.name).resolve()
+
+    def output_of(self, command: str) -> Path:
+        """Output folder of ``oreflow sweep`` / ``oreflow stress``: the section's ``output``,
+        else the run's output folder with ``-sweep`` / ``-stress`` appended."""
+        section = self.job.sweep if command == "sweep" else self.job.stress
+        if section is not None and section.output is not None:
+            return (self.path.parent / section.output).resolve()
+        return self.output.with_name(f"{self.output.name}-{command}")
 
 
 def load_job(path: str | Path) -> JobFile:
@@ -199,7 +362,7 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
     problems = []
     for key, errors in by_key.items():
         first = errors[0]
-        line = _line_of_key(text, key.rsplit(".", 1)[-1]) if key else None
+        line = _line_of_path(text, key) if key else None
         scenario = _scenario_of(raw, key)
         if scenario is not None:
             name, place = scenario
@@ -260,6 +423,27 @@ def _line_of_key(text: str, key: str) -> int | None:
         if pattern.match(line):
             return number
     return None
+
+
+def _line_of_path(text: str, key: str) -> int | None:
+    """The line of a dotted key; through an array of tables (``sweep.parameters.1.column``)
+    by counting its ``[[sweep.parameters]]`` headers, then the key's line after that header."""
+    parts = key.split(".")
+    numbered = [i for i, part in enumerate(parts) if part.isdigit()]
+    if not numbered:
+        return _line_of_key(text, parts[-1])
+    table = ".".join(parts[:numbered[0]])
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+    starts = [n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)]
+    index = int(parts[numbered[0]])
+    if index >= len(starts):
+        return _line_of_key(text, parts[-1])
+    rest = parts[numbered[0] + 1:]
+    if not rest:
+        return starts[index]
+    below = "\n".join(text.splitlines()[starts[index]:])
+    found = _line_of_key(below, rest[0])
+    return starts[index] + found if found is not None else starts[index]
 
 
 def _line_of_error(message: str) -> int | None:

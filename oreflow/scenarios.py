@@ -80,6 +80,23 @@ def apply_all(base: Network, scenarios: list[Scenario]) -> list[AppliedScenario]
     return applied
 
 
+def changed_network(base: Network, changes: list[Change], label: str) -> Network:
+    """``base`` with ``changes`` applied in order, *not* validated (the caller checks what
+    the changes can break: :mod:`oreflow.model.parameters`, or ``Network.from_frames``).
+
+    Only the changed tables are copied. Raises InputError when a change names an unknown
+    table or column, or selects nothing.
+    """
+    tables = {spec.name: getattr(base, spec.name) for spec in TABLES}
+    problems: list[Problem] = []
+    for number, change in enumerate(changes, start=1):
+        where = f"change {number} ({change.describe()})" if len(changes) > 1 else f"({change.describe()})"
+        problems += _apply(tables, change, f"{label}, {where}")[0]
+    if problems:
+        raise InputError(problems, heading=f"{label} cannot be applied")
+    return dataclasses.replace(base, **tables)
+
+
 def _label(scenario: Scenario, number: int, change: Change) -> str:
     return f"scenario {scenario.name!r}, change {number} ({change.describe()})"
 

@@ -112,3 +112,18 @@ def test_harness_runs_the_smallest_size_and_prints_tables() -> None:
     row = next(line for line in out.splitlines() if line.startswith("| 1e3 |") and "optimal / Optimal" in line)
     assert row.rstrip().endswith("| ok |")
     assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_sweep_benchmark_runs_and_checks_objectives() -> None:
+    """benchmarks/sweep.py on the default dataset and the smallest generated size: it asserts
+    every reference objective equals the engine's, prints its table, leaves RESULTS.md alone."""
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "sweep.py"), "--sizes", str(SMALLEST), "--points", "8", "--cold-points",
+         "2", "--no-record"],
+        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| rare_earths_2024 | 367 | cost | 8 |" in proc.stdout and "generated_1000" in proc.stdout
+    assert (results.read_bytes() if results.exists() else None) == before

@@ -1,0 +1,146 @@
+"""The sweep engine: points per second of `oreflow sweep`'s in-place re-solve against
+rebuilding and solving every point cold.
+
+    python benchmarks/sweep.py                          # default dataset + generated 1e4; records RESULTS.md
+    python benchmarks/sweep.py --sizes 1e4 1e5 --points 200
+    python benchmarks/sweep.py --sizes --points 20 --no-record      # smoke run (default dataset only)
+
+Per dataset (the default ``inputs/rare_earths_2024`` and generated sizes, benchmarks/generate.py,
+seeded), two one-parameter sweeps of ``--points`` points each:
+
+- *cost*: the processing cost of every refiner of the first refiner's country x 0.5 ... 2;
+- *capacity*: the capacity of the largest refiner x 0.5 ... 1.5.
+
+Both move only costs or right-hand sides, so the engine re-solves in place. Measured in
+this process pinned to one core (``sched_setaffinity``), after the engine's base solve:
+
+- **engine**: ``oreflow.sweep.execute`` with one worker, chunks of 25 (each chunk reloads
+  the base model and starts from its basis; every point changes the LP in place);
+- **rebuild + cold**: per point, the changed dataset validated (``apply_scenario``), its LP
+  built and solved from scratch (``solve_highs``) and the same figures read back;
+- **oreflow.solve**: per point, the changed dataset validated (as above, same time counted)
+  and solved with ``oreflow.solve`` (LP, solve, ranging, Result tables).
+
+The two references run on the first ``--cold-points`` points only (they are slow at the
+larger sizes). Every reference objective must equal the engine's at the same point
+(relative 1e-7). See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import run as harness  # noqa: E402
+
+
+def sweeps(network, points: int) -> dict:  # noqa: ANN001
+    """The two sweeps' points (oreflow Point objects) on ``network``."""
+    from oreflow.job import Change
+    from oreflow.sweep.points import Point
+
+    country = network.refiners["country"].iloc[0]
+    largest = network.refiners.loc[network.refiners["capacity_t"].replace(float("inf"), -1).idxmax(), "refiner"]
+    out = {}
+    for name, (table, column, where, low, high) in {
+        "cost": ("refiners", "processing_cost_usd_per_t", {"country": country}, 0.5, 2.0),
+        "capacity": ("refiners", "capacity_t", {"refiner": largest}, 0.5, 1.5),
+    }.items():
+        values = [low + (high - low) * k / max(points - 1, 1) for k in range(points)]
+        out[name] = [Point(k, f"{name}={v:g}", (Change(action="scale", table=table, column=column, where=where,
+                                                       factor=v),), {name: v}) for k, v in enumerate(values)]
+    return out
+
+
+def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
+    """Both sweeps on ``dataset``: points/s of the engine and of the two references."""
+    import oreflow
+    from oreflow.job import Scenario
+    from oreflow.model.lp import build_lp
+    from oreflow.scenarios import apply_scenario
+    from oreflow.solvers.highs import solve_highs
+    from oreflow.sweep.engine import SweepContext, engine_for
+    from oreflow.sweep.execute import execute
+
+    network = oreflow.load_inputs(dataset)
+    prices = ("supply", "capacity", "demand")
+    rows = []
+    for name, sweep_points in sweeps(network, points).items():
+        context = SweepContext(f"bench-{dataset.name}-{name}", network, 1e7, {}, prices)
+        engine_for(context)  # the base solve, as every sweep does once
+        started = time.perf_counter()
+        table, _ = execute(context, sweep_points, chunk_size=25, workers=1)
+        engine_s = time.perf_counter() - started
+        cold_times, solve_times = [], []
+        for point in sweep_points[:cold_points]:
+            mark = time.perf_counter()
+            changed = apply_scenario(network, Scenario(name="p", changes=list(point.changes))).network
+            apply_s = time.perf_counter() - mark
+            record = solve_highs(build_lp(changed, 1e7))
+            cold_times.append(time.perf_counter() - mark)
+            assert abs(record.objective - table[point.index]["objective_usd"]) <= 1e-7 * abs(record.objective), name
+            mark = time.perf_counter()
+            result = oreflow.solve(changed)
+            solve_times.append(apply_s + time.perf_counter() - mark)
+            assert abs(result.objective - record.objective) <= 1e-7 * abs(record.objective), name
+        warm = sum(1 for row in table if row.get("warm")) / len(table)
+        rows.append({"dataset": dataset.name, "sweep": name, "points": len(table), "engine_s": engine_s,
+                     "engine_pps": len(table) / engine_s,
+                     "engine_median_ms": 1e3 * statistics.median(row["solve_s"] for row in table),
+                     "cold_pps": 1 / statistics.mean(cold_times), "solve_pps": 1 / statistics.mean(solve_times),
+                     "cold_points": len(cold_times), "in_place": warm,
+                     "variables": len(build_lp(network).cost)})
+    return rows
+
+
+def table_text(rows: list[dict]) -> str:
+    lines = ["| dataset | variables | sweep | points | engine points/s | engine median ms/point | "
+             "rebuild + cold points/s | oreflow.solve points/s | engine / rebuild | points in place |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['dataset']} | {r['variables']:,} | {r['sweep']} | {r['points']} | {r['engine_pps']:,.1f} | "
+                     f"{r['engine_median_ms']:,.2f} | {r['cold_pps']:,.1f} | {r['solve_pps']:,.1f} | "
+                     f"{r['engine_pps'] / r['cold_pps']:,.1f}x | {100 * r['in_place']:.0f}% |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="*", default=["1e4"], help="generated sizes besides the default dataset")
+    parser.add_argument("--points", type=int, default=200, help="points per sweep")
+    parser.add_argument("--cold-points", type=int, default=30, help="points solved by the references")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    import generate
+
+    datasets = [REPO / "inputs" / "rare_earths_2024"]
+    with tempfile.TemporaryDirectory() as work:
+        for size in harness._sizes(args.sizes):
+            datasets.append(generate.write(generate.generate(size, args.seed), Path(work) / f"generated_{size:g}"))
+        rows = [row for dataset in datasets for row in measure(dataset, args.points, args.cold_points)]
+    text = table_text(rows)
+    print(text)
+    if not args.no_record:
+        harness.record_section(
+            "sweep-engine", "Sweep engine: in-place re-solves against rebuild + cold solve",
+            f"python benchmarks/sweep.py --sizes {' '.join(args.sizes)} --points {args.points} "
+            f"--cold-points {args.cold_points}",
+            "Points per second of one worker (see the docstring of benchmarks/sweep.py); the references on the "
+            "first points only, each objective checked against the engine's.", text, "; one core")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Inputs whose change moves only the LP's costs and right-hand sides, never its structure.
+
+A sweep point that only sets or scales such inputs re-solves the LP already loaded in
+HiGHS: :func:`updated_lp` recomputes just the affected pieces of the arrays with the same
+functions :func:`~oreflow.model.lp.build_lp` uses (so the result equals a full rebuild,
+which tests/test_sweep.py checks for every entry of :data:`IN_PLACE`), and
+:func:`check_changed_numbers` re-checks just the changed cells for the inputs whose only
+rules are per-cell (:data:`CELL_RULES_ONLY`). Anything else is rebuilt and revalidated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from oreflow.errors import Problem
+
+from .arrays import LinearProgram
+from .lp import capacity_rows, demand_rows, ore_route_columns, shipment_columns, supply_rows, unmet_columns
+from .network import Network
+from .policies import quota_rows, share_limit_rows, tariff_costs
+from .reading import check_numbers
+from .tables import TABLES_BY_NAME
+
+#: (table, column) -> the LP pieces its value feeds.
+IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("origins", "supply_t"): ("supply",),
+    ("refiners", "capacity_t"): ("capacity",),
+    ("quotas", "limit_t"): ("quota",),
+    ("demand", "demand_t"): ("demand", "share_limit"),
+    ("share_limits", "max_share"): ("share_limit",),
+    ("share_limits", "min_share"): ("share_limit",),
+    ("origins", "mining_cost_usd_per_t"): ("x_cost",),
+    ("refiners", "processing_cost_usd_per_t"): ("x_cost",),
+    ("ore_routes", "freight_usd_per_t"): ("x_cost",),
+    ("product_routes", "freight_usd_per_t"): ("s_cost",),
+    ("demand", "unmet_penalty_usd_per_t"): ("u_cost",),
+    ("tariffs", "usd_per_t"): ("x_cost", "s_cost"),
+}
+
+#: Inputs whose validity is decided by each cell alone (a number in its column's range);
+#: every other change is revalidated with the whole dataset's rules.
+CELL_RULES_ONLY: frozenset[tuple[str, str]] = frozenset(IN_PLACE) - {
+    ("demand", "demand_t"),  # demand must be producible; share limits need demand > 0
+    ("share_limits", "max_share"),  # min <= max, min shares add up to <= 1
+    ("share_limits", "min_share"),
+}
+
+
+def _row_piece(family: str, make: Callable[[Network, LinearProgram], object]) -> Callable:
+    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
+        rows = make(network, lp)
+        block = lp.rows[family]
+        if len(rows.index) != len(block.index):  # type: ignore[attr-defined]
+            return False  # the family gained or lost rows: not an in-place change
+        rhs = np.asarray(rows.rhs, dtype=float)  # type: ignore[attr-defined]
+        upper = lp.row_is_upper[block.slice]
+        arrays["row_upper"][block.slice] = np.where(upper, rhs, np.inf)
+        arrays["row_lower"][block.slice] = np.where(upper, -np.inf, rhs)
+        if rows.report_scale is not None:  # type: ignore[attr-defined]
+            arrays["row_report_scale"][block.slice] = rows.report_scale  # type: ignore[attr-defined]
+        return True
+
+    return update
+
+
+def _x_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
+    _, terms = ore_route_columns(network)
+    return _set_cost_terms(lp, "x", terms, network, arrays)
+
+
+def _s_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
+    _, terms = shipment_columns(network)
+    return _set_cost_terms(lp, "s", terms, network, arrays)
+
+
+def _u_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
+    _, terms = unmet_columns(network, penalty)
+    return _set_cost_terms(lp, "u", terms, network, arrays)
+
+
+def _set_cost_terms(lp: LinearProgram, block: str, terms: dict[str, np.ndarray], network: Network,
+                    arrays: dict[str, np.ndarray]) -> bool:
+    """Replace ``block``'s cost terms (tariffs recomputed too) and its slice of the cost."""
+    columns = lp.columns[block]
+    tariffs = tariff_costs(network, lp.columns["x"], lp.columns["s"])
+    if tariffs or "tariffs" in lp.cost_terms:
+        terms = {**terms, "tariffs": tariffs.get(block, np.zeros(len(columns.index)))}
+    cost_terms = arrays["cost_terms"]
+    total = np.zeros(len(columns.index))
+    for term, values in terms.items():
+        if term in cost_terms and block in cost_terms[term]:
+            cost_terms[term] = {**cost_terms[term], block: np.asarray(values, dtype=float)}
+        total += values
+    for term, by_block in cost_terms.items():  # terms of this block not recomputed here
+        if term not in terms and block in by_block:
+            total += by_block[block]
+    arrays["cost"][columns.slice] = total
+    return True
+
+
+PIECES: dict[str, Callable[[Network, LinearProgram, float, dict[str, np.ndarray]], bool]] = {
+    "supply": _row_piece("supply", lambda n, lp: supply_rows(n, lp.columns["x"])),
+    "capacity": _row_piece("capacity", lambda n, lp: capacity_rows(n, lp.columns["x"])),
+    "quota": _row_piece("quota", lambda n, lp: quota_rows(n, lp.columns["x"], lp.columns["s"])),
+    "demand": _row_piece("demand", lambda n, lp: demand_rows(n, lp.columns["s"], lp.columns["u"])),
+    "share_limit": _row_piece("share_limit", lambda n, lp: share_limit_rows(n, lp.columns["s"])),
+    "x_cost": _x_cost,
+    "s_cost": _s_cost,
+    "u_cost": _u_cost,
+}
+
+
+def in_place(changed: Iterable[tuple[str, str]]) -> bool:
+    """True when every changed (table, column) only moves costs and right-hand sides."""
+    return all(key in IN_PLACE for key in changed)
+
+
+def updated_lp(base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]],
+               penalty: float) -> LinearProgram | None:
+    """``base`` with the pieces fed by the ``changed`` inputs recomputed from ``network``
+    (which differs from base's network only in those inputs); None when a change turns
+    out to alter the structure (e.g. a share limit gains a row), so the caller rebuilds.
+
+    The matrix and the index tables are shared with ``base``; the vectors are new.
+    """
+    pieces = dict.fromkeys(piece for key in changed for piece in IN_PLACE[key])
+    arrays: dict = {
+        "cost": base.cost.copy(),
+        "row_lower": base.row_lower.copy(),
+        "row_upper": base.row_upper.copy(),
+        "row_report_scale": base.row_report_scale.copy(),
+        "cost_terms": dict(base.cost_terms),
+    }
+    for piece in pieces:
+        if not PIECES[piece](network, base, penalty, arrays):
+            return None
+    return dataclasses.replace(base, **arrays)
+
+
+def check_changed_numbers(network: Network, changed: Iterable[tuple[str, str]], label: str) -> list[Problem]:
+    """The per-cell rules (range, inf allowed) of each changed number column."""
+    problems: list[Problem] = []
+    for table, column in dict.fromkeys(changed):
+        spec = next(c for c in TABLES_BY_NAME[table].columns if c.name == column)
+        values = getattr(network, table)[column]
+        for position, value, expected in check_numbers(pd.Series(values, dtype=float), spec):
+            problems.append(Problem(label, None, column, value, f"{expected} ({table} row {position + 1})",
+                                    "number"))
+    return problems

@@ -1,0 +1,194 @@
+"""Solving a chunk of points on one LP built once and re-solved in place.
+
+A worker (a local process, a Dask worker, or the calling process) keeps one
+:class:`Engine` per sweep: the base LP loaded into HiGHS and solved once. Each point
+applies its changes to the base tables; when they only move costs and right-hand sides
+(:mod:`oreflow.model.parameters`) just those vectors are recomputed and changed in place
+in HiGHS, which re-solves from the previous basis; otherwise the LP is rebuilt, and
+re-solved in place too when its structure is unchanged, or loaded afresh when it is not.
+Every chunk starts from the base case's optimal basis, so a point's answer does not
+depend on which worker ran it or what it ran before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from oreflow.errors import InputError, SolveError
+from oreflow.model.lp import LinearProgram, build_lp
+from oreflow.model.network import Network
+from oreflow.model.parameters import CELL_RULES_ONLY, check_changed_numbers, in_place, updated_lp
+from oreflow.model.tables import TABLES
+from oreflow.scenarios import changed_network
+from oreflow.solvers.highs import HighsModel
+from oreflow.sweep.extract import Extractor
+from oreflow.sweep.points import Point
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What every worker needs, sent once: the sweep's base dataset and solve settings."""
+
+    fingerprint: str
+    network: Network
+    penalty: float
+    solver_options: dict[str, Any]
+    prices: tuple[str, ...]
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short hash of the given JSON-able parts (what makes two sweeps the same)."""
+    import json
+
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def structure_of(lp: LinearProgram) -> str:
+    """A hash of what a HiGHS model cannot change in place: shape, matrix, row senses."""
+    h = hashlib.sha256()
+    for array in (np.asarray([lp.n_rows, lp.n_cols]), lp.matrix.indptr, lp.matrix.indices, lp.matrix.data,
+                  lp.row_is_upper):
+        h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
+#: Models of other structures kept per worker (e.g. a stress test's removed routes).
+OTHER_MODELS = 2
+
+
+class Engine:
+    """The base LP of a sweep, loaded into HiGHS, and the point-by-point re-solve."""
+
+    def __init__(self, context: SweepContext) -> None:
+        self.context = context
+        self.base_lp = build_lp(context.network, context.penalty)
+        self.structure = structure_of(self.base_lp)
+        self.model = HighsModel(_copy_vectors(self.base_lp), context.solver_options)
+        record = self.model.solve()
+        if record.status != "optimal":
+            raise SolveError(record.status, f"{record.solver_status}: the sweep's base case (the dataset with "
+                                            f"the sweep's base_changes) must solve to optimality")
+        self.base_objective = float(record.objective)
+        self.base_basis = self.model.highs.getBasis()
+        self.extractor = Extractor(context.network, self.base_lp, context.prices)
+        self.others: OrderedDict[str, HighsModel] = OrderedDict()
+
+    def run_chunk(self, points: list[Point]) -> list[dict[str, Any]]:
+        """Solve ``points`` in order, starting from the base case's basis in a freshly
+        loaded model (HiGHS keeps factorisation state between solves: a reused model gave
+        answers equal only to rounding, a fresh one gives the same bits wherever it runs)."""
+        self.model = HighsModel(_copy_vectors(self.base_lp), self.context.solver_options)
+        self.model.start_from(self.base_basis)
+        self.others.clear()
+        return [self.run_point(point) for point in points]
+
+    def run_point(self, point: Point) -> dict[str, Any]:
+        """One point's row: its identity, status, error (if any) and figures."""
+        row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
+        row.update({f"param.{name}": value for name, value in point.values.items()})
+        started = time.perf_counter()
+        try:
+            lp, model, extractor, warm = self._prepare(point)
+            record = _solve_in_place(model, lp)
+            row.update(status=record.status, error="" if record.status == "optimal" else record.solver_status)
+            if record.status == "optimal":
+                row.update(extractor.figures(lp, record))
+            row["iterations"] = record.iterations
+            row["warm"] = warm
+        except InputError as exc:
+            row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
+        except Exception as exc:  # a failed point is recorded and the sweep goes on
+            row.update(status="error", error=f"{type(exc).__name__}: {exc} "
+                                             f"({traceback.extract_tb(exc.__traceback__)[-1].name})")
+        row["solve_s"] = time.perf_counter() - started
+        return row
+
+    def _prepare(self, point: Point) -> tuple[LinearProgram, HighsModel, Extractor, bool]:
+        """The point's LP, the HiGHS model to solve it in, its extractor, and whether the
+        model re-solves from a previous basis."""
+        context = self.context
+        network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
+        changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale")}
+        structural = any(c.action in ("add", "remove") for c in point.changes)
+        if not structural and changed <= CELL_RULES_ONLY:
+            problems = check_changed_numbers(network, changed, f"point {point.index} ({point.label})")
+            if problems:
+                raise InputError(problems)
+        else:
+            network = Network.from_frames(**{t.name: getattr(network, t.name) for t in TABLES})
+        lp = updated_lp(self.base_lp, network, changed, context.penalty) \
+            if not structural and in_place(changed) else None
+        if lp is not None:
+            return lp, self.model, self.extractor, True
+        lp = build_lp(network, context.penalty)
+        extractor = Extractor(network, lp, context.prices)
+        structure = structure_of(lp)
+        if structure == self.structure:
+            return lp, self.model, extractor, True
+        if structure in self.others:
+            self.others.move_to_end(structure)
+            return lp, self.others[structure], extractor, True
+        model = HighsModel(_copy_vectors(lp), context.solver_options)
+        self.others[structure] = model
+        if len(self.others) > OTHER_MODELS:
+            self.others.popitem(last=False)
+        return lp, model, extractor, False
+
+
+def _copy_vectors(lp: LinearProgram) -> LinearProgram:
+    """``lp`` with its own cost and bound vectors (HighsModel changes them in place)."""
+    import dataclasses
+
+    return dataclasses.replace(lp, cost=lp.cost.copy(), row_lower=lp.row_lower.copy(),
+                               row_upper=lp.row_upper.copy(), col_lower=lp.col_lower.copy(),
+                               col_upper=lp.col_upper.copy())
+
+
+def _solve_in_place(model: HighsModel, lp: LinearProgram) -> Any:
+    """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve."""
+    current = model.lp
+    cols = np.flatnonzero(current.cost != lp.cost)
+    if len(cols):
+        model.set_costs(cols, lp.cost[cols])
+    rows = np.flatnonzero((current.row_lower != lp.row_lower) | (current.row_upper != lp.row_upper))
+    if len(rows):
+        model.set_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
+    cols = np.flatnonzero((current.col_lower != lp.col_lower) | (current.col_upper != lp.col_upper))
+    if len(cols):
+        model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
+    return model.solve()
+
+
+# ---- the worker side: one engine per sweep and thread, kept between chunks -------------
+
+_ENGINES: dict[tuple[str, int], Engine] = {}
+_LOCK = threading.Lock()
+
+
+def engine_for(context: SweepContext) -> Engine:
+    """This worker's engine for ``context`` (built on first use, kept for later chunks)."""
+    key = (context.fingerprint, threading.get_ident())
+    with _LOCK:
+        engine = _ENGINES.get(key)
+    if engine is None:
+        engine = Engine(context)
+        with _LOCK:
+            stale = [k for k in _ENGINES if k[1] == key[1]]
+            for k in stale:  # one sweep at a time per thread
+                del _ENGINES[k]
+            _ENGINES[key] = engine
+    return engine
+
+
+def run_chunk(context: SweepContext, chunk: int, points: list[Point]) -> tuple[int, list[dict[str, Any]]]:
+    """Solve one chunk of points on this worker's engine: (chunk number, rows)."""
+    return chunk, engine_for(context).run_chunk(points)

@@ -1,0 +1,82 @@
+"""One row of figures per solved point, read straight from the solution arrays.
+
+Columns (units in docs/sensitivity.md): ``objective_usd``; ``cost.<component>_usd``;
+``unmet_t`` and ``unmet_t.<market>/<product>``; ``feed_t.<refining country>`` (t REO
+refined there); ``ore_t.<origin country>`` (t REO mined there);
+``price.<family>.<key>`` (shadow prices in the units of the ``shadow_prices_<family>``
+tables, demand prices including share limits' effect, as in :class:`~oreflow.Result`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oreflow.model.lp import LinearProgram
+from oreflow.model.network import Network
+from oreflow.result import SHADOW_PRICE_UNITS, ZERO_TOLERANCE, _demand_price
+from oreflow.solvers.record import SolutionRecord
+
+#: The columns naming a row of each family in price column names (all index columns otherwise).
+PRICE_KEYS = {"quota": ("quota",)}
+
+
+def price_key(index: pd.DataFrame, family: str) -> list[str]:
+    """The ``key`` of each row of a family: its naming columns joined by "/", blanks left out."""
+    columns = [c for c in PRICE_KEYS.get(family, tuple(index.columns))]
+    if index.empty:
+        return []
+    parts = index[columns].astype(str).to_numpy()
+    return ["/".join(p for p in row if p) for row in parts]
+
+
+def price_columns(lp: LinearProgram, prices: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``price.<family>.<key>`` -> {family, key, unit} for every recorded row."""
+    found = {}
+    for family in prices:
+        for key in price_key(lp.rows[family].index, family):
+            found[f"price.{family}.{key}"] = {"family": family, "key": key,
+                                              "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit")}
+    return found
+
+
+class Extractor:
+    """Precomputed groupings of one LP structure's columns and rows."""
+
+    def __init__(self, network: Network, lp: LinearProgram, prices: tuple[str, ...]) -> None:
+        x, u = lp.columns["x"], lp.columns["u"]
+        refiner_country = x.index["refiner"].map(network.refiners.set_index("refiner")["country"])
+        origin_country = x.index["origin"].map(network.origins.set_index("origin")["country"])
+        self.feed_codes, feed_names = pd.factorize(refiner_country, sort=True)
+        self.ore_codes, ore_names = pd.factorize(origin_country, sort=True)
+        self.feed_names = [f"feed_t.{c}" for c in feed_names]
+        self.ore_names = [f"ore_t.{c}" for c in ore_names]
+        self.unmet_names = [f"unmet_t.{m}/{p}" for m, p in zip(u.index["market"], u.index["product"])]
+        self.prices = prices
+        self.price_names = {family: [f"price.{family}.{k}" for k in price_key(lp.rows[family].index, family)]
+                            for family in prices}
+
+    def figures(self, lp: LinearProgram, record: SolutionRecord) -> dict[str, Any]:
+        """The point's figures from its LP (costs and scales as solved) and solution."""
+        value = np.where(np.abs(record.col_value) < ZERO_TOLERANCE, 0.0, record.col_value)
+        out: dict[str, Any] = {"objective_usd": float(record.objective)}
+        for term, by_block in lp.cost_terms.items():
+            out[f"cost.{term}_usd"] = float(sum(c @ value[lp.columns[b].slice] for b, c in by_block.items()))
+        unmet = value[lp.columns["u"].slice]
+        out["unmet_t"] = float(unmet.sum())
+        out.update(zip(self.unmet_names, unmet.tolist()))
+        x = value[lp.columns["x"].slice]
+        out.update(zip(self.feed_names, np.bincount(self.feed_codes, x, len(self.feed_names)).tolist()))
+        out.update(zip(self.ore_names, np.bincount(self.ore_codes, x, len(self.ore_names)).tolist()))
+        for family in self.prices:
+            block = lp.rows[family]
+            if family == "demand":
+                price = _demand_price(lp, record)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    price = record.row_dual[block.slice] / lp.report_scale(family)
+            price = np.where(np.abs(price) < ZERO_TOLERANCE, 0.0, price)
+            out.update(zip(self.price_names[family], price.tolist()))
+        return out

@@ -1,0 +1,60 @@
+"""Finished chunks of an unfinished sweep, kept so an interrupted sweep can resume.
+
+The journal is a hidden folder beside the output folder, ``.<output name>.journal``:
+``manifest.json`` (the sweep's fingerprint and chunking) and one Parquet file per
+finished chunk, each written whole (temporary name, then renamed). A run whose
+fingerprint differs (the job, the data or the chunking changed) starts afresh. The
+journal is removed once the sweep's outputs are written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class Journal:
+    """The finished chunks of one sweep (identified by ``fingerprint``)."""
+
+    def __init__(self, destination: Path, fingerprint: str) -> None:
+        destination = Path(destination).resolve()
+        self.folder = destination.with_name(f".{destination.name}.journal")
+        self.fingerprint = fingerprint
+
+    def load(self, fresh: bool = False) -> dict[int, list[dict[str, Any]]]:
+        """Rows of every chunk already finished by an earlier run of the same sweep
+        (nothing, and the old journal cleared, when ``fresh`` or the sweep differs)."""
+        manifest = self.folder / "manifest.json"
+        same = manifest.is_file() and json.loads(manifest.read_text()).get("fingerprint") == self.fingerprint
+        if fresh or not same:
+            self.clear()
+            self.folder.mkdir(parents=True)
+            self._write(manifest, json.dumps({"fingerprint": self.fingerprint}))
+            return {}
+        done = {}
+        for path in sorted(self.folder.glob("chunk-*.parquet")):
+            frame = pd.read_parquet(path)
+            done[int(path.stem.split("-")[1])] = frame.to_dict(orient="records")
+        return done
+
+    def save(self, chunk: int, rows: list[dict[str, Any]]) -> None:
+        """Record a finished chunk."""
+        path = self.folder / f"chunk-{chunk:06d}.parquet"
+        staging = path.with_name(f".{path.name}.partial")
+        pd.DataFrame(rows).to_parquet(staging, index=False)
+        os.replace(staging, path)
+
+    def clear(self) -> None:
+        """Remove the journal."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        staging = path.with_name(f".{path.name}.partial")
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, path)

@@ -1,0 +1,223 @@
+"""``oreflow sweep`` and ``oreflow stress``: points solved, tables and summary written.
+
+A sweep's output folder holds ``points.parquet`` and ``points.csv`` (one row per point,
+docs/sensitivity.md lists the columns), ``summary.json`` and ``report.html``. A stress
+test's adds ``stress.csv`` (the disruptions ranked), ``stress_unmet.csv`` and
+``stress_prices.csv``. Outputs are written atomically once every point has run; until
+then finished chunks sit in a journal beside the output folder, so an interrupted run
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oreflow import outputs
+from oreflow.errors import InputError, Problem
+from oreflow.job import JobFile, Scenario, Sweep
+from oreflow.model.network import Network
+from oreflow.scenarios import apply_scenario, changed_network
+from oreflow.summary import versions
+from oreflow.sweep.engine import SweepContext, engine_for, fingerprint
+from oreflow.sweep.execute import default_workers, execute
+from oreflow.sweep.extract import price_columns
+from oreflow.sweep.journal import Journal
+from oreflow.sweep.points import Point, sweep_points
+from oreflow.sweep.progress import Progress
+
+#: Column groups of the points table, in output order (prefix, or exact name).
+COLUMN_ORDER = ("point", "label", "kind", "element", "param.", "status", "error", "objective_usd", "cost.",
+                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "price.", "iterations", "warm", "solve_s")
+
+
+@dataclass
+class Execution:
+    """How to run the points (the job's ``[execution]`` with command-line overrides)."""
+
+    workers: int | None
+    scheduler: str | None
+    chunk_size: int
+    fresh: bool = False
+    progress: bool = True
+
+
+def execution_of(job_file: JobFile, workers: int | None, scheduler: str | None, fresh: bool,
+                 progress: bool) -> Execution:
+    """The job's ``[execution]`` section, overridden by the command line where given."""
+    section = job_file.job.execution
+    return Execution(workers or section.workers, scheduler or section.scheduler, section.chunk_size, fresh, progress)
+
+
+@dataclass
+class Solved:
+    """The points of a run, solved: the table and what the summary records."""
+
+    table: pd.DataFrame
+    context: SweepContext
+    base_objective: float
+    resumed: int
+    seconds: float
+    execution: Execution
+    columns: dict[str, dict[str, str]]
+
+
+def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: tuple[str, ...],
+                 destination: Path, execution: Execution, what: str) -> Solved:
+    """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
+    job = job_file.job
+    context = SweepContext(
+        fingerprint(what, job_file.raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
+                    execution.chunk_size, versions("highs")),
+        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices)
+    started = time.perf_counter()
+    engine = engine_for(context)
+    journal = Journal(destination, context.fingerprint)
+    progress = Progress(len(points), enabled=execution.progress)
+    rows, resumed = execute(context, points, chunk_size=execution.chunk_size, workers=execution.workers,
+                            scheduler=execution.scheduler, journal=journal, fresh=execution.fresh,
+                            progress=progress)
+    table = points_table(rows)
+    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution,
+                  price_columns(engine.base_lp, prices))
+
+
+def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as one table, columns in :data:`COLUMN_ORDER` (NaN where a point has none)."""
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame = frame.sort_values("point", kind="stable").reset_index(drop=True)
+
+    def rank(column: str) -> int:
+        for position, group in enumerate(COLUMN_ORDER):
+            if column == group or (group.endswith(".") and column.startswith(group)):
+                return position
+        return len(COLUMN_ORDER)
+
+    ordered = sorted(frame.columns, key=lambda c: rank(c))  # stable: first-seen order within a group
+    frame = frame[ordered]
+    frame["error"] = frame["error"].fillna("")
+    return frame
+
+
+def write_points(folder: Path, table: pd.DataFrame) -> None:
+    """``points.parquet`` and ``points.csv``."""
+    table.to_parquet(folder / "points.parquet", index=False)
+    table.to_csv(folder / "points.csv", index=False)
+
+
+def summary_base(job_file: JobFile, kind: str, solved: Solved) -> dict[str, Any]:
+    """summary.json entries shared by sweeps and stress tests."""
+    table = solved.table
+    optimal = int((table["status"] == "optimal").sum()) if len(table) else 0
+    return {
+        "kind": kind,
+        "name": job_file.name,
+        "description": job_file.job.description,
+        "points": int(len(table)),
+        "optimal": optimal,
+        "failed": int(len(table) - optimal),
+        "base_objective_usd": solved.base_objective,
+        "columns": solved.columns,
+        "timings_s": {"total_s": solved.seconds,
+                      "points_per_s": (len(table) - solved.resumed) / solved.seconds if solved.seconds else None},
+        "resumed_points": solved.resumed,
+        "execution": {"workers": 1 if solved.execution.workers == 1 else (solved.execution.workers or
+                                                                           default_workers()),
+                      "scheduler": solved.execution.scheduler, "chunk_size": solved.execution.chunk_size},
+        "backend": "highs (in-place re-solves)",
+        "versions": versions("highs"),
+        "dataset": str(solved.context.network.source) if solved.context.network.source else None,
+        "input_sha256": dict(solved.context.network.file_hashes),
+        "job_file": str(job_file.path),
+        "job": job_file.raw,
+    }
+
+
+def sweep_base(job_file: JobFile, network: Network) -> Network:
+    """The dataset with the sweep's ``base_changes`` (validated)."""
+    sweep = job_file.job.sweep
+    assert sweep is not None
+    if not sweep.base_changes:
+        return network
+    return apply_scenario(network, Scenario(name="sweep-base", changes=sweep.base_changes)).network
+
+
+def check_parameters(base: Network, sweep: Sweep, job_file: JobFile) -> None:
+    """Every parameter names a table and a number column and selects rows (each checked
+    with its first value), before anything is solved; all problems reported together."""
+    problems: list[Problem] = []
+    for parameter in sweep.parameters:
+        first = parameter.grid_values()[0] if sweep.mode == "grid" else 1.0
+        try:
+            changed_network(base, [parameter.change(first)], f"{job_file.path}: sweep parameter {parameter.name!r}")
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems, heading="invalid sweep parameters")
+
+
+def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: Execution) -> tuple[str, int, Path]:
+    """Run the job's ``[sweep]``; write its outputs; return (text, exit status, folder)."""
+    sweep = job_file.job.sweep
+    if sweep is None:
+        raise InputError(Problem(str(job_file.path), None, "sweep", None,
+                                 "a [sweep] section with parameters (docs/sensitivity.md)", "sweep_missing"))
+    destination = out or job_file.output_of("sweep")
+    base = sweep_base(job_file, network)
+    check_parameters(base, sweep, job_file)
+    points = sweep_points(sweep)
+    solved = solve_points(job_file, base, points, tuple(sweep.prices), destination, execution, "sweep")
+    summary = summary_base(job_file, "sweep", solved)
+    summary.update(mode=sweep.mode, seed=sweep.seed if sweep.mode == "monte_carlo" else None,
+                   parameters=[{**p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
+                                "unit": p.unit or ("factor" if p.action == "scale" else "")}
+                               for p in sweep.parameters])
+
+    def fill(folder: Path) -> None:
+        write_points(folder, solved.table)
+        outputs.write_summary_json(summary, folder)
+        report_of(folder, "sweep", job_file.job.report_png)
+
+    written = outputs.write_atomically(destination, fill)
+    Journal(destination, solved.context.fingerprint).clear()
+    return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
+
+
+def report_of(folder: Path, kind: str, png: bool) -> None:
+    """Write the folder's report.html (and PNGs) when the report package draws this kind."""
+    from oreflow import report
+
+    writer = getattr(report, f"write_{kind}_report", None)
+    if writer is not None:
+        writer(folder, png=png)
+
+
+def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
+    """A few lines for people: counts, speed, the range of total cost."""
+    table = solved.table
+    fresh = len(table) - solved.resumed
+    lines = [f"oreflow sweep {name!r}: {len(table):,} points ({summary.get('mode', '')}), "
+             f"{summary['optimal']:,} optimal, {summary['failed']:,} failed; "
+             f"{fresh:,} solved in {solved.seconds:,.1f} s"
+             + (f", {solved.resumed:,} resumed from an interrupted run" if solved.resumed else "")]
+    objective = table.loc[table["status"] == "optimal", "objective_usd"] if len(table) else pd.Series(dtype=float)
+    if len(objective):
+        q = np.percentile(objective, [0, 5, 50, 95, 100])
+        lines.append(f"  total cost, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
+                     f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})")
+        cheapest, dearest = table.loc[objective.idxmin()], table.loc[objective.idxmax()]
+        lines.append(f"  cheapest point: {cheapest['label']}; dearest: {dearest['label']}")
+    failed = table.loc[table["status"] != "optimal"] if len(table) else table
+    for row in failed.head(5).itertuples(index=False):
+        lines.append(f"  point {row.point} ({row.label}): {row.status}: {row.error}")
+    if len(failed) > 5:
+        lines.append(f"  ... and {len(failed) - 5} more failed points (points.csv, column error)")
+    lines.append("Every point: points.csv / points.parquet; charts: report.html")
+    return "\n".join(lines)

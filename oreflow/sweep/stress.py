@@ -1,0 +1,175 @@
+"""``oreflow stress``: N-1 disruption analysis, each origin, refiner and route group lost in turn.
+
+Disruptions (each a point of the sweep machinery, solved against the base case):
+
+- ``origin``: the origin's supply set to 0;
+- ``refiner``: the refiner's capacity set to 0;
+- ``ore_route_group``: all ore from one origin country to one refining country banned
+  (a ban row: the routes stay in the data, no flow may use them);
+- ``product_route_group``: all products from one refining country to one market country banned.
+
+Ranked most critical first: by the increase of total cost (unmet demand is priced at its
+penalty, so a disruption that leaves demand unmet ranks above any that only costs money).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oreflow import outputs
+from oreflow.job import Change, JobFile
+from oreflow.model.network import Network
+from oreflow.sweep.points import Point
+from oreflow.sweep.run import Execution, Solved, report_of, solve_points, summary_base, write_points
+
+
+def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
+    """The base case (point 0) and one point per disruption of each enabled kind."""
+    found: list[tuple[str, str, str, Change]] = []
+    if kinds.get("origins", True):
+        found += [("origin", o, f"origin {o} lost (supply 0)",
+                   Change(action="scale", table="origins", column="supply_t", where={"origin": o}, factor=0.0))
+                  for o in network.origins["origin"]]
+    if kinds.get("refiners", True):
+        found += [("refiner", r, f"refiner {r} lost (capacity 0)",
+                   Change(action="scale", table="refiners", column="capacity_t", where={"refiner": r}, factor=0.0))
+                  for r in network.refiners["refiner"]]
+    countries = {"origin": network.origins.set_index("origin")["country"],
+                 "refiner": network.refiners.set_index("refiner")["country"],
+                 "market": network.markets.set_index("market")["country"]}
+    banned = set(zip(network.bans["from_country"], network.bans["to_country"], network.bans["stage"],
+                     network.bans["product"]))
+    for kind, enabled, table, source, target, stage in (
+        ("ore_route_group", kinds.get("ore_route_groups", True), network.ore_routes, "origin", "refiner", "ore"),
+        ("product_route_group", kinds.get("product_route_groups", True), network.product_routes, "refiner",
+         "market", "product"),
+    ):
+        if not enabled:
+            continue
+        pairs = pd.DataFrame({"a": table[source].map(countries[source]), "b": table[target].map(countries[target])})
+        for a, b in pairs.drop_duplicates().itertuples(index=False):
+            if (a, b, stage, "") in banned:
+                continue
+            found.append((kind, f"{a}->{b} {stage}", f"all {stage} from {a} to {b} banned",
+                          Change(action="add", table="bans",
+                                 rows=[{"from_country": a, "to_country": b, "stage": stage, "product": ""}])))
+    points = [Point(0, "base case", (), tags={"kind": "base", "element": "", "description": "no disruption"})]
+    points += [Point(number, description, (change,), tags={"kind": kind, "element": element,
+                                                           "description": description})
+               for number, (kind, element, description, change) in enumerate(found, start=1)]
+    return points
+
+
+def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(stress.csv, stress_unmet.csv, stress_prices.csv) from the points table."""
+    base = table.loc[table["kind"] == "base"].iloc[0]
+    cases = table.loc[table["kind"] != "base"].reset_index(drop=True)
+    increase = cases["objective_usd"] - base["objective_usd"]
+    prices = [c for c in table.columns if c.startswith("price.")]
+    moves = _price_moves(cases, base, prices, top_prices)
+    ranked = pd.DataFrame({
+        "kind": cases["kind"], "element": cases["element"], "description": cases["description"],
+        "status": cases["status"], "error": cases["error"], "objective_usd": cases["objective_usd"],
+        "cost_increase_usd": increase,
+        "cost_increase_pct": 100.0 * increase / base["objective_usd"] if base["objective_usd"] else np.nan,
+        "unmet_t": cases["unmet_t"], "unmet_increase_t": cases["unmet_t"] - base["unmet_t"],
+        "top_price_moves": [_moves_text(moves, kind, element) for kind, element in
+                            zip(cases["kind"], cases["element"])],
+    })
+    ranked = ranked.sort_values(["cost_increase_usd", "unmet_increase_t"], ascending=False, na_position="last",
+                                kind="stable").reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    return ranked, _unmet_moves(cases, base), moves
+
+
+def _unmet_moves(cases: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
+    """One row per disruption, market and product whose unmet demand grew."""
+    columns = [c for c in cases.columns if c.startswith("unmet_t.")]
+    long = cases[["kind", "element", *columns]].melt(id_vars=["kind", "element"], var_name="column",
+                                                      value_name="unmet_t")
+    long["unmet_increase_t"] = long["unmet_t"] - long["column"].map(base[columns].astype(float))
+    long = long.loc[long["unmet_increase_t"] > 1e-6]
+    market_product = long["column"].str.removeprefix("unmet_t.").str.split("/", n=1, expand=True)
+    out = pd.DataFrame({"kind": long["kind"], "element": long["element"],
+                        "market": market_product[0] if len(long) else pd.Series(dtype=str),
+                        "product": market_product[1] if len(long) else pd.Series(dtype=str),
+                        "unmet_t": long["unmet_t"], "unmet_increase_t": long["unmet_increase_t"]})
+    return out.sort_values(["unmet_increase_t"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: int) -> pd.DataFrame:
+    """The ``top`` largest |change| of a shadow price per disruption."""
+    if not prices or cases.empty:
+        return pd.DataFrame(columns=["kind", "element", "column", "family", "key", "base", "value", "change"])
+    values = cases[prices].to_numpy(float)
+    base_values = base[prices].to_numpy(float)
+    change = values - base_values
+    long = pd.DataFrame({
+        "kind": np.repeat(cases["kind"].to_numpy(), len(prices)),
+        "element": np.repeat(cases["element"].to_numpy(), len(prices)),
+        "column": np.tile(prices, len(cases)),
+        "base": np.tile(base_values, len(cases)),
+        "value": values.ravel(),
+        "change": change.ravel(),
+    })
+    long = long.loc[long["change"].abs() > 1e-6]
+    long = long.assign(_size=long["change"].abs()).sort_values("_size", ascending=False, kind="stable")
+    long = long.groupby(["kind", "element"], sort=False).head(top).drop(columns="_size")
+    parts = long["column"].str.split(".", n=2, expand=True) if len(long) else None
+    long.insert(3, "family", parts[1] if parts is not None else pd.Series(dtype=str))
+    long.insert(4, "key", parts[2] if parts is not None else pd.Series(dtype=str))
+    return long.reset_index(drop=True)
+
+
+def _moves_text(moves: pd.DataFrame, kind: str, element: str) -> str:
+    mine = moves.loc[(moves["kind"] == kind) & (moves["element"] == element)].head(3)
+    return "; ".join(f"{row.family} {row.key} {row.change:+,.0f}" for row in mine.itertuples(index=False))
+
+
+def run_stress(job_file: JobFile, network: Network, out: Path | None, execution: Execution) -> tuple[str, int, Path]:
+    """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
+    options = job_file.job.stress
+    destination = out or job_file.output_of("stress")
+    kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
+    points = disruptions(network, kinds)
+    solved = solve_points(job_file, network, points, tuple(options.prices), destination, execution, "stress")
+    ranked, unmet, moves = ranking(solved.table, options.top_prices)
+    moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
+    summary = summary_base(job_file, "stress", solved)
+    summary.update(disruptions=int(len(ranked)), failed=int((ranked["status"] != "optimal").sum()),
+                   most_critical=ranked.head(5)[["rank", "kind", "element", "cost_increase_usd",
+                                                 "unmet_increase_t"]].to_dict(orient="records"))
+
+    def fill(folder: Path) -> None:
+        write_points(folder, solved.table)
+        ranked.to_csv(folder / "stress.csv", index=False)
+        unmet.to_csv(folder / "stress_unmet.csv", index=False)
+        moves.to_csv(folder / "stress_prices.csv", index=False)
+        outputs.write_summary_json(summary, folder)
+        report_of(folder, "stress", job_file.job.report_png)
+
+    written = outputs.write_atomically(destination, fill)
+    from oreflow.sweep.journal import Journal
+
+    Journal(destination, solved.context.fingerprint).clear()
+    return stress_text(job_file.name, ranked, solved), (0 if summary["failed"] == 0 else 1), written
+
+
+def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
+    """The ten most critical disruptions, in words."""
+    lines = [f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
+             f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",
+             f"  {'rank':>4}  {'disruption':<40}{'cost increase, USD/yr':>24}{'%':>8}{'unmet +t':>12}"]
+    for row in ranked.head(10).itertuples(index=False):
+        what = f"{row.kind} {row.element}"
+        if row.status != "optimal":
+            lines.append(f"  {row.rank:>4}  {what:<40}{row.status:>24}  {row.error}")
+            continue
+        lines.append(f"  {row.rank:>4}  {what:<40}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
+                     f"{row.unmet_increase_t:>12,.0f}")
+    lines.append("All disruptions: stress.csv; unmet demand: stress_unmet.csv; price moves: stress_prices.csv")
+    return "\n".join(lines)
+

@@ -1,0 +1,107 @@
+"""N-1 stress tests (docs/sensitivity.md): every disruption, ranked, equal to individual solves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import BASELINE_DATASET, write_dataset, write_job
+
+import oreflow
+from oreflow.cli import main
+from oreflow.job import Scenario, load_job
+from oreflow.scenarios import apply_scenario
+from oreflow.sweep.run import execution_of
+from oreflow.sweep.stress import disruptions, run_stress
+
+
+@pytest.fixture(scope="module")
+def stressed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``oreflow stress`` of the default dataset (one worker)."""
+    folder = tmp_path_factory.mktemp("stress")
+    job = write_job(folder / "job.toml", str(BASELINE_DATASET), str(folder / "run"))
+    assert main(["stress", str(job), "--workers", "1", "--quiet"]) == 0
+    return folder / "run-stress"
+
+
+def test_every_disruption_once(stressed: Path) -> None:
+    network = oreflow.load_inputs(BASELINE_DATASET)
+    ranked = pd.read_csv(stressed / "stress.csv", keep_default_na=False, na_values=[""])
+    kinds = ranked["kind"].value_counts().to_dict()
+    assert kinds["origin"] == len(network.origins) and kinds["refiner"] == len(network.refiners)
+    countries = {"o": network.origins.set_index("origin")["country"],
+                 "r": network.refiners.set_index("refiner")["country"],
+                 "m": network.markets.set_index("market")["country"]}
+    ore_pairs = set(zip(network.ore_routes["origin"].map(countries["o"]),
+                        network.ore_routes["refiner"].map(countries["r"])))
+    product_pairs = set(zip(network.product_routes["refiner"].map(countries["r"]),
+                            network.product_routes["market"].map(countries["m"])))
+    assert kinds["ore_route_group"] == len(ore_pairs) and kinds["product_route_group"] == len(product_pairs)
+    assert ranked["element"].is_unique or ranked[["kind", "element"]].drop_duplicates().shape[0] == len(ranked)
+    assert "base" not in set(ranked["kind"])
+
+
+def test_ranked_most_critical_first(stressed: Path) -> None:
+    ranked = pd.read_csv(stressed / "stress.csv")
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    increase = ranked["cost_increase_usd"].to_numpy()
+    assert (increase[:-1] >= increase[1:]).all()
+    assert (increase >= -1e-6 * ranked["objective_usd"]).all()  # losing something never saves money
+    assert ranked.loc[0, "element"] in ("CN->CN product", "CN->CN ore", "CN_BayanObo", "CN_Baotou")
+    summary = json.loads((stressed / "summary.json").read_text())
+    assert summary["kind"] == "stress" and summary["disruptions"] == len(ranked) and summary["failed"] == 0
+    assert summary["most_critical"][0]["element"] == ranked.loc[0, "element"]
+
+
+def test_rows_equal_individual_solves(stressed: Path) -> None:
+    network = oreflow.load_inputs(BASELINE_DATASET)
+    base = oreflow.solve(network).objective
+    points = {(p.tags["kind"], p.tags["element"]): p for p in disruptions(network, {})}
+    ranked = pd.read_csv(stressed / "stress.csv").set_index(["kind", "element"])
+    for key in [("refiner", "CN_Baotou"), ("origin", "US_MountainPass"), ("ore_route_group", "US->CN ore"),
+                ("product_route_group", "CN->US product"), ("refiner", "MY_Lynas_Kuantan")]:
+        changed = apply_scenario(network, Scenario(name="n-1", changes=list(points[key].changes))).network
+        result = oreflow.solve(changed)
+        row = ranked.loc[key]
+        assert row["objective_usd"] == pytest.approx(result.objective, rel=1e-9), key
+        assert row["cost_increase_usd"] == pytest.approx(result.objective - base, rel=1e-6, abs=1.0), key
+        assert row["unmet_t"] == pytest.approx(result.unmet["unmet_t"].sum(), abs=1e-6), key
+
+
+def test_unmet_and_price_tables(stressed: Path) -> None:
+    unmet = pd.read_csv(stressed / "stress_unmet.csv")
+    assert (unmet["unmet_increase_t"] > 0).all()
+    ranked = pd.read_csv(stressed / "stress.csv").set_index(["kind", "element"])
+    by_case = unmet.groupby(["kind", "element"])["unmet_increase_t"].sum()
+    for key, total in by_case.items():
+        assert total == pytest.approx(ranked.loc[key, "unmet_increase_t"], rel=1e-9, abs=1e-6)
+    moves = pd.read_csv(stressed / "stress_prices.csv")
+    assert moves.groupby(["kind", "element"]).size().max() <= 10
+    assert ((moves["value"] - moves["base"] - moves["change"]).abs() < 1e-6).all()
+    first = moves.loc[(moves["kind"] == "refiner") & (moves["element"] == "CN_Baotou"), "change"].abs()
+    assert (first.diff().dropna() <= 1e-9).all()  # largest move first
+    assert set(moves["unit"].dropna()) <= {"USD per t REO of ore supply", "USD per t REO of refining feed capacity",
+                                          "USD per t of product delivered", "USD per t of quota",
+                                          "USD per percentage point of the share limit"}
+
+
+def test_stress_options_choose_the_disruptions(tmp_path: Path, micro) -> None:
+    dataset = write_dataset(tmp_path / "micro", micro)
+    job = write_job(tmp_path / "job.toml", str(dataset), str(tmp_path / "run"),
+                    "[stress]\nore_route_groups = false\nproduct_route_groups = false\ntop_prices = 2\n")
+    job_file = load_job(job)
+    text, status, folder = run_stress(job_file, oreflow.load_inputs(dataset), None,
+                                      execution_of(job_file, 1, None, False, False))
+    ranked = pd.read_csv(folder / "stress.csv")
+    assert status == 0 and set(ranked["kind"]) == {"origin", "refiner"} and len(ranked) == 3
+    # micro model (conftest): losing A leaves all 40 t of P1 unmet; losing R1 sends all P1 through
+    # R2: 160 t of ore at 65 USD/t plus 40 t shipped at 2 USD/t = 10,480 USD; losing R2 leaves
+    # R1's 60 t of feed, 30 t of P1: 10 t unmet (hand-solved)
+    row = ranked.set_index("element")
+    assert row.loc["A", "unmet_increase_t"] == pytest.approx(40.0)
+    assert row.loc["R1", "objective_usd"] == pytest.approx(10480.0)
+    assert row.loc["R2", "unmet_increase_t"] == pytest.approx(10.0)
+    assert ranked.loc[0, "element"] == "A" and "lost" in ranked.loc[0, "description"]
+    assert "rank" in text and str(folder) == str(tmp_path / "run-stress")
