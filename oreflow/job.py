@@ -192,6 +192,9 @@ class Sweep(BaseModel):
     prices: list[Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]] = Field(
         default_factory=lambda: ["supply", "capacity", "demand", "quota", "share_limit"],
         description="Shadow-price families recorded per point (columns price.<family>.<key>).")
+    flows: list[Literal["ore_routes", "shipments"]] = Field(
+        default_factory=list, description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
+        "ship_t.<refiner>/<market>/<product> (t); flows by country are always recorded.")
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-sweep.")
 
     @model_validator(mode="after")

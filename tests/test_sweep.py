@@ -40,6 +40,7 @@ POLICIES = [
 GRID = """
 [sweep]
 prices = ["supply", "capacity", "demand"]
+flows = ["ore_routes"]
 
 [[sweep.parameters]]
 name = "cn_processing"
@@ -187,6 +188,8 @@ def test_grid_points_equal_individual_solves(tmp_path: Path) -> None:
         for country, tonnes in feed.items():
             assert row[f"feed_t.{country}"] == pytest.approx(tonnes, rel=1e-9, abs=1e-6)
         assert row["cost.processing_usd"] == pytest.approx(result.cost_breakdown["processing"], rel=1e-9)
+        for origin, refiner, tonnes in result.allocations[["origin", "refiner", "ore_t"]].itertuples(index=False):
+            assert row[f"flow_t.{origin}/{refiner}"] == pytest.approx(tonnes, rel=1e-9, abs=1e-6)
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["kind"] == "sweep" and summary["points"] == 12 and summary["failed"] == 0
     assert summary["columns"]["price.capacity.CN_Baotou"]["family"] == "capacity"

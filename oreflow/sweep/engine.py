@@ -42,6 +42,7 @@ class SweepContext:
     penalty: float
     solver_options: dict[str, Any]
     prices: tuple[str, ...]
+    flows: tuple[str, ...] = ()
 
 
 def fingerprint(*parts: Any) -> str:
@@ -79,7 +80,7 @@ class Engine:
                                             f"the sweep's base_changes) must solve to optimality")
         self.base_objective = float(record.objective)
         self.base_basis = self.model.highs.getBasis()
-        self.extractor = Extractor(context.network, self.base_lp, context.prices)
+        self.extractor = Extractor(context.network, self.base_lp, context.prices, context.flows)
         self.others: OrderedDict[str, HighsModel] = OrderedDict()
 
     def run_chunk(self, points: list[Point]) -> list[dict[str, Any]]:
@@ -130,7 +131,7 @@ class Engine:
         if lp is not None:
             return lp, self.model, self.extractor, True
         lp = build_lp(network, context.penalty)
-        extractor = Extractor(network, lp, context.prices)
+        extractor = Extractor(network, lp, context.prices, context.flows)
         structure = structure_of(lp)
         if structure == self.structure:
             return lp, self.model, extractor, True

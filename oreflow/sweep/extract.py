@@ -4,7 +4,9 @@ Columns (units in docs/sensitivity.md): ``objective_usd``; ``cost.<component>_us
 ``unmet_t`` and ``unmet_t.<market>/<product>``; ``feed_t.<refining country>`` (t REO
 refined there); ``ore_t.<origin country>`` (t REO mined there);
 ``price.<family>.<key>`` (shadow prices in the units of the ``shadow_prices_<family>``
-tables, demand prices including share limits' effect, as in :class:`~oreflow.Result`).
+tables, demand prices including share limits' effect, as in :class:`~oreflow.Result`);
+when asked for, ``flow_t.<origin>/<refiner>`` (t REO per ore route) and
+``ship_t.<refiner>/<market>/<product>`` (t product per shipment).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from oreflow.solvers.record import SolutionRecord
 
 #: The columns naming a row of each family in price column names (all index columns otherwise).
 PRICE_KEYS = {"quota": ("quota",)}
+#: Flows a sweep can record per column: kind -> (column block, column prefix).
+FLOW_COLUMNS = {"ore_routes": ("x", "flow_t"), "shipments": ("s", "ship_t")}
 
 
 def price_key(index: pd.DataFrame, family: str) -> list[str]:
-    """The ``key`` of each row of a family: its naming columns joined by "/", blanks left out."""
+    """The ``key`` of each row of a family (or column of a block): its naming columns joined
+    by "/", blanks left out."""
     columns = [c for c in PRICE_KEYS.get(family, tuple(index.columns))]
     if index.empty:
         return []
@@ -45,7 +50,8 @@ def price_columns(lp: LinearProgram, prices: tuple[str, ...]) -> dict[str, dict[
 class Extractor:
     """Precomputed groupings of one LP structure's columns and rows."""
 
-    def __init__(self, network: Network, lp: LinearProgram, prices: tuple[str, ...]) -> None:
+    def __init__(self, network: Network, lp: LinearProgram, prices: tuple[str, ...],
+                 flows: tuple[str, ...] = ()) -> None:
         x, u = lp.columns["x"], lp.columns["u"]
         refiner_country = x.index["refiner"].map(network.refiners.set_index("refiner")["country"])
         origin_country = x.index["origin"].map(network.origins.set_index("origin")["country"])
@@ -55,6 +61,9 @@ class Extractor:
         self.ore_names = [f"ore_t.{c}" for c in ore_names]
         self.unmet_names = [f"unmet_t.{m}/{p}" for m, p in zip(u.index["market"], u.index["product"])]
         self.prices = prices
+        #: column block -> names of its per-column flow figures (FLOW_COLUMNS)
+        self.flow_names = {block: [f"{prefix}.{k}" for k in price_key(lp.columns[block].index, block)]
+                           for kind, (block, prefix) in FLOW_COLUMNS.items() if kind in flows}
         self.price_names = {family: [f"price.{family}.{k}" for k in price_key(lp.rows[family].index, family)]
                             for family in prices}
 
@@ -70,6 +79,8 @@ class Extractor:
         x = value[lp.columns["x"].slice]
         out.update(zip(self.feed_names, np.bincount(self.feed_codes, x, len(self.feed_names)).tolist()))
         out.update(zip(self.ore_names, np.bincount(self.ore_codes, x, len(self.ore_names)).tolist()))
+        for block, names in self.flow_names.items():
+            out.update(zip(names, value[lp.columns[block].slice].tolist()))
         for family in self.prices:
             block = lp.rows[family]
             if family == "demand":

@@ -33,7 +33,7 @@ from oreflow.sweep.progress import Progress
 
 #: Column groups of the points table, in output order (prefix, or exact name).
 COLUMN_ORDER = ("point", "label", "kind", "element", "param.", "status", "error", "objective_usd", "cost.",
-                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "price.", "iterations", "warm", "solve_s")
+                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "flow_t.", "ship_t.", "price.", "iterations", "warm", "solve_s")
 
 
 @dataclass
@@ -68,13 +68,13 @@ class Solved:
 
 
 def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: tuple[str, ...],
-                 destination: Path, execution: Execution, what: str) -> Solved:
+                 destination: Path, execution: Execution, what: str, flows: tuple[str, ...] = ()) -> Solved:
     """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
     job = job_file.job
     context = SweepContext(
         fingerprint(what, job_file.raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
                     execution.chunk_size, versions("highs")),
-        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices)
+        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices, flows)
     started = time.perf_counter()
     engine = engine_for(context)
     journal = Journal(destination, context.fingerprint)
@@ -173,7 +173,8 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     base = sweep_base(job_file, network)
     check_parameters(base, sweep, job_file)
     points = sweep_points(sweep)
-    solved = solve_points(job_file, base, points, tuple(sweep.prices), destination, execution, "sweep")
+    solved = solve_points(job_file, base, points, tuple(sweep.prices), destination, execution, "sweep",
+                          tuple(sweep.flows))
     summary = summary_base(job_file, "sweep", solved)
     summary.update(mode=sweep.mode, seed=sweep.seed if sweep.mode == "monte_carlo" else None,
                    parameters=[{**p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
