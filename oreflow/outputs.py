@@ -16,11 +16,34 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from oreflow.errors import InputError, Problem
 from oreflow.result import Result
 
 
-def write_atomically(target: Path, fill: Callable[[Path], None]) -> Path:
-    """Call ``fill(tmp_dir)`` then swap ``tmp_dir`` into ``target``; clean up on any failure."""
+def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
+    """Refuse an output folder whose replacement would destroy anything but an earlier
+    oreflow output: an existing folder must be empty or hold ``summary.json``, and it must
+    not be, or contain, any of ``protect`` (the job file, the dataset). Raises InputError
+    (before anything is solved)."""
+    target = Path(target).resolve()
+    inside = [p for p in protect if Path(p).resolve().is_relative_to(target)]
+    if inside:
+        raise InputError(Problem("output", None, "output", str(target),
+                                 f"an output folder that does not contain the job's own files ({inside[0]})",
+                                 "output_folder"))
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and
+                                                    not (target / "summary.json").is_file())):
+        raise InputError(Problem("output", None, "output", str(target),
+                                 "a new or empty folder, or the output folder of an earlier oreflow run (one "
+                                 "with summary.json): this one holds other files, which writing would delete",
+                                 "output_folder"))
+
+
+def write_atomically(target: Path, fill: Callable[[Path], None], protect: tuple[Path, ...] = ()) -> Path:
+    """Call ``fill(tmp_dir)`` then swap ``tmp_dir`` into ``target``; clean up on any failure.
+
+    ``target`` is checked first (:func:`check_destination`)."""
+    check_destination(target, protect)
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))

@@ -57,8 +57,15 @@ def _solve(spec: RunSpec, network: Network, timings: dict[str, float] | None = N
                          penalty=job.unmet_penalty_usd_per_t, timings=timings)
 
 
+def protected(spec_path: str | None, network: Network) -> tuple[Path, ...]:
+    """What an output folder must never contain: the job file and the dataset it read."""
+    return tuple(Path(p) for p in (spec_path, network.source) if p is not None)
+
+
 def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int, Path]:
     """Solve once and write; raises SolveError (nothing written) when not optimal."""
+    protect = protected(spec.job_path, network)
+    outputs.check_destination(spec.destination, protect)  # before solving: fail fast
     result = _solve(spec, network, {"load_s": load_s})
 
     def fill(folder: Path) -> None:
@@ -68,7 +75,7 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
         outputs.write_summary_json(summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder)
         report.write_report(folder, result, png=spec.job.report_png)  # built from the files just written
 
-    written = outputs.write_atomically(spec.destination, fill)
+    written = outputs.write_atomically(spec.destination, fill, protect)
     return summary_text(result, spec.name), 0, written
 
 
@@ -82,6 +89,8 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
             raise InputError(Problem(spec.job_path or "job", None, "--scenario", only,
                                      f"a scenario of the job (scenarios: {names})", "scenario_name"))
     applied = apply_all(network, scenarios)  # every change checked before anything is solved
+    protect = protected(spec.job_path, network)
+    outputs.check_destination(spec.destination, protect)
     outcomes = [_outcome("base", spec, network, None)]
     outcomes += [_outcome(a.scenario.name, spec, a.network, a) for a in applied]
     table = comparison(outcomes)
@@ -106,7 +115,7 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
         }, folder)
         report.write_batch_report(folder, {o.name: o.result for o in outcomes}, png=spec.job.report_png)
 
-    written = outputs.write_atomically(spec.destination, fill)
+    written = outputs.write_atomically(spec.destination, fill, protect)
     failed = [o for o in outcomes if o.result is None]
     return batch_text(spec.name, outcomes), (1 if failed else 0), written
 

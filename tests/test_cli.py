@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -183,6 +184,7 @@ def test_run_default_output_beside_the_job(tmp_path, micro_dataset):
 def test_run_replaces_a_previous_output(tmp_path, micro_job):
     out = tmp_path / "out"
     out.mkdir()
+    (out / "summary.json").write_text("{}", encoding="utf-8")  # an earlier oreflow output
     (out / "stale.csv").write_text("old\n", encoding="utf-8")
     assert main(["run", str(micro_job), "--quiet"]) == 0
     assert not (out / "stale.csv").exists()
@@ -387,3 +389,24 @@ def test_baseline_job_subprocess(tmp_path):
     assert set(summary["input_sha256"]) >= set(INPUT_FILES) | {"recoveries.csv"}
     assert {f"{t}.csv" for t in TABLES} <= {p.name for p in out.iterdir()}
     assert leftovers(tmp_path) == []
+
+
+def test_an_output_folder_with_other_files_is_refused_before_solving(tmp_path: Path, capsys) -> None:
+    """Writing replaces the output folder whole: one holding anything but an earlier oreflow
+    output (or the job's own files) is refused, and left as it was."""
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me", encoding="utf-8")
+    assert main(["run", str(BASELINE_JOB), "--out", str(other), "--quiet"]) == 1
+    assert "which writing would delete" in capsys.readouterr().err
+    assert [p.name for p in other.iterdir()] == ["mine.txt"]
+    project = tmp_path / "project"
+    shutil.copytree(BASELINE_JOB.parent / "rare_earths_2024", project / "data")
+    job = write_job(project / "job.toml", "data", ".",
+                    '[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
+                    'values = [1]\n')
+    for command in (["run", str(job)], ["sweep", str(job), "--out", str(project)], ["stress", str(job),
+                                                                                   "--out", str(project)]):
+        assert main([*command, "--quiet"]) == 1
+        assert "does not contain the job's own files" in capsys.readouterr().err
+    assert sorted(p.name for p in project.iterdir()) == ["data", "job.toml"]
