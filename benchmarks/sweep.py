@@ -6,12 +6,14 @@ rebuilding and solving every point cold.
     python benchmarks/sweep.py --sizes --points 20 --no-record      # smoke run (default dataset only)
 
 Per dataset (the default ``inputs/rare_earths_2024`` and generated sizes, benchmarks/generate.py,
-seeded), two one-parameter sweeps of ``--points`` points each:
+seeded), three one-parameter sweeps of ``--points`` points each:
 
 - *cost*: the processing cost of every refiner of the first refiner's country x 0.5 ... 2;
-- *capacity*: the capacity of the largest refiner x 0.5 ... 1.5.
+- *capacity*: the capacity of the largest refiner x 0.5 ... 1.5;
+- *demand*: the demand for the first product in every market x 0.8 ... 1.3 (demand has
+  dataset-wide rules, re-checked per point: model/parameters.py, DATASET_RULES).
 
-Both move only costs or right-hand sides, so the engine re-solves in place. Measured in
+All move only costs or right-hand sides, so the engine re-solves in place. Measured in
 this process pinned to one core (``sched_setaffinity``), after the engine's base solve:
 
 - **engine**: ``oreflow.sweep.execute`` with one worker, chunks of 25 (each chunk reloads
@@ -50,10 +52,12 @@ def sweeps(network, points: int) -> dict:  # noqa: ANN001
 
     country = network.refiners["country"].iloc[0]
     largest = network.refiners.loc[network.refiners["capacity_t"].replace(float("inf"), -1).idxmax(), "refiner"]
+    product = network.demand["product"].iloc[0]
     out = {}
     for name, (table, column, where, low, high) in {
         "cost": ("refiners", "processing_cost_usd_per_t", {"country": country}, 0.5, 2.0),
         "capacity": ("refiners", "capacity_t", {"refiner": largest}, 0.5, 1.5),
+        "demand": ("demand", "demand_t", {"product": product}, 0.8, 1.3),
     }.items():
         values = [low + (high - low) * k / max(points - 1, 1) for k in range(points)]
         out[name] = [Point(k, f"{name}={v:g}", (Change(action="scale", table=table, column=column, where=where,

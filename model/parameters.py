@@ -4,8 +4,8 @@ A sweep point that only sets or scales such inputs re-solves the LP already load
 HiGHS: :func:`updated_lp` recomputes just the affected pieces of the arrays with the same
 functions :func:`~oreflow.model.lp.build_lp` uses (so the result equals a full rebuild,
 which tests/test_sweep.py checks for every entry of :data:`IN_PLACE`), and
-:func:`check_changed_numbers` re-checks just the changed cells for the inputs whose only
-rules are per-cell (:data:`CELL_RULES_ONLY`). Anything else is rebuilt and revalidated.
+:func:`check_changed` re-checks what such a change can break: the changed cells, and the
+few dataset rules of :data:`DATASET_RULES`. Anything else is rebuilt and revalidated.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from .arrays import LinearProgram
 from .lp import capacity_rows, demand_rows, ore_route_columns, shipment_columns, supply_rows, unmet_columns
 from .network import Network
 from .policies import quota_rows, share_limit_rows, tariff_costs
+from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
 from .reading import check_numbers
-from .tables import TABLES_BY_NAME
+from .tables import BAD, LINE, TABLES, TABLES_BY_NAME
 
 #: (table, column) -> the LP pieces its value feeds.
 IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = {
@@ -41,12 +42,12 @@ IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = {
     ("tariffs", "usd_per_t"): ("x_cost", "s_cost"),
 }
 
-#: Inputs whose validity is decided by each cell alone (a number in its column's range);
-#: every other change is revalidated with the whole dataset's rules.
-CELL_RULES_ONLY: frozenset[tuple[str, str]] = frozenset(IN_PLACE) - {
-    ("demand", "demand_t"),  # demand must be producible; share limits need demand > 0
-    ("share_limits", "max_share"),  # min <= max, min shares add up to <= 1
-    ("share_limits", "min_share"),
+#: Inputs with rules beyond their own cells: the dataset rules (model/checks.py) their change
+#: can break, re-run on the changed tables. Every other input of IN_PLACE is checked cell by cell.
+DATASET_RULES: dict[tuple[str, str], tuple[Callable[..., list[Problem]], ...]] = {
+    ("demand", "demand_t"): (check_demand_is_producible, check_share_limits),  # producible; > 0 under a limit
+    ("share_limits", "max_share"): (check_share_limits, check_min_shares_can_be_served),  # min <= max; sum <= 1
+    ("share_limits", "min_share"): (check_share_limits, check_min_shares_can_be_served),
 }
 
 
@@ -141,13 +142,28 @@ def updated_lp(base: LinearProgram, network: Network, changed: Iterable[tuple[st
     return dataclasses.replace(base, **arrays)
 
 
-def check_changed_numbers(network: Network, changed: Iterable[tuple[str, str]], label: str) -> list[Problem]:
-    """The per-cell rules (range, inf allowed) of each changed number column."""
+def check_changed(network: Network, changed: Iterable[tuple[str, str]], label: str) -> list[Problem]:
+    """What a change of the IN_PLACE inputs ``changed`` can break: the rules of each changed
+    number column, cell by cell, and the dataset rules of DATASET_RULES, re-run on the
+    changed tables. Problems name the point (``label``), the table and its row."""
+    changed = list(dict.fromkeys(changed))
     problems: list[Problem] = []
-    for table, column in dict.fromkeys(changed):
+    for table, column in changed:
         spec = next(c for c in TABLES_BY_NAME[table].columns if c.name == column)
         values = getattr(network, table)[column]
         for position, value, expected in check_numbers(pd.Series(values, dtype=float), spec):
-            problems.append(Problem(label, None, column, value, f"{expected} ({table} row {position + 1})",
+            problems.append(Problem(f"{label}: {table}.csv row {position + 1}", None, column, value, expected,
                                     "number"))
+    rules = dict.fromkeys(rule for key in changed for rule in DATASET_RULES.get(key, ()))
+    if rules and not problems:
+        tables = {spec.name: _with_lines(getattr(network, spec.name)) for spec in TABLES}
+        labels = {name: f"{label}: {name}.csv" for name in tables}
+        for rule in rules:
+            problems += rule(tables, labels)
     return problems
+
+
+def _with_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with the hidden columns the dataset rules read: its rows' lines as they would
+    be written to CSV (header line 1), and no cell marked bad."""
+    return frame.assign(**{LINE: np.arange(2, len(frame) + 2), BAD: False})

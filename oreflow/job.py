@@ -159,8 +159,12 @@ class SweepParameter(BaseModel):
         given = [name for name in ("values", "range", "distribution") if name in self.model_fields_set]
         if len(given) != 1:
             raise ValueError("give exactly one of values, range (grid) or distribution (monte_carlo)")
+        if "values" in self.model_fields_set and not self.values:
+            raise ValueError("values must list at least one number")
         if any(v != v or v in (float("inf"), float("-inf")) for v in self.values):
             raise ValueError("values must be finite numbers")
+        if self.action == "scale" and self.distribution is None and min(self.grid_values()) < 0:
+            raise ValueError("a scale factor must be >= 0 (to set a value, use action = \"set\")")
         return self
 
     def grid_values(self) -> list[float]:
@@ -171,10 +175,14 @@ class SweepParameter(BaseModel):
         return list(self.values)
 
     def change(self, value: float) -> Change:
-        """The scenario change this parameter makes at ``value``."""
-        if self.action == "scale":
-            return Change(action="scale", table=self.table, where=self.where, column=self.column, factor=value)
-        return Change(action="set", table=self.table, where=self.where, column=self.column, value=value)
+        """The scenario change this parameter makes at ``value``.
+
+        Not validated as a Change: a Monte Carlo draw may scale a column below zero, which
+        makes that point invalid (recorded with the rule it breaks), not the sweep.
+        """
+        fields = {"factor": value} if self.action == "scale" else {"value": value}
+        return Change.model_construct(action=self.action, table=self.table, where=self.where, column=self.column,
+                                      **fields)
 
 
 class Sweep(BaseModel):
@@ -195,6 +203,9 @@ class Sweep(BaseModel):
     flows: list[Literal["ore_routes", "shipments"]] = Field(
         default_factory=list, description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
         "ship_t.<refiner>/<market>/<product> (t); flows by country are always recorded.")
+    price_trust: bool = Field(
+        False, description="Range every point's basis and record whether each price is unique "
+        "(columns unique.<family>.<key>); costs a ranging per point.")
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-sweep.")
 
     @model_validator(mode="after")
@@ -358,20 +369,20 @@ def load_job(path: str | Path) -> JobFile:
 
 def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) -> list[Problem]:
     """One problem per offending key (pydantic reports a bad union value once per member)."""
-    known = ", ".join(Job.model_fields)
     by_key: dict[str, list[dict[str, Any]]] = {}
     for error in exc.errors():
         by_key.setdefault(_key_path(raw, error["loc"]), []).append(error)
     problems = []
     for key, errors in by_key.items():
         first = errors[0]
-        line = _line_of_path(text, key) if key else None
+        line = line_of_path(text, key) if key else None
         scenario = _scenario_of(raw, key)
         if scenario is not None:
             name, place = scenario
             line = _line_of_value(text, "name", name) or line
             key = f"{key} (scenario {name!r}{place})"
         if first["type"] == "extra_forbidden":
+            known = ", ".join(_section_of(first["loc"]).model_fields)
             expected, value = f"one of the known keys ({known})", key
         elif first["type"] == "missing":
             expected, value = f"a value for the required key {key!r}", None
@@ -380,6 +391,15 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
             expected, value = f"{reasons} for key {key!r}", repr(first.get("input"))
         problems.append(Problem(label, line, key, value, expected, "job_schema"))
     return problems
+
+
+def _section_of(loc: tuple[Any, ...]) -> type[BaseModel]:
+    """The model (table of the job file) that holds the last key of ``loc``."""
+    sections: dict[str, type[BaseModel]] = {
+        "sweep": Sweep, "parameters": SweepParameter, "distribution": Distribution, "range": Range,
+        "stress": Stress, "execution": Execution, "scenarios": Scenario, "changes": Change, "base_changes": Change}
+    names = [part for part in loc[:-1] if isinstance(part, str) and part in sections]
+    return sections[names[-1]] if names else Job
 
 
 def _key_path(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
@@ -428,7 +448,7 @@ def _line_of_key(text: str, key: str) -> int | None:
     return None
 
 
-def _line_of_path(text: str, key: str) -> int | None:
+def line_of_path(text: str, key: str) -> int | None:
     """The line of a dotted key; through an array of tables (``sweep.parameters.1.column``)
     by counting its ``[[sweep.parameters]]`` headers, then the key's line after that header."""
     parts = key.split(".")

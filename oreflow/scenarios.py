@@ -90,8 +90,8 @@ def changed_network(base: Network, changes: list[Change], label: str) -> Network
     tables = {spec.name: getattr(base, spec.name) for spec in TABLES}
     problems: list[Problem] = []
     for number, change in enumerate(changes, start=1):
-        where = f"change {number} ({change.describe()})" if len(changes) > 1 else f"({change.describe()})"
-        problems += _apply(tables, change, f"{label}, {where}")[0]
+        where = f", change {number}" if len(changes) > 1 else ""
+        problems += _apply(tables, change, f"{label}{where} ({change.describe()})")[0]
     if problems:
         raise InputError(problems, heading=f"{label} cannot be applied")
     return dataclasses.replace(base, **tables)

@@ -80,8 +80,10 @@ def test_unmet_and_price_tables(stressed: Path) -> None:
     moves = pd.read_csv(stressed / "stress_prices.csv")
     assert moves.groupby(["kind", "element"]).size().max() <= 10
     assert ((moves["value"] - moves["base"] - moves["change"]).abs() < 1e-6).all()
-    first = moves.loc[(moves["kind"] == "refiner") & (moves["element"] == "CN_Baotou"), "change"].abs()
-    assert (first.diff().dropna() <= 1e-9).all()  # largest move first
+    baotou = moves.loc[(moves["kind"] == "refiner") & (moves["element"] == "CN_Baotou")]
+    for _, family in baotou.groupby("family"):  # families take turns (their units differ), largest first in each
+        assert (family["change"].abs().diff().dropna() <= 1e-9).all()
+    assert baotou["family"].iloc[:3].nunique() == min(3, baotou["family"].nunique())
     assert set(moves["unit"].dropna()) <= {"USD per t REO of ore supply", "USD per t REO of refining feed capacity",
                                           "USD per t of product delivered", "USD per t of quota",
                                           "USD per percentage point of the share limit"}
@@ -105,3 +107,41 @@ def test_stress_options_choose_the_disruptions(tmp_path: Path, micro) -> None:
     assert row.loc["R2", "unmet_increase_t"] == pytest.approx(10.0)
     assert ranked.loc[0, "element"] == "A" and "lost" in ranked.loc[0, "description"]
     assert "rank" in text and str(folder) == str(tmp_path / "run-stress")
+
+
+def test_a_disruption_that_cannot_be_solved_ranks_first_and_says_why(tmp_path: Path, micro) -> None:
+    """Micro model with 'at least 50 % of M's P1 refined in X': only R1 is in X, so losing R1
+    (or its ore) makes the policy impossible — the most critical disruption of all."""
+    frames = dict(micro, share_limits=pd.DataFrame({"market": ["M"], "product": ["P1"], "country": ["X"],
+                                                    "min_share": [0.5]}))
+    dataset = write_dataset(tmp_path / "micro", frames)
+    job = write_job(tmp_path / "job.toml", str(dataset), str(tmp_path / "run"))
+    job_file = load_job(job)
+    text, status, folder = run_stress(job_file, oreflow.load_inputs(dataset), None,
+                                      execution_of(job_file, 1, None, False, False))
+    ranked = pd.read_csv(folder / "stress.csv", keep_default_na=False, na_values=[""])
+    assert status == 1
+    failed = ranked.loc[ranked["status"] != "optimal"]
+    assert set(failed["element"]) >= {"R1"} and failed["rank"].max() == len(failed)  # all ranked on top
+    error = failed.set_index("element").loc["R1", "error"]
+    assert "share_limit[M, P1, X >= 50%]" in error and "capacity[R1]" in error
+
+
+def test_price_moves_leave_out_prices_that_are_not_unique(stressed: Path) -> None:
+    points = pd.read_parquet(stressed / "points.parquet").set_index(["kind", "element"])
+    moves = pd.read_csv(stressed / "stress_prices.csv")
+    base = points.loc[("base", "")]
+    assert len(moves)
+    for row in moves.itertuples(index=False):
+        trust = f"unique.{row.column.removeprefix('price.')}"
+        assert base[trust] is not False and points.loc[(row.kind, row.element), trust] is not False
+    unique = [c for c in points.columns if c.startswith("unique.")]
+    assert (points[unique] == False).any().any()  # noqa: E712  (so the filter above had work to do)
+
+
+def test_nothing_to_disrupt_is_an_error(tmp_path: Path, capsys) -> None:
+    job = write_job(tmp_path / "job.toml", str(BASELINE_DATASET), None,
+                    "[stress]\norigins = false\nrefiners = false\nore_route_groups = false\n"
+                    "product_route_groups = false\n")
+    assert main(["stress", str(job), "--quiet"]) == 1
+    assert "at least one kind of disruption" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from oreflow.cli import main
 from oreflow.errors import InputError
 from oreflow.job import Change, Scenario, load_job
 from oreflow.model.lp import build_lp
-from oreflow.model.parameters import CELL_RULES_ONLY, IN_PLACE, updated_lp
+from oreflow.model.parameters import DATASET_RULES, IN_PLACE, updated_lp
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.sweep import engine as engine_module
 from oreflow.sweep.engine import SweepContext
@@ -34,6 +34,7 @@ POLICIES = [
                                                  "usd_per_t": 500}]),
     Change(action="add", table="share_limits", rows=[{"market": "EU", "product": "NdPr", "country": "CN",
                                                       "max_share": 0.8, "min_share": 0.1}]),
+    Change(action="set", table="demand", column="unmet_penalty_usd_per_t", where={"market": "EU"}, value=2e7),
 ]
 
 #: A grid of two parameters on the default dataset (4 x 3 points).
@@ -102,12 +103,39 @@ def test_in_place_update_equals_rebuild(key: tuple[str, str]) -> None:
     for term, by_block in rebuilt.cost_terms.items():
         for block, values in by_block.items():
             np.testing.assert_array_equal(fast.cost_terms[term][block], values, err_msg=f"{term}/{block}")
-    assert not np.array_equal(build_lp(network, 1e7).cost, fast.cost) or table not in ("origins", "refiners") \
-        or column in ("supply_t", "capacity_t")
+    base = build_lp(network, 1e7)
+    moved = [name for name in ("cost", "row_lower", "row_upper") if not np.array_equal(getattr(base, name),
+                                                                                      getattr(fast, name))]
+    assert moved, f"scaling {table}.{column} changed nothing in the LP: the test would prove nothing"
 
 
-def test_cell_rules_cover_only_inputs_without_dataset_rules() -> None:
-    assert ("demand", "demand_t") not in CELL_RULES_ONLY and ("refiners", "capacity_t") in CELL_RULES_ONLY
+def test_demand_points_recheck_the_rules_demand_can_break(tmp_path: Path) -> None:
+    """A demand change re-runs only DATASET_RULES; a point that breaks one is invalid, naming it."""
+    assert ("demand", "demand_t") in DATASET_RULES and ("refiners", "capacity_t") not in DATASET_RULES
+    text = """
+[sweep]
+base_changes = [ { action = "add", table = "share_limits", rows = [
+  { market = "EU", product = "NdPr", country = "CN", max_share = 0.8 } ] } ]
+[[sweep.parameters]]
+name = "eu_ndpr_demand"
+table = "demand"
+where = { market = "EU", product = "NdPr" }
+column = "demand_t"
+values = [1.2, 0.0]
+"""
+    _, status, folder = run(grid_job(tmp_path, text))
+    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    assert status == 1 and table["status"].tolist() == ["optimal", "invalid"] and table["warm"][0]
+    assert "demand_t > 0" in table.loc[1, "error"] and "share_limits.csv" in table.loc[1, "error"]
+    base = oreflow.load_inputs(BASELINE_DATASET)
+    network = apply_scenario(base, Scenario(name="p", changes=[
+        *load_job(tmp_path / "grid.toml").job.sweep.base_changes,
+        Change(action="scale", table="demand", column="demand_t", where={"market": "EU", "product": "NdPr"},
+               factor=1.2)])).network
+    result = oreflow.solve(network)
+    assert table.loc[0, "objective_usd"] == pytest.approx(result.objective, rel=1e-9)
+    limit = result.shadow_prices["share_limit"]["shadow_price"].iloc[0]
+    assert table.loc[0, "price.share_limit.EU/NdPr/CN/max"] == pytest.approx(limit, rel=1e-6, abs=1e-6)
 
 
 # ---- points --------------------------------------------------------------------------------
@@ -356,3 +384,78 @@ def test_validate_checks_the_sweep(tmp_path: Path, capsys) -> None:
     assert main(["validate", str(grid_job(tmp_path, bad))]) == 1
     err = capsys.readouterr().err
     assert "'capacity'" in err and "capacity_t" in err  # the unknown column and the columns there are
+
+
+def test_negative_scale_values_are_rejected_with_their_line(tmp_path: Path) -> None:
+    text = GRID.replace("values = [0.5, 1.0, 1.5, 2.0]", "values = [0.5, -1.0]")
+    with pytest.raises(InputError) as error:
+        load_job(grid_job(tmp_path, text))
+    assert "scale factor must be >= 0" in str(error.value) and "line 8," in str(error.value)  # its [[sweep.parameters]]
+
+
+def test_monte_carlo_draws_below_zero_make_invalid_points_not_a_crash(tmp_path: Path) -> None:
+    text = """
+[sweep]
+mode = "monte_carlo"
+samples = 30
+seed = 3
+[[sweep.parameters]]
+name = "cn_capacity"
+table = "refiners"
+where = { country = "CN" }
+column = "capacity_t"
+distribution = { kind = "normal", mean = 1.0, sd = 1.0 }
+"""
+    message, status, folder = run(grid_job(tmp_path, text))
+    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    negative = table["param.cn_capacity"] < 0
+    assert negative.any() and (~negative).any()
+    assert (table.loc[negative, "status"] == "invalid").all() and (table.loc[~negative, "status"] == "optimal").all()
+    assert table.loc[negative, "error"].str.contains("capacity_t").all()
+    assert status == 1
+
+
+def test_a_sweep_where_every_point_fails_still_writes_its_table(tmp_path: Path) -> None:
+    text = """
+[sweep]
+[[sweep.parameters]]
+name = "renamed"
+table = "refiners"
+where = { refiner = "CN_Baotou" }
+column = "refiner"
+action = "set"
+values = [1, 2]
+"""
+    message, status, folder = run(grid_job(tmp_path, text))
+    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    assert status == 1 and (table["status"] == "invalid").all() and "2 failed" in message
+    assert json.loads((folder / "summary.json").read_text())["optimal"] == 0
+
+
+def test_points_record_their_dual_trust(tmp_path: Path) -> None:
+    _, _, folder = run(grid_job(tmp_path))
+    table = pd.read_parquet(folder / "points.parquet")
+    assert table["has_basis"].all()
+    # the default dataset has idle refiners: degenerate balance rows, so duals are not unique
+    assert (~table["unique_duals"]).all() and (table["degenerate_rows"] > 0).all()
+    trust = json.loads((folder / "summary.json").read_text())["dual_trust"]
+    assert trust["points_without_basis"] == 0 and trust["points_with_non_unique_duals"] == 12
+    assert not any(c.startswith("unique.") for c in table.columns)  # per-price trust is opt-in
+    _, _, ranged = run(grid_job(tmp_path, GRID.replace("[sweep]", "[sweep]\nprice_trust = true")),
+                       out=tmp_path / "ranged")
+    ranged = pd.read_parquet(ranged / "points.parquet")
+    network = oreflow.load_inputs(BASELINE_DATASET)
+    point = sweep_points(load_job(tmp_path / "grid.toml").job.sweep)[5]
+    result = oreflow.solve(apply_scenario(network, Scenario(name="p", changes=list(point.changes))).network)
+    capacity = result.shadow_prices["capacity"].set_index("refiner")["dual_unique"]
+    for refiner, unique in capacity.items():  # the same verdict as a run of that point alone
+        recorded = ranged.loc[5, f"unique.capacity.{refiner}"]
+        assert (None if pd.isna(unique) else bool(unique)) == (None if recorded is None else bool(recorded))
+
+
+def test_points_without_a_basis_are_flagged(tmp_path: Path) -> None:
+    text = GRID.replace("[execution]", '[solver_options]\nsolver = "ipm"\nrun_crossover = "off"\n\n[execution]')
+    message, status, folder = run(grid_job(tmp_path, text))
+    table = pd.read_parquet(folder / "points.parquet")
+    assert status == 0 and not table["has_basis"].any() and not table["warm"].any()
+    assert "WARNING: 12 point(s) have no basis" in message

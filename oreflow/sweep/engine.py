@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from oreflow.errors import InputError, SolveError
+from oreflow.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
-from oreflow.model.parameters import CELL_RULES_ONLY, check_changed_numbers, in_place, updated_lp
+from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.tables import TABLES
+from oreflow.ranging import alternative_optimum, degenerate_positions, dual_uniqueness
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel
 from oreflow.sweep.extract import Extractor
@@ -43,6 +45,8 @@ class SweepContext:
     solver_options: dict[str, Any]
     prices: tuple[str, ...]
     flows: tuple[str, ...] = ()
+    #: range every point's basis and record whether each price is unique (unique.* columns)
+    price_trust: bool = False
 
 
 def fingerprint(*parts: Any) -> str:
@@ -93,18 +97,21 @@ class Engine:
         return [self.run_point(point) for point in points]
 
     def run_point(self, point: Point) -> dict[str, Any]:
-        """One point's row: its identity, status, error (if any) and figures."""
+        """One point's row: its identity, status, error (if any), figures and dual trust."""
         row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
         row.update({f"param.{name}": value for name, value in point.values.items()})
         started = time.perf_counter()
         try:
             lp, model, extractor, warm = self._prepare(point)
-            record = _solve_in_place(model, lp)
-            row.update(status=record.status, error="" if record.status == "optimal" else record.solver_status)
+            record = _solve_in_place(model, lp, ranging=self.context.price_trust)
+            row.update(status=record.status, error=_failure(lp, record))
             if record.status == "optimal":
                 row.update(extractor.figures(lp, record))
+                row.update(trust_of(lp, record))
+                if self.context.price_trust:
+                    row.update(extractor.price_uniqueness(lp, dual_uniqueness(lp, record)))
             row["iterations"] = record.iterations
-            row["warm"] = warm
+            row["warm"] = warm and "interior point" not in record.dual_method
         except InputError as exc:
             row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
         except Exception as exc:  # a failed point is recorded and the sweep goes on
@@ -120,8 +127,8 @@ class Engine:
         network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
         changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale")}
         structural = any(c.action in ("add", "remove") for c in point.changes)
-        if not structural and changed <= CELL_RULES_ONLY:
-            problems = check_changed_numbers(network, changed, f"point {point.index} ({point.label})")
+        if not structural and in_place(changed):
+            problems = check_changed(network, changed, f"point {point.index} ({point.label})")
             if problems:
                 raise InputError(problems)
         else:
@@ -154,7 +161,28 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
                                col_upper=lp.col_upper.copy())
 
 
-def _solve_in_place(model: HighsModel, lp: LinearProgram) -> Any:
+def trust_of(lp: LinearProgram, record: Any) -> dict[str, Any]:
+    """A point's dual trust (docs/conventions.md, "Dual trust and degeneracy"): whether the
+    duals come from a basis, how many basic variables sit at a bound (0: the duals are
+    unique) and how many non-basic columns have a zero reduced cost (alternative optima)."""
+    degenerate = degenerate_positions(lp, record) if record.has_basis else -1
+    return {"has_basis": bool(record.has_basis), "unique_duals": degenerate == 0,
+            "degenerate_rows": degenerate, "alternative_optima": int(alternative_optimum(lp, record).sum())}
+
+
+def _failure(lp: LinearProgram, record: Any) -> str:
+    """Why a point is not optimal, in one line ('' when it is): for an infeasible LP the
+    constraints that conflict, named (oreflow.infeasibility)."""
+    if record.status == "optimal":
+        return ""
+    if record.iis_rows is not None:
+        report = explain(lp, record.iis_rows, record.iis_cols, record.iis_moves)
+        if report.constraints:
+            return f"{record.solver_status}: these constraints cannot all hold: " + "; ".join(report.constraints)
+    return record.solver_status
+
+
+def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> Any:
     """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve."""
     current = model.lp
     cols = np.flatnonzero(current.cost != lp.cost)
@@ -166,7 +194,7 @@ def _solve_in_place(model: HighsModel, lp: LinearProgram) -> Any:
     cols = np.flatnonzero((current.col_lower != lp.col_lower) | (current.col_upper != lp.col_upper))
     if len(cols):
         model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
-    return model.solve()
+    return model.solve(ranging=ranging)
 
 
 # ---- the worker side: one engine per sweep and thread, kept between chunks -------------

@@ -18,6 +18,7 @@ import pandas as pd
 
 from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
+from oreflow.ranging import UNDETERMINED, UNIQUE
 from oreflow.result import SHADOW_PRICE_UNITS, ZERO_TOLERANCE, _demand_price
 from oreflow.solvers.record import SolutionRecord
 
@@ -66,6 +67,16 @@ class Extractor:
                            for kind, (block, prefix) in FLOW_COLUMNS.items() if kind in flows}
         self.price_names = {family: [f"price.{family}.{k}" for k in price_key(lp.rows[family].index, family)]
                             for family in prices}
+
+    def price_uniqueness(self, lp: LinearProgram, codes: np.ndarray) -> dict[str, Any]:
+        """``unique.<family>.<key>`` for every recorded price: True, False, or None where
+        undetermined (codes of oreflow.ranging.dual_uniqueness, per LP row)."""
+        out: dict[str, Any] = {}
+        for family in self.prices:
+            family_codes = codes[lp.rows[family].slice]
+            values = [None if c == UNDETERMINED else bool(c == UNIQUE) for c in family_codes.tolist()]
+            out.update(zip((f"unique.{name.removeprefix('price.')}" for name in self.price_names[family]), values))
+        return out
 
     def figures(self, lp: LinearProgram, record: SolutionRecord) -> dict[str, Any]:
         """The point's figures from its LP (costs and scales as solved) and solution."""

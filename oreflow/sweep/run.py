@@ -10,6 +10,7 @@ resumes where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from oreflow import outputs
+from oreflow.runs import protected
 from oreflow.errors import InputError, Problem
-from oreflow.job import JobFile, Scenario, Sweep
+from oreflow.job import JobFile, Scenario, Sweep, line_of_path
 from oreflow.model.network import Network
+from oreflow.result import SHADOW_PRICE_UNITS
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.summary import versions
 from oreflow.sweep.engine import SweepContext, engine_for, fingerprint
@@ -33,7 +36,8 @@ from oreflow.sweep.progress import Progress
 
 #: Column groups of the points table, in output order (prefix, or exact name).
 COLUMN_ORDER = ("point", "label", "kind", "element", "param.", "status", "error", "objective_usd", "cost.",
-                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "flow_t.", "ship_t.", "price.", "iterations", "warm", "solve_s")
+                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "flow_t.", "ship_t.", "price.", "unique.", "has_basis",
+                "unique_duals", "degenerate_rows", "alternative_optima", "iterations", "warm", "solve_s")
 
 
 @dataclass
@@ -68,13 +72,17 @@ class Solved:
 
 
 def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: tuple[str, ...],
-                 destination: Path, execution: Execution, what: str, flows: tuple[str, ...] = ()) -> Solved:
+                 destination: Path, execution: Execution, what: str, flows: tuple[str, ...] = (),
+                 price_trust: bool = False) -> Solved:
     """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
     job = job_file.job
+    # what makes two runs the same sweep (a journal is only resumed by the same sweep): not
+    # where it runs ([execution] other than chunk_size; command-line options are not in raw)
+    raw = {key: value for key, value in job_file.raw.items() if key != "execution"}
     context = SweepContext(
-        fingerprint(what, job_file.raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
+        fingerprint(what, raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
                     execution.chunk_size, versions("highs")),
-        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices, flows)
+        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices, flows, price_trust)
     started = time.perf_counter()
     engine = engine_for(context)
     journal = Journal(destination, context.fingerprint)
@@ -83,8 +91,12 @@ def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: 
                             scheduler=execution.scheduler, journal=journal, fresh=execution.fresh,
                             progress=progress)
     table = points_table(rows)
-    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution,
-                  price_columns(engine.base_lp, prices))
+    columns = price_columns(engine.base_lp, prices)
+    for column in table.columns:  # price columns only some rebuilt points have (a limit set where blank)
+        if column.startswith("price.") and column not in columns:
+            family, key = column.split(".", 2)[1:]
+            columns[column] = {"family": family, "key": key, "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit")}
+    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution, columns)
 
 
 def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -116,6 +128,7 @@ def summary_base(job_file: JobFile, kind: str, solved: Solved) -> dict[str, Any]
     """summary.json entries shared by sweeps and stress tests."""
     table = solved.table
     optimal = int((table["status"] == "optimal").sum()) if len(table) else 0
+    solved_rows = table.loc[table["status"] == "optimal"] if len(table) else table
     return {
         "kind": kind,
         "name": job_file.name,
@@ -124,6 +137,13 @@ def summary_base(job_file: JobFile, kind: str, solved: Solved) -> dict[str, Any]
         "optimal": optimal,
         "failed": int(len(table) - optimal),
         "base_objective_usd": solved.base_objective,
+        "dual_trust": {
+            "points_without_basis": int((~solved_rows["has_basis"].astype(bool)).sum()) if len(solved_rows) else 0,
+            "points_with_non_unique_duals": int((~solved_rows["unique_duals"].astype(bool)).sum())
+            if len(solved_rows) else 0,
+            "note": "per point: has_basis, unique_duals, degenerate_rows, alternative_optima "
+                    "(docs/conventions.md, 'Dual trust and degeneracy')",
+        },
         "columns": solved.columns,
         "timings_s": {"total_s": solved.seconds,
                       "points_per_s": (len(table) - solved.resumed) / solved.seconds if solved.seconds else None},
@@ -153,12 +173,14 @@ def check_parameters(base: Network, sweep: Sweep, job_file: JobFile) -> None:
     """Every parameter names a table and a number column and selects rows (each checked
     with its first value), before anything is solved; all problems reported together."""
     problems: list[Problem] = []
-    for parameter in sweep.parameters:
+    text = job_file.path.read_text(encoding="utf-8")
+    for number, parameter in enumerate(sweep.parameters):
         first = parameter.grid_values()[0] if sweep.mode == "grid" else 1.0
         try:
             changed_network(base, [parameter.change(first)], f"{job_file.path}: sweep parameter {parameter.name!r}")
         except InputError as exc:
-            problems += exc.problems
+            line = line_of_path(text, f"sweep.parameters.{number}")
+            problems += [dataclasses.replace(p, line=line) for p in exc.problems]
     if problems:
         raise InputError(problems, heading="invalid sweep parameters")
 
@@ -170,11 +192,13 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
         raise InputError(Problem(str(job_file.path), None, "sweep", None,
                                  "a [sweep] section with parameters (docs/sensitivity.md)", "sweep_missing"))
     destination = out or job_file.output_of("sweep")
+    protect = protected(str(job_file.path), network)
+    outputs.check_destination(destination, protect)  # before solving: fail fast
     base = sweep_base(job_file, network)
     check_parameters(base, sweep, job_file)
     points = sweep_points(sweep)
     solved = solve_points(job_file, base, points, tuple(sweep.prices), destination, execution, "sweep",
-                          tuple(sweep.flows))
+                          tuple(sweep.flows), sweep.price_trust)
     summary = summary_base(job_file, "sweep", solved)
     summary.update(mode=sweep.mode, seed=sweep.seed if sweep.mode == "monte_carlo" else None,
                    parameters=[{**p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
@@ -186,7 +210,7 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
         outputs.write_summary_json(summary, folder)
         report_of(folder, "sweep", job_file.job.report_png)
 
-    written = outputs.write_atomically(destination, fill)
+    written = outputs.write_atomically(destination, fill, protect)
     Journal(destination, solved.context.fingerprint).clear()
     return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
 
@@ -208,13 +232,21 @@ def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
              f"{summary['optimal']:,} optimal, {summary['failed']:,} failed; "
              f"{fresh:,} solved in {solved.seconds:,.1f} s"
              + (f", {solved.resumed:,} resumed from an interrupted run" if solved.resumed else "")]
-    objective = table.loc[table["status"] == "optimal", "objective_usd"] if len(table) else pd.Series(dtype=float)
+    solved_rows = table["status"] == "optimal" if len(table) else pd.Series(dtype=bool)
+    objective = table.loc[solved_rows, "objective_usd"] if solved_rows.any() else pd.Series(dtype=float)
     if len(objective):
         q = np.percentile(objective, [0, 5, 50, 95, 100])
         lines.append(f"  total cost, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
                      f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})")
         cheapest, dearest = table.loc[objective.idxmin()], table.loc[objective.idxmax()]
         lines.append(f"  cheapest point: {cheapest['label']}; dearest: {dearest['label']}")
+    trust = summary["dual_trust"]
+    if trust["points_without_basis"]:
+        lines.append(f"  WARNING: {trust['points_without_basis']:,} point(s) have no basis: their prices are not "
+                     "basis duals (interior point without crossover?); see has_basis")
+    if trust["points_with_non_unique_duals"]:
+        lines.append(f"  {trust['points_with_non_unique_duals']:,} point(s) have degenerate optima: some prices are "
+                     "one of several valid values (unique_duals, docs/conventions.md)")
     failed = table.loc[table["status"] != "optimal"] if len(table) else table
     for row in failed.head(5).itertuples(index=False):
         lines.append(f"  point {row.point} ({row.label}): {row.status}: {row.error}")

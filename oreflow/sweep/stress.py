@@ -8,8 +8,9 @@ Disruptions (each a point of the sweep machinery, solved against the base case):
   (a ban row: the routes stay in the data, no flow may use them);
 - ``product_route_group``: all products from one refining country to one market country banned.
 
-Ranked most critical first: by the increase of total cost (unmet demand is priced at its
-penalty, so a disruption that leaves demand unmet ranks above any that only costs money).
+Ranked most critical first: disruptions that cannot be solved (a policy they make
+impossible) first, then by the increase of total cost, in which unmet demand counts at
+its penalty (1e7 USD/t by default).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from oreflow import outputs
+from oreflow.runs import protected
+from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
@@ -79,7 +82,8 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
         "top_price_moves": [_moves_text(moves, kind, element) for kind, element in
                             zip(cases["kind"], cases["element"])],
     })
-    ranked = ranked.sort_values(["cost_increase_usd", "unmet_increase_t"], ascending=False, na_position="last",
+    # a disruption that cannot be solved (e.g. a policy it makes impossible) ranks first
+    ranked = ranked.sort_values(["cost_increase_usd", "unmet_increase_t"], ascending=False, na_position="first",
                                 kind="stable").reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked, _unmet_moves(cases, base), moves
@@ -101,27 +105,37 @@ def _unmet_moves(cases: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
 
 
 def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: int) -> pd.DataFrame:
-    """The ``top`` largest |change| of a shadow price per disruption."""
+    """The ``top`` largest |change| of a shadow price per disruption, taken in turn from each
+    family (their units differ), leaving out prices that are not unique in the base case or
+    the disruption (a move between two valid values of a degenerate price is no move)."""
     if not prices or cases.empty:
         return pd.DataFrame(columns=["kind", "element", "column", "family", "key", "base", "value", "change"])
     values = cases[prices].to_numpy(float)
     base_values = base[prices].to_numpy(float)
-    change = values - base_values
+    unique = [f"unique.{c.removeprefix('price.')}" for c in prices]
+    trusted = np.ones(values.shape, dtype=bool)
+    if all(u in cases.columns for u in unique):
+        trusted = (cases[unique].to_numpy(object) != False) & (base[unique].to_numpy(object) != False)  # noqa: E712
     long = pd.DataFrame({
         "kind": np.repeat(cases["kind"].to_numpy(), len(prices)),
         "element": np.repeat(cases["element"].to_numpy(), len(prices)),
         "column": np.tile(prices, len(cases)),
         "base": np.tile(base_values, len(cases)),
         "value": values.ravel(),
-        "change": change.ravel(),
+        "change": (values - base_values).ravel(),
     })
-    long = long.loc[long["change"].abs() > 1e-6]
-    long = long.assign(_size=long["change"].abs()).sort_values("_size", ascending=False, kind="stable")
-    long = long.groupby(["kind", "element"], sort=False).head(top).drop(columns="_size")
+    long = long.loc[(long["change"].abs() > 1e-6) & trusted.ravel()]
     parts = long["column"].str.split(".", n=2, expand=True) if len(long) else None
     long.insert(3, "family", parts[1] if parts is not None else pd.Series(dtype=str))
     long.insert(4, "key", parts[2] if parts is not None else pd.Series(dtype=str))
-    return long.reset_index(drop=True)
+    long = long.assign(_size=long["change"].abs()).sort_values("_size", ascending=False, kind="stable")
+    long["_turn"] = long.groupby(["kind", "element", "family"], sort=False).cumcount()
+    long = long.sort_values(["_turn", "_size"], ascending=[True, False], kind="stable")
+    long = long.groupby(["kind", "element"], sort=False).head(top)
+    order = {key: n for n, key in enumerate(zip(cases["kind"], cases["element"]))}
+    long = long.assign(_case=[order[k] for k in zip(long["kind"], long["element"])])
+    return long.sort_values(["_case", "_turn", "_size"], ascending=[True, True, False], kind="stable").drop(
+        columns=["_size", "_turn", "_case"]).reset_index(drop=True)
 
 
 def _moves_text(moves: pd.DataFrame, kind: str, element: str) -> str:
@@ -133,9 +147,16 @@ def run_stress(job_file: JobFile, network: Network, out: Path | None, execution:
     """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
     options = job_file.job.stress
     destination = out or job_file.output_of("stress")
+    protect = protected(str(job_file.path), network)
+    outputs.check_destination(destination, protect)  # before solving: fail fast
     kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
     points = disruptions(network, kinds)
-    solved = solve_points(job_file, network, points, tuple(options.prices), destination, execution, "stress")
+    if len(points) == 1:
+        raise InputError(Problem(str(job_file.path), None, "stress", None,
+                                 "at least one kind of disruption turned on (origins, refiners, ore_route_groups, "
+                                 "product_route_groups)", "stress_nothing"))
+    solved = solve_points(job_file, network, points, tuple(options.prices), destination, execution, "stress",
+                          price_trust=True)
     ranked, unmet, moves = ranking(solved.table, options.top_prices)
     moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
     summary = summary_base(job_file, "stress", solved)
@@ -151,7 +172,7 @@ def run_stress(job_file: JobFile, network: Network, out: Path | None, execution:
         outputs.write_summary_json(summary, folder)
         report_of(folder, "stress", job_file.job.report_png)
 
-    written = outputs.write_atomically(destination, fill)
+    written = outputs.write_atomically(destination, fill, protect)
     from oreflow.sweep.journal import Journal
 
     Journal(destination, solved.context.fingerprint).clear()
