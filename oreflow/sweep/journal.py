@@ -1,8 +1,9 @@
 """Finished chunks of an unfinished sweep, kept so an interrupted sweep can resume.
 
 The journal is a hidden folder beside the output folder, ``.<output name>.journal``:
-``manifest.json`` (the sweep's fingerprint and chunking) and one Parquet file per
-finished chunk, each written whole (temporary name, then renamed). A run whose
+``manifest.json`` (the sweep's fingerprint and chunking) and one pickle per finished
+chunk (its rows exactly as computed, for the same oreflow to read back), each written
+whole (temporary name, then renamed). A run whose
 fingerprint differs (the job, the data or the chunking changed) starts afresh. The
 journal is removed once the sweep's outputs are written.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 
 class Journal:
@@ -37,16 +38,17 @@ class Journal:
             self._write(manifest, json.dumps({"fingerprint": self.fingerprint}))
             return {}
         done = {}
-        for path in sorted(self.folder.glob("chunk-*.parquet")):
-            frame = pd.read_parquet(path)
-            done[int(path.stem.split("-")[1])] = frame.to_dict(orient="records")
+        for path in sorted(self.folder.glob("chunk-*.pickle")):
+            with path.open("rb") as handle:
+                done[int(path.stem.split("-")[1])] = pickle.load(handle)
         return done
 
     def save(self, chunk: int, rows: list[dict[str, Any]]) -> None:
         """Record a finished chunk."""
-        path = self.folder / f"chunk-{chunk:06d}.parquet"
+        path = self.folder / f"chunk-{chunk:06d}.pickle"
         staging = path.with_name(f".{path.name}.partial")
-        pd.DataFrame(rows).to_parquet(staging, index=False)
+        with staging.open("wb") as handle:
+            pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(staging, path)
 
     def clear(self) -> None:
