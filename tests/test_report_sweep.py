@@ -1,7 +1,8 @@
 """The report pages of sweeps (a share-limit frontier, a two-parameter grid, a Monte Carlo
 sample) and of an N-1 stress test, built from small synthetic output folders written here
-in the formats `oreflow sweep` and `oreflow stress` write; checked as files and in
-headless Chromium (helpers shared with tests/test_report.py)."""
+in the formats `oreflow sweep` and `oreflow stress` write (and one folder written by
+`oreflow sweep` itself); checked as files and in headless Chromium (helpers shared with
+tests/test_report.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import BASELINE_DATASET, write_job
+from oreflow.cli import main
 from oreflow.report import fmt, rebuild, write_stress_report, write_sweep_report
 from test_report import browse, charts, check_screenshot, figure, rendered
 
@@ -40,19 +43,29 @@ def _results(x: np.ndarray, unmet: np.ndarray) -> dict[str, np.ndarray]:
             "price.capacity.CN_Baotou": -2_649 * (1 - x), "price.capacity.MY_Lynas_Kuantan": -8_000 * x,
             "price.demand.EU/NdPr": np.where(unmet > 0, 1e7, 66_308 + 150_000 * x),
             "price.demand.JP/NdPr": 64_000 + 20_000 * x, "price.demand.EU/Dy": 300_000 + 0 * x,
-            "price.share_limit.EU/NdPr/CN/max": -4.0e6 * x, "solve_s": 0.01 + 0 * x}
+            "price.share_limit.EU/NdPr/CN/max": -4.0e6 * x, "solve_s": 0.01 + 0 * x,
+            # columns the report does not draw (flows = [...], price_trust = true) must not disturb it
+            "flow_t.CN_BayanObo/CN_Baotou": 180_000 * (1 - 0.4 * x), "ship_t.CN_Baotou/EU/NdPr": 4_000 + 0 * x}
 
 
 def _points(params: dict[str, np.ndarray], x: np.ndarray, unmet: np.ndarray, failed: dict[int, tuple[str, str]],
-            labels: list[str] | None = None) -> pd.DataFrame:
+            labels: list[str] | None = None, no_basis: tuple[int, ...] = ()) -> pd.DataFrame:
+    """Points with their results and dual trust (blank where failed); ``no_basis``: points whose
+    duals come without a basis (interior point without crossover)."""
     n = len(x)
     frame = pd.DataFrame({"point": np.arange(n), "label": labels or [f"p{i}" for i in range(n)],
                           **{f"param.{k}": v for k, v in params.items()}, "status": "optimal", "error": ""})
     results = pd.DataFrame(_results(np.asarray(x, float), np.asarray(unmet, float)))
+    trust = pd.DataFrame({"unique.capacity.CN_Baotou": [(True, False, None)[i % 3] for i in range(n)],
+                          "has_basis": [i not in no_basis for i in range(n)],
+                          "unique_duals": [i % 2 == 0 and i not in no_basis for i in range(n)],
+                          "degenerate_rows": [-1 if i in no_basis else i % 2 for i in range(n)],
+                          "alternative_optima": [3] * n}, dtype=object)
     for i, (status, error) in failed.items():
         frame.loc[i, ["status", "error"]] = [status, error]
         results.loc[i] = np.nan
-    return pd.concat([frame, results], axis=1)
+        trust.loc[i] = None
+    return pd.concat([frame, results, trust], axis=1)
 
 
 def _write(folder: Path, summary: dict, points: pd.DataFrame, **tables: pd.DataFrame) -> Path:
@@ -75,8 +88,13 @@ def _write(folder: Path, summary: dict, points: pd.DataFrame, **tables: pd.DataF
 
 def _sweep(folder: Path, mode: str, params: list[dict], points: pd.DataFrame) -> Path:
     failed = int((points["status"] != "optimal").sum())
+    solved = points.loc[points["status"] == "optimal"]
+    trust = {"points_without_basis": int((~solved["has_basis"].astype(bool)).sum()),
+             "points_with_non_unique_duals": int((~solved["unique_duals"].astype(bool)).sum()),
+             "note": "per point: has_basis, unique_duals, degenerate_rows, alternative_optima"}
     return _write(folder, {"kind": "sweep", "name": folder.name, "mode": mode, "parameters": params,
-                           "points": len(points), "optimal": len(points) - failed, "failed": failed}, points)
+                           "points": len(points), "optimal": len(points) - failed, "failed": failed,
+                           "dual_trust": trust}, points)
 
 
 def frontier_folder(folder: Path) -> Path:
@@ -87,11 +105,12 @@ def frontier_folder(folder: Path) -> Path:
     return _sweep(folder, "grid", [SHARE], points)
 
 
-def grid_folder(folder: Path) -> Path:
-    a, b = np.meshgrid([0.8, 1.0, 1.2], [0.5, 0.75, 1.0])
+def grid_folder(folder: Path, supply: list[float] = (0.5, 0.75, 1.0)) -> Path:
+    """baotou_cost x mm_supply, the last varying fastest; point 4 failed, points 0 and 2 without a basis."""
+    a, b = np.meshgrid([0.8, 1.0, 1.2], supply, indexing="ij")
     a, b = a.ravel(), b.ravel()
     points = _points({"baotou_cost": a, "mm_supply": b}, (a - 0.8) / 0.4 * (1.25 - b), 0 * a,
-                     {4: ("error", "solver crashed")})
+                     {4: ("error", "solver crashed")}, no_basis=(0, 2))
     return _sweep(folder, "grid", [COST_SCALE, SUPPLY], points)
 
 
@@ -143,7 +162,8 @@ def stress_folder(folder: Path) -> Path:
 
 BUILDERS = {"frontier": frontier_folder, "grid": grid_folder, "monte_carlo": monte_carlo_folder}
 EXPECTED = {"frontier": ["frontier", "frontier_delivered", "frontier_share_price", "feed", "prices_capacity"],
-            "grid": ["cost_grid"], "monte_carlo": ["cost_distribution"],
+            "grid": ["cost_grid", "cost_lines", "prices_capacity", "prices_demand", "prices_share_limit"],
+            "monte_carlo": ["cost_distribution", "cost_scatter", "price_scatter"],
             "stress": ["ranking", "unmet_by_disruption"]}
 
 
@@ -256,6 +276,171 @@ def test_grid_heat_map_equals_the_points(folders: dict[str, Path]) -> None:
     assert f"Total cost ranges from {fmt.usd(cheapest)} per year" in _caption(html, "cost_grid")
 
 
+def test_grid_lines_per_value_of_the_second_parameter(folders: dict[str, Path]) -> None:
+    html, points = _opened(folders["grid"])
+    solved = points.loc[points["status"] == "optimal"]
+    lines = figure(html, "cost_lines")["data"]
+    assert [t["name"] for t in lines] == ["mm_supply ×0.5", "mm_supply ×0.75", "mm_supply ×1"]
+    for trace, supply in zip(lines, (0.5, 0.75, 1.0)):
+        line = points.loc[points["param.mm_supply"] == supply]
+        assert trace["x"] == [0.8, 1.0, 1.2] == line["param.baotou_cost"].tolist()
+        assert trace["customdata"] == _values(line["objective_usd"])
+    assert lines[1]["customdata"][1] is None  # the failed point (1.0, 0.75): a gap
+    low, high = (points.loc[points["param.mm_supply"] == s, "objective_usd"].to_numpy() for s in (0.5, 1.0))
+    apart = max(np.nanmax(c) - np.nanmin(c) for c in
+                points.pivot(index="param.baotou_cost", columns="param.mm_supply", values="objective_usd").to_numpy())
+    assert _caption(html, "cost_lines") == (
+        f"Total cost per year against baotou_cost, one line per value of mm_supply: with mm_supply ×0.5 it goes "
+        f"from {fmt.usd(low[0])} at ×0.8 to {fmt.usd(low[-1])} at ×1.2; with mm_supply ×1 it goes from "
+        f"{fmt.usd(high[0])} at ×0.8 to {fmt.usd(high[-1])} at ×1.2; at one value of baotou_cost the lines are at "
+        f"most {fmt.usd(apart)} apart; 1 of 9 points could not be solved.")
+    capacity = figure(html, "prices_capacity")
+    heads = [a["text"] for a in capacity["layout"]["annotations"]]
+    assert heads == [f"{key}: {fmt.num(solved[f'price.capacity.{key}'].min())} to "
+                     f"{fmt.num(solved[f'price.capacity.{key}'].max())}" for key in ("MY_Lynas_Kuantan", "CN_Baotou")]
+    for panel, key in enumerate(("MY_Lynas_Kuantan", "CN_Baotou")):
+        traces = capacity["data"][3 * panel:3 * panel + 3]
+        assert {t["xaxis"] for t in traces} == {"x" if panel == 0 else "x2"}
+        for trace, supply in zip(traces, (0.5, 0.75, 1.0)):
+            line = points.loc[points["param.mm_supply"] == supply]
+            assert trace["customdata"] == _values(line[f"price.capacity.{key}"])
+    assert [t["showlegend"] for t in capacity["data"]] == [True] * 3 + [False] * 3  # one legend for both panels
+    assert capacity["layout"]["yaxis"]["title"]["text"] == "USD/t"
+    top = solved["price.capacity.MY_Lynas_Kuantan"]
+    lo, hi = solved.loc[top.idxmin()], solved.loc[top.idxmax()]
+    assert _caption(html, "prices_capacity") == (
+        f"Of 2 prices of refining capacity that vary, MY_Lynas_Kuantan moves the most, from {fmt.num(top.min())} "
+        f"(baotou_cost ×{lo['param.baotou_cost']:g}, mm_supply ×{lo['param.mm_supply']:g}) to {fmt.num(top.max())} "
+        f"USD/t (baotou_cost ×{hi['param.baotou_cost']:g}, mm_supply ×{hi['param.mm_supply']:g}); 1 of 9 points "
+        "could not be solved.")
+    demand = [a["text"].split(":")[0] for a in figure(html, "prices_demand")["layout"]["annotations"]]
+    assert demand == ["EU/NdPr", "JP/NdPr"]  # EU/Dy does not vary
+    share = solved["price.share_limit.EU/NdPr/CN/max"]
+    assert _caption(html, "prices_share_limit").startswith(
+        f"Only one price of share limits varies: EU/NdPr/CN/max, from {fmt.num(share.min())} (baotou_cost ×1.2, "
+        f"mm_supply ×0.5) to 0 USD per percentage point (baotou_cost ×0.8,")
+
+
+def test_grid_with_many_values_draws_evenly_spaced_lines(tmp_path: Path) -> None:
+    folder = grid_folder(tmp_path / "many", [round(0.4 + 0.05 * i, 2) for i in range(12)])
+    html = write_sweep_report(folder, png=False).read_text(encoding="utf-8")
+    names = [t["name"] for t in figure(html, "cost_lines")["data"]]
+    assert names == [f"mm_supply ×{v:g}" for v in (0.4, 0.5, 0.55, 0.65, 0.7, 0.8, 0.85, 0.95)]
+    assert "; 8 of 12 values of mm_supply drawn, evenly spaced;" in _caption(html, "cost_lines")
+    assert len(figure(html, "prices_capacity")["data"]) == 2 * 8
+
+
+def _fit(x: pd.Series, y: pd.Series) -> tuple[float, float, float]:
+    """(r, slope per round step, the step) as the captions state them."""
+    step = 10.0 ** np.floor(np.log10(np.ptp(x) / 3))
+    return float(np.corrcoef(x, y)[0, 1]), float(np.polyfit(x, y, 1)[0] * step), float(step)
+
+
+def test_monte_carlo_scatters_state_the_correlations(folders: dict[str, Path]) -> None:
+    html, points = _opened(folders["monte_carlo"])
+    solved = points.loc[points["status"] == "optimal"].sort_values("point")
+    names = ("baotou_cost", "mm_supply", "cn_share")
+    cost = figure(html, "cost_scatter")
+    dots = [t for t in cost["data"] if t["name"] == "total cost"]
+    fits = {name: _fit(solved[f"param.{name}"], solved["objective_usd"]) for name in names}
+    assert [a["text"] for a in cost["layout"]["annotations"]] == [f"{n} (r = {fits[n][0]:.2f})" for n in names]
+    for trace, name in zip(dots, names):
+        assert trace["x"] == pytest.approx(solved[f"param.{name}"].tolist())
+        assert trace["customdata"] == _values(solved["objective_usd"])
+        assert trace["text"] == solved["label"].tolist() and "USD per year" in trace["hovertemplate"]
+    fitted = [t for t in cost["data"] if t["name"] == "least-squares fit"]
+    assert len(fitted) == 3 and fitted[0]["line"]["dash"] == "dash"
+    top, second, third = sorted(names, key=lambda n: -abs(fits[n][0]))
+    r, slope, _ = fits[top]
+    assert (top, second, third) == ("mm_supply", "baotou_cost", "cn_share")
+    assert _caption(html, "cost_scatter") == (
+        f"Over 198 solved points total cost follows mm_supply most closely: it falls by {fmt.usd(-slope)} per year "
+        f"per 0.1 of mm_supply (r = {r:.2f}); baotou_cost r = {fits['baotou_cost'][0]:.2f}, cn_share r = "
+        f"{fits['cn_share'][0]:.2f}; 2 of 200 points could not be solved (left out).")
+    prices = figure(html, "price_scatter")
+    # the widest-moving price of each family in turn
+    columns = ["price.capacity.MY_Lynas_Kuantan", "price.demand.EU/NdPr", "price.share_limit.EU/NdPr/CN/max",
+               "price.capacity.CN_Baotou", "price.demand.JP/NdPr"]
+    sentences = []
+    for panel, column in enumerate(columns):
+        found = {name: _fit(solved[f"param.{name}"], solved[column]) for name in names}
+        name = max(found, key=lambda n: abs(found[n][0]))
+        r, slope, step = found[name]
+        assert prices["layout"]["annotations"][panel]["text"] == f"{column} (r = {r:.2f})"
+        trace = prices["data"][2 * panel]
+        assert trace["x"] == pytest.approx(solved[f"param.{name}"].tolist())
+        assert trace["customdata"] == _values(solved[column])
+        unit = UNITS[column.split(".")[1]]
+        assert prices["layout"]["xaxis" + ("" if panel == 0 else str(panel + 1))]["title"]["text"] == \
+            f"{name}, factor"
+        text = (f"{column} {'rises' if slope > 0 else 'falls'} by {fmt.num(abs(slope))} {unit} per {step:g} of "
+                f"{name} (r = {r:.2f})")
+        sentences.append((abs(r), text))
+    strongest = [text for _, text in sorted(sentences, key=lambda t: -t[0])[:3]]
+    assert _caption(html, "price_scatter") == (
+        "; ".join(strongest) + " (5 price(s) drawn, the widest-moving of each family in turn, each against the "
+        "parameter it follows most closely); 2 of 200 points could not be solved (left out).")
+
+
+def test_dual_trust_in_the_metadata_and_the_no_basis_warning(folders: dict[str, Path]) -> None:
+    grid = _html(folders["grid"])  # points 0 and 2 have no basis
+    warning = re.search(r'<div class=warn><section id="no-basis">(.*?)</section></div>', grid, re.DOTALL).group(1)
+    assert ("Warning: 2 of 8 solved points have no basis (p0, p2): their prices are not basis duals"
+            in unescape(warning))
+    assert '<a href="#no-basis">prices without a basis</a>' in grid
+    assert grid.index('id="no-basis"') < grid.index('id="parameters"')  # first thing on the page
+    assert ("<td>dual trust</td><td>2 of 8 solved points without a basis (their prices are not basis duals); "
+            "6 of 8 with non-unique prices") in grid
+    frontier = _html(folders["frontier"])
+    assert 'id="no-basis"' not in frontier
+    assert "<td>dual trust</td><td>0 of 10 solved points without a basis" in frontier
+    assert "dual trust" not in _html(folders["stress"])  # not recorded in this summary.json: no row
+
+
+def _job_text(grid: list[tuple[dict, list[float]]]) -> str:
+    """A job's [sweep] over the default dataset: a grid of these parameters (as in summary.json) and values."""
+    text = 'report_png = true\n[sweep]\nprices = ["capacity", "demand"]\nflows = ["ore_routes"]\n'
+    for p, values in grid:
+        where = ", ".join(f'{k} = "{v}"' for k, v in p["where"].items())
+        text += "[[sweep.parameters]]\n" + "".join(f'{k} = "{p[k]}"\n' for k in ("name", "table", "column", "action",
+                                                                               "unit"))
+        text += f"where = {{ {where} }}\nvalues = {values}\n"
+    return text + "[execution]\nworkers = 1\n"
+
+
+def test_a_sweep_written_by_oreflow_sweep(tmp_path: Path) -> None:
+    """A 2 x 3 grid written by `oreflow sweep` itself, on the default dataset."""
+    job = write_job(tmp_path / "grid.toml", str(BASELINE_DATASET), str(tmp_path / "out"),
+                    _job_text([(COST_SCALE, [0.5, 1.5]), (SUPPLY, [0.8, 1.0, 1.2])]))
+    assert main(["sweep", str(job), "--quiet"]) == 0
+    folder = tmp_path / "out-sweep"
+    html, points = _opened(folder)
+    assert charts(html) == ["cost_grid", "cost_lines", "prices_capacity", "prices_demand"]
+    assert all((folder / f"report_{c}.png").stat().st_size > 5_000 for c in charts(html))
+    assert any(c.startswith("flow_t.") for c in points.columns) and "has_basis" in points.columns
+    lines = figure(html, "cost_lines")["data"]
+    assert [t["name"] for t in lines] == ["mm_supply ×0.8", "mm_supply ×1", "mm_supply ×1.2"]
+    for trace, supply in zip(lines, (0.8, 1.0, 1.2)):
+        line = points.loc[points["param.mm_supply"] == supply]
+        assert trace["x"] == [0.5, 1.5] and trace["customdata"] == _values(line["objective_usd"])
+    first = points.loc[points["param.mm_supply"] == 0.8, "objective_usd"]
+    assert _caption(html, "cost_lines").startswith(
+        f"Total cost per year against baotou_cost, one line per value of mm_supply: with mm_supply ×0.8 it goes "
+        f"from {fmt.usd(first.iloc[0])} at ×0.5 to {fmt.usd(first.iloc[1])} at ×1.5;")
+    for family in ("capacity", "demand"):
+        spec = figure(html, f"prices_{family}")
+        keys = [a["text"].split(":")[0] for a in spec["layout"]["annotations"]]
+        assert 1 <= len(keys) <= 4 and len(spec["data"]) == 3 * len(keys)
+        for panel, key in enumerate(keys):
+            for trace, supply in zip(spec["data"][3 * panel:], (0.8, 1.0, 1.2)):
+                line = points.loc[points["param.mm_supply"] == supply, f"price.{family}.{key}"]
+                assert trace["customdata"] == _values(line)
+        caption = _caption(html, f"prices_{family}")
+        assert re.search(r"(moves the most|varies: .*), from -?[\d,]+ \(baotou_cost", caption)
+    assert ("<td>dual trust</td><td>0 of 6 solved points without a basis (their prices are not basis duals); "
+            "6 of 6 with non-unique prices") in html and 'id="no-basis"' not in html
+
+
 def test_monte_carlo_histogram_and_percentiles(folders: dict[str, Path]) -> None:
     html, points = _opened(folders["monte_carlo"])
     solved = points.loc[points["status"] == "optimal"]
@@ -338,6 +523,15 @@ def test_browser_renders_the_pages(name: str, folders: dict[str, Path], tmp_path
         assert 'data-rendered="true"' in drawn and 'class="main-svg"' in drawn, f"{chart} not drawn"
     if name == "grid":
         assert 'class="hm"' in rendered(dom, "cost_grid")
+        assert rendered(dom, "cost_lines").count('class="js-line"') >= 3
+        for chart in ("prices_capacity", "prices_demand"):  # two panels each
+            assert 'class="subplot x2y2"' in rendered(dom, chart)
+        assert 'id="no-basis"' in dom
+    elif name == "monte_carlo":
+        for chart, panels in (("cost_scatter", 3), ("price_scatter", 5)):
+            drawn = rendered(dom, chart)
+            assert f'class="subplot x{panels}y{panels}"' in drawn
+            assert drawn.count('class="point') >= 198 * panels  # every solved point in every panel
     else:
         assert 'class="point"' in rendered(dom, EXPECTED[name][0]) or 'class="js-line"' in rendered(dom,
                                                                                                     EXPECTED[name][0])

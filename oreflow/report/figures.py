@@ -1,5 +1,6 @@
 """Chart builders for sweeps and stress tests: lines (or stacked areas) against a parameter,
-a heat map over two parameters, a histogram, horizontal bars coloured by group.
+small multiples (panels of lines or scatters, one x and y axis each), a heat map over two
+parameters, a histogram, horizontal bars coloured by group.
 
 Each returns a :class:`~oreflow.report.charts.Chart` whose plotly figure keeps the raw
 values (USD, t) in ``customdata`` and whose ``png`` dict says how
@@ -19,19 +20,43 @@ from oreflow.report.points import axis_title, is_share
 from oreflow.report.sankey import PALETTE
 
 MARK = "#c0392b"  # marked points (demand unmet)
+#: Ordered colours (viridis, its pale end left out) for the values of an ordered parameter.
+RAMP = ["#440154", "#472c7a", "#3c508b", "#2d708e", "#228d8d", "#24aa83", "#52c569", "#9bd93c"]
 LEGEND = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0}
 
 
 @dataclass
 class Series:
     """One line: its name, raw values (NaN where a point failed), colour, extra hover text and
-    the points to mark (e.g. where demand goes unmet)."""
+    the points to mark (e.g. where demand goes unmet); in a panel also its own ``x`` and
+    ``mode`` (``markers``, ``lines``; default the chart's) and ``dash``."""
 
     name: str
     values: np.ndarray
     colour: str | None = None
     text: list[str] | None = None
     marked: list[bool] | None = None
+    x: np.ndarray | None = None
+    mode: str = ""
+    dash: str = ""
+
+
+@dataclass
+class Panel:
+    """One small chart of :func:`panels_chart`: its heading, the parameter on its x axis and
+    the x values, its series, the y axis title and the unit of its values (in tooltips)."""
+
+    title: str
+    parameter: dict[str, Any]
+    x: np.ndarray
+    series: list[Series]
+    ytitle: str
+    unit: str
+
+
+def ramp(count: int) -> list[str]:
+    """``count`` ordered colours, evenly spread over :data:`RAMP`."""
+    return [RAMP[i] for i in np.round(np.linspace(0, len(RAMP) - 1, count)).astype(int)] if count > 1 else RAMP[3:4]
 
 
 def nulls(values: Any, scale: float = 1.0) -> list[float | None]:
@@ -46,9 +71,18 @@ def x_axis(parameter: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def wrap(title: str, width: int = 40) -> str:
-    """A long axis title on two lines (plotly ``<br>``; png_sweep turns it into a newline)."""
+    """A long axis title on two lines, after its first comma, else at the space nearest its
+    middle (plotly ``<br>``; png_sweep turns it into a newline)."""
+    if len(title) <= width:
+        return title
     head, sep, tail = title.partition(", ")
-    return f"{head},<br>{tail}" if len(title) > width and sep else title
+    if sep:
+        return f"{head},<br>{tail}"
+    spaces = [i for i, c in enumerate(title) if c == " "]
+    if not spaces:
+        return title
+    cut = min(spaces, key=lambda i: abs(i - len(title) / 2))
+    return f"{title[:cut]}<br>{title[cut + 1:]}"
 
 
 def _fit(values: np.ndarray, log: bool) -> list[float]:
@@ -56,6 +90,16 @@ def _fit(values: np.ndarray, log: bool) -> list[float]:
     lo, hi = (np.log10(values.min()), np.log10(values.max())) if log else (values.min(), values.max())
     pad = 0.08 * (hi - lo) or 0.05 * abs(hi) or 1.0
     return [float(lo - pad), float(hi + pad)]
+
+
+def _log(values: np.ndarray) -> bool:
+    """A log axis: every value positive and spanning more than two decades."""
+    return bool(len(values) and values.min() > 0 and values.max() / values.min() > 100)
+
+
+def _hover(series: Series, parameter: dict[str, Any], xformat: str, unit: str, digits: int) -> str:
+    return (f"{series.name}<br>{parameter['name']} %{{x:{xformat}}}: %{{customdata:,.{digits}f}} {unit}"
+            + ("<br>%{text}" if series.text else "") + "<extra></extra>")
 
 
 def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: dict[str, Any],
@@ -73,7 +117,7 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
     scale, scaled = fmt.money_scale(every) if money else (1.0, unit)
     if money:
         scaled = unit.replace("USD", scaled, 1)
-    log = bool(not stacked and len(every) and every.min() > 0 and every.max() / every.min() > 100)
+    log = not stacked and _log(every)
     yrange = _fit(every / scale, log) if focus is not None and len(every) else None
     xaxis, xformat = x_axis(parameter)
     data = []
@@ -83,9 +127,7 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
                  "x": nulls(x), "y": nulls(s.values, scale), "customdata": nulls(s.values),
                  "line": {"color": colour},
                  "marker": {"color": [MARK if m else colour for m in s.marked] if s.marked else colour},
-                 "hovertemplate": f"{s.name}<br>{parameter['name']} %{{x:{xformat}}}: "
-                                  f"%{{customdata:,.{digits}f}} {unit}" + ("<br>%{text}" if s.text else "")
-                                  + "<extra></extra>"}
+                 "hovertemplate": _hover(s, parameter, xformat, unit, digits)}
         if s.text:
             trace["text"] = s.text
         if stacked:
@@ -102,6 +144,65 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
            "colours": [s.colour or PALETTE[i % len(PALETTE)] for i, s in enumerate(series)],
            "xlabel": axis_title(parameter), "ylabel": wrap(ytitle.format(unit=scaled)), "stacked": stacked,
            "percent": is_share(parameter), "log": log, "range": yrange, "note": notes[0]["text"] if notes else ""}
+    return Chart(name, title, caption, fig, png=png)
+
+
+def _grid(count: int, columns: int, height: int, gap: int) -> tuple[list[list[float]], list[list[float]], int]:
+    """(x domains, y domains, plot area height in px) of ``count`` panels, ``columns`` a row,
+    each ``height`` px tall with ``gap`` px between rows."""
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    area = rows * height + (rows - 1) * gap
+    space = 0.1
+    width = (1 - space * (columns - 1)) / columns
+    xs = [[c * (width + space), c * (width + space) + width] for c in range(columns)]
+    ys = [[1 - (r * (height + gap) + height) / area, 1 - r * (height + gap) / area] for r in range(rows)]
+    return [xs[i % columns] for i in range(count)], [ys[i // columns] for i in range(count)], area
+
+
+def panels_chart(name: str, title: str, caption: str, panels: list[Panel], *, columns: int = 2,
+                 mode: str = "lines+markers", money: bool = False) -> Chart:
+    """Small multiples: one panel per :class:`Panel`, ``columns`` a row, each with its own axes;
+    a series name seen in several panels is one legend entry (clicking it hides it everywhere).
+    With ``money`` every panel's values are scaled alike to USD, M USD or bn USD (``{unit}``
+    in a panel's ``ytitle``)."""
+    every = np.concatenate([np.asarray(s.values, float) for p in panels for s in p.series])
+    scale, scaled = fmt.money_scale(every[np.isfinite(every)]) if money else (1.0, "")
+    xdomains, ydomains, area = _grid(len(panels), columns, 250, 95)
+    data, axes, heads, seen, drawn = [], {}, [], set(), []
+    for i, (panel, xd, yd) in enumerate(zip(panels, xdomains, ydomains)):
+        suffix = "" if i == 0 else str(i + 1)
+        xaxis, xformat = x_axis(panel.parameter)
+        shown = np.concatenate([np.asarray(s.values, float) for s in panel.series])
+        log = _log(shown[np.isfinite(shown)] / scale)
+        ytitle = wrap(panel.ytitle.format(unit=panel.unit.replace("USD", scaled, 1) if money else panel.unit), 28)
+        axes[f"xaxis{suffix}"] = {**xaxis, "domain": xd, "anchor": f"y{suffix}"}
+        axes[f"yaxis{suffix}"] = axis(ytitle, tickformat=",~r", domain=yd, anchor=f"x{suffix}",
+                                      **({"type": "log", "dtick": 1} if log else {}))
+        heads.append({"x": xd[0], "y": yd[1], "xref": "paper", "yref": "paper", "xanchor": "left",
+                      "yanchor": "bottom", "text": panel.title, "showarrow": False, "font": {"size": 12}})
+        lines = []
+        for j, s in enumerate(panel.series):
+            colour = s.colour or PALETTE[j % len(PALETTE)]
+            x = panel.x if s.x is None else s.x
+            trace = {"type": "scatter", "mode": s.mode or mode, "name": s.name, "legendgroup": s.name,
+                     "showlegend": s.name not in seen, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+                     "x": nulls(x), "y": nulls(s.values, scale), "customdata": nulls(s.values),
+                     "line": {"color": colour, "dash": s.dash or "solid"}, "marker": {"color": colour, "size": 5},
+                     "hovertemplate": _hover(s, panel.parameter, xformat, panel.unit, 0)}
+            if s.text:
+                trace["text"] = s.text
+            seen.add(s.name)
+            data.append(trace)
+            lines.append((s.name, np.asarray(x, float), np.asarray(s.values, float) / scale, colour,
+                          s.mode or mode, s.dash))
+        drawn.append({"title": panel.title, "xlabel": axis_title(panel.parameter), "ylabel": ytitle, "log": log,
+                      "percent": is_share(panel.parameter), "series": lines})
+    legend = len(seen) > 1
+    fig = {"data": data, "layout": layout(area + 50 + (130 if legend else 70), showlegend=legend, legend=LEGEND,
+                                          annotations=heads, margin={"l": 60, "r": 30, "t": 50,
+                                                                     "b": 130 if legend else 70}, **axes)}
+    png = {"draw": "panels", "columns": min(columns, len(panels)), "panels": drawn, "legend": legend}
     return Chart(name, title, caption, fig, png=png)
 
 

@@ -50,7 +50,7 @@ def usd(value: float, per: str = "") -> str:
     """Money for a sentence: ``2.69 bn USD``, ``104 M USD``, ``66,308 USD/t`` (per='t')."""
     unit = "USD" + (f"/{per}" if per else "")
     size = abs(value)
-    if not per and size >= 1e9:
+    if not per and size >= 0.9995e9:  # 999.97 M reads 1.00 bn, not 1,000 M
         return f"{value / 1e9:,.2f} bn {unit}"
     if not per and size >= 1e6:
         return f"{value / 1e6:,.{0 if size >= 1e8 else 1}f} M {unit}"

@@ -28,7 +28,8 @@ table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
 td,th{border-bottom:1px solid #e5e8e8;padding:3px 10px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:.85em;word-break:break-all}
 .failed{background:#fdedec;border-left:4px solid #c0392b;padding:8px 16px;margin-top:1.6em}
-.failed h2{border-top:none;margin-top:.4em}.note{color:#7f8c8d}
+.failed h2,.warn h2{border-top:none;margin-top:.4em}.note{color:#7f8c8d}
+.warn{background:#fef5e7;border-left:4px solid #d68910;padding:8px 16px;margin-top:1.6em}
 """
 
 RENDER = """

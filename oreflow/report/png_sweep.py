@@ -52,6 +52,47 @@ def _lines(data: dict[str, Any]) -> Any:
     return fig
 
 
+def _panels(data: dict[str, Any]) -> Any:
+    """Small multiples: a grid of axes, ``columns`` a row, one legend below for every panel."""
+    from matplotlib.figure import Figure
+
+    from oreflow.report.png import DPI, WIDTH
+
+    panels, columns = data["panels"], data["columns"]
+    rows = -(-len(panels) // columns)
+    height = 0.9 + 2.9 * rows + (0.4 if data["legend"] else 0.0)
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.75 / height, bottom=(0.6 + (0.4 if data["legend"] else 0))
+                        / height, hspace=0.6, wspace=0.35)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    labels: dict[str, Any] = {}
+    for ax, panel in zip(axes, panels):
+        for name, x, y, colour, mode, dash in panel["series"]:
+            style = {"color": colour, "label": name, "linestyle": "--" if dash else "-"}
+            if mode == "markers":
+                drawn = ax.scatter(x, y, s=8, alpha=0.6, color=colour, label=name, linewidths=0)
+            else:
+                drawn = ax.plot(x, y, marker="o" if "markers" in mode else None, markersize=3, **style)[0]
+            labels.setdefault(name, drawn)
+        if panel["log"]:
+            from matplotlib.ticker import NullFormatter
+
+            ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        _thousands(ax, "y")
+        (_percent if panel["percent"] else _thousands)(ax, "x")
+        ax.set_title(panel["title"], fontsize=8.5, loc="left")
+        ax.set_xlabel(panel["xlabel"], fontsize=8)
+        ax.set_ylabel(panel["ylabel"].replace("<br>", "\n"), fontsize=8)
+        ax.tick_params(labelsize=7.5)
+    if data["legend"]:
+        fig.legend(list(labels.values()), list(labels), loc="lower center", ncol=min(6, len(labels)), fontsize=8,
+                   frameon=False)
+    return fig
+
+
 def _heat(data: dict[str, Any]) -> Any:
     fig, ax = _figure(1.6 + 0.32 * max(8, len(data["y"])), labels=["parameter"])
     image = ax.imshow(np.ma.masked_invalid(data["z"]), cmap="YlOrRd", aspect="auto", origin="lower")
@@ -91,7 +132,7 @@ def _bars(data: dict[str, Any]) -> Any:
     return fig
 
 
-DRAWERS = {"lines": _lines, "heat": _heat, "hist": _hist, "bars": _bars}
+DRAWERS = {"lines": _lines, "panels": _panels, "heat": _heat, "hist": _hist, "bars": _bars}
 
 
 def figure(chart: Chart) -> Any:

@@ -71,6 +71,10 @@ class PointsData:
         """Price families in the order of their first column."""
         return list(dict.fromkeys(self.meta(c)["family"] for c in self.columns("price.")))
 
+    def family_columns(self, family: str) -> list[str]:
+        """The ``price.*`` columns of one price family."""
+        return [c for c in self.columns("price.") if self.meta(c)["family"] == family]
+
 
 def read_text_csv(path: Path) -> pd.DataFrame:
     """A CSV file with its text columns (:data:`TEXT`, also description and top_price_moves) as str, blank as ''."""

@@ -29,9 +29,10 @@ def by_parameter(sweep: PointsData) -> tuple[pd.DataFrame, dict[str, Any], np.nd
     return frame, param, frame[f"param.{param['name']}"].to_numpy(float)
 
 
-def failed_note(sweep: PointsData) -> str:
+def failed_note(sweep: PointsData, then: str = "") -> str:
+    """``; 2 of 200 points could not be solved`` (and ``then``); empty when every point was."""
     failed = len(sweep.failed)
-    return f"; {failed} of {len(sweep.points)} points could not be solved" if failed else ""
+    return f"; {failed:,} of {len(sweep.points):,} points could not be solved{then}" if failed else ""
 
 
 def _unmet_text(frame: pd.DataFrame) -> list[str]:
@@ -104,7 +105,6 @@ def family_charts(sweep: PointsData, skip: tuple[str, ...] = ()) -> list[Chart]:
     for family in sweep.families():
         if family in skip:
             continue
-        columns = [c for c in sweep.columns("price.") if sweep.meta(c)["family"] == family]
         found.append(price_lines(sweep, f"prices_{family}", f"Shadow prices of {family_name(family)} against {param}",
-                                 columns, f"{family_name(family)} prices"))
+                                 sweep.family_columns(family), f"{family_name(family)} prices"))
     return [c for c in found if c is not None]

@@ -1,5 +1,6 @@
 """The pages of a sweep and of an N-1 stress test: charts, tables (percentiles, failed
-points, top price moves, the full ranking) and the metadata of summary.json."""
+points, top price moves, the full ranking) and the metadata of summary.json, with its
+dual trust (and a warning at the top when some points' prices are not basis duals)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def metadata(summary: dict[str, Any], keys: list[tuple[str, str]]) -> str:
     """The summary's own figures (``keys``: label, summary key), execution, job file, timings, versions."""
     rows = [(label, fmt.num(summary[k]) if isinstance(summary.get(k), (int, float)) else summary.get(k))
             for label, k in keys]
+    trust = dual_trust(summary)
+    if trust:
+        rows.append(("dual trust", trust))
     execution = summary.get("execution") or {}
     rows.append(("execution", f"{execution.get('workers', '—')} worker(s), scheduler "
                               f"{execution.get('scheduler') or 'none'}"))
@@ -36,6 +40,34 @@ def metadata(summary: dict[str, Any], keys: list[tuple[str, str]]) -> str:
     hashes = input_hashes(summary) if summary.get("input_sha256") else ""
     return section("metadata", "Run metadata", "As recorded in summary.json.",
                    table([(k, "—" if v is None else v) for k, v in rows]) + hashes)
+
+
+def dual_trust(summary: dict[str, Any]) -> str:
+    """summary.json's ``dual_trust`` in a sentence (empty when not recorded)."""
+    trust = summary.get("dual_trust") or {}
+    if not trust:
+        return ""
+    solved = summary.get("optimal")
+    of = f" of {fmt.num(solved)}" if isinstance(solved, (int, float)) else ""
+    text = (f"{fmt.num(trust.get('points_without_basis') or 0)}{of} solved points without a basis (their prices "
+            f"are not basis duals); {fmt.num(trust.get('points_with_non_unique_duals') or 0)}{of} with non-unique "
+            "prices (a degenerate optimum: some prices are one of several valid values)")
+    return text + (f". {trust['note']}" if trust.get("note") else "")
+
+
+def no_basis(data: PointsData) -> str:
+    """A warning when some solved points' prices do not come from a basis (summary.json ``dual_trust``)."""
+    count = int((data.summary.get("dual_trust") or {}).get("points_without_basis") or 0)
+    if not count:
+        return ""
+    ok = data.ok
+    flagged = ok.loc[ok["has_basis"] == 0, "label"].astype(str).tolist() if "has_basis" in ok else []
+    which = (f" ({', '.join(flagged[:5])}{', ...' if len(flagged) > 5 else ''})" if flagged else "")
+    return ("<div class=warn>" + section(
+        "no-basis", "Prices without a basis",
+        f"Warning: {count:,} of {len(ok):,} solved points have no basis{which}: their prices are not basis duals "
+        "(interior point without crossover?) and may lie between the prices of optimal bases; whether they are "
+        "unique is unknown. The column has_basis of points.csv says which points.") + "</div>")
 
 
 def _label(sweep: PointsData, column: str) -> str:
@@ -91,8 +123,11 @@ def _about(summary: dict[str, Any]) -> str:
     return f" {summary['description']}" if summary.get("description") else ""
 
 
-def _nav(charts: list[Chart], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts] + extra
+def _nav(charts: list[Chart], extra: list[tuple[str, str]], warning: str,
+         head: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """The page's links: the warning (if any), ``head``, each chart, ``extra`` and the metadata."""
+    return ([("#no-basis", "prices without a basis")] if warning else []) + list(head) + [
+        (f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts] + extra + [("#metadata", "metadata")]
 
 
 def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> str:
@@ -100,7 +135,8 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
     lead = (f"{MODES.get(s.get('mode'), 'Sweep')} over {len(sweep.parameters)} parameter(s): "
             f"{len(sweep.points):,} points, {len(sweep.ok):,} solved, {len(sweep.failed):,} failed; the base case "
             f"costs {fmt.usd(base_cost(s))} per year." + _about(s))
-    body = [parameters_table(sweep)] + [chart_section(c, pngs.get(c.name)) for c in charts]
+    warning = no_basis(sweep)
+    body = [warning, parameters_table(sweep)] + [chart_section(c, pngs.get(c.name)) for c in charts]
     if not charts:
         body.append(section("no-charts", "No charts", "No point of the sweep was solved."))
     elif shape(sweep) == "distribution":
@@ -110,8 +146,8 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
                                                 ("base case, USD per year", "base_objective_usd")])]
     extra = [("#percentiles", "percentiles")] if charts and shape(sweep) == "distribution" else []
     extra += [("#failed", "failed points")] if len(sweep.failed) else []
-    return page(f"oreflow sweep: {sweep.name}", lead, body, charts=bool(charts),
-                nav=[("#parameters", "parameters")] + _nav(charts, extra + [("#metadata", "metadata")]))
+    return page(f"oreflow sweep: {sweep.name}", lead, [b for b in body if b], charts=bool(charts),
+                nav=_nav(charts, extra, warning, [("#parameters", "parameters")]))
 
 
 def price_moves(stress: StressData) -> str:
@@ -158,13 +194,13 @@ def stress_page(stress: StressData, charts: list[Chart], pngs: dict[str, str]) -
     lead = (f"N-1 stress test: {len(stress.ranking):,} single disruptions against the base case of "
             f"{fmt.usd(base_cost(s))} per year; "
             + (f"{failed} could not be solved." if failed else "all solved.") + _about(s))
-    moves = price_moves(stress)
-    body = [chart_section(c, pngs.get(c.name)) for c in charts] + [moves, ranking_table(stress),
-                                                                     failed_disruptions(stress)]
+    moves, warning = price_moves(stress), no_basis(stress.points)
+    body = [warning] + [chart_section(c, pngs.get(c.name)) for c in charts] + [moves, ranking_table(stress),
+                                                                                 failed_disruptions(stress)]
     body.append(metadata(s, [("kind", "kind"), ("disruptions", "disruptions"), ("failed", "failed"),
                              ("base case, USD per year", "base_objective_usd")]))
     extra = [("#price-moves", "price moves")] if moves else []
     extra += [("#all-disruptions", "all disruptions")] + ([("#failed", "failed")] if failed else [])
     return page(f"oreflow stress test: {stress.name}", lead, [b for b in body if b], charts=bool(charts),
-                nav=_nav(charts, extra + [("#metadata", "metadata")]))
+                nav=_nav(charts, extra, warning))
 
