@@ -41,8 +41,8 @@ COLUMN_ORDER = ("point", "label", "kind", "element", "param.", "status", "error"
 
 
 @dataclass
-class Execution:
-    """How to run the points (the job's ``[execution]`` with command-line overrides)."""
+class ExecutionPlan:
+    """How to run the points: the job's ``[execution]`` with command-line overrides."""
 
     workers: int | None
     scheduler: str | None
@@ -52,10 +52,10 @@ class Execution:
 
 
 def execution_of(job_file: JobFile, workers: int | None, scheduler: str | None, fresh: bool,
-                 progress: bool) -> Execution:
+                 progress: bool) -> ExecutionPlan:
     """The job's ``[execution]`` section, overridden by the command line where given."""
     section = job_file.job.execution
-    return Execution(workers or section.workers, scheduler or section.scheduler, section.chunk_size, fresh, progress)
+    return ExecutionPlan(workers or section.workers, scheduler or section.scheduler, section.chunk_size, fresh, progress)
 
 
 @dataclass
@@ -67,12 +67,12 @@ class Solved:
     base_objective: float
     resumed: int
     seconds: float
-    execution: Execution
+    execution: ExecutionPlan
     columns: dict[str, dict[str, str]]
 
 
 def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: tuple[str, ...],
-                 destination: Path, execution: Execution, what: str, flows: tuple[str, ...] = (),
+                 destination: Path, execution: ExecutionPlan, what: str, flows: tuple[str, ...] = (),
                  price_trust: bool = False) -> Solved:
     """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
     job = job_file.job
@@ -185,7 +185,7 @@ def check_parameters(base: Network, sweep: Sweep, job_file: JobFile) -> None:
         raise InputError(problems, heading="invalid sweep parameters")
 
 
-def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: Execution) -> tuple[str, int, Path]:
+def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan) -> tuple[str, int, Path]:
     """Run the job's ``[sweep]``; write its outputs; return (text, exit status, folder)."""
     sweep = job_file.job.sweep
     if sweep is None:

@@ -26,7 +26,7 @@ from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
-from oreflow.sweep.run import Execution, Solved, report_of, solve_points, summary_base, write_points
+from oreflow.sweep.run import ExecutionPlan, Solved, report_of, solve_points, summary_base, write_points
 
 
 def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
@@ -143,7 +143,7 @@ def _moves_text(moves: pd.DataFrame, kind: str, element: str) -> str:
     return "; ".join(f"{row.family} {row.key} {row.change:+,.0f}" for row in mine.itertuples(index=False))
 
 
-def run_stress(job_file: JobFile, network: Network, out: Path | None, execution: Execution) -> tuple[str, int, Path]:
+def run_stress(job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan) -> tuple[str, int, Path]:
     """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
     options = job_file.job.stress
     destination = out or job_file.output_of("stress")
