@@ -2,9 +2,11 @@
 
 - ``highs``: highspy directly, the arrays of :class:`~oreflow.model.lp.LinearProgram`
   passed in one call.
-- ``pyomo``: the Pyomo model of :func:`oreflow.model.pyomo_model.build_pyomo_model`
-  solved through a Pyomo solver (``highs`` by default; any Pyomo solver name passes
-  through), duals and reduced costs read back into the LP's row and column order.
+- ``pyomo``: a Pyomo model of the same LP built from its arrays
+  (:mod:`oreflow.model.pyomo_arrays`; the readable twin for users is
+  :func:`oreflow.model.pyomo_model.build_pyomo_model`, and tests hold both equal to the
+  arrays) solved through a Pyomo solver (``highs`` by default; any Pyomo solver name
+  passes through), duals and reduced costs read back into the LP's row and column order.
 """
 
 from __future__ import annotations

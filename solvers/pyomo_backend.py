@@ -1,21 +1,37 @@
-"""The ``pyomo`` backend: the Pyomo twin of the LP solved through a Pyomo solver.
+"""The ``pyomo`` backend: the LP solved as a Pyomo model through a Pyomo solver.
 
-The model comes from :func:`oreflow.model.pyomo_model.build_pyomo_model`, with the
-same unmet-demand penalties as the array LP, so its objective coefficients equal
-``lp.cost`` (checked). Values, duals and reduced costs are read back into the LP's
-column and row order; rows the Pyomo model skips (infinite right-hand side, no terms)
-get dual 0, and row activities are ``lp.matrix @ col_value``.
+The model is built from the LP's arrays (:func:`oreflow.model.pyomo_arrays.build_array_model`:
+one Var per column block, one Constraint per row family, each row one ``LinearExpression``
+of its nonzeros), so its variables and constraints are in the LP's column and row order
+and nothing is matched against the network again. Values, duals and reduced costs are
+read back in that order; rows the model does not generate (no finite bound, no terms)
+get dual 0, and row activities are ``lp.matrix @ col_value``. The readable model for
+users, :func:`oreflow.build_pyomo_model`, states the same LP with rule functions; tests
+prove both equal the array LP. The array form takes a tenth of the rule-based model's
+build time and, with the loading below, about half of Pyomo's modelling overhead; its
+memory is about the same (benchmarks/RESULTS.md, "Pyomo backend vs idiomatic Pyomo";
+docs/performance.md).
 
 - ``solver_name="highs"``: Pyomo's HiGHS interface
-  (``pyomo.contrib.solver.common.factory.SolverFactory("highs")``), options checked
-  against HiGHS first so an unknown option raises :class:`~oreflow.errors.InputError`.
-  Duals and reduced costs are HiGHS's own (``row_dual``/``col_dual``), which for a
-  minimisation already follow oreflow's convention (change of the optimal cost per unit
-  increase of the right-hand side: a binding ``<=`` row is negative, a binding ``>=``
-  row positive); the basis is read from the underlying highspy object.
+  (``pyomo.contrib.solver.common.factory.SolverFactory("highs")``, the one
+  ``pyomo.environ.SolverFactory("highs")`` wraps; appsi's was measured no faster), loaded
+  with the LP's columns and rows in LP order (:func:`_load_in_lp_order`), options
+  checked against HiGHS first so an unknown option raises
+  :class:`~oreflow.errors.InputError`, and oreflow's algorithm choice
+  (:func:`oreflow.solvers.highs.effective_options`). Duals and reduced costs are HiGHS's
+  own (``row_dual``/``col_dual``), which for a minimisation already follow oreflow's
+  convention (change of the optimal cost per unit increase of the right-hand side: a
+  binding ``<=`` row is negative, a binding ``>=`` row positive); the basis is read from
+  the underlying highspy object.
 - any other name: ``pyomo.environ.SolverFactory(name)`` with ``dual`` and ``rc``
   import suffixes; options are passed through unchecked; no basis information.
   Pyomo reports suffix duals of a minimisation with the same sign convention.
+
+Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (Pyomo's solve call: its
+translation of the model for the solver, and the solve), ``run_s`` (HiGHS's own
+``run()`` within it; NaN for other solvers), ``extract_s`` (values, duals, basis back in
+LP order) and ``ranging_s``. Python's cyclic garbage collector is paused while the model
+is built, translated and read back (see :mod:`oreflow.model.pyomo_arrays`).
 
 Ranging (``record.ranging``): with ``highs``, the LP arrays are loaded into a fresh HiGHS,
 the basis read back from Pyomo's HiGHS is set, confirmed optimal by a simplex run of no
@@ -27,7 +43,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +52,9 @@ from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
 
 from .record import BASIS_BASIC, BASIS_UNKNOWN, SolutionRecord, describe_duals
+
+if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
+    from oreflow.model.pyomo_arrays import ArrayModel
 
 
 #: Pyomo termination condition (new and legacy interfaces) -> SolutionRecord status.
@@ -61,9 +80,11 @@ _STATUS = {
 def solve_pyomo(
     network: Network, lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None
 ) -> SolutionRecord:
-    """Solve the Pyomo model of ``network`` with ``solver_name``; results in ``lp``'s order.
+    """Solve ``lp`` as a Pyomo model with ``solver_name``; results in ``lp``'s order.
 
-    Raises InputError for an unknown HiGHS option or an unknown/unavailable solver.
+    ``network`` is not read (the LP's row families already hold every policy); it stays
+    in the signature every backend shares. Raises InputError for an unknown HiGHS option
+    or an unknown/unavailable solver.
     """
     started = time.perf_counter()
     options = dict(options or {})
@@ -72,73 +93,32 @@ def solve_pyomo(
     else:
         opt = _legacy_solver(solver_name)
 
-    from oreflow.model.pyomo_model import build_pyomo_model
+    from pyomo.common.gc_manager import PauseGC
 
-    model = build_pyomo_model(network, lp.cost_terms["unmet_penalty"]["u"])
-    variables = _columns_in_lp_order(model, lp)
-    constraints = _rows_in_lp_order(model, lp)
-    _check_objective(model, variables, lp)
-    built = time.perf_counter()
+    from oreflow.model.pyomo_arrays import build_array_model
 
+    with PauseGC():  # Pyomo creates millions of objects here; the collector would walk them again and again
+        arrays = build_array_model(lp)
+        built = time.perf_counter()
+        if solver_name == "highs":
+            record, solve_s, run_s = _solve_highs(arrays, lp, options)
+        else:
+            record, solve_s = _solve_legacy(opt, solver_name, arrays, lp, options)
+            run_s = float("nan")
+        del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
+    extracted = time.perf_counter()
     if solver_name == "highs":
-        record, solve_s = _solve_highs(model, variables, constraints, lp, options)
-    else:
-        record, solve_s = _solve_legacy(opt, solver_name, model, variables, constraints, lp, options)
-    extract_s = time.perf_counter() - built - solve_s
-    record.timings = {"pyomo_build_s": built - started, "solve_s": solve_s, "extract_s": extract_s}
+        from .highs import range_basis
+
+        range_basis(lp, record)  # any other solver: no basis, ranging_note set by _solve_legacy
+    record.timings = {"pyomo_build_s": built - started, "solve_s": solve_s, "run_s": run_s,
+                      "extract_s": extracted - built - solve_s, "ranging_s": time.perf_counter() - extracted}
     return record
 
 
 # ---------------------------------------------------------------------------------
-# Model <-> LP order
+# Reading back in LP order
 # ---------------------------------------------------------------------------------
-
-
-def _columns_in_lp_order(model: Any, lp: LinearProgram) -> list:
-    """VarData of ``x``, ``s``, ``u`` in LP column order (their index sets are that order)."""
-    from oreflow.model.pyomo_model import index_keys
-
-    variables: list = []
-    for name in ("x", "s", "u"):
-        component = getattr(model, name)
-        if list(component.index_set()) != index_keys(lp.columns[name].index):
-            raise RuntimeError(f"Pyomo variable {name!r} is not indexed like LP column block {name!r}")
-        variables += list(component.values())
-    return variables
-
-
-def _rows_in_lp_order(model: Any, lp: LinearProgram) -> list:
-    """ConstraintData (None where the model skips the row) in LP row order."""
-    from oreflow.model.pyomo_model import index_keys
-
-    rows: list = []
-    for family in lp.rows:
-        component = getattr(model, family)
-        keys = list(component.index_set())
-        index = lp.rows[family].index
-        expected = index_keys(index[["quota"]] if family == "quota" else index)
-        if keys != expected:
-            raise RuntimeError(f"Pyomo constraint {family!r} is not indexed like LP row family {family!r}")
-        present = dict(component.items())
-        rows += [present.get(key) for key in keys]
-    return rows
-
-
-def _check_objective(model: Any, variables: list, lp: LinearProgram) -> None:
-    """The Pyomo objective's coefficients must be ``lp.cost`` (the two models are twins)."""
-    from pyomo.repn import generate_standard_repn
-
-    repn = generate_standard_repn(model.total_cost.expr, quadratic=False)
-    position = {id(v): i for i, v in enumerate(variables)}
-    cost = np.zeros(lp.n_cols)
-    cols = np.fromiter((position[id(v)] for v in repn.linear_vars), dtype=np.int64, count=len(repn.linear_vars))
-    np.add.at(cost, cols, np.asarray(repn.linear_coefs, dtype=float))
-    if not np.allclose(cost, lp.cost, rtol=1e-12, atol=0.0):
-        worst = int(np.argmax(np.abs(cost - lp.cost)))
-        raise RuntimeError(
-            f"Pyomo objective differs from the LP cost at column {worst} ({variables[worst].name}): "
-            f"{cost[worst]!r} != {lp.cost[worst]!r}"
-        )
 
 
 def _values(mapping: Any, items: list, default: float = 0.0) -> np.ndarray:
@@ -165,26 +145,29 @@ def _check_highs_options(options: Mapping[str, Any]) -> None:
     apply_options(new_highs(), options)
 
 
-def _solve_highs(
-    model: Any, variables: list, constraints: list, lp: LinearProgram, options: dict[str, Any]
-) -> tuple[SolutionRecord, float]:
+def _solve_highs(arrays: ArrayModel, lp: LinearProgram, options: dict[str, Any]) -> tuple[SolutionRecord, float, float]:
+    """Solve with Pyomo's HiGHS interface; the record, Pyomo's solve seconds and HiGHS's run seconds."""
     import pyomo.version
     from pyomo.contrib.solver.common.factory import SolverFactory
     from pyomo.contrib.solver.common.util import NoDualsError, NoReducedCostsError, NoSolutionError
 
-    from .highs import effective_options, range_basis
+    from .highs import effective_options
 
     opt = SolverFactory("highs")
     solver_options = effective_options(lp, options)
+    variables, constraints = arrays.variables, arrays.constraints
     mark = time.perf_counter()
+    _load_in_lp_order(opt, arrays)
     results = opt.solve(
-        model,
+        arrays.model,
+        auto_updates=_NOTHING_CHANGED,
         tee=bool(solver_options.get("output_flag")),
         load_solutions=False,
         raise_exception_on_nonoptimal_result=False,
         solver_options=solver_options,
     )
     solve_s = time.perf_counter() - mark
+    run_s = float(getattr(results.timing_info, "highs_time", float("nan")))
 
     status = _status(results.termination_condition)
     n, m = lp.n_cols, lp.n_rows
@@ -230,8 +213,35 @@ def _solve_highs(
         ),
         has_basis=has_basis,
     )
-    range_basis(lp, record)
-    return record, solve_s
+    return record, solve_s, run_s
+
+
+#: ``auto_updates`` for a solve right after :func:`_load_in_lp_order`: nothing to re-scan.
+_NOTHING_CHANGED = dict.fromkeys(
+    ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+     "check_for_new_objective", "update_constraints", "update_vars", "update_parameters", "update_named_expressions",
+     "update_objective"),
+    False,
+)
+
+
+def _load_in_lp_order(opt: Any, arrays: ArrayModel) -> None:
+    """Load the model into Pyomo's (persistent) HiGHS interface with HiGHS's columns and rows in LP order.
+
+    Left to itself, ``opt.solve(model)`` adds each variable where a constraint first uses
+    it, which permutes the columns; HiGHS's path depends on the order (interior point with
+    crossover measured 4-8 % slower at 1e5 variables in that order). In LP order HiGHS gets
+    exactly the LP the highs backend passes it, so both reach the same vertex and duals.
+    """
+    model = arrays.model
+    model.deactivate()  # set_instance adds the active constraints and objective: none yet
+    try:
+        opt.set_instance(model)
+    finally:
+        model.activate()
+    opt.add_variables(arrays.variables)
+    opt.add_constraints([con for con in arrays.constraints if con is not None])
+    opt.set_objective(model.total_cost)
 
 
 def _basis(opt: Any, highs: Any, variables: list, constraints: list) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -290,9 +300,7 @@ def _legacy_solver(name: str) -> Any:
 def _solve_legacy(
     opt: Any,
     name: str,
-    model: Any,
-    variables: list,
-    constraints: list,
+    arrays: ArrayModel,
     lp: LinearProgram,
     options: dict[str, Any],
 ) -> tuple[SolutionRecord, float]:
@@ -301,6 +309,7 @@ def _solve_legacy(
 
     from .highs import no_ranging_reason
 
+    model, variables, constraints = arrays.model, arrays.variables, arrays.constraints
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     model.rc = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     mark = time.perf_counter()

@@ -1,10 +1,19 @@
-"""The ``pyomo`` backend and the Pyomo twin model against the array LP solved by HiGHS."""
+"""The ``pyomo`` backend and both Pyomo models against the array LP solved by HiGHS.
+
+Two Pyomo models state the LP: the backend's, built from the LP's arrays
+(``model/pyomo_arrays.py``), and the readable twin for users (``build_pyomo_model``).
+Each is read back through Pyomo's standard representation (cost, matrix, row bounds in LP
+order) and solved through Pyomo's HiGHS interface: on micro models, the default dataset
+and a model of each policy, both state the array LP exactly and give its objective, duals,
+reduced costs and basis.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -12,11 +21,28 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from conftest import BASELINE_DATASET, micro_frames
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.repn import generate_standard_repn
+from test_policies import (
+    EXPORT_QUOTA,
+    MAX_SHARE,
+    MIN_SHARE,
+    MINING_QUOTA,
+    ORE_BAN,
+    ORE_TARIFF,
+    PRODUCT_TARIFF,
+    REFINING_QUOTA,
+)
+
 import oreflow
 from oreflow.errors import InputError
 from oreflow.model.lp import build_lp
-from oreflow.model.pyomo_model import build_pyomo_model
+from oreflow.model.pyomo_arrays import ArrayModel, build_array_model
+from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.solvers import solve_lp
+from oreflow.solvers.highs import solve_highs
+from oreflow.solvers.pyomo_backend import _load_in_lp_order, _solve_highs
 from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
 
 INF = float("inf")
@@ -88,7 +114,7 @@ def test_micro_record_matches_highs_basis():
     np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
     np.testing.assert_allclose(via.row_dual, direct.row_dual, atol=1e-9)
     np.testing.assert_allclose(via.row_value, direct.row_value, atol=1e-9)
-    assert set(via.timings) == {"pyomo_build_s", "solve_s", "extract_s"}
+    assert set(via.timings) == {"pyomo_build_s", "solve_s", "run_s", "extract_s", "ranging_s"}
 
 
 def test_other_pyomo_solver_reads_suffixes():
@@ -232,6 +258,135 @@ def test_backends_agree_on_random_networks(net, penalty):
         atol=1e-6,
     )
     np.testing.assert_allclose(pyomo.allocations["ore_t"], highs.allocations["ore_t"], rtol=1e-7, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------
+# Both Pyomo models state the array LP
+# ---------------------------------------------------------------------------------
+
+POLICIES = {"ore tariff": ORE_TARIFF, "product tariff": PRODUCT_TARIFF, "ore ban": ORE_BAN,
+            "refining quota": REFINING_QUOTA, "mining quota": MINING_QUOTA, "export quota": EXPORT_QUOTA,
+            "min share": MIN_SHARE, "max share": MAX_SHARE}
+CASES = ["micro", "default dataset", *POLICIES]
+
+
+def case_lp(case: str) -> tuple[oreflow.Network, object]:
+    """The network of a case and its array LP (penalty 1000 USD/t where a policy leaves demand unmet)."""
+    if case == "default dataset":
+        net = oreflow.load_inputs(BASELINE_DATASET)
+        return net, build_lp(net)
+    frames = micro_frames()
+    frames.update({name: pd.DataFrame(rows) for name, rows in POLICIES.get(case, {}).items()})
+    net = oreflow.Network.from_frames(**frames)
+    return net, build_lp(net, 1000.0 if case in ("ore ban", "mining quota") else 1e7)
+
+
+def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
+    """The readable twin with its variables and constraints in LP order (None where it skips a row)."""
+    model = build_pyomo_model(net, lp.cost_terms["unmet_penalty"]["u"])
+    variables: list = []
+    for name, block in lp.columns.items():
+        component = getattr(model, name)
+        assert list(component.index_set()) == index_keys(block.index), name
+        variables += component.values()
+    constraints: list = []
+    for family, block in lp.rows.items():
+        component = getattr(model, family)
+        keys = index_keys(block.index[["quota"]] if family == "quota" else block.index)
+        assert list(component.index_set()) == keys, family
+        constraints += [component[key] if key in component else None for key in keys]
+    return ArrayModel(model, variables, constraints)
+
+
+def stated_lp(arrays: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cost, dense matrix and row bounds a Pyomo model states, read back through Pyomo's standard
+    representation in LP order (rows the model skips: no terms, no bounds)."""
+    position = {id(v): j for j, v in enumerate(arrays.variables)}
+    n, m = len(arrays.variables), len(arrays.constraints)
+
+    def coefficients(expr, out: np.ndarray) -> float:
+        repn = generate_standard_repn(expr, quadratic=False)
+        for coef, var in zip(repn.linear_coefs, repn.linear_vars):
+            out[position[id(var)]] += coef
+        return pyo.value(repn.constant)
+
+    cost, matrix = np.zeros(n), np.zeros((m, n))
+    lower, upper = np.full(m, -INF), np.full(m, INF)
+    assert coefficients(arrays.model.total_cost.expr, cost) == 0.0
+    for i, con in enumerate(arrays.constraints):
+        if con is not None:
+            constant = coefficients(con.body, matrix[i])
+            lower[i] = pyo.value(con.lower) - constant if con.has_lb() else -INF
+            upper[i] = pyo.value(con.upper) - constant if con.has_ub() else INF
+    return cost, matrix, lower, upper
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_both_pyomo_models_state_the_array_lp(case):
+    net, lp = case_lp(case)
+    dense = lp.matrix.to_scipy().toarray()
+    # a row may be left out only where it cannot bind: no terms, or no finite bound
+    free = (~dense.any(axis=1)) | (np.isinf(lp.row_lower) & np.isinf(lp.row_upper))
+    for name, arrays in (("array model", build_array_model(lp)), ("twin", twin_in_lp_order(net, lp))):
+        skipped = np.array([con is None for con in arrays.constraints])
+        assert not (skipped & ~free).any(), name
+        cost, matrix, lower, upper = stated_lp(arrays)
+        np.testing.assert_allclose(cost, lp.cost, rtol=1e-15, err_msg=name)
+        np.testing.assert_allclose(matrix[~skipped], dense[~skipped], rtol=1e-15, atol=0.0, err_msg=name)
+        np.testing.assert_array_equal(lower[~skipped], lp.row_lower[~skipped], err_msg=name)
+        np.testing.assert_array_equal(upper[~skipped], lp.row_upper[~skipped], err_msg=name)
+        assert all(v.lb == 0 and v.ub is None for v in arrays.variables), name
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_both_pyomo_models_solve_to_the_array_lps_duals(case):
+    """Each model through Pyomo's HiGHS, loaded in LP order: the same LP, the same vertex."""
+    net, lp = case_lp(case)
+    direct = solve_highs(lp)
+    assert direct.status == "optimal"
+    for name, arrays in (("array model", build_array_model(lp)), ("twin", twin_in_lp_order(net, lp))):
+        via, _, _ = _solve_highs(arrays, lp, {})
+        assert via.status == "optimal" and via.has_basis, name
+        assert via.objective == pytest.approx(direct.objective, rel=1e-12), name
+        np.testing.assert_allclose(via.row_dual, direct.row_dual, rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(via.col_dual, direct.col_dual, rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(via.col_value, direct.col_value, rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_array_equal(via.col_basis, direct.col_basis, err_msg=name)
+
+
+def test_array_model_column_bounds():
+    """Column bounds other than x >= 0 (e.g. a sweep's changed bounds) reach the model and the solve."""
+    _, lp = case_lp("micro")
+    lp.col_upper[0], lp.col_lower[1] = 50.0, 1.0  # at most 50 t A->R1, at least 1 t A->R2
+    arrays = build_array_model(lp)
+    assert (arrays.variables[0].lb, arrays.variables[0].ub) == (0.0, 50.0)
+    assert (arrays.variables[1].lb, arrays.variables[1].ub) == (1.0, None)
+    direct = solve_highs(lp)
+    via, _, _ = _solve_highs(arrays, lp, {})
+    assert via.objective == pytest.approx(direct.objective, rel=1e-12) and direct.objective > 4750.0
+    np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
+
+
+def test_highs_gets_the_lp_in_lp_order():
+    """The backend loads Pyomo's HiGHS with the LP's columns and rows in LP order: exactly the
+    LP the highs backend passes (Pyomo alone would order columns by first use in a row)."""
+    _, lp = case_lp("default dataset")
+    arrays = build_array_model(lp)
+    assert all(con is not None for con in arrays.constraints)
+    opt = SolverFactory("highs")
+    _load_in_lp_order(opt, arrays)
+    got = opt._solver_model.getLp()
+    np.testing.assert_array_equal(got.col_cost_, lp.cost)
+    np.testing.assert_array_equal(got.col_lower_, lp.col_lower)
+    np.testing.assert_array_equal(got.col_upper_, lp.col_upper)
+    np.testing.assert_array_equal(got.row_lower_, lp.row_lower)
+    np.testing.assert_array_equal(got.row_upper_, lp.row_upper)
+    assert got.a_matrix_.format_ == highspy.MatrixFormat.kRowwise  # Pyomo adds rows
+    starts, index, value = (np.asarray(a) for a in (got.a_matrix_.start_, got.a_matrix_.index_, got.a_matrix_.value_))
+    rows = np.repeat(np.arange(lp.n_rows), np.diff(starts))
+    matrix = np.zeros((lp.n_rows, lp.n_cols))
+    matrix[rows, index] = value
+    np.testing.assert_array_equal(matrix, lp.matrix.to_scipy().toarray())
 
 
 # ---------------------------------------------------------------------------------
