@@ -152,8 +152,8 @@ def check_changed(network: Network, changed: Iterable[tuple[str, str]], label: s
         spec = next(c for c in TABLES_BY_NAME[table].columns if c.name == column)
         values = getattr(network, table)[column]
         for position, value, expected in check_numbers(pd.Series(values, dtype=float), spec):
-            problems.append(Problem(f"{label}: {table}.csv row {position + 1}", None, column, value, expected,
-                                    "number"))
+            # the line the row would have in the table written as CSV (header: line 1), as the dataset rules say
+            problems.append(Problem(f"{label}: {table}.csv", position + 2, column, value, expected, "number"))
     rules = dict.fromkeys(rule for key in changed for rule in DATASET_RULES.get(key, ()))
     if rules and not problems:
         tables = {spec.name: _with_lines(getattr(network, spec.name)) for spec in TABLES}

@@ -20,23 +20,60 @@ from oreflow.errors import InputError, Problem
 from oreflow.result import Result
 
 
+#: What oreflow writes into an output folder (a batch's cases are output folders themselves).
+OUTPUT_NAMES = ("summary.json", "report.html", "report_*.png", "*.csv", "points.parquet", "infeasibility.txt")
+
+
 def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
     """Refuse an output folder whose replacement would destroy anything but an earlier
-    oreflow output: an existing folder must be empty or hold ``summary.json``, and it must
-    not be, or contain, any of ``protect`` (the job file, the dataset). Raises InputError
-    (before anything is solved)."""
+    oreflow output. An existing folder must be empty, or an oreflow output holding only
+    what oreflow writes (:func:`foreign_entries`); it must not be, or contain, any of
+    ``protect`` (the job file, the dataset). Raises InputError (before anything is solved)."""
     target = Path(target).resolve()
     inside = [p for p in protect if Path(p).resolve().is_relative_to(target)]
     if inside:
         raise InputError(Problem("output", None, "output", str(target),
                                  f"an output folder that does not contain the job's own files ({inside[0]})",
                                  "output_folder"))
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and
-                                                    not (target / "summary.json").is_file())):
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise InputError(Problem("output", None, "output", str(target), "a folder, not a file", "output_folder"))
+    if not any(target.iterdir()):
+        return
+    if not is_output(target):
         raise InputError(Problem("output", None, "output", str(target),
-                                 "a new or empty folder, or the output folder of an earlier oreflow run (one "
-                                 "with summary.json): this one holds other files, which writing would delete",
-                                 "output_folder"))
+                                 "a new or empty folder, or the output folder of an earlier oreflow run: this one "
+                                 "holds other files, which writing would delete", "output_folder"))
+    foreign = foreign_entries(target)
+    if foreign:
+        shown = ", ".join(str(p.relative_to(target)) for p in foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise InputError(Problem("output", None, "output", str(target),
+                                 f"an earlier oreflow output holding only what oreflow writes; it also holds "
+                                 f"{shown}, which writing would delete (move them out first)", "output_folder"))
+
+
+def is_output(folder: Path) -> bool:
+    """Whether ``folder`` is an oreflow output: its summary.json is oreflow's (a run, a case,
+    a batch, a sweep or a stress test)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and "name" in summary and any(
+        key in summary for key in ("versions", "cases", "kind", "status"))
+
+
+def foreign_entries(folder: Path) -> list[Path]:
+    """Entries of an output folder that oreflow did not write (sub-folders that are
+    outputs themselves, a batch's cases, are looked into)."""
+    foreign = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir():
+            foreign += foreign_entries(entry) if is_output(entry) else [entry]
+        elif not any(entry.match(pattern) for pattern in OUTPUT_NAMES):
+            foreign.append(entry)
+    return foreign
 
 
 def write_atomically(target: Path, fill: Callable[[Path], None], protect: tuple[Path, ...] = ()) -> Path:

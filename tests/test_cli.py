@@ -18,7 +18,7 @@ import pytest
 import oreflow
 import oreflow.api
 import oreflow.outputs
-from conftest import BASELINE_JOB, write_job
+from conftest import BASELINE_JOB, REPO, write_job
 from oreflow.cli import main
 
 TABLES = [
@@ -184,7 +184,8 @@ def test_run_default_output_beside_the_job(tmp_path, micro_dataset):
 def test_run_replaces_a_previous_output(tmp_path, micro_job):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "summary.json").write_text("{}", encoding="utf-8")  # an earlier oreflow output
+    # an earlier oreflow output, with a table a later version no longer writes
+    (out / "summary.json").write_text('{"name": "micro", "status": "optimal", "versions": {}}', encoding="utf-8")
     (out / "stale.csv").write_text("old\n", encoding="utf-8")
     assert main(["run", str(micro_job), "--quiet"]) == 0
     assert not (out / "stale.csv").exists()
@@ -410,3 +411,26 @@ def test_an_output_folder_with_other_files_is_refused_before_solving(tmp_path: P
         assert main([*command, "--quiet"]) == 1
         assert "does not contain the job's own files" in capsys.readouterr().err
     assert sorted(p.name for p in project.iterdir()) == ["data", "job.toml"]
+
+
+def test_an_output_folder_is_recognised_by_what_it_holds(tmp_path: Path, capsys) -> None:
+    """A summary.json of another tool does not make a folder an oreflow output; an earlier
+    output with a file of the user's added is refused too (writing would delete it), and
+    every kind of output can be written again into its own folder."""
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "summary.json").write_text('{"tool": "something else"}', encoding="utf-8")
+    (foreign / "thesis.tex").write_text("keep", encoding="utf-8")
+    assert main(["run", str(BASELINE_JOB), "--out", str(foreign), "--quiet"]) == 1
+    assert "holds other files" in capsys.readouterr().err and (foreign / "thesis.tex").is_file()
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE_JOB), "--out", str(out), "--quiet"]) == 0
+    (out / "notes.md").write_text("mine", encoding="utf-8")
+    assert main(["run", str(BASELINE_JOB), "--out", str(out), "--quiet"]) == 1
+    assert "notes.md, which writing would delete" in capsys.readouterr().err and (out / "notes.md").is_file()
+    (out / "notes.md").unlink()
+    assert main(["run", str(BASELINE_JOB), "--out", str(out), "--quiet"]) == 0
+    batch = REPO / "inputs" / "scenarios_2024.toml"
+    for _ in range(2):  # a batch folder holds case folders, each an output itself
+        assert main(["run", str(batch), "--out", str(tmp_path / "batch"), "--scenario", "pakistan_online",
+                     "--quiet"]) == 0

@@ -295,11 +295,11 @@ def test_interrupted_sweep_resumes_from_the_points_written(tmp_path: Path, monke
         run(job)
     assert not (tmp_path / "out-sweep").exists()  # nothing written but the journal
     journal = tmp_path / ".out-sweep.journal"
-    assert sorted(p.name for p in journal.glob("chunk-*.pickle")) == ["chunk-000000.pickle"]
+    assert sorted(p.name for p in journal.glob("chunk-*.json")) == ["chunk-000000.json"]
     # mark the saved chunk, to see that the resumed run takes it rather than re-solving it
-    saved = pd.read_pickle(journal / "chunk-000000.pickle")
+    saved = json.loads((journal / "chunk-000000.json").read_text())
     assert len(saved) == 5
-    pd.to_pickle([{**row, "label": "from the journal"} for row in saved], journal / "chunk-000000.pickle")
+    (journal / "chunk-000000.json").write_text(json.dumps([{**row, "label": "from the journal"} for row in saved]))
     monkeypatch.setattr(engine_module.Engine, "run_chunk", original)
     text, status, folder = run(job)
     assert status == 0 and "5 resumed" in text

@@ -18,6 +18,7 @@ import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,21 @@ def fingerprint(*parts: Any) -> str:
 
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def source_hash() -> str:
+    """A hash of oreflow's own code (every .py file of oreflow, oreflow.model and
+    oreflow.solvers): rows saved by another build are not resumed."""
+    import oreflow
+    from oreflow import model, solvers
+
+    h = hashlib.sha256()
+    for package in (oreflow, model, solvers):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def structure_of(lp: LinearProgram) -> str:

@@ -1,9 +1,10 @@
 """Finished chunks of an unfinished sweep, kept so an interrupted sweep can resume.
 
 The journal is a hidden folder beside the output folder, ``.<output name>.journal``:
-``manifest.json`` (the sweep's fingerprint and chunking) and one pickle per finished
-chunk (its rows exactly as computed, for the same oreflow to read back), each written
-whole (temporary name, then renamed). A run whose
+``manifest.json`` (the sweep's fingerprint: the job, the data, the chunking and oreflow's
+own code) and one JSON file per finished chunk (its rows exactly as computed: numbers,
+text, booleans and nulls; NaN and infinities as JSON extensions), each written whole
+(temporary name, then renamed). A run whose
 fingerprint differs (the job, the data or the chunking changed) starts afresh. The
 journal is removed once the sweep's outputs are written.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -38,18 +38,13 @@ class Journal:
             self._write(manifest, json.dumps({"fingerprint": self.fingerprint}))
             return {}
         done = {}
-        for path in sorted(self.folder.glob("chunk-*.pickle")):
-            with path.open("rb") as handle:
-                done[int(path.stem.split("-")[1])] = pickle.load(handle)
+        for path in sorted(self.folder.glob("chunk-*.json")):
+            done[int(path.stem.split("-")[1])] = json.loads(path.read_text(encoding="utf-8"))
         return done
 
     def save(self, chunk: int, rows: list[dict[str, Any]]) -> None:
         """Record a finished chunk."""
-        path = self.folder / f"chunk-{chunk:06d}.pickle"
-        staging = path.with_name(f".{path.name}.partial")
-        with staging.open("wb") as handle:
-            pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(staging, path)
+        self._write(self.folder / f"chunk-{chunk:06d}.json", json.dumps(rows, default=_plain))
 
     def clear(self) -> None:
         """Remove the journal."""
@@ -60,3 +55,10 @@ class Journal:
         staging = path.with_name(f".{path.name}.partial")
         staging.write_text(text, encoding="utf-8")
         os.replace(staging, path)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number or bool it holds."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot journal a {type(value).__name__}")

@@ -27,7 +27,7 @@ from oreflow.model.network import Network
 from oreflow.result import SHADOW_PRICE_UNITS
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.summary import versions
-from oreflow.sweep.engine import SweepContext, engine_for, fingerprint
+from oreflow.sweep.engine import SweepContext, engine_for, fingerprint, source_hash
 from oreflow.sweep.execute import default_workers, execute
 from oreflow.sweep.extract import price_columns
 from oreflow.sweep.journal import Journal
@@ -81,7 +81,7 @@ def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: 
     raw = {key: value for key, value in job_file.raw.items() if key != "execution"}
     context = SweepContext(
         fingerprint(what, raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
-                    execution.chunk_size, versions("highs")),
+                    execution.chunk_size, versions("highs"), source_hash()),
         base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices, flows, price_trust)
     started = time.perf_counter()
     engine = engine_for(context)

@@ -8,9 +8,10 @@ Disruptions (each a point of the sweep machinery, solved against the base case):
   (a ban row: the routes stay in the data, no flow may use them);
 - ``product_route_group``: all products from one refining country to one market country banned.
 
-Ranked most critical first: disruptions that cannot be solved (a policy they make
-impossible) first, then by the increase of total cost, in which unmet demand counts at
-its penalty (1e7 USD/t by default).
+Ranked most critical first: disruptions that leave no feasible allocation (a policy they
+make impossible) first, then by the increase of total cost, in which unmet demand counts
+at its penalty (1e7 USD/t by default); disruptions that failed otherwise (an error, a
+time limit) last.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from oreflow.job import Change, JobFile
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
 from oreflow.sweep.run import ExecutionPlan, Solved, report_of, solve_points, summary_base, write_points
+
+
+#: Statuses of a disruption that leaves no feasible allocation.
+INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
 
 def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
@@ -82,9 +87,12 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
         "top_price_moves": [_moves_text(moves, kind, element) for kind, element in
                             zip(cases["kind"], cases["element"])],
     })
-    # a disruption that cannot be solved (e.g. a policy it makes impossible) ranks first
-    ranked = ranked.sort_values(["cost_increase_usd", "unmet_increase_t"], ascending=False, na_position="first",
-                                kind="stable").reset_index(drop=True)
+    # a disruption that makes the LP infeasible (a policy it makes impossible) ranks first; one that
+    # failed for another reason (an error, a time limit) says nothing about criticality: last
+    band = np.where(ranked["status"].isin(INFEASIBLE), 0, np.where(ranked["status"] == "optimal", 1, 2))
+    ranked = ranked.assign(_band=band).sort_values(["_band", "cost_increase_usd", "unmet_increase_t"],
+                                                   ascending=[True, False, False], kind="stable")
+    ranked = ranked.drop(columns="_band").reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked, _unmet_moves(cases, base), moves
 
