@@ -459,3 +459,9 @@ def test_points_without_a_basis_are_flagged(tmp_path: Path) -> None:
     table = pd.read_parquet(folder / "points.parquet")
     assert status == 0 and not table["has_basis"].any() and not table["warm"].any()
     assert "WARNING: 12 point(s) have no basis" in message
+
+
+def test_a_pyomo_job_sweeps_with_highs_and_says_so(tmp_path: Path) -> None:
+    text = 'backend = "pyomo"\n' + GRID
+    message, status, folder = run(grid_job(tmp_path, text))
+    assert status == 0 and "applies to oreflow run only" in message

@@ -252,5 +252,8 @@ def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
         lines.append(f"  point {row.point} ({row.label}): {row.status}: {row.error}")
     if len(failed) > 5:
         lines.append(f"  ... and {len(failed) - 5} more failed points (points.csv, column error)")
+    if summary["job"].get("backend") == "pyomo":
+        lines.append("  note: sweeps solve with HiGHS directly (in-place re-solves); the job's backend 'pyomo' "
+                     "applies to oreflow run only")
     lines.append("Every point: points.csv / points.parquet; charts: report.html")
     return "\n".join(lines)
