@@ -32,6 +32,7 @@ def solve(
     solver: str | None = None,
     solver_options: Mapping[str, Any] | None = None,
     unmet_penalty_usd_per_t: float | None = None,
+    ranging: bool | None = None,
 ) -> Result:
     """Solve the least-cost allocation LP and return a :class:`~oreflow.Result`.
 
@@ -45,6 +46,9 @@ def solve(
         solver_options: passed to the solver unchanged (e.g. ``{"time_limit": 60}``).
         unmet_penalty_usd_per_t: cost of a tonne of unmet demand where demand.csv
             leaves it blank; default 1e7 USD/t.
+        ranging: range the optimal basis (``Result.ranging``; default True, or the job
+            file's ``ranging``); False saves its time (about 9 % of the solve at 1e5
+            variables) and leaves ``Result.ranging`` empty.
 
     Shadow prices follow docs/conventions.md: the change of the optimal total cost
     (USD) per one-unit increase of the constraint's right-hand side.
@@ -57,6 +61,7 @@ def solve(
     started = time.perf_counter()
     options: dict[str, Any] = {}
     penalty = DEFAULT_UNMET_PENALTY_USD_PER_T
+    job_ranging = True
     if isinstance(inputs, Network):
         network = inputs
     else:
@@ -70,6 +75,7 @@ def solve(
             solver = solver or job.solver
             options = dict(job.solver_options)
             penalty = job.unmet_penalty_usd_per_t
+            job_ranging = job.ranging
             network = load_inputs(job_file.dataset)
         else:
             network = load_inputs(path)
@@ -84,7 +90,7 @@ def solve(
             )
         penalty = float(unmet_penalty_usd_per_t)
     return solve_network(network, backend or "highs", solver=solver, solver_options=options, penalty=penalty,
-                         timings=timings)
+                         timings=timings, ranging=job_ranging if ranging is None else ranging)
 
 
 def solve_network(
@@ -95,13 +101,14 @@ def solve_network(
     solver_options: Mapping[str, Any],
     penalty: float,
     timings: dict[str, float] | None = None,
+    ranging: bool = True,
 ) -> Result:
     """Build, solve and tabulate one validated network (the shared core of every path)."""
     timings = dict(timings or {})
     mark = time.perf_counter()
     lp = build_lp(network, penalty)
     timings["build_s"] = time.perf_counter() - mark
-    record = solve_lp(network, lp, backend, solver, solver_options)
+    record = solve_lp(network, lp, backend, solver, solver_options, ranging)
     if record.status in ("infeasible", "infeasible_or_unbounded"):
         rows, cols, moves = record.iis_rows, record.iis_cols, record.iis_moves
         if rows is None:

@@ -278,6 +278,9 @@ class Job(BaseModel):
         allow_inf_nan=False,
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
+    ranging: bool = Field(
+        True, description="Range the optimal basis: ranging_costs.csv, ranging_rhs.csv and where each price holds "
+        "(about 9 % of the solve at 1e5 variables); false skips it.")
     report_png: bool = Field(
         False,
         description="Also draw report_<chart>.png for documents on every run (matplotlib, about 0.5 s); "

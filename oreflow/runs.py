@@ -54,7 +54,7 @@ class RunSpec:
 def _solve(spec: RunSpec, network: Network, timings: dict[str, float] | None = None) -> Any:
     job = spec.job
     return solve_network(network, job.backend, solver=job.solver, solver_options=job.solver_options,
-                         penalty=job.unmet_penalty_usd_per_t, timings=timings)
+                         penalty=job.unmet_penalty_usd_per_t, timings=timings, ranging=job.ranging)
 
 
 def protected(spec_path: str | None, network: Network) -> tuple[Path, ...]:

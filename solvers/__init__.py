@@ -27,8 +27,10 @@ def solve_lp(
     backend: str = "highs",
     solver: str | None = None,
     options: Mapping[str, Any] | None = None,
+    ranging: bool = True,
 ) -> SolutionRecord:
-    """Solve the LP of ``network`` (already assembled as ``lp``) with ``backend``."""
+    """Solve the LP of ``network`` (already assembled as ``lp``) with ``backend``; with
+    ``ranging`` also range the optimal basis (docs/conventions.md, "Ranging")."""
     if backend == "highs":
         from .highs import solve_highs
 
@@ -36,11 +38,11 @@ def solve_lp(
             raise InputError(
                 Problem("solve", None, "solver", solver, "no solver name with backend 'highs' (or 'highs')", "backend")
             )
-        return solve_highs(lp, options)
+        return solve_highs(lp, options, ranging)
     if backend == "pyomo":
         from .pyomo_backend import solve_pyomo
 
-        return solve_pyomo(network, lp, solver or "highs", options)
+        return solve_pyomo(network, lp, solver or "highs", options, ranging)
     raise InputError(Problem("solve", None, "backend", backend, f"one of {', '.join(BACKENDS)}", "backend"))
 
 

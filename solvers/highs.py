@@ -114,10 +114,18 @@ def pass_lp(h: Any, lp: LinearProgram) -> None:
         raise RuntimeError("HiGHS rejected the LP arrays (passModel returned kError)")
 
 
-def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> SolutionRecord:
+#: ``ranging_note`` of a solve asked not to range.
+RANGING_NOT_REQUESTED = "not requested (ranging = false)"
+
+
+def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None, ranging: bool = True) -> SolutionRecord:
     """Solve ``lp`` with HiGHS through highspy; return the common solution record, with the
-    ranging of the optimal basis (``record.ranging``; see :meth:`HighsModel.solve`)."""
-    return HighsModel(lp, options).solve(ranging=True)
+    ranging of the optimal basis (``record.ranging``; see :meth:`HighsModel.solve`) unless
+    ``ranging`` is False."""
+    record = HighsModel(lp, options).solve(ranging=ranging)
+    if not ranging:
+        record.ranging_note = RANGING_NOT_REQUESTED
+    return record
 
 
 #: HiGHS simplex_strategy value of serial dual simplex.

@@ -78,7 +78,8 @@ _STATUS = {
 
 
 def solve_pyomo(
-    network: Network, lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None
+    network: Network, lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None,
+    ranging: bool = True,
 ) -> SolutionRecord:
     """Solve ``lp`` as a Pyomo model with ``solver_name``; results in ``lp``'s order.
 
@@ -107,10 +108,14 @@ def solve_pyomo(
             run_s = float("nan")
         del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
     extracted = time.perf_counter()
-    if solver_name == "highs":
+    if solver_name == "highs" and ranging:
         from .highs import range_basis
 
         range_basis(lp, record)  # any other solver: no basis, ranging_note set by _solve_legacy
+    elif not ranging:
+        from .highs import RANGING_NOT_REQUESTED
+
+        record.ranging_note = RANGING_NOT_REQUESTED
     record.timings = {"pyomo_build_s": built - started, "solve_s": solve_s, "run_s": run_s,
                       "extract_s": extracted - built - solve_s, "ranging_s": time.perf_counter() - extracted}
     return record

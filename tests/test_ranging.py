@@ -268,3 +268,21 @@ def test_ranging_tables_are_written(result: oreflow.Result, tmp_path) -> None:
     assert {"ranging_costs.csv", "ranging_rhs.csv"} <= set(names)
     written = pd.read_csv(tmp_path / "ranging_rhs.csv", keep_default_na=False, na_values=[""])
     pd.testing.assert_frame_equal(written, result.ranging["rhs"], check_dtype=False)
+
+
+@pytest.mark.parametrize("backend", ["highs", "pyomo"])
+def test_ranging_can_be_skipped(tmp_path, backend: str) -> None:
+    """ranging = false (job) or ranging=False (solve): no ranging tables, and the note says why."""
+    from conftest import write_dataset, write_job
+    from oreflow.cli import main
+
+    frames = micro_frames()
+    result = oreflow.solve(oreflow.Network.from_frames(**frames), backend=backend, ranging=False)
+    assert result.ranging == {} and result.ranging_note == "not requested (ranging = false)"
+    assert not any(name.startswith("ranging_") for name in result.tables())
+    assert result.objective == pytest.approx(oreflow.solve(oreflow.Network.from_frames(**frames)).objective)
+    write_dataset(tmp_path / "micro", frames)
+    job = write_job(tmp_path / "job.toml", "micro", "out", f'backend = "{backend}"\nranging = false\n')
+    assert main(["run", str(job), "--quiet"]) == 0
+    assert not list((tmp_path / "out").glob("ranging_*.csv")) and (tmp_path / "out" / "summary.json").is_file()
+    assert oreflow.solve(job).ranging == {} and oreflow.solve(job, ranging=True).ranging
