@@ -26,27 +26,21 @@ See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
+import functools
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import run as bench  # noqa: E402  (benchmarks/run.py: machine(), record(), formatting; stdlib only)
+import run as harness  # noqa: E402  (benchmarks/run.py: arguments, workers, recording, formatting; stdlib only)
 
-RESULTS = HERE / "RESULTS.md"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
-#: Repetitions when --repeat is not given: this many below 1e5 variables, 1 from 1e5 up.
-SMALL_REPEAT = 3
-LARGE_SIZE = 100_000
 DEFAULT_TIMEOUT_S = 300.0
 #: Objectives must agree with the default set's to this (relative).
 OBJECTIVE_RTOL = 1e-7
@@ -148,9 +142,8 @@ def worker_solve(dataset: Path, option_set: str, out: Path) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-def _run_worker(kind: str, workdir: Path, timeout: float, *args: str) -> dict:
-    """A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed."""
-    return bench._run_worker(kind, workdir, timeout, *args, script=Path(__file__).resolve(), allow_timeout=True)
+#: A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed.
+_run_worker = functools.partial(harness._run_worker, script=Path(__file__).resolve(), allow_timeout=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -180,7 +173,7 @@ def summarise(size: int, prep: dict, runs: dict[str, list[dict]], timeout: float
             row["statuses"] = sorted({r["status"] for r in reps})
             row["basis"] = all(r["basis_valid"] and r["basis_validity"] == 1 for r in reps)
             row["objective"] = reps[0]["objective"]
-            row["rel_diff"] = (max(abs(r["objective"] - reference) / max(1.0, abs(reference)) for r in reps)
+            row["rel_diff"] = (max(harness.rel_diff(r["objective"], reference) for r in reps)
                                if reference is not None else float("nan"))
             row["agrees"] = row["rel_diff"] <= OBJECTIVE_RTOL
             row["optimal"] = row["statuses"] == ["Optimal"]
@@ -213,7 +206,7 @@ def recommend(summaries: list[dict]) -> list[str]:
 
     winners = [(s, _winner(s)) for s in summaries]
     lines.append("Fastest set per size (optimal, basis, objective within 1e-7 of the default's): " + "; ".join(
-        f"{bench._fmt_size(s['size'])} ({s['prep']['nnz']:,} nonzeros): **{w}** "
+        f"{harness._fmt_size(s['size'])} ({s['prep']['nnz']:,} nonzeros): **{w}** "
         f"({s['rows'][w]['run_s']:.3g} s, {s['rows'][w]['vs_default']:.2f}x the default's time)"
         for s, w in winners if w) + ".")
     uniform = [n for n in names if fine_everywhere(n)]
@@ -230,8 +223,8 @@ def recommend(summaries: list[dict]) -> list[str]:
     for (a, wa), (b, wb) in zip(ordered, ordered[1:]):
         if wa and wb and wa != wb:
             lines.append(
-                f"The winner changes from **{wa}** at {a['prep']['nnz']:,} nonzeros ({bench._fmt_size(a['size'])}) "
-                f"to **{wb}** at {b['prep']['nnz']:,} nonzeros ({bench._fmt_size(b['size'])}): a rule "
+                f"The winner changes from **{wa}** at {a['prep']['nnz']:,} nonzeros ({harness._fmt_size(a['size'])}) "
+                f"to **{wb}** at {b['prep']['nnz']:,} nonzeros ({harness._fmt_size(b['size'])}): a rule "
                 f"`{wb} if nonzeros >= N else {wa}` needs N in that interval.")
     return lines
 
@@ -259,7 +252,7 @@ def table(summaries: list[dict], repeat_note: str) -> str:
         p = s["prep"]
         for name, row in s["rows"].items():
             opts = ", ".join(f"{k}={v!r}".replace("'", '"') for k, v in OPTION_SETS[name].items()) or "(none)"
-            head = f"| {bench._fmt_size(s['size'])} | {p['n_cols']:,} | {p['nnz']:,} | {name} | `{opts}` "
+            head = f"| {harness._fmt_size(s['size'])} | {p['n_cols']:,} | {p['nnz']:,} | {name} | `{opts}` "
             if row["outcome"] != "ran":
                 lines.append(head + f"| {row['outcome']} | | | | | | | | | | | – |")
                 continue
@@ -267,7 +260,7 @@ def table(summaries: list[dict], repeat_note: str) -> str:
                 w for w, bad in (("not optimal", not row["optimal"]), ("no basis", not row["basis"]),
                                  ("objective differs", not row["agrees"])) if bad) + ")"
             lines.append(
-                head + f"| {bench._fmt_s(row['run_s'])} | {row['cpu_s'] / row['run_s']:.2f} "
+                head + f"| {harness._fmt_s(row['run_s'])} | {row['cpu_s'] / row['run_s']:.2f} "
                 f"| {row['others_cores']:.2f} "
                 f"| {row.get('vs_default', float('nan')):.2f} | {'/'.join(row['statuses'])} "
                 f"| {'yes' if row['basis'] else 'no'} | {row['rel_diff']:.1e} | {_fmt_it(row, 'simplex_it')} "
@@ -276,9 +269,8 @@ def table(summaries: list[dict], repeat_note: str) -> str:
 
 
 def section(key: str, summaries: list[dict], repeat_note: str, seed: int, command: str, info: dict) -> str:
-    v = info["versions"]
     versions = sorted({r["version"] for s in summaries for r in s["rows"].values() if "version" in r})
-    sizes = ", ".join(bench._fmt_size(s["size"]) for s in summaries)
+    sizes = ", ".join(harness._fmt_size(s["size"]) for s in summaries)
     return "\n".join([
         f"<!-- bench:{key} -->",
         f"## Algorithm choice: sizes {sizes}; {repeat_note}; seed {seed}",
@@ -286,12 +278,7 @@ def section(key: str, summaries: list[dict], repeat_note: str, seed: int, comman
         "Written by `benchmarks/algorithms.py`: the same LP solved with each HiGHS option set, each run in a fresh "
         "process, only `run()` timed.",
         "",
-        f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Command: `{command}`",
-        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
-        f"- Versions: Python {v['python']}, highspy {v['highspy']} (HiGHS {', '.join(versions) or '?'}), "
-        f"numpy {v['numpy']}, pandas {v['pandas']}, scipy {v['scipy']}",
-        f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
+        *harness.header_lines(command, info, ", ".join(versions) or "?"),
         "",
         table(summaries, repeat_note),
         "",
@@ -308,26 +295,16 @@ def section(key: str, summaries: list[dict], repeat_note: str, seed: int, comman
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", help="target LP columns, e.g. 1e3 1e4 (default 1e3 1e4 1e5)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help=f"repetitions per size (default {SMALL_REPEAT} below 1e5 variables, 1 from 1e5)")
+    parser.add_argument("--repeat", type=int, default=None, help=harness.REPEAT_HELP)
     parser.add_argument("--sets", nargs="+", choices=list(OPTION_SETS), default=None,
                         help=f"option sets to run (default: {' '.join(DEFAULT_SETS)}; 'default' is always run, as "
                              "the reference)")
     parser.add_argument("--load", type=int, default=0,
                         help="busy-loop processes kept running during each solve, to measure under contention "
                              "(default 0)")
-    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
-                        help=f"seconds allowed per solve process (default {DEFAULT_TIMEOUT_S:.0f})")
-    parser.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
-    parser.add_argument("--workdir", type=Path, default=None, help="where datasets go (default: temp, removed)")
-    parser.add_argument("--max-variables", type=int, default=bench.MAX_VARIABLES, help="refuse larger sizes")
-    parser.add_argument("--worker", choices=("prepare", "solve"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
+    harness.add_run_arguments(parser, timeout=DEFAULT_TIMEOUT_S)
+    harness.add_worker_arguments(parser, ("prepare", "solve"))
     parser.add_argument("--set", help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker == "prepare":
@@ -337,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_solve(args.target, args.set, args.worker_out)
         return 0
 
-    sizes = sorted(bench._sizes(args.sizes)) if args.sizes else list(DEFAULT_SIZES)
+    sizes = sorted(harness._sizes(args.sizes)) if args.sizes else list(DEFAULT_SIZES)
     if args.repeat is not None and args.repeat < 1 or not sizes or min(sizes) < 1:
         parser.error("sizes and --repeat must be positive")
     if max(sizes) > args.max_variables:
@@ -347,26 +324,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.load < 0:
         parser.error("--load must be >= 0")
 
-    def repeat_of(size: int) -> int:
-        return args.repeat if args.repeat is not None else (SMALL_REPEAT if size < LARGE_SIZE else 1)
-
-    info = bench.machine()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="oreflow-algo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    info = harness.machine()
     timed_out: dict[str, int] = {}  # option set -> size at which it timed out
     summaries = []
-    try:
+    with harness.work_folder(args.workdir, "oreflow-algo-") as workdir:
         for size in sizes:
             prep = _run_worker("prepare", workdir, max(args.timeout, 600.0), "--size", str(size),
                                "--seed", str(args.seed), "--workdir", str(workdir))
             print(f"[algo] size {size:,}: {prep['n_cols']:,} variables, {prep['nnz']:,} nonzeros",
                   file=sys.stderr, flush=True)
             runs: dict[str, list[dict]] = {n: [] for n in names}
-            for rep in range(repeat_of(size)):
+            for rep in range(harness.repeat_of(size, args.repeat)):
                 for name in names:  # interleaved: drift of the shared machine hits every set alike
                     if name in timed_out:
                         if not runs[name]:
-                            runs[name].append({"skipped": f"not run (timeout at {bench._fmt_size(timed_out[name])})"})
+                            runs[name].append({"skipped": f"not run (timeout at {harness._fmt_size(timed_out[name])})"})
                         continue
                     if runs[name] and (runs[name][0].get("rejected") or any(r.get("timeout") for r in runs[name])):
                         continue
@@ -389,27 +361,17 @@ def main(argv: list[str] | None = None) -> int:
                                 f"it s/ipm/x/pdlp {r['simplex_it']}/{r['ipm_it']}/{r['crossover_it']}/{r['pdlp_it']}")
                     print(f"[algo]   rep {rep + 1} {name}: {note}", file=sys.stderr, flush=True)
             summaries.append(summarise(size, prep, runs, args.timeout))
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
 
-    if bench.engine_state() != info["engine"]:
-        info["engine"] += f" at the start, {bench.engine_state()} at the end (the engine changed during the run)"
-    reps = sorted({repeat_of(s) for s in sizes})
-    repeat_note = (f"{reps[0]} repetition(s)" if len(reps) == 1 else
-                   ", ".join(f"{repeat_of(s)} repetition(s) at {bench._fmt_size(s)}" for s in sizes))
+    harness.note_engine_change(info)
+    repeat_note = harness.repeat_note(sizes, args.repeat)
     set_key = "" if args.sets is None else ";sets=" + ",".join(names)
     load_key = f";load={args.load}" if args.load else ""
     key = (f"algorithms;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed}"
            f"{set_key}{load_key}")
-    given = " ".join(argv if argv is not None else sys.argv[1:])
     if args.load:
         repeat_note += f"; under load: {args.load} busy-loop process(es) running during every solve"
-    text = section(key, summaries, repeat_note, args.seed, f"python benchmarks/algorithms.py {given}".strip(), info)
-    print(text)
-    if not args.no_record:
-        bench.record(key, text, args.results)
-        print(f"[algo] recorded in {args.results}", file=sys.stderr)
+    text = section(key, summaries, repeat_note, args.seed, harness.command_of("algorithms.py", argv), info)
+    harness.publish(key, text, args, "algo")
     differ = [(s["size"], n) for s in summaries for n, r in s["rows"].items()
               if r.get("outcome") == "ran" and not r["agrees"]]
     if differ:

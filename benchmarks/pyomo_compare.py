@@ -253,24 +253,19 @@ def measure(size: int, seed: int, repeat: int, workdir: Path, timeout: float, ki
     return {"size": size, "variables": prep["describe"]["variables"], "options": options, "runs": runs}
 
 
-def _med(rows: list[dict], key: str) -> float:
-    return float(statistics.median(r[key] for r in rows))
-
-
 def summarise(measured: dict) -> dict:
     """Medians per worker; overheads over the floor and modelling overheads; ratios of medians."""
     runs = measured["runs"]
-    floor_run = _med(runs["floor"], "run_s")
     s = {"size": measured["size"], "variables": measured["variables"], "options": measured["options"],
-         "floor_run_s": floor_run, "floor_mb": _med(runs["floor"], "peak_mb")}
+         "floor_run_s": harness._median(runs["floor"], "run_s"), "floor_mb": harness._median(runs["floor"], "peak_mb")}
     for kind, rows in runs.items():
         if kind == "floor":
             continue
-        med = {key: _med(rows, key) for key in rows[0] if key.endswith(("_s", "_mb"))}
-        med["over_floor_s"] = _med([{"t": r["total_s"] - f["run_s"]} for r, f in zip(rows, runs["floor"])], "t")
-        med["modelling_s"] = _med([{"t": r["total_s"] - r["run_s"]} for r in rows], "t")
+        med = {key: harness._median(rows, key) for key in rows[0] if key.endswith(("_s", "_mb"))}
+        med["over_floor_s"] = statistics.median(r["total_s"] - f["run_s"] for r, f in zip(rows, runs["floor"]))
+        med["modelling_s"] = statistics.median(r["total_s"] - r["run_s"] for r in rows)
         if "solve_s" in rows[0]:
-            med["translate_s"] = _med([{"t": r["solve_s"] - r["run_s"]} for r in rows], "t")
+            med["translate_s"] = statistics.median(r["solve_s"] - r["run_s"] for r in rows)
         med["growth_mb"] = med["peak_mb"] - med["rss_loaded_mb"]
         s[kind] = med
     return s
@@ -355,10 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         from importlib import metadata
 
         key = f"pyomo:sizes={','.join(map(str, sizes))};seed={args.seed}"
-        command = "python benchmarks/pyomo_compare.py " + " ".join(argv if argv is not None else sys.argv[1:])
         harness.record_section(
             key, f"Pyomo backend vs idiomatic Pyomo, sizes {', '.join(harness._fmt_size(s) for s in sizes)}",
-            command, INTRO.format(repeat=args.repeat), text,
+            harness.command_of("pyomo_compare.py", argv), INTRO.format(repeat=args.repeat), text,
             machine_note=f"; Pyomo {metadata.version('pyomo')}, highspy {metadata.version('highspy')}")
     return 0
 

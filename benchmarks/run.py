@@ -23,6 +23,7 @@ status 1 when a check fails. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -44,6 +45,11 @@ RESULTS = HERE / "RESULTS.md"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 DEFAULT_REPEAT = 3
+#: Repetitions of algorithms.py and warm.py when --repeat is not given: SMALL_REPEAT below
+#: LARGE_SIZE variables, 1 from LARGE_SIZE up.
+SMALL_REPEAT = 3
+LARGE_SIZE = 100_000
+REPEAT_HELP = f"repetitions per size (default {SMALL_REPEAT} below 1e5 variables, 1 from 1e5)"
 #: Largest size accepted without --max-variables (keep shared machines usable).
 MAX_VARIABLES = 250_000
 #: Checks: unmet demand counts as zero below this (t); objectives must agree to this (relative).
@@ -54,6 +60,11 @@ OBJECTIVE_RTOL = 1e-6
 def _peak_mb() -> float:
     """This process's peak resident set size so far, MB (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def rel_diff(a: float, b: float) -> float:
+    """Relative difference of ``a`` from the reference ``b`` (absolute below |b| = 1)."""
+    return abs(a - b) / max(1.0, abs(b))
 
 
 # ---------------------------------------------------------------------------------
@@ -179,19 +190,6 @@ def _run_worker(kind: str, workdir: Path, timeout: float, *args: str, script: Pa
 # ---------------------------------------------------------------------------------
 
 
-def _silenced_stdout(call):
-    """Run ``call()`` with file descriptor 1 sent to /dev/null (HiGHS prints a banner)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            return call()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
     """Generate the dataset of ``size``, write it and its LP as MPS; record paths and counts."""
     sys.path.insert(0, str(HERE))
@@ -208,13 +206,9 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
     report = generate.feasibility_report(frames)
     lp = build_lp(oreflow.load_inputs(dataset))
     mps = workdir / f"v{size}_seed{seed}.mps"
-
-    def write_mps() -> None:
-        h = new_highs()
-        pass_lp(h, lp)
-        h.writeModel(str(mps))
-
-    _silenced_stdout(write_mps)
+    h = new_highs()  # hides HiGHS's banner; output_flag off
+    pass_lp(h, lp)
+    h.writeModel(str(mps))
     info = {
         "size": size,
         "dataset": str(dataset),
@@ -259,11 +253,10 @@ def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
     for key in ("load_s", "build_s", "pass_s", "run_s", "extract_s", "ranging_s", "result_s", "write_s", "peak_mb",
                 "rss_import_mb", "rss_load_mb", "rss_build_mb", "rss_solve_mb", "rss_result_mb", "rss_write_mb"):
         s[key] = _median(ore, key)
-    s["total_s"] = _median(
-        [{"t": sum(r.get(k, 0.0) for k in ("load_s", "build_s", "pass_s", "run_s", "extract_s", "ranging_s",
-                                             "result_s", "write_s"))}
-         for r in ore], "t")
-    s["core_s"] = _median([{"t": r["build_s"] + r["pass_s"] + r["run_s"] + r["extract_s"]} for r in ore], "t")
+    s["total_s"] = statistics.median(
+        sum(r[k] for k in ("load_s", "build_s", "pass_s", "run_s", "extract_s", "ranging_s", "result_s", "write_s"))
+        for r in ore)
+    s["core_s"] = statistics.median(r["build_s"] + r["pass_s"] + r["run_s"] + r["extract_s"] for r in ore)
     s["floor_read_s"] = _median(floor, "read_s")
     s["floor_run_s"] = _median(floor, "run_s")
     s["floor_peak_mb"] = _median(floor, "peak_mb")
@@ -283,8 +276,7 @@ def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
     s["binding_supplies"] = int(statistics.median(r["binding_supplies"] for r in ore))
     s["capacity_over_feed"] = first["total_capacity_t"] / first["total_feed_t"] if first["total_feed_t"] else float("inf")
     s["objective"] = first["objective"]
-    s["objective_rel_diff"] = max(abs(r["objective"] - f["objective"]) / max(1.0, abs(f["objective"]))
-                                  for r, f in zip(ore, floor))
+    s["objective_rel_diff"] = max(rel_diff(r["objective"], f["objective"]) for r, f in zip(ore, floor))
     s["floor_iterations"] = floor[0]["iterations"]
     s["highs_version"] = floor[0]["version"]
     s["ok"] = (
@@ -424,26 +416,38 @@ def machine() -> dict:
     }
 
 
-def section(key: str, summaries: list[dict], repeat: int, seed: int, command: str, info: dict) -> str:
+def note_engine_change(info: dict) -> None:
+    """Append to ``info["engine"]`` (machine()'s, at the start) the engine state now, if it changed."""
+    now = engine_state()
+    if now != info["engine"]:
+        info["engine"] += f" at the start, {now} at the end (the engine changed during the run)"
+
+
+def header_lines(command: str, info: dict, highs: str | None = None) -> list[str]:
+    """The date, command, machine, versions and oreflow lines of a section (``highs``: HiGHS's version)."""
     v = info["versions"]
+    return [
+        f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- Command: `{command}`",
+        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
+        f"- Versions: Python {v['python']}, highspy {v['highspy']}" + (f" (HiGHS {highs})" if highs else "")
+        + f", numpy {v['numpy']}, pandas {v['pandas']}, scipy {v['scipy']}",
+        f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
+    ]
+
+
+def section(key: str, summaries: list[dict], repeat: int, seed: int, command: str, info: dict) -> str:
     highs = summaries[0]["highs_version"] if summaries else "?"
     sizes = ", ".join(_fmt_size(s["size"]) for s in summaries)
-    return "\n".join(
-        [
-            f"<!-- bench:{key} -->",
-            f"## Sizes {sizes}; {repeat} repetition(s); seed {seed}",
-            "",
-            f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-            f"- Command: `{command}`",
-            f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
-            f"- Versions: Python {v['python']}, highspy {v['highspy']} (HiGHS {highs}), numpy {v['numpy']}, "
-            f"pandas {v['pandas']}, scipy {v['scipy']}",
-            f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
-            "",
-            tables(summaries, repeat),
-            f"<!-- /bench:{key} -->",
-        ]
-    )
+    return "\n".join([
+        f"<!-- bench:{key} -->",
+        f"## Sizes {sizes}; {repeat} repetition(s); seed {seed}",
+        "",
+        *header_lines(command, info, highs),
+        "",
+        tables(summaries, repeat),
+        f"<!-- /bench:{key} -->",
+    ])
 
 
 RESULTS_HEADER = """# oreflow benchmark results
@@ -477,9 +481,70 @@ def record(key: str, text: str, path: Path = RESULTS) -> None:
     path.write_text(current, encoding="utf-8")
 
 
+def publish(key: str, text: str, args: argparse.Namespace, tag: str) -> None:
+    """Print a section and, unless ``--no-record``, record it in ``--results`` (add_run_arguments)."""
+    print(text)
+    if not args.no_record:
+        record(key, text, args.results)
+        print(f"[{tag}] recorded in {args.results}", file=sys.stderr)
+
+
+def command_of(script: str, argv: list[str] | None) -> str:
+    """The command line of ``script`` as given (``argv``, or this process's arguments)."""
+    return f"python benchmarks/{script} {' '.join(argv if argv is not None else sys.argv[1:])}".strip()
+
+
 # ---------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, timeout: float,
+                      seed_help: str = "generator seed (default 1)") -> None:
+    """The options of every script that measures generated sizes in worker processes."""
+    parser.add_argument("--seed", type=int, default=1, help=seed_help)
+    parser.add_argument("--timeout", type=float, default=timeout,
+                        help=f"seconds allowed per measurement process (default {timeout:.0f})")
+    parser.add_argument("--no-record", action="store_true", help="print the tables only; leave RESULTS.md alone")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where the generated datasets go (default: a temporary folder, removed)")
+    parser.add_argument("--max-variables", type=int, default=MAX_VARIABLES, help="refuse larger sizes")
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> None:
+    """The hidden options through which _run_worker starts a worker of the script (a ``kinds``)."""
+    parser.add_argument("--worker", choices=kinds, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+
+
+@contextlib.contextmanager
+def work_folder(given: Path | None, prefix: str, keep: bool = False):
+    """``given`` (created if missing, kept), or a temporary folder removed at the end unless ``keep``."""
+    folder = given or Path(tempfile.mkdtemp(prefix=prefix))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        if given is None and not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def repeat_of(size: int, repeat: int | None) -> int:
+    """``repeat`` if given, else SMALL_REPEAT below LARGE_SIZE variables and 1 from there."""
+    return repeat if repeat is not None else (SMALL_REPEAT if size < LARGE_SIZE else 1)
+
+
+def repeat_note(sizes: list[int], repeat: int | None) -> str:
+    """The repetitions of a run in words ("3 repetition(s)", or per size when they differ)."""
+    if not sizes:
+        return "-"
+    reps = {repeat_of(s, repeat) for s in sizes}
+    if len(reps) == 1:
+        return f"{reps.pop()} repetition(s)"
+    return ", ".join(f"{repeat_of(s, repeat)} repetition(s) at {_fmt_size(s)}" for s in sizes)
 
 
 def _sizes(values: list[str]) -> list[int]:
@@ -495,28 +560,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", help="target LP columns, e.g. 1e3 1e4 or 1e3,1e4 (default 1e3 1e4 1e5)")
     parser.add_argument("--repeat", type=int, default=None, help=f"repetitions per size (default {DEFAULT_REPEAT})")
     parser.add_argument("--quick", action="store_true", help="sizes 1e3, 1e4 with 1 repetition (smoke run)")
-    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--no-record", action="store_true", help="print the tables only; leave RESULTS.md alone")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
-    parser.add_argument("--workdir", type=Path, default=None, help="where datasets and MPS files go (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the generated datasets and MPS files")
-    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per measurement process")
-    parser.add_argument("--max-variables", type=int, default=MAX_VARIABLES, help="refuse larger sizes")
-    parser.add_argument("--worker", choices=("prepare", "oreflow", "floor"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
+    add_run_arguments(parser, timeout=3600.0)
+    add_worker_arguments(parser, ("prepare", "oreflow", "floor"))
     parser.add_argument("--options", help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker == "prepare":
         worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
         return 0
-    if args.worker:
-        if args.worker == "oreflow":
-            worker_oreflow(args.target, args.worker_out)
-        else:
-            worker_floor(args.target, args.worker_out, json.loads(args.options) if args.options else None)
+    if args.worker == "oreflow":
+        worker_oreflow(args.target, args.worker_out)
+        return 0
+    if args.worker == "floor":
+        worker_floor(args.target, args.worker_out, json.loads(args.options) if args.options else None)
         return 0
 
     sizes = _sizes(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
@@ -527,10 +584,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"size {max(sizes):,} is above --max-variables {args.max_variables:,}")
 
     info = machine()  # repository state at the start: other people may edit while this runs
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="oreflow-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     summaries = []
-    try:
+    with work_folder(args.workdir, "oreflow-bench-", keep=args.keep) as workdir:
         for size in sizes:
             prep = _run_worker("prepare", workdir, args.timeout, "--size", str(size), "--seed", str(args.seed),
                                "--workdir", str(workdir))
@@ -551,20 +606,10 @@ def main(argv: list[str] | None = None) -> int:
             engine_after = engine_state()
             summary["engine"] = engine_before if engine_after == engine_before else f"{engine_before}→{engine_after}"
             summaries.append(summary)
-    finally:
-        if not args.keep and args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
 
-    if engine_state() != info["engine"]:
-        info["engine"] += f" at the start, {engine_state()} at the end (the engine changed during the run)"
+    note_engine_change(info)
     key = f"sizes={','.join(str(s) for s in sizes)};repeat={repeat};seed={args.seed}"
-    given = " ".join(argv if argv is not None else sys.argv[1:])
-    command = f"python benchmarks/run.py {given}".strip()
-    text = section(key, summaries, repeat, args.seed, command, info)
-    print(text)
-    if not args.no_record:
-        record(key, text, args.results)
-        print(f"[bench] recorded in {args.results}", file=sys.stderr)
+    publish(key, section(key, summaries, repeat, args.seed, command_of("run.py", argv), info), args, "bench")
     failed = [s["size"] for s in summaries if not s["ok"]]
     if failed:
         print(f"[bench] CHECK FAILED for sizes {failed}: see the checks table", file=sys.stderr)

@@ -46,7 +46,7 @@ import run as harness  # noqa: E402
 
 
 def sweeps(network, points: int) -> dict:  # noqa: ANN001
-    """The two sweeps' points (oreflow Point objects) on ``network``."""
+    """The three sweeps' points (oreflow Point objects) on ``network``."""
     from oreflow.job import Change
     from oreflow.sweep.points import Point
 
@@ -66,7 +66,7 @@ def sweeps(network, points: int) -> dict:  # noqa: ANN001
 
 
 def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
-    """Both sweeps on ``dataset``: points/s of the engine and of the two references."""
+    """The three sweeps on ``dataset``: points/s of the engine and of the two references."""
     import oreflow
     from oreflow.job import Scenario
     from oreflow.model.lp import build_lp
@@ -76,6 +76,7 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
     from oreflow.sweep.execute import execute
 
     network = oreflow.load_inputs(dataset)
+    variables = build_lp(network).n_cols
     prices = ("supply", "capacity", "demand")
     rows = []
     for name, sweep_points in sweeps(network, points).items():
@@ -102,7 +103,7 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
                      "engine_median_ms": 1e3 * statistics.median(row["solve_s"] for row in table),
                      "cold_pps": 1 / statistics.mean(cold_times), "solve_pps": 1 / statistics.mean(solve_times),
                      "cold_points": len(cold_times), "in_place": warm,
-                     "variables": len(build_lp(network).cost)})
+                     "variables": variables})
     return rows
 
 

@@ -20,9 +20,9 @@ the change. For each change:
 - and each simplex variant forced: (b) primal and (b') dual after a cost change,
   (c') primal after a bound change, as ``HighsModel(lp, {"simplex_strategy": s})``. So
   that every warm run starts from the same basis, a forced variant is handed the basis of
-  the automatic variant's first solve (``setBasis``; its own first solve then takes 0
-  iterations) instead of solving from scratch with ``s`` (primal from scratch takes
-  minutes at 1e5).
+  the automatic variant's first solve (``HighsModel.start_from``; its own first solve then
+  takes 0 iterations) instead of solving from scratch with ``s`` (primal from scratch
+  takes minutes at 1e5).
 
 Each warm objective must equal the cold objective of the same changed LP (relative 1e-7).
 Speedup = cold seconds / warm seconds: of the whole path (build + pass + run + extract
@@ -47,27 +47,21 @@ See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
+import functools
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import run as bench  # noqa: E402  (benchmarks/run.py: machine(), record(), formatting; stdlib only)
+import run as harness  # noqa: E402  (benchmarks/run.py: arguments, workers, recording, formatting; stdlib only)
 
-RESULTS = HERE / "RESULTS.md"
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_DATASET = REPO / "inputs" / "rare_earths_2024"
-#: Repetitions when --repeat is not given: this many below 1e5 variables, 1 from 1e5 up.
-SMALL_REPEAT = 3
-LARGE_SIZE = 100_000
 DEFAULT_POINTS = 200
 CHANGED_SHARE = 0.10
 COST_FACTOR = (0.7, 1.3)
@@ -91,10 +85,6 @@ WARM = (
 VARIANTS = ("cold-cost", "warm-cost", "warm-cost-primal", "warm-cost-dual",
             "cold-cost1", "warm-cost1", "warm-cost1-primal", "warm-cost1-dual",
             "cold-bound", "warm-bound", "warm-bound-primal")
-
-
-def _rel(a: float, b: float) -> float:
-    return abs(a - b) / max(1.0, abs(b))
 
 
 def change_of(variant: str) -> str:
@@ -145,8 +135,9 @@ def _algorithm(model) -> str:  # noqa: ANN001
     info = model.highs.getInfo()
     if int(info.ipm_iteration_count) > 0:
         return "ipm + crossover" if int(info.crossover_iteration_count) > 0 or model.highs.getBasis().valid else "ipm"
-    strategy = model.highs.getOptionValue("simplex_strategy")
-    strategy = strategy[1] if isinstance(strategy, tuple) else strategy
+    from oreflow.solvers.highs import _option
+
+    strategy = _option(model.highs, "simplex_strategy")
     return {0: "simplex (choose)", 1: "dual simplex", 2: "dual simplex (SIP)", 3: "dual simplex (PAMI)",
             4: "primal simplex"}.get(int(strategy), f"simplex strategy {strategy}")
 
@@ -195,7 +186,7 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
     # warm: the unchanged LP solved once (not timed), changed in place, re-solved (timed).
     # Automatic variants: HighsModel(lp) exactly as a caller would use it. Forced variants:
     # HighsModel(lp, {"simplex_strategy": s}) started from the automatic variant's first
-    # basis (setBasis + a solve that takes 0 iterations), so every variant starts alike.
+    # basis (start_from + a solve that takes 0 iterations), so every variant starts alike.
     first_basis = None
     for variant, name, forced in WARM:
         lp = build_lp(network)
@@ -203,7 +194,7 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
             model = HighsModel(lp)
         else:
             model = HighsModel(lp, {"simplex_strategy": forced})
-            model.highs.setBasis(first_basis)
+            model.start_from(first_basis)
         first = model.solve()
         first_algorithm = _algorithm(model)
         if first_basis is None:
@@ -215,7 +206,7 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
         m[variant] = measure(model, record, total, first_run_s=first.timings["solve_s"],
                              first_iterations=first.iterations, first_objective=first.objective,
                              first_algorithm=first_algorithm)
-    m["checks"] = {v: _rel(m[v]["objective"], m[f"cold-{change_of(v)}"]["objective"])
+    m["checks"] = {v: harness.rel_diff(m[v]["objective"], m[f"cold-{change_of(v)}"]["objective"])
                    for v, _, _ in WARM}
     out.write_text(json.dumps(m), encoding="utf-8")
 
@@ -316,15 +307,14 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
 
     full_obj, m["full_s"], m["full_cpu_s"] = timed_loop(full)
     network.refiners["processing_cost_usd_per_t"] = original
-    m["max_rel_diff_warm_cold"] = max(_rel(a, b) for a, b in zip(warm_obj, cold_obj))
-    m["max_rel_diff_full_cold"] = max(_rel(a, b) for a, b in zip(full_obj, cold_obj))
+    m["max_rel_diff_warm_cold"] = max(harness.rel_diff(a, b) for a, b in zip(warm_obj, cold_obj))
+    m["max_rel_diff_full_cold"] = max(harness.rel_diff(a, b) for a, b in zip(full_obj, cold_obj))
     m["distinct_objectives"] = len({round(o, 3) for o in cold_obj})
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-def _run_worker(kind: str, workdir: Path, timeout: float, *args: str) -> dict:
-    """A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed."""
-    return bench._run_worker(kind, workdir, timeout, *args, script=Path(__file__).resolve(), allow_timeout=True)
+#: A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed.
+_run_worker = functools.partial(harness._run_worker, script=Path(__file__).resolve(), allow_timeout=True)
 
 
 # ---------------------------------------------------------------------------------
@@ -387,9 +377,9 @@ def size_table(summaries: list[dict]) -> str:
             changed = f"{n:,} x costs" if CHANGES[name][0] == "cost" else f"{n:,} supply/capacity bounds"
             warm = v.startswith("warm")
             lines.append(
-                f"| {bench._fmt_size(s['size'])} | {f['n_cols']:,} | {f['nnz']:,} | {changed} | {LABELS[v]} "
+                f"| {harness._fmt_size(s['size'])} | {f['n_cols']:,} | {f['nnz']:,} | {changed} | {LABELS[v]} "
                 f"| {'/'.join(r['algorithms'])} | {'; '.join(r['first']) if warm else '–'} "
-                f"| {bench._fmt_s(r['total_s'])} | {bench._fmt_s(r['run_s'])} | {r['iterations']:,.0f} "
+                f"| {harness._fmt_s(r['total_s'])} | {harness._fmt_s(r['run_s'])} | {r['iterations']:,.0f} "
                 f"| {'**%.2fx**' % r['speedup_total'] if warm else '1'} "
                 f"| {'%.2fx' % r['speedup_run'] if warm else '1'} "
                 f"| {'%.1e' % r['rel_diff'] if warm else '–'} | {'/'.join(r['statuses'])} |")
@@ -436,7 +426,7 @@ def targets(summaries: list[dict], sweep: dict | None) -> list[str]:
         met = r["speedup_total"] >= TARGET_COST_SPEEDUP
         lines.append(
             f"- warm re-solve after a 10 % cost change >= {TARGET_COST_SPEEDUP:.0f}x faster than rebuild + cold solve, "
-            f"at {bench._fmt_size(s['size'])}: **{r['speedup_total']:.2f}x** with HighsModel's choice "
+            f"at {harness._fmt_size(s['size'])}: **{r['speedup_total']:.2f}x** with HighsModel's choice "
             f"({'/'.join(r['algorithms'])}; {'met' if met else 'missed'}"
             + ("" if met else f", {TARGET_COST_SPEEDUP / r['speedup_total']:.1f}x short")
             + f"); primal simplex forced {p['speedup_total']:.2f}x, dual simplex forced {d['speedup_total']:.2f}x"
@@ -459,8 +449,7 @@ def targets(summaries: list[dict], sweep: dict | None) -> list[str]:
 
 def section(key: str, summaries: list[dict], sweep: dict | None, repeat_note: str, seed: int, command: str,
             info: dict) -> str:
-    v = info["versions"]
-    sizes = ", ".join(bench._fmt_size(s["size"]) for s in summaries) or "none"
+    sizes = ", ".join(harness._fmt_size(s["size"]) for s in summaries) or "none"
     parts = [
         f"<!-- bench:{key} -->",
         f"## Warm re-solve: sizes {sizes}; {repeat_note}; seed {seed}" + ("; default-dataset sweep" if sweep else ""),
@@ -468,12 +457,7 @@ def section(key: str, summaries: list[dict], sweep: dict | None, repeat_note: st
         "Written by `benchmarks/warm.py`: an already-solved `HighsModel` changed in place and re-solved, against "
         "rebuilding and solving the changed LP cold (see the script's docstring for the exact steps).",
         "",
-        f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Command: `{command}`",
-        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
-        f"- Versions: Python {v['python']}, highspy {v['highspy']}, numpy {v['numpy']}, pandas {v['pandas']}, "
-        f"scipy {v['scipy']}",
-        f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
+        *harness.header_lines(command, info),
         "",
     ]
     if summaries:
@@ -494,21 +478,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="*",
                         help="target LP columns, e.g. 1e4 1e5 (default 1e4 1e5; none: sweep only)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help=f"repetitions per size (default {SMALL_REPEAT} below 1e5 variables, 1 from 1e5)")
+    parser.add_argument("--repeat", type=int, default=None, help=harness.REPEAT_HELP)
     parser.add_argument("--points", type=int, default=DEFAULT_POINTS,
                         help=f"sweep points on the default dataset (default {DEFAULT_POINTS}; 0: no sweep)")
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="dataset of the sweep")
-    parser.add_argument("--seed", type=int, default=1, help="generator and change seed (default 1)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per measurement process")
-    parser.add_argument("--no-record", action="store_true", help="print only; leave RESULTS.md alone")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
-    parser.add_argument("--workdir", type=Path, default=None, help="where datasets go (default: temp, removed)")
-    parser.add_argument("--max-variables", type=int, default=bench.MAX_VARIABLES, help="refuse larger sizes")
-    parser.add_argument("--worker", choices=("prepare", "size", "sweep"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    harness.add_run_arguments(parser, timeout=1800.0, seed_help="generator and change seed (default 1)")
+    harness.add_worker_arguments(parser, ("prepare", "size", "sweep"))
     args = parser.parse_args(argv)
 
     if args.worker == "prepare":
@@ -521,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_sweep(args.target, args.points, args.seed, args.worker_out)
         return 0
 
-    sizes = sorted(bench._sizes(args.sizes)) if args.sizes is not None else list(DEFAULT_SIZES)
+    sizes = sorted(harness._sizes(args.sizes)) if args.sizes is not None else list(DEFAULT_SIZES)
     if (args.repeat is not None and args.repeat < 1) or (sizes and min(sizes) < 1) or args.points < 0:
         parser.error("sizes, --repeat and --points must be positive")
     if sizes and max(sizes) > args.max_variables:
@@ -529,19 +504,14 @@ def main(argv: list[str] | None = None) -> int:
     if not sizes and not args.points:
         parser.error("nothing to measure: no sizes and --points 0")
 
-    def repeat_of(size: int) -> int:
-        return args.repeat if args.repeat is not None else (SMALL_REPEAT if size < LARGE_SIZE else 1)
-
-    info = bench.machine()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="oreflow-warm-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    info = harness.machine()
     summaries, sweep = [], None
-    try:
+    with harness.work_folder(args.workdir, "oreflow-warm-") as workdir:
         for size in sizes:
             prep = _run_worker("prepare", workdir, args.timeout, "--size", str(size), "--seed", str(args.seed),
                                "--workdir", str(workdir))
             reps = []
-            for rep in range(repeat_of(size)):
+            for rep in range(harness.repeat_of(size, args.repeat)):
                 r = _run_worker("size", workdir, args.timeout, "--target", prep["dataset"], "--seed", str(args.seed))
                 if r.get("timeout"):
                     raise SystemExit(f"[warm] size {size:,}: timeout after {args.timeout:.0f} s")
@@ -558,23 +528,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[warm] sweep: warm {sweep['points'] / sweep['warm_s']:.0f}/s, cold "
                   f"{sweep['points'] / sweep['cold_s']:.0f}/s, oreflow.solve {sweep['points'] / sweep['full_s']:.0f}/s",
                   file=sys.stderr, flush=True)
-    finally:
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
 
-    if bench.engine_state() != info["engine"]:
-        info["engine"] += f" at the start, {bench.engine_state()} at the end (the engine changed during the run)"
-    reps = sorted({repeat_of(s) for s in sizes})
-    repeat_note = (f"{reps[0]} repetition(s)" if len(reps) == 1 else
-                   ", ".join(f"{repeat_of(s)} repetition(s) at {bench._fmt_size(s)}" for s in sizes)) if sizes else "-"
+    harness.note_engine_change(info)
+    repeat_note = harness.repeat_note(sizes, args.repeat)
     key = (f"warm;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed};"
            f"points={args.points}")
-    given = " ".join(argv if argv is not None else sys.argv[1:])
-    text = section(key, summaries, sweep, repeat_note, args.seed, f"python benchmarks/warm.py {given}".strip(), info)
-    print(text)
-    if not args.no_record:
-        bench.record(key, text, args.results)
-        print(f"[warm] recorded in {args.results}", file=sys.stderr)
+    text = section(key, summaries, sweep, repeat_note, args.seed, harness.command_of("warm.py", argv), info)
+    harness.publish(key, text, args, "warm")
     failed = [s["size"] for s in summaries if not s["ok"]]
     if sweep and max(sweep["max_rel_diff_warm_cold"], sweep["max_rel_diff_full_cold"]) > OBJECTIVE_RTOL:
         failed.append("sweep")

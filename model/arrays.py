@@ -102,6 +102,22 @@ class RowFamily:
         return np.asarray(self.sense) == "<="
 
 
+def row_bounds(rhs: np.ndarray, is_upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row_lower, row_upper) of rows with right-hand sides ``rhs``: the rhs is the upper
+    bound of a <= row and the lower bound of a >= row, the other side unbounded."""
+    rhs = np.asarray(rhs, dtype=float)
+    return np.where(is_upper, -np.inf, rhs), np.where(is_upper, rhs, np.inf)
+
+
+def total_cost(cost_terms: dict[str, dict[str, np.ndarray]], columns: dict[str, Block], n_cols: int) -> np.ndarray:
+    """The objective coefficients: every cost term added into its blocks' columns."""
+    cost = np.zeros(n_cols)
+    for by_block in cost_terms.values():
+        for block_name, values in by_block.items():
+            cost[columns[block_name].slice] += values
+    return cost
+
+
 @dataclass
 class LinearProgram:
     """The LP as arrays. ``matrix`` is CSC, shape (n_rows, n_cols).

@@ -19,7 +19,7 @@ import pandas as pd
 
 from oreflow.errors import InputError
 
-from .arrays import Block, CscMatrix, LinearProgram, RowFamily
+from .arrays import Block, CscMatrix, LinearProgram, RowFamily, row_bounds, total_cost
 from .network import Network
 from .policies import ban_rows, quota_rows, share_limit_rows, stage_pairs, tariff_costs, unmatched_policies
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
@@ -222,10 +222,7 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
     if tariffs:
         cost_terms["tariffs"] = tariffs
     n_cols = start
-    cost = np.zeros(n_cols)
-    for by_block in cost_terms.values():
-        for block_name, values in by_block.items():
-            cost[columns[block_name].slice] += values
+    cost = total_cost(cost_terms, columns, n_cols)
 
     families = [
         supply_rows(network, x),
@@ -246,9 +243,9 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         rows[family.name] = Block(family.name, offset, family.index.reset_index(drop=True))
         n = len(family.index)
         upper = family.is_upper()
-        rhs = np.asarray(family.rhs, dtype=float)
-        lowers.append(np.where(upper, -np.inf, rhs))
-        uppers.append(np.where(upper, rhs, np.inf))
+        lower_bound, upper_bound = row_bounds(family.rhs, upper)
+        lowers.append(lower_bound)
+        uppers.append(upper_bound)
         is_upper.append(upper)
         scales.append(np.ones(n) if family.report_scale is None else np.asarray(family.report_scale, float))
         coo_rows.append(family.rows + offset)

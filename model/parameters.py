@@ -18,7 +18,7 @@ import pandas as pd
 
 from oreflow.errors import Problem
 
-from .arrays import LinearProgram
+from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
 from .lp import capacity_rows, demand_rows, ore_route_columns, shipment_columns, supply_rows, unmet_columns
 from .network import Network
 from .policies import quota_rows, share_limit_rows, tariff_costs
@@ -39,7 +39,7 @@ IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = {
     ("ore_routes", "freight_usd_per_t"): ("x_cost",),
     ("product_routes", "freight_usd_per_t"): ("s_cost",),
     ("demand", "unmet_penalty_usd_per_t"): ("u_cost",),
-    ("tariffs", "usd_per_t"): ("x_cost", "s_cost"),
+    ("tariffs", "usd_per_t"): ("tariffs",),
 }
 
 #: Inputs with rules beyond their own cells: the dataset rules (model/checks.py) their change
@@ -51,67 +51,50 @@ DATASET_RULES: dict[tuple[str, str], tuple[Callable[..., list[Problem]], ...]] =
 }
 
 
-def _row_piece(family: str, make: Callable[[Network, LinearProgram], object]) -> Callable:
-    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
+def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily]) -> Callable[..., bool]:
+    """A piece that recomputes one row family's right-hand sides (and reporting scales)."""
+
+    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict) -> bool:
         rows = make(network, lp)
         block = lp.rows[family]
-        if len(rows.index) != len(block.index):  # type: ignore[attr-defined]
+        if len(rows.index) != len(block.index):
             return False  # the family gained or lost rows: not an in-place change
-        rhs = np.asarray(rows.rhs, dtype=float)  # type: ignore[attr-defined]
-        upper = lp.row_is_upper[block.slice]
-        arrays["row_upper"][block.slice] = np.where(upper, rhs, np.inf)
-        arrays["row_lower"][block.slice] = np.where(upper, -np.inf, rhs)
-        if rows.report_scale is not None:  # type: ignore[attr-defined]
-            arrays["row_report_scale"][block.slice] = rows.report_scale  # type: ignore[attr-defined]
+        arrays["row_lower"][block.slice], arrays["row_upper"][block.slice] = row_bounds(
+            rows.rhs, lp.row_is_upper[block.slice])
+        if rows.report_scale is not None:
+            arrays["row_report_scale"][block.slice] = rows.report_scale
         return True
 
     return update
 
 
-def _x_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
-    _, terms = ore_route_columns(network)
-    return _set_cost_terms(lp, "x", terms, network, arrays)
+def _cost_piece(terms_of: Callable[[Network, LinearProgram, float], dict[str, dict[str, np.ndarray]]]
+                ) -> Callable[..., bool]:
+    """A piece that recomputes cost terms (term -> block -> values); the cost vector is then
+    summed from all terms again (:func:`~oreflow.model.arrays.total_cost`)."""
+
+    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict) -> bool:
+        for term, by_block in terms_of(network, lp, penalty).items():
+            arrays["cost_terms"][term] = {**arrays["cost_terms"].get(term, {}), **by_block}
+        return True
+
+    return update
 
 
-def _s_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
-    _, terms = shipment_columns(network)
-    return _set_cost_terms(lp, "s", terms, network, arrays)
+def _block_terms(block: str, terms: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    return {term: {block: values} for term, values in terms.items()}
 
 
-def _u_cost(network: Network, lp: LinearProgram, penalty: float, arrays: dict[str, np.ndarray]) -> bool:
-    _, terms = unmet_columns(network, penalty)
-    return _set_cost_terms(lp, "u", terms, network, arrays)
-
-
-def _set_cost_terms(lp: LinearProgram, block: str, terms: dict[str, np.ndarray], network: Network,
-                    arrays: dict[str, np.ndarray]) -> bool:
-    """Replace ``block``'s cost terms (tariffs recomputed too) and its slice of the cost."""
-    columns = lp.columns[block]
-    tariffs = tariff_costs(network, lp.columns["x"], lp.columns["s"])
-    if tariffs or "tariffs" in lp.cost_terms:
-        terms = {**terms, "tariffs": tariffs.get(block, np.zeros(len(columns.index)))}
-    cost_terms = arrays["cost_terms"]
-    total = np.zeros(len(columns.index))
-    for term, values in terms.items():
-        if term in cost_terms and block in cost_terms[term]:
-            cost_terms[term] = {**cost_terms[term], block: np.asarray(values, dtype=float)}
-        total += values
-    for term, by_block in cost_terms.items():  # terms of this block not recomputed here
-        if term not in terms and block in by_block:
-            total += by_block[block]
-    arrays["cost"][columns.slice] = total
-    return True
-
-
-PIECES: dict[str, Callable[[Network, LinearProgram, float, dict[str, np.ndarray]], bool]] = {
+PIECES: dict[str, Callable[..., bool]] = {
     "supply": _row_piece("supply", lambda n, lp: supply_rows(n, lp.columns["x"])),
     "capacity": _row_piece("capacity", lambda n, lp: capacity_rows(n, lp.columns["x"])),
     "quota": _row_piece("quota", lambda n, lp: quota_rows(n, lp.columns["x"], lp.columns["s"])),
     "demand": _row_piece("demand", lambda n, lp: demand_rows(n, lp.columns["s"], lp.columns["u"])),
     "share_limit": _row_piece("share_limit", lambda n, lp: share_limit_rows(n, lp.columns["s"])),
-    "x_cost": _x_cost,
-    "s_cost": _s_cost,
-    "u_cost": _u_cost,
+    "x_cost": _cost_piece(lambda n, lp, penalty: _block_terms("x", ore_route_columns(n)[1])),
+    "s_cost": _cost_piece(lambda n, lp, penalty: _block_terms("s", shipment_columns(n)[1])),
+    "u_cost": _cost_piece(lambda n, lp, penalty: _block_terms("u", unmet_columns(n, penalty)[1])),
+    "tariffs": _cost_piece(lambda n, lp, penalty: {"tariffs": tariff_costs(n, lp.columns["x"], lp.columns["s"])}),
 }
 
 
@@ -130,7 +113,6 @@ def updated_lp(base: LinearProgram, network: Network, changed: Iterable[tuple[st
     """
     pieces = dict.fromkeys(piece for key in changed for piece in IN_PLACE[key])
     arrays: dict = {
-        "cost": base.cost.copy(),
         "row_lower": base.row_lower.copy(),
         "row_upper": base.row_upper.copy(),
         "row_report_scale": base.row_report_scale.copy(),
@@ -139,7 +121,7 @@ def updated_lp(base: LinearProgram, network: Network, changed: Iterable[tuple[st
     for piece in pieces:
         if not PIECES[piece](network, base, penalty, arrays):
             return None
-    return dataclasses.replace(base, **arrays)
+    return dataclasses.replace(base, cost=total_cost(arrays["cost_terms"], base.columns, base.n_cols), **arrays)
 
 
 def check_changed(network: Network, changed: Iterable[tuple[str, str]], label: str) -> list[Problem]:

@@ -117,29 +117,16 @@ GROUP_SEPARATOR = ";"
 STAGES = ("ore", "product")
 QUOTA_KINDS = ("refining", "mining", "export")
 
-TARIFFS = TableSpec(
-    "tariffs",
-    (
-        Column("from_country", ID),
-        Column("to_country", ID),
-        Column("stage", ID, choices=STAGES),
-        Column("product", ID, optional=True),
-        Column("usd_per_t", NUMBER),
-    ),
-    key=("from_country", "to_country", "stage", "product"),
-    optional=True,
+#: The columns that say which flows a tariff or a ban applies to (model/policies.py), its key.
+FLOW_SELECTOR = (
+    Column("from_country", ID),
+    Column("to_country", ID),
+    Column("stage", ID, choices=STAGES),
+    Column("product", ID, optional=True),
 )
-BANS = TableSpec(
-    "bans",
-    (
-        Column("from_country", ID),
-        Column("to_country", ID),
-        Column("stage", ID, choices=STAGES),
-        Column("product", ID, optional=True),
-    ),
-    key=("from_country", "to_country", "stage", "product"),
-    optional=True,
-)
+TARIFFS = TableSpec("tariffs", (*FLOW_SELECTOR, Column("usd_per_t", NUMBER)),
+                    key=tuple(c.name for c in FLOW_SELECTOR), optional=True)
+BANS = TableSpec("bans", FLOW_SELECTOR, key=tuple(c.name for c in FLOW_SELECTOR), optional=True)
 QUOTAS = TableSpec(
     "quotas",
     (

@@ -132,10 +132,7 @@ def _sweep(args: argparse.Namespace) -> int:
     execution = execution_of(job_file, args.workers, args.scheduler, args.fresh, not args.quiet)
     runner = run_sweep if args.command == "sweep" else run_stress
     text, status, written = runner(job_file, network, args.out, execution)
-    if not args.quiet or status != 0:
-        print(text)
-    print(f"Outputs written to {written}")
-    return status
+    return _finish(text, status, written, args.quiet)
 
 
 def _run(target: Path, out: Path | None, quiet: bool, scenario: str | None) -> int:
@@ -148,6 +145,11 @@ def _run(target: Path, out: Path | None, quiet: bool, scenario: str | None) -> i
         text, status, written = run_batch(spec, network, scenario)
     else:
         text, status, written = run_single(spec, network, time.perf_counter() - started)
+    return _finish(text, status, written, quiet)
+
+
+def _finish(text: str, status: int, written: Path, quiet: bool) -> int:
+    """Print what a command did (only the output folder with --quiet, unless it failed)."""
     if not quiet or status != 0:
         print(text)
     print(f"Outputs written to {written}")

@@ -88,6 +88,12 @@ class Scenario(BaseModel):
     changes: list[Change] = Field(min_length=1)
 
 
+#: A constraint family whose shadow prices a sweep or stress test can record.
+PriceFamily = Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]
+#: The families recorded unless a job says otherwise (balance rows are many and often degenerate).
+DEFAULT_PRICES: tuple[str, ...] = ("supply", "capacity", "demand", "quota", "share_limit")
+
+
 class Range(BaseModel):
     """``num`` evenly spaced values from ``start`` to ``stop``, both included."""
 
@@ -197,8 +203,8 @@ class Sweep(BaseModel):
     base_changes: list[Change] = Field(
         default_factory=list, description="Changes applied to the dataset once, before every point's own.")
     parameters: list[SweepParameter] = Field(min_length=1)
-    prices: list[Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]] = Field(
-        default_factory=lambda: ["supply", "capacity", "demand", "quota", "share_limit"],
+    prices: list[PriceFamily] = Field(
+        default_factory=lambda: list(DEFAULT_PRICES),
         description="Shadow-price families recorded per point (columns price.<family>.<key>).")
     flows: list[Literal["ore_routes", "shipments"]] = Field(
         default_factory=list, description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
@@ -236,9 +242,8 @@ class Stress(BaseModel):
     ore_route_groups: bool = Field(True, description="All ore from one origin country to one refining country banned.")
     product_route_groups: bool = Field(
         True, description="All products from one refining country to one market country banned.")
-    prices: list[Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]] = Field(
-        default_factory=lambda: ["supply", "capacity", "demand", "quota", "share_limit"],
-        description="Shadow-price families compared with the base case.")
+    prices: list[PriceFamily] = Field(
+        default_factory=lambda: list(DEFAULT_PRICES), description="Shadow-price families compared with the base case.")
     top_prices: int = Field(10, ge=1, description="Price moves listed per disruption.")
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-stress.")
 

@@ -103,6 +103,13 @@ def write_atomically(target: Path, fill: Callable[[Path], None], protect: tuple[
     return target
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write one file whole or not at all: a hidden temporary name beside it, then renamed."""
+    staging = path.with_name(f".{path.name}.partial")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, path)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,20 +41,9 @@ def apply_scenario(base: Network, scenario: Scenario) -> AppliedScenario:
 
     Raises InputError naming the scenario and the change for every problem found.
     """
-    tables = {spec.name: getattr(base, spec.name).copy() for spec in TABLES}
-    last_change: dict[str, int] = {}
-    log: list[dict[str, Any]] = []
-    problems: list[Problem] = []
-    for number, change in enumerate(scenario.changes, start=1):
-        label = _label(scenario, number, change)
-        found, rows = _apply(tables, change, label)
-        problems += found
-        if not found:
-            last_change[change.table] = number
-            entry = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
-            if change.action == "add":
-                entry["added"] = [dict(row) for row in change.rows]
-            log.append(entry)
+    tables = {spec.name: getattr(base, spec.name) for spec in TABLES}  # _apply replaces, never mutates
+    problems, log = _apply_changes(tables, scenario.changes, lambda number, change: _label(scenario, number, change))
+    last_change = {scenario.changes[entry["change"] - 1].table: entry["change"] for entry in log}
     if problems:
         raise InputError(problems, heading=f"scenario {scenario.name!r} cannot be applied")
     try:
@@ -88,13 +78,29 @@ def changed_network(base: Network, changes: list[Change], label: str) -> Network
     table or column, or selects nothing.
     """
     tables = {spec.name: getattr(base, spec.name) for spec in TABLES}
-    problems: list[Problem] = []
-    for number, change in enumerate(changes, start=1):
-        where = f", change {number}" if len(changes) > 1 else ""
-        problems += _apply(tables, change, f"{label}{where} ({change.describe()})")[0]
+    where = (lambda number, change: f"{label}, change {number} ({change.describe()})") if len(changes) > 1 else \
+        (lambda number, change: f"{label} ({change.describe()})")
+    problems, _ = _apply_changes(tables, changes, where)
     if problems:
         raise InputError(problems, heading=f"{label} cannot be applied")
     return dataclasses.replace(base, **tables)
+
+
+def _apply_changes(tables: dict[str, pd.DataFrame], changes: list[Change],
+                   label_of: Callable[[int, Change], str]) -> tuple[list[Problem], list[dict[str, Any]]]:
+    """Apply ``changes`` in order to ``tables`` (entries replaced, frames never mutated):
+    (every problem, labelled by ``label_of(number, change)``; a log entry per change applied)."""
+    problems: list[Problem] = []
+    log: list[dict[str, Any]] = []
+    for number, change in enumerate(changes, start=1):
+        found, rows = _apply(tables, change, label_of(number, change))
+        problems += found
+        if not found:
+            entry = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
+            if change.action == "add":
+                entry["added"] = [dict(row) for row in change.rows]
+            log.append(entry)
+    return problems, log
 
 
 def _label(scenario: Scenario, number: int, change: Change) -> str:

@@ -17,20 +17,21 @@ Files: ``report.html`` and ``report_<chart>.png`` in the folder, plus ``flows_by
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable
 
-from oreflow.report.data import load_run, read_summary, write_flows
+from oreflow.outputs import write_text_atomically
+from oreflow.report.data import (
+    RunData,
+    display_name,
+    infeasibility,
+    load_run,
+    read_summary,
+    write_flows,
+)
 
 REPORT = "report.html"
 PNG_PREFIX = "report_"
-
-
-def _write_text(path: Path, text: str) -> None:
-    staging = path.with_name(f".{path.name}.partial")
-    staging.write_text(text, encoding="utf-8")
-    os.replace(staging, path)
 
 
 def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
@@ -45,14 +46,10 @@ def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
     return {c.name: png.draw(c, folder / f"{PNG_PREFIX}{c.name}.png").name for c in charts}
 
 
-def write_report(folder: Path, result: Any = None, png: bool = True) -> Path:
-    """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder.
-
-    With ``result`` (the run's Result), first write ``flows_by_product.csv`` beside the tables.
-    """
+def _write_run(folder: Path, result: Any, png: bool) -> RunData:
+    """Write one run's (or case's) report; return the run as read back, for the caller to reuse."""
     from oreflow.report import charts, pages
 
-    folder = Path(folder)
     if result is not None:
         write_flows(result, folder)
     run = load_run(folder)
@@ -62,27 +59,36 @@ def write_report(folder: Path, result: Any = None, png: bool = True) -> Path:
         text = pages.run_page(run, found, _pngs(folder, found, png), in_batch)
     else:
         text = pages.failed_page(run, in_batch)
-    _write_text(folder / REPORT, text)
+    write_text_atomically(folder / REPORT, text)
+    return run
+
+
+def write_report(folder: Path, result: Any = None, png: bool = True) -> Path:
+    """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder.
+
+    With ``result`` (the run's Result), first write ``flows_by_product.csv`` beside the tables.
+    """
+    folder = Path(folder)
+    _write_run(folder, result, png)
     return folder / REPORT
 
 
 def write_batch_report(folder: Path, results: dict[str, Any] | None = None, png: bool = True) -> Path:
     """Every case's report, then the comparison page ``folder/report.html``."""
-    from oreflow.report import compare, data, pages
+    from oreflow.report import compare, pages
 
     folder = Path(folder)
     table, summary, cases = compare.load_comparison(folder)
     failures = {}
     for case in cases:
         if (folder / case / "summary.json").is_file():
-            write_report(folder / case, (results or {}).get(case), png)
-            run = load_run(folder / case)
+            run = _write_run(folder / case, (results or {}).get(case), png)
             if not run.solved:
-                failures[case] = data.infeasibility(run)
+                failures[case] = infeasibility(run)
     found = compare.comparison_charts(table, cases)
-    text = pages.comparison_page(str(summary.get("name") or folder.name), summary, table, cases, found,
+    text = pages.comparison_page(display_name(summary, folder), summary, table, cases, found,
                                  _pngs(folder, found, png), failures)
-    _write_text(folder / REPORT, text)
+    write_text_atomically(folder / REPORT, text)
     return folder / REPORT
 
 
@@ -92,7 +98,7 @@ def _write_built(folder: Path, load: Callable[[Path], Any], charts: Callable[[An
     folder = Path(folder)
     read = load(folder)
     found = charts(read)
-    _write_text(folder / REPORT, page(read, found, _pngs(folder, found, png)))
+    write_text_atomically(folder / REPORT, page(read, found, _pngs(folder, found, png)))
     return folder / REPORT
 
 

@@ -39,6 +39,11 @@ def axis(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, "gridcolor": "#e5e8e8", "zerolinecolor": "#909497", "automargin": True, **extra}
 
 
+def nulls(values: Any, scale: float = 1.0) -> list[float | None]:
+    """Values / scale as a JSON-ready list, NaN and inf as None (a gap in the chart)."""
+    return [None if not np.isfinite(v) else float(v) / scale for v in np.asarray(values, float)]
+
+
 def flows_chart(run: RunData) -> Chart:
     products = [p for p in run.products() if not sankey.links(run, p).empty]
     views = [None] + products
@@ -98,7 +103,7 @@ def refinery_chart(run: RunData) -> Chart:
              for t, c in zip(ref["throughput_t"], ref["capacity_t"].astype(float))]
     colours = sankey.refiner_colors(run)
     fig = {"data": [
-        {"type": "bar", "orientation": "h", "y": names, "x": [None if math.isnan(u) else u for u in util],
+        {"type": "bar", "orientation": "h", "y": names, "x": nulls(util),
          "customdata": hover, "name": "utilisation", "marker": {"color": [colours.get(n) for n in names]},
          "hovertemplate": "%{y}: %{x:.1f} % of capacity (%{customdata})<extra></extra>"},
         {"type": "bar", "orientation": "h", "y": names, "x": saves.tolist(), "xaxis": "x2", "name": "capacity value",

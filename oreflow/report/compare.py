@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from oreflow.report import fmt
-from oreflow.report.charts import Chart, axis, layout
+from oreflow.report.charts import Chart, axis, layout, nulls
 from oreflow.report.data import read_csv, read_summary
 from oreflow.report.sankey import PALETTE
 
@@ -60,15 +60,13 @@ def stacked(grid: pd.DataFrame, labels: list[str], money: bool, colours: dict, n
     for i, key in enumerate(grid.columns):
         values = grid[key].to_numpy(float)
         data.append({"type": "bar", "orientation": "h", "name": names.get(key, key), "y": labels,
-                     "x": [None if np.isnan(v) else v / scale for v in values],
-                     "customdata": [None if np.isnan(v) else v for v in values],
+                     "x": nulls(values, scale), "customdata": nulls(values),
                      "marker": {"color": colours.get(key, PALETTE[i % len(PALETTE)])},
                      "hovertemplate": f"%{{y}}<br>{names.get(key, key)}: %{{customdata:,.0f}} {hover_unit}"
                                       "<extra></extra>"})
     if relative:
         data.append({"type": "scatter", "mode": "markers", "name": "net change", "y": labels,
-                     "x": [None if not np.isfinite(v) else v / scale for v in totals],
-                     "customdata": [None if not np.isfinite(v) else v for v in totals],
+                     "x": nulls(totals, scale), "customdata": nulls(totals),
                      "marker": {"symbol": "diamond", "size": 11, "color": "black"},
                      "hovertemplate": f"%{{y}}<br>net change: %{{customdata:+,.0f}} {hover_unit}<extra></extra>"})
     rng = None

@@ -19,6 +19,12 @@ FLOWS_FILE = "flows_by_product.csv"
 TABLES = ("cost_breakdown", "allocations", "refinery", "production", "shipments", "unmet",
           "shadow_prices_capacity", "shadow_prices_demand", "shadow_prices_quota", "shadow_prices_ban",
           "shadow_prices_share_limit", "flows_by_product")
+TINY = 1e-6  # tonnes (or a relative change) below this count as none
+
+
+def display_name(summary: dict[str, Any], folder: Path) -> str:
+    """The name a page shows: summary.json's ``name``, else the folder's."""
+    return str(summary.get("name") or Path(folder).name)
 
 
 @dataclass
@@ -32,7 +38,7 @@ class RunData:
 
     @property
     def name(self) -> str:
-        return str(self.summary.get("name") or self.folder.name)
+        return display_name(self.summary, self.folder)
 
     @property
     def status(self) -> str:
@@ -51,9 +57,9 @@ class RunData:
         return list(dict.fromkeys(str(p) for p in seen))
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, **options: Any) -> pd.DataFrame:
     # keep codes such as "NA" (Namibia) as text; "inf" is read as a float
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], **options)
 
 
 def read_summary(folder: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from oreflow.report import fmt
-from oreflow.report.charts import HEAT, Chart, axis, layout
+from oreflow.report.charts import HEAT, Chart, axis, layout, nulls
 from oreflow.report.points import axis_title, is_share
 from oreflow.report.sankey import PALETTE
 
@@ -59,9 +59,10 @@ def ramp(count: int) -> list[str]:
     return [RAMP[i] for i in np.round(np.linspace(0, len(RAMP) - 1, count)).astype(int)] if count > 1 else RAMP[3:4]
 
 
-def nulls(values: Any, scale: float = 1.0) -> list[float | None]:
-    """Values / scale as a JSON-ready list, NaN and inf as None (a gap in the chart)."""
-    return [None if not np.isfinite(v) else float(v) / scale for v in np.asarray(values, float)]
+def money_unit(values: Any, unit: str) -> tuple[float, str]:
+    """(divisor, ``unit`` with its USD read as USD, M USD or bn USD) for money ``values`` (:func:`fmt.money_scale`)."""
+    scale, scaled = fmt.money_scale(values)
+    return scale, unit.replace("USD", scaled, 1)
 
 
 def x_axis(parameter: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -114,9 +115,7 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
     focus = None if focus is None or focus.all() or not focus.any() else np.asarray(focus, bool)
     every = np.concatenate([s.values if focus is None else s.values[focus] for s in series])
     every = every[np.isfinite(every)]
-    scale, scaled = fmt.money_scale(every) if money else (1.0, unit)
-    if money:
-        scaled = unit.replace("USD", scaled, 1)
+    scale, scaled = money_unit(every, unit) if money else (1.0, unit)
     log = not stacked and _log(every)
     yrange = _fit(every / scale, log) if focus is not None and len(every) else None
     xaxis, xformat = x_axis(parameter)
@@ -209,8 +208,7 @@ def panels_chart(name: str, title: str, caption: str, panels: list[Panel], *, co
 def heat_chart(name: str, title: str, caption: str, params: list[dict[str, Any]], x: np.ndarray, y: np.ndarray,
                z: np.ndarray, unit: str = "USD per year") -> Chart:
     """A heat map of money ``z[i, j]`` over parameter 0 (``x[j]``) and parameter 1 (``y[i]``)."""
-    scale, scaled = fmt.money_scale(z.ravel())
-    scaled = unit.replace("USD", scaled, 1)
+    scale, scaled = money_unit(z.ravel(), unit)
     (xaxis, xformat), (yaxis, yformat) = x_axis(params[0]), x_axis(params[1])
     trace = {"type": "heatmap", "x": nulls(x), "y": nulls(y), "z": [nulls(row, scale) for row in z],
              "customdata": [nulls(row) for row in z], "colorscale": HEAT, "colorbar": {"title": {"text": scaled}},
@@ -231,8 +229,7 @@ def histogram_chart(name: str, title: str, caption: str, values: np.ndarray, mar
     """Counts of ``values`` (money) in bins, with a dashed line at each of ``marks`` (e.g. P5, P50, P95)."""
     values = values[np.isfinite(values)]
     counts, edges = np.histogram(values, bins=min(30, max(5, int(np.sqrt(len(values))))))
-    scale, scaled = fmt.money_scale(edges)
-    scaled = unit.replace("USD", scaled, 1)
+    scale, scaled = money_unit(edges, unit)
     trace = {"type": "bar", "x": nulls((edges[:-1] + edges[1:]) / 2, scale), "y": counts.tolist(),
              "width": nulls(np.diff(edges), scale), "customdata": [[a, b] for a, b in zip(edges[:-1], edges[1:])],
              "marker": {"color": "#2e86c1", "line": {"color": "white", "width": 1}},
@@ -254,8 +251,7 @@ def histogram_chart(name: str, title: str, caption: str, values: np.ndarray, mar
 def bars_chart(name: str, title: str, caption: str, labels: list[str], values: np.ndarray, groups: list[str],
                colours: dict[str, str], xtitle: str, unit: str, hover: list[str]) -> Chart:
     """Horizontal bars (first label on top) of money ``values``, one trace (colour, legend entry) per group."""
-    scale, scaled = fmt.money_scale(values)
-    scaled = unit.replace("USD", scaled, 1)
+    scale, scaled = money_unit(values, unit)
     data = []
     for group in dict.fromkeys(groups):
         rows = [i for i, g in enumerate(groups) if g == group]

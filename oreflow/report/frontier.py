@@ -111,7 +111,7 @@ def share_price_caption(sweep: PointsData, f: Frontier, columns: list[str]) -> s
 
 def frontier_charts(sweep: PointsData) -> list[Chart]:
     f = frontier(sweep)
-    frame, param, _ = by_parameter(sweep)
+    frame, param = sweep.by_first, f.param
     served = ((frame["status"] == "optimal") & (frame["unmet_t"] <= TINY)).to_numpy()
     view = {"focus": served, "note": f"{f.beyond} demand goes unmet: off scale"} if f.stop < len(f.ok) else {}
     product = (param.get("where") or {}).get("product")

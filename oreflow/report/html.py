@@ -109,6 +109,11 @@ def chart_section(chart: Chart, png: str | None) -> str:
             f"{link}</section>")
 
 
+def chart_links(charts: list[Chart]) -> list[tuple[str, str]]:
+    """A nav link to each chart's section, named by its title up to its unit or colon."""
+    return [(f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts]
+
+
 def table(rows: list[tuple[Any, ...]], head: tuple[str, ...] | None = None, numeric: set[int] = frozenset()) -> str:
     out = ["<table>"]
     if head:

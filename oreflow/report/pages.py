@@ -10,7 +10,7 @@ import pandas as pd
 from oreflow.report import fmt
 from oreflow.report.charts import Chart
 from oreflow.report.data import RunData, infeasibility
-from oreflow.report.html import Markup, chart_section, json_block, page, table, tool_versions
+from oreflow.report.html import Markup, chart_links, chart_section, json_block, page, table, tool_versions
 from oreflow.report.sankey import links
 
 
@@ -86,22 +86,26 @@ def run_page(run: RunData, charts: list[Chart], pngs: dict[str, str], in_batch: 
     if not any(c.name == "policies" for c in charts):
         body.append("<section id=policies><h2>Binding policies</h2><p class=caption>No trade policy binds "
                     "(no quota, ban or share limit with a non-zero shadow price).</p></section>")
-    views = {"products": [p for p in run.products()], "links": {}}
-    for product in [None] + run.products():
-        frame = links(run, product)
-        views["links"][product or "all products"] = frame.to_dict(orient="records")
+    products = run.products()
+    views = {"products": products,
+             "links": {p or "all products": links(run, p).to_dict(orient="records") for p in [None] + products}}
     body.append(json_block("sankey-data", views))
     body.append(metadata(s))
-    nav = _back(in_batch) + [(f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts]
+    nav = _back(in_batch) + chart_links(charts)
     nav.append(("#metadata", "metadata"))
     return page(f"oreflow report: {run.name}", lead, body, charts=True, nav=nav)
+
+
+def _code_items(lines: list[str]) -> str:
+    """Each line as a list item in code type (a constraint of an infeasibility explanation)."""
+    return "".join(f"<li><code>{escape(line)}</code></li>" for line in lines)
 
 
 def failed_page(run: RunData, in_batch: bool) -> str:
     s = run.summary
     lines = infeasibility(run)
     error = str(s.get("error") or "The solve did not reach an optimum.").splitlines()[0].split("; these constraints")[0]
-    explain = ("<ul>" + "".join(f"<li><code>{escape(line)}</code></li>" for line in lines) + "</ul>") if lines else ""
+    explain = f"<ul>{_code_items(lines)}</ul>" if lines else ""
     body = _scenario(s) + [
         f"<section id=infeasibility class=failed><h2>Why this case has no solution</h2>"
         f"<p class=caption>{escape(error)}.</p>"
@@ -118,10 +122,11 @@ def comparison_page(name: str, summary: dict[str, Any], table_: pd.DataFrame, ca
     unmet = table_.loc[table_["metric"] == "unmet"].groupby("scenario")["value"].sum(min_count=1)
     described = {s.get("name"): s.get("description") for s in
                  ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])}
+    statuses = {c["name"]: c["status"] for c in summary.get("cases", [])}
     rows = []
     for case in cases:
         row = objective.loc[case] if case in objective.index else None
-        status = next((c["status"] for c in summary.get("cases", []) if c["name"] == case), "")
+        status = statuses.get(case, "")
         value = float(row["value"]) if row is not None else float("nan")
         delta = float(row["delta"]) if row is not None else float("nan")
         rows.append((Markup(f'<a href="{escape(case)}/report.html">{escape(case)}</a>'), status,
@@ -132,12 +137,12 @@ def comparison_page(name: str, summary: dict[str, Any], table_: pd.DataFrame, ca
                                                               "vs base, USD/yr", "unmet, t"), {3, 4, 5})
             + "</section>"]
     for case, lines in failures.items():
-        items = "".join(f"<li><code>{escape(line)}</code></li>" for line in lines) or "<li>no explanation recorded</li>"
+        items = _code_items(lines) or "<li>no explanation recorded</li>"
         body.append(f"<section class=failed id=failed-{escape(case)}><h2>{escape(case)}: no solution</h2>"
                     f"<p>These constraints cannot all hold (relax any one of them):</p><ul>{items}</ul></section>")
     body += [chart_section(c, pngs.get(c.name)) for c in charts]
     failed = len(failures)
     lead = (f"{len(cases) - 1} scenario(s) against the base case"
             + (f"; {failed} could not be solved." if failed else "; all solved."))
-    nav = [("#cases", "cases")] + [(f"#{c.name}", c.title.split(" (")[0]) for c in charts]
+    nav = [("#cases", "cases")] + chart_links(charts)
     return page(f"oreflow scenarios: {name}", lead, body, charts=bool(charts), nav=nav)

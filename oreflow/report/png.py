@@ -76,8 +76,8 @@ def _sankey(chart: Chart, fig: Any) -> None:
         height = value * scale
         colour = colours.get(key[1], "#2e86c1") if col == 1 else ("#5d6d7e" if col == 0 else "#1e8449")
         ax.add_patch(Rectangle((col - width / 2, cursor[col] - height), width, height, color=colour))
-        ax.text(col + (-0.03 if col == 0 else 0.03), cursor[col] - height / 2, f"{key[1]}  {value:,.0f} t"
-                if col else f"{key[1]}  {value:,.0f} t", ha="right" if col == 0 else "left", va="center", fontsize=7)
+        ax.text(col + (-0.03 if col == 0 else 0.03), cursor[col] - height / 2, f"{key[1]}  {value:,.0f} t",
+                ha="right" if col == 0 else "left", va="center", fontsize=7)
         cursor[col] -= height + gap
     used_out = {k: 0.0 for k in size}
     used_in = {k: 0.0 for k in size}

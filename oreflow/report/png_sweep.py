@@ -9,13 +9,24 @@ import numpy as np
 
 from oreflow.report.charts import Chart
 from oreflow.report.figures import MARK
-from oreflow.report.png import _barh, _figure, _thousands
+from oreflow.report.png import DPI, WIDTH, _barh, _figure, _thousands
 
 
 def _percent(ax: Any, which: str) -> None:
     from matplotlib.ticker import PercentFormatter
 
     getattr(ax, f"{which}axis").set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+
+
+def _scales(ax: Any, log: bool, percent: bool) -> None:
+    """The y axis (log with plain labels, or linear) in thousands; the x axis in percent or thousands."""
+    if log:
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    _thousands(ax, "y")
+    (_percent if percent else _thousands)(ax, "x")
 
 
 def _lines(data: dict[str, Any]) -> Any:
@@ -33,16 +44,10 @@ def _lines(data: dict[str, Any]) -> Any:
         for name, v, colour, marked in zip(names, values, data["colours"], data["marked"]):
             ax.plot(data["x"], v, marker="o", markersize=3, color=colour, label=name)
             ax.scatter(data["x"][marked], v[marked], s=16, color=MARK, zorder=3)
-    if data["log"]:
-        from matplotlib.ticker import NullFormatter
-
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    _thousands(ax, "y")
+    _scales(ax, data["log"], data["percent"])
     if data["range"]:
         ax.set_ylim(*(10 ** np.array(data["range"]) if data["log"] else data["range"]))
         ax.text(0, 1.01, data["note"], transform=ax.transAxes, fontsize=8, color=MARK, va="bottom")
-    (_percent if data["percent"] else _thousands)(ax, "x")
     ax.grid(axis="x", color="#e5e8e8")
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel(data["ylabel"].replace("<br>", "\n"))
@@ -55,8 +60,6 @@ def _lines(data: dict[str, Any]) -> Any:
 def _panels(data: dict[str, Any]) -> Any:
     """Small multiples: a grid of axes, ``columns`` a row, one legend below for every panel."""
     from matplotlib.figure import Figure
-
-    from oreflow.report.png import DPI, WIDTH
 
     panels, columns = data["panels"], data["columns"]
     rows = -(-len(panels) // columns)
@@ -76,13 +79,7 @@ def _panels(data: dict[str, Any]) -> Any:
             else:
                 drawn = ax.plot(x, y, marker="o" if "markers" in mode else None, markersize=3, **style)[0]
             labels.setdefault(name, drawn)
-        if panel["log"]:
-            from matplotlib.ticker import NullFormatter
-
-            ax.set_yscale("log")
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        _thousands(ax, "y")
-        (_percent if panel["percent"] else _thousands)(ax, "x")
+        _scales(ax, panel["log"], panel["percent"])
         ax.set_title(panel["title"], fontsize=8.5, loc="left")
         ax.set_xlabel(panel["xlabel"], fontsize=8)
         ax.set_ylabel(panel["ylabel"].replace("<br>", "\n"), fontsize=8)

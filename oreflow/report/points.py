@@ -11,19 +11,19 @@ in summary.json's ``columns``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from oreflow.report import fmt
-from oreflow.report.data import read_summary
+from oreflow.report.data import TINY, display_name, read_csv, read_summary
 
 TEXT = ("label", "status", "error", "kind", "element")
 #: Units of the result columns that summary.json does not list, by prefix.
 UNITS = {"objective_usd": "USD per year", "cost.": "USD per year", "unmet_t": "t", "feed_t.": "t REO",
          "ore_t.": "t REO", "solve_s": "s"}
-TINY = 1e-6
 
 
 @dataclass
@@ -36,7 +36,7 @@ class PointsData:
 
     @property
     def name(self) -> str:
-        return str(self.summary.get("name") or self.folder.name)
+        return display_name(self.summary, self.folder)
 
     @property
     def parameters(self) -> list[dict[str, Any]]:
@@ -50,6 +50,11 @@ class PointsData:
     @property
     def failed(self) -> pd.DataFrame:
         return self.points.loc[self.points["status"] != "optimal"]
+
+    @cached_property
+    def by_first(self) -> pd.DataFrame:
+        """Every point, sorted by the first parameter (built once: several charts draw against it)."""
+        return self.points.sort_values(f"param.{self.parameters[0]['name']}", kind="stable")
 
     def columns(self, prefix: str) -> list[str]:
         return [c for c in self.points.columns if c.startswith(prefix)]
@@ -79,7 +84,7 @@ class PointsData:
 def read_text_csv(path: Path) -> pd.DataFrame:
     """A CSV file with its text columns (:data:`TEXT`, also description and top_price_moves) as str, blank as ''."""
     text = TEXT + ("description", "top_price_moves")
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=dict.fromkeys(text, str))
+    frame = read_csv(path, dtype=dict.fromkeys(text, str))
     for column in text:
         if column in frame:
             frame[column] = frame[column].fillna("")

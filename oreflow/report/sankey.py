@@ -9,17 +9,19 @@ refiner comes out of it: shipped + unsold + lost = feed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 
 from oreflow.report import fmt
-from oreflow.report.data import RunData
+from oreflow.report.data import TINY, RunData
 
 UNSOLD = "unsold (surplus)"
 LOST = "lost in separation"
 ALL = "all products"
 PALETTE = ["#e15759", "#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#9c755f", "#edc948", "#ff9da7",
            "#bab0ac"]
-TINY = 1e-6
 
 
 def _links(frame: pd.DataFrame, stage: str, source: str, target: str, value: str) -> pd.DataFrame:
@@ -37,12 +39,16 @@ def _sink(per_refiner: pd.Series, stage: str, target: str) -> pd.DataFrame:
                          "t": per_refiner.to_numpy(float)})
 
 
+def _once(run: RunData, key: Any, build: Callable[[], Any]) -> Any:
+    """``build()``, kept in the run's cache: every view and chart asks again."""
+    if key not in run.cache:
+        run.cache[key] = build()
+    return run.cache[key]
+
+
 def links(run: RunData, product: str | None = None) -> pd.DataFrame:
     """The Sankey's links for all products (``product=None``) or one product."""
-    key = ("sankey", product)
-    if key not in run.cache:
-        run.cache[key] = _build(run, product)
-    return run.cache[key]
+    return _once(run, ("sankey", product), lambda: _build(run, product))
 
 
 def _build(run: RunData, product: str | None) -> pd.DataFrame:
@@ -68,6 +74,10 @@ def _build(run: RunData, product: str | None) -> pd.DataFrame:
 
 def refiner_colors(run: RunData) -> dict[str, str]:
     """One colour per refining country, the same in every chart and view."""
+    return _once(run, "refiner_colors", lambda: _refiner_colors(run))
+
+
+def _refiner_colors(run: RunData) -> dict[str, str]:
     refinery = run.table("refinery")
     countries = list(dict.fromkeys(refinery.get("country", pd.Series(dtype=str)).astype(str)))
     by_country = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(countries)}
@@ -122,6 +132,11 @@ def trace(run: RunData, product: str | None, visible: bool) -> dict:
 
 
 def _countries(run: RunData) -> dict[str, str]:
+    """The country of each origin and refiner (a market is its own), for every view."""
+    return _once(run, "countries", lambda: _find_countries(run))
+
+
+def _find_countries(run: RunData) -> dict[str, str]:
     alloc = run.table("allocations")
     out = dict(zip(alloc.get("origin", []), alloc.get("origin_country", [])))
     out.update(zip(run.table("refinery").get("refiner", []), run.table("refinery").get("country", [])))

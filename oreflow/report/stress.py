@@ -5,6 +5,7 @@ demand each leaves unmet, from ``stress.csv`` and ``stress_unmet.csv`` (ranked m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,9 @@ class StressData:
     def name(self) -> str:
         return self.points.name
 
+    @cached_property
     def labels(self) -> dict[tuple[str, str], str]:
-        """(kind, element) -> the element's name (with its kind where two kinds share a name)."""
+        """(kind, element) -> the element's name (with its kind where two kinds share a name); built once."""
         rank = self.ranking
         twice = set(rank.loc[rank["element"].duplicated(keep=False), "element"])
         return {(k, e): f"{e} ({KIND_NAMES.get(k, k)})" if e in twice else e
@@ -66,7 +68,7 @@ def ranking_chart(stress: StressData) -> Chart:
     ok = rank.loc[rank["status"] == "optimal"]
     base = base_cost(stress.summary)
     top = rank.head(TOP)
-    names = stress.labels()
+    names = stress.labels
     labels = [names[(k, e)] + ("" if s == "optimal" else f" ({s})")
               for k, e, s in zip(top["kind"], top["element"], top["status"])]
     hover = [f"{d}; {fmt.tonnes(u)} more demand unmet" if np.isfinite(u) and u > TINY else d
@@ -93,7 +95,7 @@ def unmet_chart(stress: StressData) -> Chart | None:
     unmet = stress.unmet.loc[stress.unmet["unmet_increase_t"].astype(float) > TINY]
     if unmet.empty:
         return None
-    names = stress.labels()
+    names = stress.labels
     unmet = unmet.assign(label=[names.get((k, e), e) for k, e in zip(unmet["kind"], unmet["element"])])
     order = [names[(k, e)] for k, e in zip(stress.ranking["kind"], stress.ranking["element"])]
     grid = unmet.pivot_table(index="label", columns="product", values="unmet_increase_t", aggfunc="sum", sort=False)

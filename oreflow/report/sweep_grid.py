@@ -8,7 +8,7 @@ ordered colours (the captions say when some are left out).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class Grid:
     xs: np.ndarray
     ys: np.ndarray
     lines: np.ndarray
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # by column, built once
 
     @property
     def columns(self) -> tuple[str, str]:
@@ -42,9 +43,11 @@ class Grid:
     def table(self, column: str) -> pd.DataFrame:
         """``column`` over the grid: one row per value of the first parameter, one column per
         value of the second (NaN where a point failed or is missing)."""
-        a, b = self.columns
-        found = self.sweep.points.groupby([a, b])[column].first().unstack(b)
-        return found.reindex(index=self.xs, columns=self.ys)
+        if column not in self.tables:
+            a, b = self.columns
+            found = self.sweep.points.groupby([a, b])[column].first().unstack(b)
+            self.tables[column] = found.reindex(index=self.xs, columns=self.ys)
+        return self.tables[column]
 
     def at(self, row: pd.Series) -> str:
         """``cn_processing ×0.5, us_capacity 20,000 t``."""

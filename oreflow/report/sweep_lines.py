@@ -24,8 +24,7 @@ def family_name(family: str) -> str:
 
 def by_parameter(sweep: PointsData) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray]:
     """(every point sorted by the first parameter, that parameter, its values)."""
-    param = sweep.parameters[0]
-    frame = sweep.points.sort_values(f"param.{param['name']}", kind="stable")
+    param, frame = sweep.parameters[0], sweep.by_first
     return frame, param, frame[f"param.{param['name']}"].to_numpy(float)
 
 

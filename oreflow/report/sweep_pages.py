@@ -9,7 +9,7 @@ from typing import Any
 
 from oreflow.report import fmt
 from oreflow.report.charts import Chart
-from oreflow.report.html import chart_section, page, table
+from oreflow.report.html import chart_links, chart_section, page, table
 from oreflow.report.pages import input_hashes, timings_and_versions
 from oreflow.report.points import PointsData, base_cost, describe, percentiles, value_text, varying
 from oreflow.report.stress import KIND_NAMES, StressData
@@ -126,8 +126,8 @@ def _about(summary: dict[str, Any]) -> str:
 def _nav(charts: list[Chart], extra: list[tuple[str, str]], warning: str,
          head: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """The page's links: the warning (if any), ``head``, each chart, ``extra`` and the metadata."""
-    return ([("#no-basis", "prices without a basis")] if warning else []) + list(head) + [
-        (f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts] + extra + [("#metadata", "metadata")]
+    return (([("#no-basis", "prices without a basis")] if warning else []) + list(head) + chart_links(charts) + extra
+            + [("#metadata", "metadata")])
 
 
 def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> str:
@@ -137,14 +137,15 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
             f"costs {fmt.usd(base_cost(s))} per year." + _about(s))
     warning = no_basis(sweep)
     body = [warning, parameters_table(sweep)] + [chart_section(c, pngs.get(c.name)) for c in charts]
+    percentiles_shown = bool(charts) and shape(sweep) == "distribution"
     if not charts:
         body.append(section("no-charts", "No charts", "No point of the sweep was solved."))
-    elif shape(sweep) == "distribution":
+    elif percentiles_shown:
         body.append(percentile_table(sweep))
     body += [failed_points(sweep), metadata(s, [("kind", "kind"), ("mode", "mode"), ("points", "points"),
                                                 ("optimal", "optimal"), ("failed", "failed"),
                                                 ("base case, USD per year", "base_objective_usd")])]
-    extra = [("#percentiles", "percentiles")] if charts and shape(sweep) == "distribution" else []
+    extra = [("#percentiles", "percentiles")] if percentiles_shown else []
     extra += [("#failed", "failed points")] if len(sweep.failed) else []
     return page(f"oreflow sweep: {sweep.name}", lead, [b for b in body if b], charts=bool(charts),
                 nav=_nav(charts, extra, warning, [("#parameters", "parameters")]))
@@ -152,7 +153,7 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
 
 def price_moves(stress: StressData) -> str:
     """The top price moves of the most critical solved disruptions (stress_prices.csv)."""
-    names = stress.labels()
+    names = stress.labels
     ok = stress.ranking.loc[stress.ranking["status"] == "optimal"].head(TOP_MOVES)
     rows = []
     for kind, element in zip(ok["kind"], ok["element"]):
@@ -169,7 +170,7 @@ def price_moves(stress: StressData) -> str:
 
 
 def ranking_table(stress: StressData) -> str:
-    names = stress.labels()
+    names = stress.labels
     rows = [(int(r["rank"]), KIND_NAMES.get(r["kind"], r["kind"]), names[(r["kind"], r["element"])],
              r["description"], r["status"], fmt.num(r["cost_increase_usd"]), fmt.num(r["unmet_increase_t"], 1),
              r.get("top_price_moves", "")) for _, r in stress.ranking.iterrows()]

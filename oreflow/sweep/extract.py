@@ -11,6 +11,7 @@ when asked for, ``flow_t.<origin>/<refiner>`` (t REO per ore route) and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -30,21 +31,24 @@ FLOW_COLUMNS = {"ore_routes": ("x", "flow_t"), "shipments": ("s", "ship_t")}
 
 def price_key(index: pd.DataFrame, family: str) -> list[str]:
     """The ``key`` of each row of a family (or column of a block): its naming columns joined
-    by "/", blanks left out."""
-    columns = [c for c in PRICE_KEYS.get(family, tuple(index.columns))]
+    by "/", blanks left out (column by column, vectorised over the rows)."""
+    columns = list(PRICE_KEYS.get(family, tuple(index.columns)))
     if index.empty:
         return []
-    parts = index[columns].astype(str).to_numpy()
-    return ["/".join(p for p in row if p) for row in parts]
+    key = index[columns[0]].astype(str).to_numpy(dtype=object)
+    for column in columns[1:]:
+        part = index[column].astype(str).to_numpy(dtype=object)
+        key = np.where(part == "", key, np.where(key == "", part, key + "/" + part))
+    return key.tolist()
 
 
-def price_columns(lp: LinearProgram, prices: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """``price.<family>.<key>`` -> {family, key, unit} for every recorded row."""
+def price_columns(columns: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``price.<family>.<key>`` -> {family, key, unit} for every price column among ``columns``."""
     found = {}
-    for family in prices:
-        for key in price_key(lp.rows[family].index, family):
-            found[f"price.{family}.{key}"] = {"family": family, "key": key,
-                                              "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit")}
+    for column in columns:
+        if column.startswith("price."):
+            family, key = column.split(".", 2)[1:]
+            found[column] = {"family": family, "key": key, "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit")}
     return found
 
 

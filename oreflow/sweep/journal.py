@@ -12,10 +12,11 @@ journal is removed once the sweep's outputs are written.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+from oreflow.outputs import write_text_atomically
 
 
 
@@ -35,7 +36,7 @@ class Journal:
         if fresh or not same:
             self.clear()
             self.folder.mkdir(parents=True)
-            self._write(manifest, json.dumps({"fingerprint": self.fingerprint}))
+            write_text_atomically(manifest, json.dumps({"fingerprint": self.fingerprint}))
             return {}
         done = {}
         for path in sorted(self.folder.glob("chunk-*.json")):
@@ -44,17 +45,12 @@ class Journal:
 
     def save(self, chunk: int, rows: list[dict[str, Any]]) -> None:
         """Record a finished chunk."""
-        self._write(self.folder / f"chunk-{chunk:06d}.json", json.dumps(rows, default=_plain))
+        write_text_atomically(self.folder / f"chunk-{chunk:06d}.json", json.dumps(rows, default=_plain))
 
     def clear(self) -> None:
         """Remove the journal."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    @staticmethod
-    def _write(path: Path, text: str) -> None:
-        staging = path.with_name(f".{path.name}.partial")
-        staging.write_text(text, encoding="utf-8")
-        os.replace(staging, path)
 
 
 def _plain(value: Any) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow import outputs
-from oreflow.runs import protected
+from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
 from oreflow.job import JobFile, Scenario, Sweep, line_of_path
 from oreflow.model.network import Network
-from oreflow.result import SHADOW_PRICE_UNITS
+from oreflow.runs import protected
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.summary import versions
 from oreflow.sweep.engine import SweepContext, engine_for, fingerprint, source_hash
@@ -91,12 +91,8 @@ def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: 
                             scheduler=execution.scheduler, journal=journal, fresh=execution.fresh,
                             progress=progress)
     table = points_table(rows)
-    columns = price_columns(engine.base_lp, prices)
-    for column in table.columns:  # price columns only some rebuilt points have (a limit set where blank)
-        if column.startswith("price.") and column not in columns:
-            family, key = column.split(".", 2)[1:]
-            columns[column] = {"family": family, "key": key, "unit": SHADOW_PRICE_UNITS.get(family, "USD per unit")}
-    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution, columns)
+    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution,
+                  price_columns(table.columns))
 
 
 def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -112,7 +108,7 @@ def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 return position
         return len(COLUMN_ORDER)
 
-    ordered = sorted(frame.columns, key=lambda c: rank(c))  # stable: first-seen order within a group
+    ordered = sorted(frame.columns, key=rank)  # stable: first-seen order within a group
     frame = frame[ordered]
     frame["error"] = frame["error"].fillna("")
     return frame
@@ -191,9 +187,7 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     if sweep is None:
         raise InputError(Problem(str(job_file.path), None, "sweep", None,
                                  "a [sweep] section with parameters (docs/sensitivity.md)", "sweep_missing"))
-    destination = out or job_file.output_of("sweep")
-    protect = protected(str(job_file.path), network)
-    outputs.check_destination(destination, protect)  # before solving: fail fast
+    destination, protect = destination_of(job_file, network, out, "sweep")
     base = sweep_base(job_file, network)
     check_parameters(base, sweep, job_file)
     points = sweep_points(sweep)
@@ -208,20 +202,26 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     def fill(folder: Path) -> None:
         write_points(folder, solved.table)
         outputs.write_summary_json(summary, folder)
-        report_of(folder, "sweep", job_file.job.report_png)
+        report.write_sweep_report(folder, png=job_file.job.report_png)
 
-    written = outputs.write_atomically(destination, fill, protect)
-    Journal(destination, solved.context.fingerprint).clear()
+    written = publish(destination, protect, fill, solved)
     return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
 
 
-def report_of(folder: Path, kind: str, png: bool) -> None:
-    """Write the folder's report.html (and PNGs) when the report package draws this kind."""
-    from oreflow import report
+def destination_of(job_file: JobFile, network: Network, out: Path | None, command: str) -> tuple[Path, tuple[Path, ...]]:
+    """The output folder of ``oreflow sweep`` / ``stress`` (``--out``, else the job's) and
+    what it must not contain; checked before anything is solved."""
+    destination = out or job_file.output_of(command)
+    protect = protected(str(job_file.path), network)
+    outputs.check_destination(destination, protect)
+    return destination, protect
 
-    writer = getattr(report, f"write_{kind}_report", None)
-    if writer is not None:
-        writer(folder, png=png)
+
+def publish(destination: Path, protect: tuple[Path, ...], fill: Callable[[Path], None], solved: Solved) -> Path:
+    """Write the outputs atomically, then drop the journal the run no longer needs."""
+    written = outputs.write_atomically(destination, fill, protect)
+    Journal(destination, solved.context.fingerprint).clear()
+    return written
 
 
 def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:

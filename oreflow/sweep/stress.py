@@ -21,13 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oreflow import outputs
-from oreflow.runs import protected
+from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
-from oreflow.sweep.run import ExecutionPlan, Solved, report_of, solve_points, summary_base, write_points
+from oreflow.sweep.run import ExecutionPlan, Solved, destination_of, publish, solve_points, summary_base, write_points
 
 
 #: Statuses of a disruption that leaves no feasible allocation.
@@ -84,8 +83,7 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
         "cost_increase_usd": increase,
         "cost_increase_pct": 100.0 * increase / base["objective_usd"] if base["objective_usd"] else np.nan,
         "unmet_t": cases["unmet_t"], "unmet_increase_t": cases["unmet_t"] - base["unmet_t"],
-        "top_price_moves": [_moves_text(moves, kind, element) for kind, element in
-                            zip(cases["kind"], cases["element"])],
+        "top_price_moves": _moves_texts(moves, cases),
     })
     # a disruption that makes the LP infeasible (a policy it makes impossible) ranks first; one that
     # failed for another reason (an error, a time limit) says nothing about criticality: last
@@ -146,17 +144,18 @@ def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: i
         columns=["_size", "_turn", "_case"]).reset_index(drop=True)
 
 
-def _moves_text(moves: pd.DataFrame, kind: str, element: str) -> str:
-    mine = moves.loc[(moves["kind"] == kind) & (moves["element"] == element)].head(3)
-    return "; ".join(f"{row.family} {row.key} {row.change:+,.0f}" for row in mine.itertuples(index=False))
+def _moves_texts(moves: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
+    """Per disruption (in ``cases`` order), its three largest price moves in a few words."""
+    first = moves.groupby(["kind", "element"], sort=False).head(3)
+    words = first["family"] + " " + first["key"] + " " + first["change"].map("{:+,.0f}".format)
+    texts = words.groupby([first["kind"], first["element"]], sort=False).agg("; ".join)
+    return [texts.get(key, "") for key in zip(cases["kind"], cases["element"])]
 
 
 def run_stress(job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan) -> tuple[str, int, Path]:
     """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
     options = job_file.job.stress
-    destination = out or job_file.output_of("stress")
-    protect = protected(str(job_file.path), network)
-    outputs.check_destination(destination, protect)  # before solving: fail fast
+    destination, protect = destination_of(job_file, network, out, "stress")
     kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
     points = disruptions(network, kinds)
     if len(points) == 1:
@@ -178,12 +177,9 @@ def run_stress(job_file: JobFile, network: Network, out: Path | None, execution:
         unmet.to_csv(folder / "stress_unmet.csv", index=False)
         moves.to_csv(folder / "stress_prices.csv", index=False)
         outputs.write_summary_json(summary, folder)
-        report_of(folder, "stress", job_file.job.report_png)
+        report.write_stress_report(folder, png=job_file.job.report_png)
 
-    written = outputs.write_atomically(destination, fill, protect)
-    from oreflow.sweep.journal import Journal
-
-    Journal(destination, solved.context.fingerprint).clear()
+    written = publish(destination, protect, fill, solved)
     return stress_text(job_file.name, ranked, solved), (0 if summary["failed"] == 0 else 1), written
 
 
