@@ -7,11 +7,12 @@ algorithm):
 
 - ``floor``: HiGHS alone reading the LP from MPS and solving (benchmarks/run.py's worker);
 - ``oreflow-pyomo``: ``oreflow.solve(..., backend="pyomo")``'s solve path — array LP
-  (``build_lp``), the Pyomo model built from its arrays (model/pyomo_arrays.py), solved
-  through Pyomo's HiGHS interface, values, duals, reduced costs and basis back in LP order
-  (``solvers/pyomo_backend.py``; its ranging is timed apart and not counted);
-- ``twin``: the same solve of the readable rule-based model ``oreflow.build_pyomo_model``
-  (what the backend solved before it built its model from the arrays);
+  (``build_lp``), the Pyomo model built from its arrays in matrix form
+  (model/pyomo_arrays.py), read into arrays and passed to HiGHS by oreflow's direct
+  interface (solvers/pyomo_highs.py), values, duals, reduced costs and basis back in LP
+  order (``solvers/pyomo_backend.py``; its ranging is timed apart and not counted);
+- ``twin``: the readable rule-based model ``oreflow.build_pyomo_model`` solved through
+  Pyomo's HiGHS interface (what the backend solved before it built its own models);
 - ``idiomatic``: what a user would otherwise write — a ConcreteModel with Sets of tuples,
   rule functions summing over dict lookups, ``Suffix`` duals and reduced costs, solved
   with ``pyomo.environ.SolverFactory("highs")`` given the same HiGHS options;
@@ -311,12 +312,14 @@ def table(summaries: list[dict], kinds: tuple[str, ...]) -> str:
 
 INTRO = """Each worker in its own process, all with the HiGHS options oreflow chooses for the LP (same algorithm
 everywhere); repetitions interleaved, each started by another worker in turn. Seconds and MB are medians of {repeat} repetition(s); ratios are against the idiomatic
-reference. `LP build`: oreflow's array LP; `model build`: the Pyomo model; `Pyomo translate`:
-Pyomo's solve call minus HiGHS's own `run()` (its clock); `extract`: values, duals, reduced costs
-(oreflow-pyomo: and the basis) read back. `modelling overhead` = total - HiGHS run of the same
-process; `overhead over floor` = total - HiGHS alone's run (the issue's definition; it carries the
-noise of two separate solves). `twin`: the readable `build_pyomo_model` solved the same way, which
-the backend solved before it built its model from the LP's arrays. Memory: peak RSS of each
+reference. `LP build`: oreflow's array LP; `model build`: the Pyomo model (oreflow-pyomo: in
+matrix form); `Pyomo translate`: the solve call minus HiGHS's own `run()` (its clock): Pyomo's
+HiGHS interface for twin and idiomatic, oreflow's direct interface (the model read into arrays,
+passed in one call) for oreflow-pyomo; `extract`: values, duals, reduced costs (oreflow-pyomo:
+and the basis) read back. `modelling overhead` = total - HiGHS run of the same process;
+`overhead over floor` = total - HiGHS alone's run (the issue's definition; it carries the noise
+of two separate solves). `twin`: the readable `build_pyomo_model` through Pyomo's HiGHS
+interface, as the backend solved it before it built its own models. Memory: peak RSS of each
 process; `growth above load` = peak - RSS after the dataset was loaded (imports and data excluded);
 `highs-backend`: oreflow's highs backend in the same setting (Pyomo imported, same data, no Pyomo
 model), the least memory any solve through Pyomo can take here."""

@@ -5,8 +5,9 @@
 - ``pyomo``: a Pyomo model of the same LP built from its arrays
   (:mod:`oreflow.model.pyomo_arrays`; the readable twin for users is
   :func:`oreflow.model.pyomo_model.build_pyomo_model`, and tests hold both equal to the
-  arrays) solved through a Pyomo solver (``highs`` by default; any Pyomo solver name
-  passes through), duals and reduced costs read back into the LP's row and column order.
+  arrays): with ``highs`` (the default) in matrix form through oreflow's direct HiGHS
+  interface (:mod:`.pyomo_highs`), with any other Pyomo solver name in expression form
+  through Pyomo; duals and reduced costs read back into the LP's row and column order.
 """
 
 from __future__ import annotations

@@ -298,28 +298,6 @@ def attach_ranging(h: Any, lp: LinearProgram, record: SolutionRecord) -> None:
     record.ranging_note = "from the optimal basis (HiGHS getRanging)"
 
 
-def range_basis(lp: LinearProgram, record: SolutionRecord) -> None:
-    """Range ``record``'s basis for a backend whose solver cannot: load ``lp`` into a fresh
-    HiGHS, set the basis, confirm it optimal (simplex, no iteration) and range it."""
-    reason = no_ranging_reason(record)
-    if reason is not None:
-        record.ranging_note = reason
-        return
-    import highspy
-
-    h = new_highs()
-    pass_lp(h, lp)
-    statuses = np.array([highspy.HighsBasisStatus(k) for k in range(5)], dtype=object)
-    basis = highspy.HighsBasis()
-    basis.col_status = statuses[record.col_basis].tolist()
-    basis.row_status = statuses[record.row_basis].tolist()
-    basis.valid = True
-    if not _run_from_basis(h, basis):
-        record.ranging_note = "not available: HiGHS did not confirm the solver's basis as optimal"
-        return
-    attach_ranging(h, lp, record)
-
-
 def _highs_ranging(h: Any) -> Any | None:
     """``h.getRanging()``'s ranging, or None. After interior point with crossover HiGHS
     holds a basis but no factorisation to range it: rebuilt by a simplex run from it."""

@@ -1,42 +1,42 @@
-"""The ``pyomo`` backend: the LP solved as a Pyomo model through a Pyomo solver.
+"""The ``pyomo`` backend: the LP solved as a Pyomo model.
 
-The model is built from the LP's arrays (:func:`oreflow.model.pyomo_arrays.build_array_model`:
-one Var per column block, one Constraint per row family, each row one ``LinearExpression``
-of its nonzeros), so its variables and constraints are in the LP's column and row order
-and nothing is matched against the network again. Values, duals and reduced costs are
-read back in that order; rows the model does not generate (no finite bound, no terms)
-get dual 0, and row activities are ``lp.matrix @ col_value``. The readable model for
-users, :func:`oreflow.build_pyomo_model`, states the same LP with rule functions; tests
-prove both equal the array LP. The array form takes a tenth of the rule-based model's
-build time and, with the loading below, about half of Pyomo's modelling overhead; its
-memory is about the same (benchmarks/RESULTS.md, "Pyomo backend vs idiomatic Pyomo";
-docs/performance.md).
+The model is built from the LP's arrays (:mod:`oreflow.model.pyomo_arrays`: one Var per
+column block, the rows per row family), so its variables and constraints are in the
+LP's column and row order and nothing is matched against the network again. Values,
+duals and reduced costs are read back in that order; rows a model does not state get
+dual 0, and row activities are ``lp.matrix @ col_value``. The readable model for users,
+:func:`oreflow.build_pyomo_model`, states the same LP with rule functions; tests prove
+all of them equal the array LP.
 
-- ``solver_name="highs"``: Pyomo's HiGHS interface
-  (``pyomo.contrib.solver.common.factory.SolverFactory("highs")``, the one
-  ``pyomo.environ.SolverFactory("highs")`` wraps; appsi's was measured no faster), loaded
-  with the LP's columns and rows in LP order (:func:`_load_in_lp_order`), options
-  checked against HiGHS first so an unknown option raises
-  :class:`~oreflow.errors.InputError`, and oreflow's algorithm choice
-  (:func:`oreflow.solvers.highs.effective_options`). Duals and reduced costs are HiGHS's
-  own (``row_dual``/``col_dual``), which for a minimisation already follow oreflow's
-  convention (change of the optimal cost per unit increase of the right-hand side: a
-  binding ``<=`` row is negative, a binding ``>=`` row positive); the basis is read from
-  the underlying highspy object.
-- any other name: ``pyomo.environ.SolverFactory(name)`` with ``dual`` and ``rc``
-  import suffixes; options are passed through unchecked; no basis information.
-  Pyomo reports suffix duals of a minimisation with the same sign convention.
+- ``solver_name="highs"``: the model in matrix form
+  (:func:`~oreflow.model.pyomo_arrays.build_matrix_model`: each row family one matrix
+  constraint of CSR arrays, no expression per row), solved through oreflow's direct HiGHS
+  interface (:mod:`.pyomo_highs`: the Pyomo model read into arrays in one pass and passed
+  to highspy in one call, with no per-variable bookkeeping). Options are checked against
+  HiGHS first so an unknown option raises :class:`~oreflow.errors.InputError`; the
+  algorithm is oreflow's choice (:func:`oreflow.solvers.highs.effective_options`). HiGHS
+  gets exactly the LP the highs backend passes it (rows in LP order, columns in LP order)
+  and reaches the same vertex, duals and basis; its duals and reduced costs for a
+  minimisation already follow oreflow's convention (change of the optimal cost per unit
+  increase of the right-hand side: a binding ``<=`` row is negative, a binding ``>=`` row
+  positive). Against Pyomo's own persistent HiGHS interface on the expression model, this
+  takes about half the memory and a fraction of the translation time
+  (benchmarks/RESULTS.md, "Pyomo backend vs idiomatic Pyomo"; docs/performance.md).
+- any other name: ``pyomo.environ.SolverFactory(name)`` on the model in expression form
+  (:func:`~oreflow.model.pyomo_arrays.build_array_model`: each row one
+  ``LinearExpression``, which Pyomo's writers need), with ``dual`` and ``rc`` import
+  suffixes; options are passed through unchecked; no basis information. Pyomo reports
+  suffix duals of a minimisation with the same sign convention.
 
-Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (Pyomo's solve call: its
-translation of the model for the solver, and the solve), ``run_s`` (HiGHS's own
-``run()`` within it; NaN for other solvers), ``extract_s`` (values, duals, basis back in
-LP order) and ``ranging_s``. Python's cyclic garbage collector is paused while the model
-is built, translated and read back (see :mod:`oreflow.model.pyomo_arrays`).
+Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (the solve call: the model's
+translation for the solver, and the solve), ``run_s`` (HiGHS's own ``run()`` within it;
+NaN for other solvers), ``extract_s`` (values, duals, basis back in LP order) and
+``ranging_s``. Python's cyclic garbage collector is paused while the model is built,
+translated and read back (see :mod:`oreflow.model.pyomo_arrays`).
 
-Ranging (``record.ranging``): with ``highs``, the LP arrays are loaded into a fresh HiGHS,
-the basis read back from Pyomo's HiGHS is set, confirmed optimal by a simplex run of no
-iteration, and ranged (:func:`oreflow.solvers.highs.range_basis`); any other solver gives
-no basis, so no ranging, and ``record.ranging_note`` says so.
+Ranging (``record.ranging``): with ``highs``, the optimal basis in the HiGHS instance the
+solve used is ranged (:func:`oreflow.solvers.highs.attach_ranging`); any other solver
+gives no basis, so no ranging, and ``record.ranging_note`` says so.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from oreflow.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
 
-from .record import BASIS_BASIC, BASIS_UNKNOWN, SolutionRecord, describe_duals
+from .record import BASIS_UNKNOWN, SolutionRecord
 
 if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
     from oreflow.model.pyomo_arrays import ArrayModel
@@ -96,22 +96,22 @@ def solve_pyomo(
 
     from pyomo.common.gc_manager import PauseGC
 
-    from oreflow.model.pyomo_arrays import build_array_model
+    from oreflow.model.pyomo_arrays import build_array_model, build_matrix_model
 
     with PauseGC():  # Pyomo creates millions of objects here; the collector would walk them again and again
-        arrays = build_array_model(lp)
+        arrays = build_matrix_model(lp) if solver_name == "highs" else build_array_model(lp)
         built = time.perf_counter()
         if solver_name == "highs":
-            record, solve_s, run_s = _solve_highs(arrays, lp, options)
+            record, solve_s, run_s, highs = _solve_highs(arrays, lp, options)
         else:
             record, solve_s = _solve_legacy(opt, solver_name, arrays, lp, options)
-            run_s = float("nan")
+            run_s, highs = float("nan"), None
         del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
     extracted = time.perf_counter()
     if solver_name == "highs" and ranging:
-        from .highs import range_basis
+        from .highs import attach_ranging
 
-        range_basis(lp, record)  # any other solver: no basis, ranging_note set by _solve_legacy
+        attach_ranging(highs, lp, record)  # any other solver: no basis, ranging_note set by _solve_legacy
     elif not ranging:
         from .highs import RANGING_NOT_REQUESTED
 
@@ -139,7 +139,7 @@ def _status(termination: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------
-# HiGHS through Pyomo's HiGHS interface
+# HiGHS through oreflow's direct interface
 # ---------------------------------------------------------------------------------
 
 
@@ -150,131 +150,33 @@ def _check_highs_options(options: Mapping[str, Any]) -> None:
     apply_options(new_highs(), options)
 
 
-def _solve_highs(arrays: ArrayModel, lp: LinearProgram, options: dict[str, Any]) -> tuple[SolutionRecord, float, float]:
-    """Solve with Pyomo's HiGHS interface; the record, Pyomo's solve seconds and HiGHS's run seconds."""
+def _solve_highs(arrays: ArrayModel, lp: LinearProgram, options: dict[str, Any]) -> tuple[SolutionRecord, float, float, Any]:
+    """Solve with oreflow's direct HiGHS interface for Pyomo (:mod:`.pyomo_highs`).
+
+    Returns the record, the seconds of the solve call (compiling the Pyomo model to
+    arrays, passing them, HiGHS's run, reading back), HiGHS's ``run()`` seconds and the
+    ``highspy.Highs`` holding the optimal basis (for ranging).
+    """
     import pyomo.version
-    from pyomo.contrib.solver.common.factory import SolverFactory
-    from pyomo.contrib.solver.common.util import NoDualsError, NoReducedCostsError, NoSolutionError
 
-    from .highs import effective_options
+    from .highs import apply_options, effective_options, new_highs, read_solution
+    from .pyomo_highs import compile_model, pass_compiled
 
-    opt = SolverFactory("highs")
-    solver_options = effective_options(lp, options)
-    variables, constraints = arrays.variables, arrays.constraints
     mark = time.perf_counter()
-    _load_in_lp_order(opt, arrays)
-    results = opt.solve(
-        arrays.model,
-        auto_updates=_NOTHING_CHANGED,
-        tee=bool(solver_options.get("output_flag")),
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        solver_options=solver_options,
-    )
-    solve_s = time.perf_counter() - mark
-    run_s = float(getattr(results.timing_info, "highs_time", float("nan")))
-
-    status = _status(results.termination_condition)
-    n, m = lp.n_cols, lp.n_rows
-    loader = results.solution_loader
-    try:
-        col_value = _values(loader.get_vars(), variables)
-        row_value = lp.matrix @ col_value
-    except NoSolutionError:
-        col_value, row_value = np.full(n, np.nan), np.full(m, np.nan)
-    try:
-        col_dual = _values(loader.get_reduced_costs(), variables) + 0.0  # + 0.0: no -0.0
-        row_dual = _values(loader.get_duals(), constraints) + 0.0
-    except (NoDualsError, NoReducedCostsError):
-        col_dual, row_dual = np.full(n, np.nan), np.full(m, np.nan)
-    highs = getattr(opt, "_solver_model", None)  # the highspy.Highs instance Pyomo drives
-    col_basis, row_basis, has_basis = _basis(opt, highs, variables, constraints)
-
-    info = highs.getInfo() if highs is not None else None
-    ipm = int(getattr(info, "ipm_iteration_count", 0) or 0)
-    method = describe_duals(ipm, has_basis, "HiGHS via Pyomo")
-    version = ".".join(str(part) for part in opt.version())
-    objective = results.incumbent_objective
-    record = SolutionRecord(
-        status=status,
-        solver_status=(
-            highs.modelStatusToString(highs.getModelStatus())
-            if highs is not None
-            else results.termination_condition.name
-        ),
-        objective=float(objective) if objective is not None else float("nan"),
-        col_value=col_value,
-        col_dual=col_dual,
-        row_value=row_value,
-        row_dual=row_dual,
-        col_basis=col_basis,
-        row_basis=row_basis,
-        dual_method=method,
-        solver=f"HiGHS {version} via Pyomo {pyomo.version.version} (pyomo.contrib.solver)",
-        iterations=(
-            int(info.simplex_iteration_count) + ipm + int(getattr(info, "crossover_iteration_count", 0) or 0)
-            if info is not None
-            else 0
-        ),
-        has_basis=has_basis,
-    )
-    return record, solve_s, run_s
-
-
-#: ``auto_updates`` for a solve right after :func:`_load_in_lp_order`: nothing to re-scan.
-_NOTHING_CHANGED = dict.fromkeys(
-    ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
-     "check_for_new_objective", "update_constraints", "update_vars", "update_parameters", "update_named_expressions",
-     "update_objective"),
-    False,
-)
-
-
-def _load_in_lp_order(opt: Any, arrays: ArrayModel) -> None:
-    """Load the model into Pyomo's (persistent) HiGHS interface with HiGHS's columns and rows in LP order.
-
-    Left to itself, ``opt.solve(model)`` adds each variable where a constraint first uses
-    it, which permutes the columns; HiGHS's path depends on the order (interior point with
-    crossover measured 4-8 % slower at 1e5 variables in that order). In LP order HiGHS gets
-    exactly the LP the highs backend passes it, so both reach the same vertex and duals.
-    """
-    model = arrays.model
-    model.deactivate()  # set_instance adds the active constraints and objective: none yet
-    try:
-        opt.set_instance(model)
-    finally:
-        model.activate()
-    opt.add_variables(arrays.variables)
-    opt.add_constraints([con for con in arrays.constraints if con is not None])
-    opt.set_objective(model.total_cost)
-
-
-def _basis(opt: Any, highs: Any, variables: list, constraints: list) -> tuple[np.ndarray, np.ndarray, bool]:
-    """HiGHS basis status in LP order; skipped rows count as basic (their slack is free).
-
-    Reads Pyomo's variable/constraint -> HiGHS index maps; if this Pyomo version lacks
-    them, or HiGHS has no valid basis, every status is BASIS_UNKNOWN.
-    """
-    n, m = len(variables), len(constraints)
-    unknown = (np.full(n, BASIS_UNKNOWN, dtype=np.int8), np.full(m, BASIS_UNKNOWN, dtype=np.int8), False)
-    var_map = getattr(opt, "_pyomo_var_to_solver_var_map", None)
-    con_map = getattr(opt, "_pyomo_con_to_solver_con_map", None)
-    if highs is None or var_map is None or con_map is None:
-        return unknown
-    basis = highs.getBasis()
-    if not basis.valid:
-        return unknown
-    col_status = np.array([int(s) for s in basis.col_status], dtype=np.int8)
-    row_status = np.array([int(s) for s in basis.row_status], dtype=np.int8)
-    try:
-        col_pos = np.fromiter((var_map[id(v)] for v in variables), dtype=np.int64, count=n)
-        row_pos = np.fromiter((-1 if c is None else con_map[c] for c in constraints), dtype=np.int64, count=m)
-    except KeyError:
-        return unknown
-    row_basis = np.full(m, BASIS_BASIC, dtype=np.int8)
-    present = row_pos >= 0
-    row_basis[present] = row_status[row_pos[present]]
-    return col_status[col_pos], row_basis, True
+    compiled = compile_model(arrays.model, arrays.variables, arrays.constraints)
+    highs = new_highs()
+    apply_options(highs, effective_options(lp, options))
+    pass_compiled(highs, compiled)
+    del compiled  # HiGHS holds its own copy
+    ran = time.perf_counter()
+    highs.run()
+    run_s = time.perf_counter() - ran
+    record = read_solution(highs, lp)  # an infeasible LP: oreflow.solve finds the conflict on the LP arrays
+    # rows the model does not state reach HiGHS empty: their activity is the LP's own
+    record.row_value = lp.matrix @ record.col_value
+    record.dual_method = record.dual_method.replace("HiGHS", "HiGHS via Pyomo", 1)
+    record.solver = f"HiGHS {highs.version()} via Pyomo {pyomo.version.version} (oreflow's direct interface)"
+    return record, time.perf_counter() - mark, run_s, highs
 
 
 # ---------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The ``pyomo`` backend and both Pyomo models against the array LP solved by HiGHS.
 
-Two Pyomo models state the LP: the backend's, built from the LP's arrays
-(``model/pyomo_arrays.py``), and the readable twin for users (``build_pyomo_model``).
-Each is read back through Pyomo's standard representation (cost, matrix, row bounds in LP
-order) and solved through Pyomo's HiGHS interface: on micro models, the default dataset
-and a model of each policy, both state the array LP exactly and give its objective, duals,
-reduced costs and basis.
+Three Pyomo models state the LP: the backend's two, built from the LP's arrays
+(``model/pyomo_arrays.py``: matrix form for HiGHS, expression form for other solvers),
+and the readable twin for users (``build_pyomo_model``). Each is read back through Pyomo's
+standard representation (cost, matrix, row bounds in LP order) and solved through
+oreflow's direct HiGHS interface (``solvers/pyomo_highs.py``): on micro models, the
+default dataset and a model of each policy, all state the array LP exactly and give its
+objective, duals, reduced costs and basis. Pyomo's own HiGHS interfaces solve the
+expression form and the twin to the same optimum.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ from test_policies import (
 import oreflow
 from oreflow.errors import InputError
 from oreflow.model.lp import build_lp
-from oreflow.model.pyomo_arrays import ArrayModel, build_array_model
+from oreflow.model.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.solvers import solve_lp
 from oreflow.solvers.highs import solve_highs
-from oreflow.solvers.pyomo_backend import _load_in_lp_order, _solve_highs
+from oreflow.solvers.pyomo_backend import _solve_highs
+from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
 from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
 
 INF = float("inf")
@@ -298,6 +301,12 @@ def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
     return ArrayModel(model, variables, constraints)
 
 
+def pyomo_models(net: oreflow.Network, lp) -> list[tuple[str, ArrayModel]]:
+    """Every Pyomo model of ``lp``: matrix form, expression form, the readable twin."""
+    return [("matrix model", build_matrix_model(lp)), ("expression model", build_array_model(lp)),
+            ("twin", twin_in_lp_order(net, lp))]
+
+
 def stated_lp(arrays: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cost, dense matrix and row bounds a Pyomo model states, read back through Pyomo's standard
     representation in LP order (rows the model skips: no terms, no bounds)."""
@@ -327,7 +336,7 @@ def test_both_pyomo_models_state_the_array_lp(case):
     dense = lp.matrix.to_scipy().toarray()
     # a row may be left out only where it cannot bind: no terms, or no finite bound
     free = (~dense.any(axis=1)) | (np.isinf(lp.row_lower) & np.isinf(lp.row_upper))
-    for name, arrays in (("array model", build_array_model(lp)), ("twin", twin_in_lp_order(net, lp))):
+    for name, arrays in pyomo_models(net, lp):
         skipped = np.array([con is None for con in arrays.constraints])
         assert not (skipped & ~free).any(), name
         cost, matrix, lower, upper = stated_lp(arrays)
@@ -339,13 +348,13 @@ def test_both_pyomo_models_state_the_array_lp(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_both_pyomo_models_solve_to_the_array_lps_duals(case):
-    """Each model through Pyomo's HiGHS, loaded in LP order: the same LP, the same vertex."""
+def test_every_pyomo_model_solves_to_the_array_lps_duals(case):
+    """Each model through oreflow's direct HiGHS interface: the same LP, the same vertex."""
     net, lp = case_lp(case)
     direct = solve_highs(lp)
     assert direct.status == "optimal"
-    for name, arrays in (("array model", build_array_model(lp)), ("twin", twin_in_lp_order(net, lp))):
-        via, _, _ = _solve_highs(arrays, lp, {})
+    for name, arrays in pyomo_models(net, lp):
+        via, _, _, _ = _solve_highs(arrays, lp, {})
         assert via.status == "optimal" and via.has_basis, name
         assert via.objective == pytest.approx(direct.objective, rel=1e-12), name
         np.testing.assert_allclose(via.row_dual, direct.row_dual, rtol=1e-9, atol=1e-9, err_msg=name)
@@ -354,39 +363,52 @@ def test_both_pyomo_models_solve_to_the_array_lps_duals(case):
         np.testing.assert_array_equal(via.col_basis, direct.col_basis, err_msg=name)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_pyomos_own_highs_interface_reaches_the_same_optimum(case):
+    """The expression model and the twin through Pyomo's persistent HiGHS interface (its own
+    translation, its own column order): the array LP's optimal cost."""
+    net, lp = case_lp(case)
+    direct = solve_highs(lp)
+    for name, arrays in pyomo_models(net, lp)[1:]:
+        results = SolverFactory("highs").solve(arrays.model, load_solutions=False)
+        assert results.incumbent_objective == pytest.approx(direct.objective, rel=1e-9), name
+
+
 def test_array_model_column_bounds():
-    """Column bounds other than x >= 0 (e.g. a sweep's changed bounds) reach the model and the solve."""
+    """Column bounds other than x >= 0 (e.g. a sweep's changed bounds) reach the models and the solve."""
     _, lp = case_lp("micro")
     lp.col_upper[0], lp.col_lower[1] = 50.0, 1.0  # at most 50 t A->R1, at least 1 t A->R2
-    arrays = build_array_model(lp)
-    assert (arrays.variables[0].lb, arrays.variables[0].ub) == (0.0, 50.0)
-    assert (arrays.variables[1].lb, arrays.variables[1].ub) == (1.0, None)
     direct = solve_highs(lp)
-    via, _, _ = _solve_highs(arrays, lp, {})
-    assert via.objective == pytest.approx(direct.objective, rel=1e-12) and direct.objective > 4750.0
-    np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
+    assert direct.objective > 4750.0
+    for arrays in (build_array_model(lp), build_matrix_model(lp)):
+        assert (arrays.variables[0].lb, arrays.variables[0].ub) == (0.0, 50.0)
+        assert (arrays.variables[1].lb, arrays.variables[1].ub) == (1.0, None)
+        via, _, _, _ = _solve_highs(arrays, lp, {})
+        assert via.objective == pytest.approx(direct.objective, rel=1e-12)
+        np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
 
 
 def test_highs_gets_the_lp_in_lp_order():
-    """The backend loads Pyomo's HiGHS with the LP's columns and rows in LP order: exactly the
-    LP the highs backend passes (Pyomo alone would order columns by first use in a row)."""
-    _, lp = case_lp("default dataset")
-    arrays = build_array_model(lp)
-    assert all(con is not None for con in arrays.constraints)
-    opt = SolverFactory("highs")
-    _load_in_lp_order(opt, arrays)
-    got = opt._solver_model.getLp()
-    np.testing.assert_array_equal(got.col_cost_, lp.cost)
-    np.testing.assert_array_equal(got.col_lower_, lp.col_lower)
-    np.testing.assert_array_equal(got.col_upper_, lp.col_upper)
-    np.testing.assert_array_equal(got.row_lower_, lp.row_lower)
-    np.testing.assert_array_equal(got.row_upper_, lp.row_upper)
-    assert got.a_matrix_.format_ == highspy.MatrixFormat.kRowwise  # Pyomo adds rows
-    starts, index, value = (np.asarray(a) for a in (got.a_matrix_.start_, got.a_matrix_.index_, got.a_matrix_.value_))
-    rows = np.repeat(np.arange(lp.n_rows), np.diff(starts))
-    matrix = np.zeros((lp.n_rows, lp.n_cols))
-    matrix[rows, index] = value
-    np.testing.assert_array_equal(matrix, lp.matrix.to_scipy().toarray())
+    """The direct interface hands HiGHS, from each Pyomo model, exactly the LP the highs
+    backend passes: columns and rows in LP order, the same costs, bounds and matrix."""
+    net, lp = case_lp("default dataset")
+    for name, arrays in pyomo_models(net, lp):
+        assert all(con is not None for con in arrays.constraints), name
+        h = highspy.Highs()
+        pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints))
+        got = h.getLp()
+        np.testing.assert_array_equal(got.col_cost_, lp.cost, err_msg=name)
+        np.testing.assert_array_equal(got.col_lower_, lp.col_lower, err_msg=name)
+        np.testing.assert_array_equal(got.col_upper_, lp.col_upper, err_msg=name)
+        np.testing.assert_array_equal(got.row_lower_, lp.row_lower, err_msg=name)
+        np.testing.assert_array_equal(got.row_upper_, lp.row_upper, err_msg=name)
+        starts, index, value = (np.asarray(a) for a in (got.a_matrix_.start_, got.a_matrix_.index_, got.a_matrix_.value_))
+        matrix = np.zeros((lp.n_rows, lp.n_cols))
+        if got.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
+            matrix[np.repeat(np.arange(lp.n_rows), np.diff(starts)), index] = value
+        else:  # HiGHS stores what it is passed column-wise
+            matrix[index, np.repeat(np.arange(lp.n_cols), np.diff(starts))] = value
+        np.testing.assert_array_equal(matrix, lp.matrix.to_scipy().toarray(), err_msg=name)
 
 
 # ---------------------------------------------------------------------------------

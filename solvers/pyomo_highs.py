@@ -1,0 +1,186 @@
+"""A direct HiGHS interface for linear Pyomo models: compiled to arrays in one pass, passed in one call.
+
+Pyomo's own HiGHS interface (``pyomo.contrib.solver``'s ``highs``) is *persistent*: it
+keeps, for every variable and constraint, Python bookkeeping so that a model can be
+changed and re-solved (per variable a list, two dicts and a tuple). For one solve of a
+large LP that bookkeeping cost about 100 MB at 1e5 variables, as much as the model
+itself (benchmarks/RESULTS.md, "Pyomo backend vs idiomatic Pyomo"). This interface does
+what Pyomo's ``gurobi_direct`` does for Gurobi: it reads the model once into arrays
+(cost, bounds, a row-wise matrix), hands them to highspy in one ``passModel`` call and
+keeps nothing else.
+
+What it reads, in the caller's column and row order (``variables``, ``constraints``):
+
+- each variable's bounds (a fixed variable: both bounds at its value);
+- each constraint's bounds and body:
+  - a row of a matrix constraint (:class:`oreflow.model.pyomo_arrays.MatrixRows`,
+    Pyomo's ``MatrixConstraint``) straight from its CSR arrays, with no expression built;
+  - a ``LinearExpression`` body from its terms (a variable, or a
+    ``MonomialTermExpression`` coefficient x variable);
+  - any other body through Pyomo's ``generate_standard_repn``, which must find it linear;
+  - a body's constant moves to the bounds;
+- the one active objective, linear, minimised or maximised.
+
+A ``None`` in ``constraints`` is a row the model does not state; it goes to HiGHS as an
+empty free row, so that HiGHS's rows keep the caller's positions. Every active
+constraint of the model must be in ``constraints``, and every variable a body uses in
+``variables``: otherwise :class:`ValueError` names the first one missing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+INF = math.inf
+
+
+@dataclass
+class CompiledModel:
+    """A linear Pyomo model as arrays, in the caller's column and row order.
+
+    ``starts``/``index``/``value`` are the row-wise (CSR) matrix; ``objective_offset`` is
+    the objective's constant (USD); ``maximise`` is the objective's sense.
+    """
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    objective_offset: float
+    maximise: bool
+
+
+def _bound(value: Any, missing: float) -> float:
+    from pyomo.core.expr.numvalue import value as pyomo_value
+
+    return missing if value is None else float(pyomo_value(value))
+
+
+def compile_model(model: Any, variables: list, constraints: list) -> CompiledModel:
+    """Read ``model`` into arrays: columns in the order of ``variables``, rows in the order of
+    ``constraints`` (see the module docstring)."""
+    import pyomo.environ as pyo
+
+    position = {id(v): j for j, v in enumerate(variables)}
+    n, m = len(variables), len(constraints)
+    fixed = np.fromiter((v.fixed for v in variables), dtype=bool, count=n)
+    col_lower = np.fromiter((-INF if v.lb is None else v.lb for v in variables), dtype=float, count=n)
+    col_upper = np.fromiter((INF if v.ub is None else v.ub for v in variables), dtype=float, count=n)
+    if fixed.any():
+        col_lower[fixed] = col_upper[fixed] = [variables[j].value for j in np.flatnonzero(fixed)]
+
+    stated = {id(con) for con in constraints if con is not None}
+    for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        if id(con) not in stated:
+            raise ValueError(f"constraint {con.name} is active in the model but not among the rows to solve")
+
+    row_lower, row_upper = np.full(m, -INF), np.full(m, INF)
+    lengths = np.zeros(m, dtype=np.int64)
+    pieces_index: list[np.ndarray] = []
+    pieces_value: list[np.ndarray] = []
+    x_columns: dict[int, np.ndarray] = {}  # a matrix constraint's x list -> our columns, once per list
+    for i, con in enumerate(constraints):
+        if con is None:
+            continue
+        columns, coefs, constant = _row(con, position, x_columns)
+        lengths[i] = len(columns)
+        pieces_index.append(columns)
+        pieces_value.append(coefs)
+        row_lower[i] = _bound(con.lower, -INF) - constant
+        row_upper[i] = _bound(con.upper, INF) - constant
+    starts = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    index = np.concatenate(pieces_index) if pieces_index else np.zeros(0, dtype=np.int64)
+    value = np.concatenate(pieces_value) if pieces_value else np.zeros(0)
+
+    objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) != 1:
+        raise ValueError(f"the model has {len(objectives)} active objectives; one is needed")
+    objective = objectives[0]
+    cost = np.zeros(n)
+    columns, coefs, offset = _linear_terms(objective.expr, position, objective.name)
+    np.add.at(cost, columns, coefs)
+    return CompiledModel(cost, col_lower, col_upper, row_lower, row_upper, starts,
+                         index.astype(np.int32), value, offset, objective.sense == pyo.maximize)
+
+
+def _row(con: Any, position: dict, x_columns: dict) -> tuple[np.ndarray, np.ndarray, float]:
+    """Columns, coefficients and constant of one constraint's body."""
+    if getattr(con, "_linear_canonical_form", False):  # a row of a MatrixConstraint: its CSR slice
+        parent = con.parent_component()
+        key = id(parent._x)
+        if key not in x_columns:
+            x_columns[key] = _columns_of(parent._x, position, con.name)
+        a, b = parent._A_indptr[con.index()], parent._A_indptr[con.index() + 1]
+        return x_columns[key][parent._A_indices[a:b]], np.asarray(parent._A_data[a:b], dtype=float), 0.0
+    return _linear_terms(con.body, position, con.name)
+
+
+def _columns_of(variables: Any, position: dict, where: str) -> np.ndarray:
+    try:
+        return np.fromiter((position[id(v)] for v in variables), dtype=np.int64, count=len(variables))
+    except KeyError:
+        missing = next(v for v in variables if id(v) not in position)
+        raise ValueError(f"{where} uses variable {missing.name}, which is not among the columns") from None
+
+
+def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Columns, coefficients and constant of a linear expression (fast for ``LinearExpression``)."""
+    from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+    from pyomo.core.expr.numvalue import value as pyomo_value
+
+    if type(expr) is LinearExpression:
+        variables, coefs, constant = [], [], 0.0
+        for term in expr.args:
+            if type(term) is MonomialTermExpression:
+                coef, var = term.args
+                coefs.append(pyomo_value(coef))
+                variables.append(var)
+            elif getattr(term, "is_variable_type", lambda: False)():
+                coefs.append(1.0)
+                variables.append(term)
+            else:
+                break
+        else:
+            fixed = [k for k, v in enumerate(variables) if v.fixed]
+            for k in reversed(fixed):  # a fixed variable is a constant
+                constant += coefs.pop(k) * variables.pop(k).value
+            return _columns_of(variables, position, where), np.asarray(coefs, dtype=float), constant
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    if not repn.is_linear():
+        raise ValueError(f"{where} is not linear; the HiGHS interface solves LPs only")
+    return (_columns_of(repn.linear_vars, position, where), np.asarray(repn.linear_coefs, dtype=float),
+            float(pyomo_value(repn.constant)))
+
+
+def pass_compiled(h: Any, lp: CompiledModel) -> None:
+    """Hand the compiled model to HiGHS in one call (row-wise matrix)."""
+    import highspy
+
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = len(lp.cost), len(lp.row_lower)
+    model.col_cost_, model.col_lower_, model.col_upper_ = lp.cost, lp.col_lower, lp.col_upper
+    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+    model.offset_ = lp.objective_offset
+    if lp.maximise:
+        model.sense_ = highspy.ObjSense.kMaximize
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = len(lp.cost), len(lp.row_lower)
+    model.a_matrix_.start_ = lp.starts.astype(np.int32)
+    model.a_matrix_.index_ = lp.index
+    model.a_matrix_.value_ = lp.value
+    if h.passModel(model) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the compiled Pyomo model (passModel returned kError)")
+
+
+__all__ = ["CompiledModel", "compile_model", "pass_compiled"]

@@ -1,0 +1,119 @@
+"""oreflow's direct HiGHS interface for Pyomo models (``solvers/pyomo_highs.py``), on hand-solved models.
+
+The model of most tests, with a, b >= 0::
+
+    min  2a + 3b + 1                 (the 1 is the objective's constant)
+    c1:  a + b >= 4                  a matrix row (MatrixRows)
+    c2:  a - b + 2 <= 3              a LinearExpression with a constant: a - b <= 1
+    c3:  2 * (a + b) <= 20           a product, read through Pyomo's standard repn: 2a + 2b <= 20
+
+a is cheaper, so it is pushed up to c2's limit: a = b + 1 and a + b = 4 give b = 1.5,
+a = 2.5, cost 2 * 2.5 + 3 * 1.5 + 1 = 10.5. Duals from 2 = y1 + y2 (a) and 3 = y1 - y2 (b):
+y1 = 2.5 (c1, a binding >= row: positive), y2 = -0.5 (c2, a binding <= row: negative), y3 = 0.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+from oreflow.model.pyomo_arrays import MatrixRows
+from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
+
+
+def hand_model() -> tuple[pyo.ConcreteModel, list, list]:
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(within=pyo.NonNegativeReals)
+    m.b = pyo.Var(within=pyo.NonNegativeReals)
+    m.c1 = MatrixRows(np.array([1.0, 1.0]), np.array([0, 1]), np.array([0, 2]), [4.0], [None], (m.a, m.b))
+    m.c2 = pyo.Constraint(expr=m.a - m.b + 2 <= 3)
+    m.c3 = pyo.Constraint(expr=2 * (m.a + m.b) <= 20)
+    m.cost = pyo.Objective(expr=2 * m.a + 3 * m.b + 1)
+    return m, [m.a, m.b], [m.c1[0], m.c2, m.c3]
+
+
+def solved(model: pyo.ConcreteModel, variables: list, constraints: list) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_compiled(h, compile_model(model, variables, constraints))
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h
+
+
+def test_compiled_arrays_of_the_hand_model():
+    compiled = compile_model(*hand_model())
+    np.testing.assert_array_equal(compiled.cost, [2.0, 3.0])
+    assert compiled.objective_offset == 1.0 and not compiled.maximise
+    np.testing.assert_array_equal(compiled.row_lower, [4.0, -np.inf, -np.inf])
+    np.testing.assert_array_equal(compiled.row_upper, [np.inf, 1.0, 20.0])  # c2: its constant moved
+    np.testing.assert_array_equal(compiled.starts, [0, 2, 4, 6])
+    np.testing.assert_array_equal(compiled.index, [0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(compiled.value, [1.0, 1.0, 1.0, -1.0, 2.0, 2.0])
+
+
+def test_hand_model_optimum_and_duals():
+    h = solved(*hand_model())
+    solution = h.getSolution()
+    assert h.getInfo().objective_function_value == pytest.approx(10.5)
+    np.testing.assert_allclose(solution.col_value, [2.5, 1.5])
+    np.testing.assert_allclose(solution.row_dual, [2.5, -0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(solution.col_dual, [0.0, 0.0], atol=1e-12)
+
+
+def test_fixed_variable_is_held_at_its_value():
+    """b fixed at 2: c1 needs a >= 2, c2 allows a <= 3; cost 2 * 2 + 3 * 2 + 1 = 11."""
+    model, variables, constraints = hand_model()
+    model.b.fix(2.0)
+    h = solved(model, variables, constraints)
+    assert h.getInfo().objective_function_value == pytest.approx(11.0)
+    np.testing.assert_allclose(h.getSolution().col_value, [2.0, 2.0])
+
+
+def test_maximisation_keeps_its_sense():
+    """max 3a + b with a + b <= 4 (c3 loosened): a = 4, b = 0, value 12."""
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(within=pyo.NonNegativeReals)
+    m.b = pyo.Var(within=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=m.a + m.b <= 4)
+    m.value = pyo.Objective(expr=3 * m.a + m.b, sense=pyo.maximize)
+    h = solved(m, [m.a, m.b], [m.c])
+    assert h.getInfo().objective_function_value == pytest.approx(12.0)
+    np.testing.assert_allclose(h.getSolution().col_value, [4.0, 0.0])
+
+
+def test_a_row_not_stated_goes_as_an_empty_free_row():
+    """None in the rows keeps the positions: HiGHS gets a free row there, with dual 0."""
+    model, variables, constraints = hand_model()
+    model.c3.deactivate()
+    h = solved(model, variables, [constraints[0], None, constraints[1]])
+    assert h.getInfo().objective_function_value == pytest.approx(10.5)
+    np.testing.assert_allclose(h.getSolution().row_dual, [2.5, 0.0, -0.5], atol=1e-12)
+
+
+def test_an_active_constraint_left_out_is_an_error():
+    model, variables, constraints = hand_model()
+    with pytest.raises(ValueError, match="c3 is active in the model but not among the rows"):
+        compile_model(model, variables, constraints[:2])
+
+
+def test_a_variable_not_among_the_columns_is_an_error():
+    model, variables, constraints = hand_model()
+    with pytest.raises(ValueError, match="uses variable b, which is not among the columns"):
+        compile_model(model, variables[:1], constraints)
+
+
+def test_a_nonlinear_row_is_an_error():
+    model, variables, constraints = hand_model()
+    model.c4 = pyo.Constraint(expr=model.a * model.b <= 1)
+    with pytest.raises(ValueError, match="c4 is not linear"):
+        compile_model(model, variables, [*constraints, model.c4])
+
+
+def test_the_model_needs_one_objective():
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    with pytest.raises(ValueError, match="0 active objectives"):
+        compile_model(model, variables, constraints)
