@@ -29,7 +29,8 @@ solves each, comparing objective, duals and reduced costs with the array LP solv
 
 Why arrays rather than the readable twin (benchmarks/RESULTS.md, "Pyomo backend vs
 idiomatic Pyomo"): no Sets of tuples, Params or per-row dict lookups to build, one flat
-expression per row, and construction with Python's cyclic garbage collector paused
+expression per row (expression form) or none (matrix form), and construction with
+Python's cyclic garbage collector paused
 (Pyomo's own writers do the same: millions of new objects otherwise trigger full
 collections that walk all of them, again and again).
 """

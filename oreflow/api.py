@@ -41,7 +41,8 @@ def solve(
             file (``.toml``) whose dataset, backend, solver options and penalty are used
             unless given here.
         backend: ``"highs"`` (default; highspy with the LP arrays) or ``"pyomo"``
-            (the Pyomo model solved through Pyomo).
+            (a Pyomo model of the LP: with HiGHS through oreflow's direct interface,
+            with any other solver through Pyomo's).
         solver: with backend ``"pyomo"``, the Pyomo solver name (default ``"highs"``).
         solver_options: passed to the solver unchanged (e.g. ``{"time_limit": 60}``).
         unmet_penalty_usd_per_t: cost of a tonne of unmet demand where demand.csv

@@ -12,7 +12,8 @@ all of them equal the array LP.
   (:func:`~oreflow.model.pyomo_arrays.build_matrix_model`: each row family one matrix
   constraint of CSR arrays, no expression per row), solved through oreflow's direct HiGHS
   interface (:mod:`.pyomo_highs`: the Pyomo model read into arrays in one pass and passed
-  to highspy in one call, with no per-variable bookkeeping). Options are checked against
+  to highspy in one call, with no per-variable bookkeeping; the model is freed before
+  HiGHS runs, as nothing reads it again). Options are checked against
   HiGHS first so an unknown option raises :class:`~oreflow.errors.InputError`; the
   algorithm is oreflow's choice (:func:`oreflow.solvers.highs.effective_options`). HiGHS
   gets exactly the LP the highs backend passes it (rows in LP order, columns in LP order)
@@ -28,8 +29,8 @@ all of them equal the array LP.
   suffixes; options are passed through unchecked; no basis information. Pyomo reports
   suffix duals of a minimisation with the same sign convention.
 
-Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (the solve call: the model's
-translation for the solver, and the solve), ``run_s`` (HiGHS's own ``run()`` within it;
+Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (the model's translation for
+the solver, and the solve), ``run_s`` (HiGHS's own ``run()`` within it;
 NaN for other solvers), ``extract_s`` (values, duals, basis back in LP order) and
 ``ranging_s``. Python's cyclic garbage collector is paused while the model is built,
 translated and read back (see :mod:`oreflow.model.pyomo_arrays`).
@@ -41,6 +42,7 @@ gives no basis, so no ranging, and ``record.ranging_note`` says so.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -56,20 +58,18 @@ from .record import BASIS_UNKNOWN, SolutionRecord
 if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
     from oreflow.model.pyomo_arrays import ArrayModel
 
+    from .pyomo_highs import CompiledModel
 
-#: Pyomo termination condition (new and legacy interfaces) -> SolutionRecord status.
+
+#: Pyomo's (legacy interface) termination condition -> SolutionRecord status.
 _STATUS = {
-    "convergenceCriteriaSatisfied": "optimal",
     "optimal": "optimal",
     "locallyOptimal": "optimal",
     "globallyOptimal": "optimal",
-    "provenInfeasible": "infeasible",
-    "locallyInfeasible": "infeasible",
     "infeasible": "infeasible",
     "unbounded": "unbounded",
     "infeasibleOrUnbounded": "infeasible_or_unbounded",
     "maxTimeLimit": "time_limit",
-    "iterationLimit": "iteration_limit",
     "maxIterations": "iteration_limit",
     "error": "error",
     "solverFailure": "error",
@@ -102,11 +102,21 @@ def solve_pyomo(
         arrays = build_matrix_model(lp) if solver_name == "highs" else build_array_model(lp)
         built = time.perf_counter()
         if solver_name == "highs":
-            record, solve_s, run_s, highs = _solve_highs(arrays, lp, options)
+            from .pyomo_highs import compile_model
+
+            highs = _loaded_highs(compile_model(arrays.model, arrays.variables, arrays.constraints), lp, options)
+            # Nothing reads the model again (values, duals and the basis come back from
+            # HiGHS in LP order): free it before HiGHS's run, its peak (~40 MB at 1e5
+            # variables; its objects refer to each other, so only the collector frees them)
+            del arrays
+            gc.collect()
+            loaded = time.perf_counter()
+            record, run_s = _run_and_read(highs, lp)
+            solve_s = loaded - built + run_s
         else:
             record, solve_s = _solve_legacy(opt, solver_name, arrays, lp, options)
             run_s, highs = float("nan"), None
-        del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
+            del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
     extracted = time.perf_counter()
     if solver_name == "highs" and ranging:
         from .highs import attach_ranging
@@ -150,33 +160,35 @@ def _check_highs_options(options: Mapping[str, Any]) -> None:
     apply_options(new_highs(), options)
 
 
-def _solve_highs(arrays: ArrayModel, lp: LinearProgram, options: dict[str, Any]) -> tuple[SolutionRecord, float, float, Any]:
-    """Solve with oreflow's direct HiGHS interface for Pyomo (:mod:`.pyomo_highs`).
+def _loaded_highs(compiled: CompiledModel, lp: LinearProgram, options: dict[str, Any]) -> Any:
+    """A new ``highspy.Highs`` with oreflow's options for ``lp`` and the compiled Pyomo model
+    passed in one call (:mod:`.pyomo_highs`)."""
+    from .highs import apply_options, effective_options, new_highs
+    from .pyomo_highs import pass_compiled
 
-    Returns the record, the seconds of the solve call (compiling the Pyomo model to
-    arrays, passing them, HiGHS's run, reading back), HiGHS's ``run()`` seconds and the
-    ``highspy.Highs`` holding the optimal basis (for ranging).
-    """
-    import pyomo.version
-
-    from .highs import apply_options, effective_options, new_highs, read_solution
-    from .pyomo_highs import compile_model, pass_compiled
-
-    mark = time.perf_counter()
-    compiled = compile_model(arrays.model, arrays.variables, arrays.constraints)
     highs = new_highs()
     apply_options(highs, effective_options(lp, options))
     pass_compiled(highs, compiled)
-    del compiled  # HiGHS holds its own copy
+    return highs
+
+
+def _run_and_read(highs: Any, lp: LinearProgram) -> tuple[SolutionRecord, float]:
+    """Run HiGHS; the record in LP order and the seconds of HiGHS's ``run()``. The Highs
+    keeps the optimal basis (for ranging)."""
+    import pyomo.version
+
+    from .highs import read_solution
+
     ran = time.perf_counter()
     highs.run()
     run_s = time.perf_counter() - ran
     record = read_solution(highs, lp)  # an infeasible LP: oreflow.solve finds the conflict on the LP arrays
-    # rows the model does not state reach HiGHS empty: their activity is the LP's own
+    # a row a model does not state (the expression form skips rows without terms or
+    # bounds) reaches HiGHS empty: its activity is the LP's own
     record.row_value = lp.matrix @ record.col_value
     record.dual_method = record.dual_method.replace("HiGHS", "HiGHS via Pyomo", 1)
     record.solver = f"HiGHS {highs.version()} via Pyomo {pyomo.version.version} (oreflow's direct interface)"
-    return record, time.perf_counter() - mark, run_s, highs
+    return record, run_s
 
 
 # ---------------------------------------------------------------------------------

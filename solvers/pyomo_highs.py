@@ -11,15 +11,22 @@ keeps nothing else.
 
 What it reads, in the caller's column and row order (``variables``, ``constraints``):
 
-- each variable's bounds (a fixed variable: both bounds at its value);
+- each variable's bounds; every variable must be continuous (a MIP is refused, not
+  relaxed);
 - each constraint's bounds and body:
-  - a row of a matrix constraint (:class:`oreflow.model.pyomo_arrays.MatrixRows`,
-    Pyomo's ``MatrixConstraint``) straight from its CSR arrays, with no expression built;
+  - a row of a :class:`oreflow.model.pyomo_arrays.MatrixRows` (Pyomo's
+    ``MatrixConstraint`` with the block iteration Pyomo 6.10 needs; the plain class fails
+    in that iteration) straight from its CSR arrays, with no expression built;
   - a ``LinearExpression`` body from its terms (a variable, or a
     ``MonomialTermExpression`` coefficient x variable);
   - any other body through Pyomo's ``generate_standard_repn``, which must find it linear;
-  - a body's constant moves to the bounds;
+  - a body's constant moves to the bounds; a variable repeated within a row gets the sum
+    of its coefficients;
 - the one active objective, linear, minimised or maximised.
+
+A fixed variable is a constant wherever it appears (as in Pyomo's standard
+representation): its terms move to the bounds and the objective's constant, and its
+column keeps both bounds at its value (reduced cost 0).
 
 A ``None`` in ``constraints`` is a row the model does not state; it goes to HiGHS as an
 empty free row, so that HiGHS's rows keep the caller's positions. Every active
@@ -71,17 +78,26 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
 
     position = {id(v): j for j, v in enumerate(variables)}
     n, m = len(variables), len(constraints)
+    continuous = np.fromiter((v.is_continuous() for v in variables), dtype=bool, count=n)
+    if not continuous.all():
+        name = variables[int(np.argmin(continuous))].name
+        raise ValueError(f"variable {name} is not continuous; the HiGHS interface solves LPs only")
     fixed = np.fromiter((v.fixed for v in variables), dtype=bool, count=n)
+    fixed_value = np.zeros(n)
     col_lower = np.fromiter((-INF if v.lb is None else v.lb for v in variables), dtype=float, count=n)
     col_upper = np.fromiter((INF if v.ub is None else v.ub for v in variables), dtype=float, count=n)
     if fixed.any():
-        col_lower[fixed] = col_upper[fixed] = [variables[j].value for j in np.flatnonzero(fixed)]
+        fixed_value[fixed] = [variables[j].value for j in np.flatnonzero(fixed)]
+        col_lower[fixed] = col_upper[fixed] = fixed_value[fixed]
 
     stated = {id(con) for con in constraints if con is not None}
     for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
         if id(con) not in stated:
             raise ValueError(f"constraint {con.name} is active in the model but not among the rows to solve")
+    for sos in model.component_data_objects(pyo.SOSConstraint, active=True, descend_into=True):
+        raise ValueError(f"{sos.name} is an SOS constraint; the HiGHS interface solves LPs only")
 
+    folding = _Folding(fixed, fixed_value) if fixed.any() else None
     row_lower, row_upper = np.full(m, -INF), np.full(m, INF)
     lengths = np.zeros(m, dtype=np.int64)
     pieces_index: list[np.ndarray] = []
@@ -90,16 +106,15 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
     for i, con in enumerate(constraints):
         if con is None:
             continue
-        columns, coefs, constant = _row(con, position, x_columns)
+        columns, coefs, constant = _row(con, position, x_columns, folding)
         lengths[i] = len(columns)
         pieces_index.append(columns)
         pieces_value.append(coefs)
         row_lower[i] = _bound(con.lower, -INF) - constant
         row_upper[i] = _bound(con.upper, INF) - constant
-    starts = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
     index = np.concatenate(pieces_index) if pieces_index else np.zeros(0, dtype=np.int64)
     value = np.concatenate(pieces_value) if pieces_value else np.zeros(0)
+    starts, index, value = _merge_repeats(lengths, index, value, n)
 
     objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1:
@@ -112,15 +127,55 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
                          index.astype(np.int32), value, offset, objective.sense == pyo.maximize)
 
 
-def _row(con: Any, position: dict, x_columns: dict) -> tuple[np.ndarray, np.ndarray, float]:
+@dataclass
+class _Folding:
+    """Fixed columns (mask) and their values: their matrix-row terms become constants."""
+
+    fixed: np.ndarray
+    value: np.ndarray
+
+    def apply(self, columns: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        held = self.fixed[columns]
+        if not held.any():
+            return columns, coefs, 0.0
+        return columns[~held], coefs[~held], float(coefs[held] @ self.value[columns[held]])
+
+
+def _merge_repeats(lengths: np.ndarray, index: np.ndarray, value: np.ndarray,
+                   n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row starts, columns and coefficients with each column at most once per row (HiGHS
+    refuses repeats): repeated entries summed. Rows whose columns ascend (the matrix
+    model's, built from sorted CSR) are checked in one pass and kept as they are."""
+    m = len(lengths)
+    starts = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    if len(index) < 2:
+        return starts, index, value
+    new_row = np.zeros(len(index), dtype=bool)
+    new_row[starts[:-1][lengths > 0]] = True
+    if np.all((np.diff(index) > 0) | new_row[1:]):
+        return starts, index, value
+    rows = np.repeat(np.arange(m, dtype=np.int64), lengths)
+    keys, inverse = np.unique(rows * n + index, return_inverse=True)
+    merged = np.bincount(inverse, weights=value, minlength=len(keys))
+    np.cumsum(np.bincount(keys // n, minlength=m), out=starts[1:])
+    return starts, keys % n, merged
+
+
+def _row(con: Any, position: dict, x_columns: dict,
+         folding: _Folding | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Columns, coefficients and constant of one constraint's body."""
-    if getattr(con, "_linear_canonical_form", False):  # a row of a MatrixConstraint: its CSR slice
-        parent = con.parent_component()
+    from pyomo.core.base.matrix_constraint import MatrixConstraint
+
+    parent = con.parent_component()
+    if isinstance(parent, MatrixConstraint):  # a row of a matrix constraint: its CSR slice
         key = id(parent._x)
         if key not in x_columns:
             x_columns[key] = _columns_of(parent._x, position, con.name)
         a, b = parent._A_indptr[con.index()], parent._A_indptr[con.index() + 1]
-        return x_columns[key][parent._A_indices[a:b]], np.asarray(parent._A_data[a:b], dtype=float), 0.0
+        columns = x_columns[key][parent._A_indices[a:b]]
+        coefs = np.asarray(parent._A_data[a:b], dtype=float)
+        return folding.apply(columns, coefs) if folding is not None else (columns, coefs, 0.0)
     return _linear_terms(con.body, position, con.name)
 
 

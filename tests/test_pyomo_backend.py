@@ -44,7 +44,7 @@ from oreflow.model.pyomo_arrays import ArrayModel, build_array_model, build_matr
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.solvers import solve_lp
 from oreflow.solvers.highs import solve_highs
-from oreflow.solvers.pyomo_backend import _solve_highs
+from oreflow.solvers.pyomo_backend import _loaded_highs, _run_and_read
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
 from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
 
@@ -107,7 +107,7 @@ def test_micro_objective_and_shadow_prices(micro_results):
 
 
 def test_micro_record_matches_highs_basis():
-    """The record from Pyomo's HiGHS carries the same basis and duals in LP order."""
+    """The pyomo backend's record (HiGHS through the direct interface) carries the same basis and duals in LP order."""
     net = micro_network()
     lp = build_lp(net)
     direct, via = solve_lp(net, lp, "highs"), solve_lp(net, lp, "pyomo")
@@ -301,6 +301,11 @@ def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
     return ArrayModel(model, variables, constraints)
 
 
+def via_direct_interface(arrays: ArrayModel, lp) -> SolutionRecord:
+    """A Pyomo model solved as the backend solves it: compiled, passed to HiGHS, run, read in LP order."""
+    return _run_and_read(_loaded_highs(compile_model(arrays.model, arrays.variables, arrays.constraints), lp, {}), lp)[0]
+
+
 def pyomo_models(net: oreflow.Network, lp) -> list[tuple[str, ArrayModel]]:
     """Every Pyomo model of ``lp``: matrix form, expression form, the readable twin."""
     return [("matrix model", build_matrix_model(lp)), ("expression model", build_array_model(lp)),
@@ -354,7 +359,7 @@ def test_every_pyomo_model_solves_to_the_array_lps_duals(case):
     direct = solve_highs(lp)
     assert direct.status == "optimal"
     for name, arrays in pyomo_models(net, lp):
-        via, _, _, _ = _solve_highs(arrays, lp, {})
+        via = via_direct_interface(arrays, lp)
         assert via.status == "optimal" and via.has_basis, name
         assert via.objective == pytest.approx(direct.objective, rel=1e-12), name
         np.testing.assert_allclose(via.row_dual, direct.row_dual, rtol=1e-9, atol=1e-9, err_msg=name)
@@ -383,7 +388,7 @@ def test_array_model_column_bounds():
     for arrays in (build_array_model(lp), build_matrix_model(lp)):
         assert (arrays.variables[0].lb, arrays.variables[0].ub) == (0.0, 50.0)
         assert (arrays.variables[1].lb, arrays.variables[1].ub) == (1.0, None)
-        via, _, _, _ = _solve_highs(arrays, lp, {})
+        via = via_direct_interface(arrays, lp)
         assert via.objective == pytest.approx(direct.objective, rel=1e-12)
         np.testing.assert_allclose(via.col_dual, direct.col_dual, atol=1e-9)
 

@@ -72,6 +72,83 @@ def test_fixed_variable_is_held_at_its_value():
     np.testing.assert_allclose(h.getSolution().col_value, [2.0, 2.0])
 
 
+def test_fixed_variable_in_plain_expressions_and_matrix_rows():
+    """A fixed variable is a constant wherever it appears (LinearExpression terms without a
+    constant, matrix rows, the objective) and its column keeps both bounds at its value.
+
+    min a + 2b with rows a + b >= 3 (LinearExpression) and b - a <= 0 (MatrixRows, x in
+    the order (b, a)), b fixed at 1: a >= 2 and a >= 1, so a = 2, cost 2 + 2 * 1 = 4.
+    """
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(within=pyo.NonNegativeReals)
+    m.b = pyo.Var(within=pyo.NonNegativeReals)
+    m.sum = pyo.Constraint(expr=m.a + m.b >= 3)
+    m.order = MatrixRows(np.array([1.0, -1.0]), np.array([0, 1]), np.array([0, 2]), [None], [0.0], (m.b, m.a))
+    m.cost = pyo.Objective(expr=m.a + 2 * m.b)
+    m.b.fix(1.0)
+    compiled = compile_model(m, [m.a, m.b], [m.sum, m.order[0]])
+    np.testing.assert_array_equal(compiled.cost, [1.0, 0.0])
+    assert compiled.objective_offset == 2.0
+    np.testing.assert_array_equal(compiled.row_lower, [2.0, -np.inf])
+    np.testing.assert_array_equal(compiled.row_upper, [np.inf, -1.0])  # b - a <= 0 with b = 1: -a <= -1
+    np.testing.assert_array_equal(compiled.index, [0, 0])
+    np.testing.assert_array_equal(compiled.value, [1.0, -1.0])
+    np.testing.assert_array_equal(compiled.col_lower, [0.0, 1.0])
+    np.testing.assert_array_equal(compiled.col_upper, [np.inf, 1.0])
+    h = solved(m, [m.a, m.b], [m.sum, m.order[0]])
+    assert h.getInfo().objective_function_value == pytest.approx(4.0)
+    np.testing.assert_allclose(h.getSolution().col_value, [2.0, 1.0])
+
+
+def test_matrix_rows_map_their_own_variable_order():
+    """A MatrixRows whose x lists the variables in another order than the columns:
+    min a + 3b with 2b + a >= 4 stated over x = (b, a), and a <= 1. a covers 1 per USD, b
+    2/3: a = 1, b = 1.5, cost 5.5 (read as x = (a, b), the row 2a + b >= 4 would cost 7)."""
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(bounds=(0, 1))
+    m.b = pyo.Var(within=pyo.NonNegativeReals)
+    m.rows = MatrixRows(np.array([2.0, 1.0]), np.array([0, 1]), np.array([0, 2]), [4.0], [None], (m.b, m.a))
+    m.cost = pyo.Objective(expr=m.a + 3 * m.b)
+    compiled = compile_model(m, [m.a, m.b], [m.rows[0]])
+    np.testing.assert_array_equal(compiled.index, [0, 1])  # columns sorted within the row
+    np.testing.assert_array_equal(compiled.value, [1.0, 2.0])
+    h = solved(m, [m.a, m.b], [m.rows[0]])
+    assert h.getInfo().objective_function_value == pytest.approx(5.5)
+    np.testing.assert_allclose(h.getSolution().col_value, [1.0, 1.5])
+
+
+def test_equality_and_ranged_rows_with_constants():
+    """a + 1 == 3 and 0 <= b - 2 <= 5 (constants in the bodies): a = 2, b in [2, 7]; min a + b = 4."""
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var()
+    m.b = pyo.Var()
+    m.eq = pyo.Constraint(expr=m.a + 1 == 3)
+    m.ranged = pyo.Constraint(expr=pyo.inequality(0, m.b - 2, 5))
+    m.cost = pyo.Objective(expr=m.a + m.b)
+    compiled = compile_model(m, [m.a, m.b], [m.eq, m.ranged])
+    np.testing.assert_array_equal(compiled.row_lower, [2.0, 2.0])
+    np.testing.assert_array_equal(compiled.row_upper, [2.0, 7.0])
+    np.testing.assert_array_equal(compiled.col_lower, [-np.inf, -np.inf])
+    h = solved(m, [m.a, m.b], [m.eq, m.ranged])
+    assert h.getInfo().objective_function_value == pytest.approx(4.0)
+
+
+def test_a_variable_repeated_in_a_row_is_summed():
+    """x + x <= 4 (Pyomo keeps both terms) and a matrix row repeating a column: one
+    coefficient each, 2 and 3; max x with 3x <= 9 also: x = 2."""
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(within=pyo.NonNegativeReals)
+    m.twice = pyo.Constraint(expr=m.x + m.x <= 4)
+    m.thrice = MatrixRows(np.array([1.0, 2.0]), np.array([0, 1]), np.array([0, 2]), [None], [9.0], (m.x, m.x))
+    m.value = pyo.Objective(expr=m.x, sense=pyo.maximize)
+    compiled = compile_model(m, [m.x], [m.twice, m.thrice[0]])
+    np.testing.assert_array_equal(compiled.starts, [0, 1, 2])
+    np.testing.assert_array_equal(compiled.index, [0, 0])
+    np.testing.assert_array_equal(compiled.value, [2.0, 3.0])
+    h = solved(m, [m.x], [m.twice, m.thrice[0]])
+    assert h.getInfo().objective_function_value == pytest.approx(2.0)
+
+
 def test_maximisation_keeps_its_sense():
     """max 3a + b with a + b <= 4 (c3 loosened): a = 4, b = 0, value 12."""
     m = pyo.ConcreteModel()
@@ -110,6 +187,22 @@ def test_a_nonlinear_row_is_an_error():
     model.c4 = pyo.Constraint(expr=model.a * model.b <= 1)
     with pytest.raises(ValueError, match="c4 is not linear"):
         compile_model(model, variables, [*constraints, model.c4])
+
+
+def test_an_integer_variable_is_an_error():
+    """The interface solves LPs: a MIP is refused rather than solved as its relaxation."""
+    model, variables, constraints = hand_model()
+    model.a.domain = pyo.NonNegativeIntegers
+    with pytest.raises(ValueError, match="a is not continuous"):
+        compile_model(model, variables, constraints)
+
+
+def test_an_sos_constraint_is_an_error():
+    model, variables, constraints = hand_model()
+    model.y = pyo.Var([1, 2], within=pyo.NonNegativeReals)
+    model.sos = pyo.SOSConstraint(var=model.y, sos=1)
+    with pytest.raises(ValueError, match="sos"):
+        compile_model(model, variables, constraints)
 
 
 def test_the_model_needs_one_objective():
