@@ -127,3 +127,34 @@ def test_sweep_benchmark_runs_and_checks_objectives() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "| rare_earths_2024 | 367 | cost | 8 |" in proc.stdout and "generated_1000" in proc.stdout
     assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_pyomo_benchmark_runs_and_checks_objectives() -> None:
+    """benchmarks/pyomo_compare.py on the smallest size: every worker (the pyomo backend, the
+    twin, the idiomatic reference, the highs backend) must reach the floor's objective; it
+    prints both tables and leaves RESULTS.md alone."""
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "pyomo_compare.py"), "--sizes", str(SMALLEST), "--repeat", "1",
+         "--no-record"],
+        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    for worker in ("idiomatic", "oreflow-pyomo", "twin", "highs-backend"):
+        assert any(line.startswith("| 1e3 |") and f"| {worker} |" in line for line in proc.stdout.splitlines()), worker
+    assert "**memory ratio** (target <= 0.6)" in proc.stdout
+    assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_small_jobs_benchmark_runs_the_baseline_job() -> None:
+    """benchmarks/small_jobs.py: `oreflow run inputs/baseline.toml` as a whole process, once."""
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "small_jobs.py"), "--repeat", "1", "--no-record"],
+        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| `oreflow run inputs/baseline.toml` | 1 |" in proc.stdout and "| no |" in proc.stdout  # no Pyomo import
+    assert (results.read_bytes() if results.exists() else None) == before
