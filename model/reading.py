@@ -132,7 +132,15 @@ def _coerce_id(series: pd.Series, lines: pd.Series, column: Column, label: str) 
             Problem(label, int(line), column.name, value, f"one of {', '.join(column.choices)}", "choice")
             for line, value in zip(lines.to_numpy()[bad], text.to_numpy()[bad])
         ]
-    return text.astype(object), problems
+    return _shared(text), problems
+
+
+def _shared(text: pd.Series) -> pd.Series:
+    """``text`` as an object column in which equal ids are one string object. Each cell read
+    from a CSV file is a new string: at 1e6 variables the ore routes' two id columns held
+    700,000 strings for 5,000 distinct ids, about 40 MB; shared, the column is its pointers."""
+    codes, distinct = pd.factorize(text)
+    return pd.Series(np.asarray(distinct, dtype=object)[codes], index=text.index, dtype=object)
 
 
 def _coerce_number(
