@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -92,25 +92,35 @@ def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_opti
 
 def pass_lp(h: Any, lp: LinearProgram) -> None:
     """Hand the whole LP to HiGHS in one call (column-wise CSC arrays)."""
+    matrix = lp.matrix
+    pass_arrays(h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper,
+                matrix.indptr, matrix.indices, matrix.data)
+
+
+def pass_arrays(
+    h: Any, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
+    row_upper: np.ndarray, starts: np.ndarray, index: np.ndarray, value: np.ndarray, *,
+    rowwise: bool = False, offset: float = 0.0, maximise: bool = False,
+) -> None:
+    """One ``passModel`` call: costs, bounds and a sparse matrix given column-wise (CSC:
+    ``starts`` per column) or, with ``rowwise``, row-wise (CSR); ``offset`` is the
+    objective's constant. Raises RuntimeError if HiGHS rejects the arrays."""
     import highspy
 
+    n_cols, n_rows = len(cost), len(row_lower)
     model = highspy.HighsLp()
-    model.num_col_ = lp.n_cols
-    model.num_row_ = lp.n_rows
-    model.col_cost_ = lp.cost
-    model.col_lower_ = lp.col_lower
-    model.col_upper_ = lp.col_upper
-    model.row_lower_ = lp.row_lower
-    model.row_upper_ = lp.row_upper
-    matrix = lp.matrix
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.num_col_ = lp.n_cols
-    model.a_matrix_.num_row_ = lp.n_rows
-    model.a_matrix_.start_ = matrix.indptr.astype(np.int32, copy=False)
-    model.a_matrix_.index_ = matrix.indices.astype(np.int32, copy=False)
-    model.a_matrix_.value_ = matrix.data
-    status = h.passModel(model)
-    if status == highspy.HighsStatus.kError:
+    model.num_col_, model.num_row_ = n_cols, n_rows
+    model.col_cost_, model.col_lower_, model.col_upper_ = cost, col_lower, col_upper
+    model.row_lower_, model.row_upper_ = row_lower, row_upper
+    model.offset_ = offset
+    if maximise:
+        model.sense_ = highspy.ObjSense.kMaximize
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise if rowwise else highspy.MatrixFormat.kColwise
+    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = n_cols, n_rows
+    model.a_matrix_.start_ = starts.astype(np.int32, copy=False)
+    model.a_matrix_.index_ = index.astype(np.int32, copy=False)
+    model.a_matrix_.value_ = value
+    if h.passModel(model) == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS rejected the LP arrays (passModel returned kError)")
 
 
@@ -151,13 +161,17 @@ class HighsModel:
     the new optimum: primal simplex took 19x longer).
     """
 
-    def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None,
+                 load: Callable[[Any], None] | None = None) -> None:
+        """``load(highs)`` hands HiGHS the LP; by default :func:`pass_lp` of ``lp``. The pyomo
+        backend passes its Pyomo model compiled to arrays instead, which states the same
+        LP in the same column and row order (:mod:`oreflow.solvers.pyomo_highs`)."""
         started = time.perf_counter()
         self.lp = lp
         self.options = dict(options or {})
         self.highs = new_highs()
         apply_options(self.highs, effective_options(lp, self.options))
-        pass_lp(self.highs, lp)
+        (load or (lambda h: pass_lp(h, lp)))(self.highs)
         self._pass_s = time.perf_counter() - started
         self._costs_changed = 0  # columns whose cost changed since the last solve
         self._bounds_changed = False

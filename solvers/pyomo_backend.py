@@ -58,8 +58,6 @@ from .record import BASIS_UNKNOWN, SolutionRecord
 if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
     from oreflow.model.pyomo_arrays import ArrayModel
 
-    from .pyomo_highs import CompiledModel
-
 
 #: Pyomo's (legacy interface) termination condition -> SolutionRecord status.
 _STATUS = {
@@ -102,32 +100,31 @@ def solve_pyomo(
         arrays = build_matrix_model(lp) if solver_name == "highs" else build_array_model(lp)
         built = time.perf_counter()
         if solver_name == "highs":
-            from .pyomo_highs import compile_model
+            from .highs import HighsModel
+            from .pyomo_highs import compile_model, pass_compiled
 
-            highs = _loaded_highs(compile_model(arrays.model, arrays.variables, arrays.constraints), lp, options)
-            # Nothing reads the model again (values, duals and the basis come back from
+            model = HighsModel(lp, options, load=lambda h: pass_compiled(
+                h, compile_model(arrays.model, arrays.variables, arrays.constraints)))
+            # Nothing reads the Pyomo model again (values, duals and the basis come back from
             # HiGHS in LP order): free it before HiGHS's run, its peak (~40 MB at 1e5
             # variables; its objects refer to each other, so only the collector frees them)
             del arrays
             gc.collect()
             loaded = time.perf_counter()
-            record, run_s = _run_and_read(highs, lp)
+            record = _via_pyomo(model.solve(ranging=ranging), lp, model.highs)
+            run_s, extract_s = record.timings["solve_s"], record.timings["extract_s"]
+            ranging_s = record.timings.get("ranging_s", 0.0)
             solve_s = loaded - built + run_s
         else:
             record, solve_s = _solve_legacy(opt, solver_name, arrays, lp, options)
-            run_s, highs = float("nan"), None
             del arrays  # garbage now; Pyomo's objects refer to each other, so the collector frees them later
-    extracted = time.perf_counter()
-    if solver_name == "highs" and ranging:
-        from .highs import attach_ranging
-
-        attach_ranging(highs, lp, record)  # any other solver: no basis, ranging_note set by _solve_legacy
-    elif not ranging:
+            run_s, extract_s, ranging_s = float("nan"), time.perf_counter() - built - solve_s, 0.0
+    if not ranging:
         from .highs import RANGING_NOT_REQUESTED
 
         record.ranging_note = RANGING_NOT_REQUESTED
     record.timings = {"pyomo_build_s": built - started, "solve_s": solve_s, "run_s": run_s,
-                      "extract_s": extracted - built - solve_s, "ranging_s": time.perf_counter() - extracted}
+                      "extract_s": extract_s, "ranging_s": ranging_s}
     return record
 
 
@@ -160,35 +157,16 @@ def _check_highs_options(options: Mapping[str, Any]) -> None:
     apply_options(new_highs(), options)
 
 
-def _loaded_highs(compiled: CompiledModel, lp: LinearProgram, options: dict[str, Any]) -> Any:
-    """A new ``highspy.Highs`` with oreflow's options for ``lp`` and the compiled Pyomo model
-    passed in one call (:mod:`.pyomo_highs`)."""
-    from .highs import apply_options, effective_options, new_highs
-    from .pyomo_highs import pass_compiled
-
-    highs = new_highs()
-    apply_options(highs, effective_options(lp, options))
-    pass_compiled(highs, compiled)
-    return highs
-
-
-def _run_and_read(highs: Any, lp: LinearProgram) -> tuple[SolutionRecord, float]:
-    """Run HiGHS; the record in LP order and the seconds of HiGHS's ``run()``. The Highs
-    keeps the optimal basis (for ranging)."""
+def _via_pyomo(record: SolutionRecord, lp: LinearProgram, highs: Any) -> SolutionRecord:
+    """A HighsModel's record of the compiled Pyomo model, said to come through Pyomo."""
     import pyomo.version
 
-    from .highs import read_solution
-
-    ran = time.perf_counter()
-    highs.run()
-    run_s = time.perf_counter() - ran
-    record = read_solution(highs, lp)  # an infeasible LP: oreflow.solve finds the conflict on the LP arrays
     # a row a model does not state (the expression form skips rows without terms or
     # bounds) reaches HiGHS empty: its activity is the LP's own
     record.row_value = lp.matrix @ record.col_value
     record.dual_method = record.dual_method.replace("HiGHS", "HiGHS via Pyomo", 1)
     record.solver = f"HiGHS {highs.version()} via Pyomo {pyomo.version.version} (oreflow's direct interface)"
-    return record, run_s
+    return record
 
 
 # ---------------------------------------------------------------------------------

@@ -41,6 +41,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.base.matrix_constraint import MatrixConstraint
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.numvalue import value as pyomo_value
+from pyomo.repn import generate_standard_repn
+
+from .highs import pass_arrays
 
 INF = math.inf
 
@@ -66,16 +73,12 @@ class CompiledModel:
 
 
 def _bound(value: Any, missing: float) -> float:
-    from pyomo.core.expr.numvalue import value as pyomo_value
-
     return missing if value is None else float(pyomo_value(value))
 
 
 def compile_model(model: Any, variables: list, constraints: list) -> CompiledModel:
     """Read ``model`` into arrays: columns in the order of ``variables``, rows in the order of
     ``constraints`` (see the module docstring)."""
-    import pyomo.environ as pyo
-
     position = {id(v): j for j, v in enumerate(variables)}
     n, m = len(variables), len(constraints)
     continuous = np.fromiter((v.is_continuous() for v in variables), dtype=bool, count=n)
@@ -124,7 +127,7 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
     columns, coefs, offset = _linear_terms(objective.expr, position, objective.name)
     np.add.at(cost, columns, coefs)
     return CompiledModel(cost, col_lower, col_upper, row_lower, row_upper, starts,
-                         index.astype(np.int32), value, offset, objective.sense == pyo.maximize)
+                         index, value, offset, objective.sense == pyo.maximize)
 
 
 @dataclass
@@ -165,8 +168,6 @@ def _merge_repeats(lengths: np.ndarray, index: np.ndarray, value: np.ndarray,
 def _row(con: Any, position: dict, x_columns: dict,
          folding: _Folding | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Columns, coefficients and constant of one constraint's body."""
-    from pyomo.core.base.matrix_constraint import MatrixConstraint
-
     parent = con.parent_component()
     if isinstance(parent, MatrixConstraint):  # a row of a matrix constraint: its CSR slice
         key = id(parent._x)
@@ -189,9 +190,6 @@ def _columns_of(variables: Any, position: dict, where: str) -> np.ndarray:
 
 def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np.ndarray, float]:
     """Columns, coefficients and constant of a linear expression (fast for ``LinearExpression``)."""
-    from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
-    from pyomo.core.expr.numvalue import value as pyomo_value
-
     if type(expr) is LinearExpression:
         variables, coefs, constant = [], [], 0.0
         for term in expr.args:
@@ -209,8 +207,6 @@ def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np
             for k in reversed(fixed):  # a fixed variable is a constant
                 constant += coefs.pop(k) * variables.pop(k).value
             return _columns_of(variables, position, where), np.asarray(coefs, dtype=float), constant
-    from pyomo.repn import generate_standard_repn
-
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
     if not repn.is_linear():
         raise ValueError(f"{where} is not linear; the HiGHS interface solves LPs only")
@@ -220,22 +216,8 @@ def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np
 
 def pass_compiled(h: Any, lp: CompiledModel) -> None:
     """Hand the compiled model to HiGHS in one call (row-wise matrix)."""
-    import highspy
-
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = len(lp.cost), len(lp.row_lower)
-    model.col_cost_, model.col_lower_, model.col_upper_ = lp.cost, lp.col_lower, lp.col_upper
-    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
-    model.offset_ = lp.objective_offset
-    if lp.maximise:
-        model.sense_ = highspy.ObjSense.kMaximize
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = len(lp.cost), len(lp.row_lower)
-    model.a_matrix_.start_ = lp.starts.astype(np.int32)
-    model.a_matrix_.index_ = lp.index
-    model.a_matrix_.value_ = lp.value
-    if h.passModel(model) == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS rejected the compiled Pyomo model (passModel returned kError)")
+    pass_arrays(h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper, lp.starts, lp.index, lp.value,
+                rowwise=True, offset=lp.objective_offset, maximise=lp.maximise)
 
 
 __all__ = ["CompiledModel", "compile_model", "pass_compiled"]

@@ -43,8 +43,7 @@ from oreflow.model.lp import build_lp
 from oreflow.model.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.solvers import solve_lp
-from oreflow.solvers.highs import solve_highs
-from oreflow.solvers.pyomo_backend import _loaded_highs, _run_and_read
+from oreflow.solvers.highs import HighsModel, solve_highs
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
 from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
 
@@ -303,7 +302,8 @@ def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
 
 def via_direct_interface(arrays: ArrayModel, lp) -> SolutionRecord:
     """A Pyomo model solved as the backend solves it: compiled, passed to HiGHS, run, read in LP order."""
-    return _run_and_read(_loaded_highs(compile_model(arrays.model, arrays.variables, arrays.constraints), lp, {}), lp)[0]
+    load = lambda h: pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints))  # noqa: E731
+    return HighsModel(lp, load=load).solve()
 
 
 def pyomo_models(net: oreflow.Network, lp) -> list[tuple[str, ArrayModel]]:

@@ -80,6 +80,11 @@ def run(job: Path, **overrides) -> tuple[str, int, Path]:
     return run_sweep(job_file, oreflow.load_inputs(job_file.dataset), overrides.get("out"), execution)
 
 
+def points_table(folder: Path) -> pd.DataFrame:
+    """points.csv of a sweep's output folder, blanks read as missing and text kept as text."""
+    return pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+
+
 def numeric(table: pd.DataFrame) -> pd.DataFrame:
     """The figures of a points table (timings and how it was solved left out)."""
     return table.drop(columns=["solve_s", "warm", "iterations"])
@@ -124,7 +129,7 @@ column = "demand_t"
 values = [1.2, 0.0]
 """
     _, status, folder = run(grid_job(tmp_path, text))
-    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    table = points_table(folder)
     assert status == 1 and table["status"].tolist() == ["optimal", "invalid"] and table["warm"][0]
     assert "demand_t > 0" in table.loc[1, "error"] and "share_limits.csv" in table.loc[1, "error"]
     base = oreflow.load_inputs(BASELINE_DATASET)
@@ -229,7 +234,7 @@ def test_grid_points_equal_individual_solves(tmp_path: Path) -> None:
 def test_a_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     text = GRID.replace("values = [0, 20000, 60000]", "values = [0, -5, 60000]")
     message, status, folder = run(grid_job(tmp_path, text))
-    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    table = points_table(folder)
     bad = table.loc[table["param.us_capacity"] == -5]
     assert len(bad) == 4 and (bad["status"] == "invalid").all()
     assert bad["error"].str.contains("capacity_t").all() and bad["error"].str.contains(">= 0").all()
@@ -251,7 +256,7 @@ action = "set"
 values = [0.6, 0.8, 2.0]
 """
     _, status, folder = run(grid_job(tmp_path, text))
-    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    table = points_table(folder)
     assert status == 1 and table["status"].tolist() == ["optimal", "optimal", "invalid"]
     assert "<= 1" in table.loc[2, "error"]
     base = oreflow.load_inputs(BASELINE_DATASET)
@@ -407,7 +412,7 @@ column = "capacity_t"
 distribution = { kind = "normal", mean = 1.0, sd = 1.0 }
 """
     message, status, folder = run(grid_job(tmp_path, text))
-    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    table = points_table(folder)
     negative = table["param.cn_capacity"] < 0
     assert negative.any() and (~negative).any()
     assert (table.loc[negative, "status"] == "invalid").all() and (table.loc[~negative, "status"] == "optimal").all()
@@ -427,7 +432,7 @@ action = "set"
 values = [1, 2]
 """
     message, status, folder = run(grid_job(tmp_path, text))
-    table = pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
+    table = points_table(folder)
     assert status == 1 and (table["status"] == "invalid").all() and "2 failed" in message
     assert json.loads((folder / "summary.json").read_text())["optimal"] == 0
 
