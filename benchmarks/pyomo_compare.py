@@ -8,7 +8,7 @@ algorithm):
 - ``floor``: HiGHS alone reading the LP from MPS and solving (benchmarks/run.py's worker);
 - ``oreflow-pyomo``: ``oreflow.solve(..., backend="pyomo")``'s solve path — array LP
   (``build_lp``), the Pyomo model built from its arrays in matrix form
-  (model/pyomo_arrays.py), read into arrays and passed to HiGHS by oreflow's direct
+  (solvers/pyomo_arrays.py), read into arrays and passed to HiGHS by oreflow's direct
   interface (solvers/pyomo_highs.py), values, duals, reduced costs and basis back in LP
   order (``solvers/pyomo_backend.py``; its ranging is timed apart and not counted);
 - ``twin``: the readable rule-based model ``oreflow.build_pyomo_model`` solved through
@@ -75,12 +75,12 @@ def _highs_run_s(opt) -> float:
 
 def worker_oreflow_pyomo(dataset: Path, out: Path, options: dict) -> None:
     """The pyomo backend's solve path; ``options`` are oreflow's own choice (not passed)."""
-    from oreflow.model import pyomo_arrays  # noqa: F401  (imports Pyomo's expression classes untimed)
+    from oreflow.solvers import pyomo_arrays  # noqa: F401  (imports Pyomo's expression classes untimed)
     from oreflow.solvers.pyomo_backend import solve_pyomo
 
     network, rss_loaded = _load(dataset)
     lp, build_s = _lp(network)
-    record = solve_pyomo(network, lp, "highs", {})
+    record = solve_pyomo(lp, "highs", {})
     t = record.timings
     m = {"lp_build_s": build_s, "model_build_s": t["pyomo_build_s"], "solve_s": t["solve_s"], "run_s": t["run_s"],
          "extract_s": t["extract_s"], "ranging_s": t["ranging_s"], "objective": record.objective,

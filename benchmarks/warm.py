@@ -135,9 +135,9 @@ def _algorithm(model) -> str:  # noqa: ANN001
     info = model.highs.getInfo()
     if int(info.ipm_iteration_count) > 0:
         return "ipm + crossover" if int(info.crossover_iteration_count) > 0 or model.highs.getBasis().valid else "ipm"
-    from oreflow.solvers.highs import _option
+    from oreflow.solvers.highs import option_value
 
-    strategy = _option(model.highs, "simplex_strategy")
+    strategy = option_value(model.highs, "simplex_strategy")
     return {0: "simplex (choose)", 1: "dual simplex", 2: "dual simplex (SIP)", 3: "dual simplex (PAMI)",
             4: "primal simplex"}.get(int(strategy), f"simplex strategy {strategy}")
 

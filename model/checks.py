@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from oreflow.errors import Problem
+from .errors import Problem
 
 from .groups import explode_list
 from .tables import ANY_COUNTRY, BAD, LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from oreflow.errors import InputError
+from .errors import InputError
 
 from .arrays import Block, CscMatrix, LinearProgram, RowFamily, row_bounds, total_cost
 from .network import Network

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oreflow.errors import InputError, Problem
+from .errors import InputError, Problem
 
 from .checks import run_checks
 from .reading import frame_table, read_csv_table

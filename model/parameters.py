@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from oreflow.errors import Problem
+from .errors import Problem
 
 from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
 from .lp import capacity_rows, demand_rows, ore_route_columns, shipment_columns, supply_rows, unmet_columns

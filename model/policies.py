@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from oreflow.errors import Problem
+from .errors import Problem
 
 from .arrays import Block, RowFamily
 from .network import Network

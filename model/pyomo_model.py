@@ -37,7 +37,7 @@ Extending the model: build it, add components, solve with any Pyomo solver::
     pyo.value(model.total_cost)
 
 The pyomo backend solves a separate model of the same LP built from its arrays
-(:mod:`.pyomo_arrays`: no Sets of tuples or rule functions, a fraction of the time to
+(:mod:`oreflow.solvers.pyomo_arrays`: no Sets of tuples or rule functions, a fraction of the time to
 build); tests/test_pyomo_backend.py proves both models state the array LP. Pyomo is
 imported only by these two modules; ``import oreflow`` does not.
 """

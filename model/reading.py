@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oreflow.errors import Problem
+from .errors import Problem
 
 from .tables import BAD, ID, LINE, Column, TableSpec
 

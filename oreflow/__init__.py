@@ -10,15 +10,30 @@ Typical use::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from oreflow.api import solve
-from oreflow.errors import InputError, Problem, SolveError
+from oreflow.model.errors import InputError, Problem, SolveError
 from oreflow.model.network import Network, load_inputs
-from oreflow.result import Result
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyomo.environ import ConcreteModel
+
+    from oreflow.api import solve
+    from oreflow.result import Result
+
+#: Names of the front door imported on first use, so that importing the ground floor
+#: (``oreflow.model``, ``oreflow.solvers``) does not run the front door (docs/architecture.md).
+_LAZY = {"solve": "oreflow.api", "Result": "oreflow.result"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'oreflow' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

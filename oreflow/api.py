@@ -109,7 +109,7 @@ def solve_network(
     mark = time.perf_counter()
     lp = build_lp(network, penalty)
     timings["build_s"] = time.perf_counter() - mark
-    record = solve_lp(network, lp, backend, solver, solver_options, ranging)
+    record = solve_lp(lp, backend, solver, solver_options, ranging)
     if record.status in ("infeasible", "infeasible_or_unbounded"):
         rows, cols, moves = record.iis_rows, record.iis_cols, record.iis_moves
         if rows is None:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from oreflow.model.lp import LinearProgram
 from oreflow.result import BINDING_TOLERANCE, ZERO_TOLERANCE, clean, join_keys
-from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
+from oreflow.model.record import BASIS_BASIC, SolutionRecord
 
 #: Columns of ``ranging["costs"]`` after the route's keys.
 COST_COLUMNS = ("unit_cost_usd_per_t", "cost_lower_usd_per_t", "cost_upper_usd_per_t",

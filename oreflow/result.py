@@ -27,7 +27,7 @@ import pandas as pd
 
 from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
-from oreflow.solvers.record import SolutionRecord
+from oreflow.model.record import SolutionRecord
 
 if TYPE_CHECKING:
     from oreflow.ranging import DualTrust

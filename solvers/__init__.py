@@ -3,7 +3,7 @@
 - ``highs``: highspy directly, the arrays of :class:`~oreflow.model.lp.LinearProgram`
   passed in one call.
 - ``pyomo``: a Pyomo model of the same LP built from its arrays
-  (:mod:`oreflow.model.pyomo_arrays`; the readable twin for users is
+  (:mod:`oreflow.solvers.pyomo_arrays`; the readable twin for users is
   :func:`oreflow.model.pyomo_model.build_pyomo_model`, and tests hold both equal to the
   arrays): with ``highs`` (the default) in matrix form through oreflow's direct HiGHS
   interface (:mod:`.pyomo_highs`), with any other Pyomo solver name in expression form
@@ -15,22 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from oreflow.errors import InputError, Problem
+from oreflow.model.arrays import LinearProgram
+from oreflow.model.errors import InputError, Problem
 
-from .record import SolutionRecord
+from oreflow.model.record import SolutionRecord
 
 BACKENDS = ("highs", "pyomo")
 
 
 def solve_lp(
-    network: Any,
-    lp: Any,
+    lp: LinearProgram,
     backend: str = "highs",
     solver: str | None = None,
     options: Mapping[str, Any] | None = None,
     ranging: bool = True,
 ) -> SolutionRecord:
-    """Solve the LP of ``network`` (already assembled as ``lp``) with ``backend``; with
+    """Solve the assembled LP ``lp`` with ``backend``; with
     ``ranging`` also range the optimal basis (docs/conventions.md, "Ranging")."""
     if backend == "highs":
         from .highs import solve_highs
@@ -43,7 +43,7 @@ def solve_lp(
     if backend == "pyomo":
         from .pyomo_backend import solve_pyomo
 
-        return solve_pyomo(network, lp, solver or "highs", options, ranging)
+        return solve_pyomo(lp, solver or "highs", options, ranging)
     raise InputError(Problem("solve", None, "backend", backend, f"one of {', '.join(BACKENDS)}", "backend"))
 
 

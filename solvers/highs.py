@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.errors import InputError, Problem
+from oreflow.model.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
 
-from .record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
+from oreflow.model.record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
 
 #: Options oreflow sets unless the caller overrides them.
 DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
@@ -266,7 +266,7 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
     else:
         col_basis, row_basis = np.full(n, -1, dtype=np.int8), np.full(m, -1, dtype=np.int8)
     name = model_status.name if hasattr(model_status, "name") else str(model_status)
-    algorithm = _option(h, "solver")
+    algorithm = option_value(h, "solver")
     ipm_iterations = int(getattr(info, "ipm_iteration_count", 0) or 0)
     crossover_iterations = int(getattr(info, "crossover_iteration_count", 0) or 0)
     method = describe_duals(ipm_iterations, has_basis, "HiGHS")
@@ -330,7 +330,7 @@ def _run_from_basis(h: Any, basis: Any) -> bool:
     The algorithm options are restored afterwards (HighsModel's re-solves read them)."""
     import highspy
 
-    saved = {key: _option(h, key) for key in ("solver", "simplex_strategy")}
+    saved = {key: option_value(h, key) for key in ("solver", "simplex_strategy")}
     h.setOptionValue("solver", "simplex")
     h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
     try:
@@ -343,7 +343,7 @@ def _run_from_basis(h: Any, basis: Any) -> bool:
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getInfo().simplex_iteration_count == 0
 
 
-def _option(h: Any, name: str) -> Any:
+def option_value(h: Any, name: str) -> Any:
     """The current value of a HiGHS option (highspy returns ``(status, value)`` in some versions)."""
     value = h.getOptionValue(name)
     return value[1] if isinstance(value, tuple) else value

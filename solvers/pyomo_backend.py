@@ -1,6 +1,6 @@
 """The ``pyomo`` backend: the LP solved as a Pyomo model.
 
-The model is built from the LP's arrays (:mod:`oreflow.model.pyomo_arrays`: one Var per
+The model is built from the LP's arrays (:mod:`oreflow.solvers.pyomo_arrays`: one Var per
 column block, the rows per row family), so its variables and constraints are in the
 LP's column and row order and nothing is matched against the network again. Values,
 duals and reduced costs are read back in that order; rows a model does not state get
@@ -9,7 +9,7 @@ dual 0, and row activities are ``lp.matrix @ col_value``. The readable model for
 all of them equal the array LP.
 
 - ``solver_name="highs"``: the model in matrix form
-  (:func:`~oreflow.model.pyomo_arrays.build_matrix_model`: each row family one matrix
+  (:func:`~oreflow.solvers.pyomo_arrays.build_matrix_model`: each row family one matrix
   constraint of CSR arrays, no expression per row), solved through oreflow's direct HiGHS
   interface (:mod:`.pyomo_highs`: the Pyomo model read into arrays in one pass and passed
   to highspy in one call, with no per-variable bookkeeping; the model is freed before
@@ -24,7 +24,7 @@ all of them equal the array LP.
   takes about half the memory and a fraction of the translation time
   (benchmarks/RESULTS.md, "Pyomo backend vs idiomatic Pyomo"; docs/performance.md).
 - any other name: ``pyomo.environ.SolverFactory(name)`` on the model in expression form
-  (:func:`~oreflow.model.pyomo_arrays.build_array_model`: each row one
+  (:func:`~oreflow.solvers.pyomo_arrays.build_array_model`: each row one
   ``LinearExpression``, which Pyomo's writers need), with ``dual`` and ``rc`` import
   suffixes; options are passed through unchecked; no basis information. Pyomo reports
   suffix duals of a minimisation with the same sign convention.
@@ -33,7 +33,7 @@ Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (the model's translati
 the solver, and the solve), ``run_s`` (HiGHS's own ``run()`` within it;
 NaN for other solvers), ``extract_s`` (values, duals, basis back in LP order) and
 ``ranging_s``. Python's cyclic garbage collector is paused while the model is built,
-translated and read back (see :mod:`oreflow.model.pyomo_arrays`).
+translated and read back (see :mod:`oreflow.solvers.pyomo_arrays`).
 
 Ranging (``record.ranging``): with ``highs``, the optimal basis in the HiGHS instance the
 solve used is ranged (:func:`oreflow.solvers.highs.attach_ranging`); any other solver
@@ -49,14 +49,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from oreflow.errors import InputError, Problem
+from oreflow.model.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
-from oreflow.model.network import Network
 
-from .record import BASIS_UNKNOWN, SolutionRecord
+from oreflow.model.record import BASIS_UNKNOWN, SolutionRecord
 
 if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
-    from oreflow.model.pyomo_arrays import ArrayModel
+    from oreflow.solvers.pyomo_arrays import ArrayModel
 
 
 #: Pyomo's (legacy interface) termination condition -> SolutionRecord status.
@@ -76,13 +75,12 @@ _STATUS = {
 
 
 def solve_pyomo(
-    network: Network, lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None,
+    lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None,
     ranging: bool = True,
 ) -> SolutionRecord:
     """Solve ``lp`` as a Pyomo model with ``solver_name``; results in ``lp``'s order.
 
-    ``network`` is not read (the LP's row families already hold every policy); it stays
-    in the signature every backend shares. Raises InputError for an unknown HiGHS option
+    Raises InputError for an unknown HiGHS option
     or an unknown/unavailable solver.
     """
     started = time.perf_counter()
@@ -94,7 +92,7 @@ def solve_pyomo(
 
     from pyomo.common.gc_manager import PauseGC
 
-    from oreflow.model.pyomo_arrays import build_array_model, build_matrix_model
+    from oreflow.solvers.pyomo_arrays import build_array_model, build_matrix_model
 
     with PauseGC():  # Pyomo creates millions of objects here; the collector would walk them again and again
         arrays = build_matrix_model(lp) if solver_name == "highs" else build_array_model(lp)

@@ -14,7 +14,7 @@ What it reads, in the caller's column and row order (``variables``, ``constraint
 - each variable's bounds; every variable must be continuous (a MIP is refused, not
   relaxed);
 - each constraint's bounds and body:
-  - a row of a :class:`oreflow.model.pyomo_arrays.MatrixRows` (Pyomo's
+  - a row of a :class:`oreflow.solvers.pyomo_arrays.MatrixRows` (Pyomo's
     ``MatrixConstraint`` with the block iteration Pyomo 6.10 needs; the plain class fails
     in that iteration) straight from its CSR arrays, with no expression built;
   - a ``LinearExpression`` body from its terms (a variable, or a

@@ -1,7 +1,7 @@
 """The ``pyomo`` backend and both Pyomo models against the array LP solved by HiGHS.
 
 Three Pyomo models state the LP: the backend's two, built from the LP's arrays
-(``model/pyomo_arrays.py``: matrix form for HiGHS, expression form for other solvers),
+(``solvers/pyomo_arrays.py``: matrix form for HiGHS, expression form for other solvers),
 and the readable twin for users (``build_pyomo_model``). Each is read back through Pyomo's
 standard representation (cost, matrix, row bounds in LP order) and solved through
 oreflow's direct HiGHS interface (``solvers/pyomo_highs.py``): on micro models, the
@@ -40,12 +40,12 @@ from test_policies import (
 import oreflow
 from oreflow.errors import InputError
 from oreflow.model.lp import build_lp
-from oreflow.model.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
+from oreflow.solvers.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.solvers import solve_lp
 from oreflow.solvers.highs import HighsModel, solve_highs
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
-from oreflow.solvers.record import BASIS_BASIC, SolutionRecord
+from oreflow.model.record import BASIS_BASIC, SolutionRecord
 
 INF = float("inf")
 
@@ -109,7 +109,7 @@ def test_micro_record_matches_highs_basis():
     """The pyomo backend's record (HiGHS through the direct interface) carries the same basis and duals in LP order."""
     net = micro_network()
     lp = build_lp(net)
-    direct, via = solve_lp(net, lp, "highs"), solve_lp(net, lp, "pyomo")
+    direct, via = solve_lp(lp, "highs"), solve_lp(lp, "pyomo")
     assert via.status == "optimal" and via.solver_status == "Optimal" and via.has_basis
     np.testing.assert_array_equal(via.col_basis, direct.col_basis)
     np.testing.assert_array_equal(via.row_basis, direct.row_basis)
@@ -246,7 +246,7 @@ def test_backends_agree_on_random_networks(net, penalty):
     assert pyomo.cost_breakdown["total"] == pytest.approx(highs.cost_breakdown["total"], rel=1e-7, abs=1e-6)
 
     lp = build_lp(net, penalty)
-    record = solve_lp(net, lp, "highs")
+    record = solve_lp(lp, "highs")
     if not nondegenerate(lp, record):
         event("degenerate: objectives compared only")
         return

@@ -19,7 +19,7 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from oreflow.model.pyomo_arrays import MatrixRows
+from oreflow.solvers.pyomo_arrays import MatrixRows
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
 
 

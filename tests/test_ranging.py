@@ -35,7 +35,7 @@ from oreflow import outputs
 from oreflow.model.lp import build_lp
 from oreflow.result import join_keys
 from oreflow.solvers.highs import HighsModel, solve_highs
-from oreflow.solvers.record import SolutionRecord
+from oreflow.model.record import SolutionRecord
 from oreflow.summary import summary_dict, summary_text
 
 #: How far "just inside" / "just outside" an end is, relative to max(1, |end|).

@@ -21,7 +21,7 @@ from oreflow.model.lp import LinearProgram
 from oreflow.model.network import Network
 from oreflow.ranging import UNDETERMINED, UNIQUE
 from oreflow.result import SHADOW_PRICE_UNITS, ZERO_TOLERANCE, _demand_price
-from oreflow.solvers.record import SolutionRecord
+from oreflow.model.record import SolutionRecord
 
 #: The columns naming a row of each family in price column names (all index columns otherwise).
 PRICE_KEYS = {"quota": ("quota",)}

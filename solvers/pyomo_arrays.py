@@ -47,7 +47,7 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.matrix_constraint import MatrixConstraint
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from .arrays import LinearProgram
+from oreflow.model.arrays import LinearProgram
 
 
 @dataclass
