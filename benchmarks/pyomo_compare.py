@@ -140,7 +140,7 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
     clock = time.perf_counter
     import pyomo.environ as pyo
 
-    from oreflow.model.lp import normalised_shares, recovery_table
+    from oreflow.model.core import normalised_shares, recovery_table
 
     net, rss_loaded = _load(dataset)
     mark = clock()

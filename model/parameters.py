@@ -19,28 +19,15 @@ import pandas as pd
 from .errors import Problem
 
 from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
-from .lp import capacity_rows, demand_rows, ore_route_columns, shipment_columns, supply_rows, unmet_columns
+from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, in_place_inputs
 from .network import Network
-from .policies import quota_rows, share_limit_rows, tariff_costs
 from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
 from .reading import check_numbers
 from .tables import BAD, LINE, TABLES, TABLES_BY_NAME
 
-#: (table, column) -> the LP pieces its value feeds.
-IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = {
-    ("origins", "supply_t"): ("supply",),
-    ("refiners", "capacity_t"): ("capacity",),
-    ("quotas", "limit_t"): ("quota",),
-    ("demand", "demand_t"): ("demand", "share_limit"),
-    ("share_limits", "max_share"): ("share_limit",),
-    ("share_limits", "min_share"): ("share_limit",),
-    ("origins", "mining_cost_usd_per_t"): ("x_cost",),
-    ("refiners", "processing_cost_usd_per_t"): ("x_cost",),
-    ("ore_routes", "freight_usd_per_t"): ("x_cost",),
-    ("product_routes", "freight_usd_per_t"): ("s_cost",),
-    ("demand", "unmet_penalty_usd_per_t"): ("u_cost",),
-    ("tariffs", "usd_per_t"): ("tariffs",),
-}
+#: (table, column) -> the LP pieces its value feeds (read from the registry,
+#: :func:`oreflow.model.families.in_place_inputs`).
+IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = in_place_inputs()
 
 #: Inputs with rules beyond their own cells: the dataset rules (model/checks.py) their change
 #: can break, re-run on the changed tables. Every other input of IN_PLACE is checked cell by cell.
@@ -81,20 +68,24 @@ def _cost_piece(terms_of: Callable[[Network, LinearProgram, float], dict[str, di
     return update
 
 
-def _block_terms(block: str, terms: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    return {term: {block: values} for term, values in terms.items()}
+def _block_terms(block: BlockSpec) -> Callable[..., bool]:
+    """The piece of one block's cost terms (term -> block -> values)."""
+    return _cost_piece(lambda n, lp, penalty: {term: {block.name: values}
+                                               for term, values in block.build(n, penalty)[1].items()})
 
 
+def _own_terms(term: CostTermSpec) -> Callable[..., bool]:
+    """The piece of a cost term with its own builder (e.g. tariffs)."""
+    assert term.build is not None
+    build = term.build
+    return _cost_piece(lambda n, lp, penalty: {term.name: build(n, lp.columns).by_block})
+
+
+#: Piece name -> the function that recomputes it: one per family, block and cost term with a builder.
 PIECES: dict[str, Callable[..., bool]] = {
-    "supply": _row_piece("supply", lambda n, lp: supply_rows(n, lp.columns["x"])),
-    "capacity": _row_piece("capacity", lambda n, lp: capacity_rows(n, lp.columns["x"])),
-    "quota": _row_piece("quota", lambda n, lp: quota_rows(n, lp.columns["x"], lp.columns["s"])),
-    "demand": _row_piece("demand", lambda n, lp: demand_rows(n, lp.columns["s"], lp.columns["u"])),
-    "share_limit": _row_piece("share_limit", lambda n, lp: share_limit_rows(n, lp.columns["s"])),
-    "x_cost": _cost_piece(lambda n, lp, penalty: _block_terms("x", ore_route_columns(n)[1])),
-    "s_cost": _cost_piece(lambda n, lp, penalty: _block_terms("s", shipment_columns(n)[1])),
-    "u_cost": _cost_piece(lambda n, lp, penalty: _block_terms("u", unmet_columns(n, penalty)[1])),
-    "tariffs": _cost_piece(lambda n, lp, penalty: {"tariffs": tariff_costs(n, lp.columns["x"], lp.columns["s"])}),
+    **{spec.name: _row_piece(spec.name, lambda n, lp, spec=spec: spec.build(n, lp.columns)) for spec in FAMILIES},
+    **{f"{block.name}_cost": _block_terms(block) for block in BLOCKS},
+    **{term.name: _own_terms(term) for term in COST_TERMS if term.build is not None},
 }
 
 

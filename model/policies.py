@@ -18,8 +18,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
-
 from .arrays import Block, RowFamily
 from .network import Network
 from .groups import explode_list
@@ -249,39 +247,3 @@ def share_limit_rows(network: Network, s: Block) -> RowFamily:
     return RowFamily("share_limit", index[["market", "product", "country", "bound"]],
                      matched["_row"].to_numpy(np.int64), matched["_col"].to_numpy(np.int64), np.ones(len(matched)),
                      index["share"].to_numpy(float) * demand_t, index["sense"].to_numpy(), report_scale=scale)
-
-
-def unmatched_policies(network: Network, families: dict[str, RowFamily],
-                       tariff_pairs: tuple[np.ndarray, np.ndarray] | None) -> list[Problem]:
-    """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage).
-
-    ``tariff_pairs`` are the tariffs' (row, column) matches (:func:`stage_pairs`).
-    """
-    problems: list[Problem] = []
-    tariffs = network.tariffs.reset_index(drop=True)
-    if len(tariffs) and tariff_pairs is not None:
-        problems += _unmatched("tariffs", tariffs, tariff_pairs[0], ["from_country", "to_country", "stage", "product"])
-    for family, table, keys in (("ban", network.bans, ["from_country", "to_country", "stage", "product"]),
-                                ("quota", network.quotas, ["quota"]),
-                                ("share_limit", network.share_limits, ["market", "product", "country"])):
-        if len(table):
-            fam = families[family]
-            covered = fam.index.iloc[np.unique(fam.rows)] if len(fam.rows) else fam.index.iloc[:0]
-            seen = pd.MultiIndex.from_frame(covered[keys].astype(str))
-            mine = pd.MultiIndex.from_frame(table.reset_index(drop=True)[keys].astype(str))
-            problems += _unmatched(table_name(family), table.reset_index(drop=True),
-                                   np.flatnonzero(mine.isin(seen)), keys)
-    return problems
-
-
-def table_name(family: str) -> str:
-    return {"ban": "bans", "quota": "quotas", "share_limit": "share_limits"}[family]
-
-
-def _unmatched(name: str, table: pd.DataFrame, covered_rows: np.ndarray, keys: list[str]) -> list[Problem]:
-    missing = np.setdiff1d(np.arange(len(table)), covered_rows)
-    return [
-        Problem(f"{name}.csv", None, None, ", ".join(f"{k}={table.at[i, k]}" for k in keys if table.at[i, k] != ""),
-                "a policy row that covers at least one route of the dataset (this one covers none)", "policy_unused")
-        for i in missing
-    ]

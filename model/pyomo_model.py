@@ -51,7 +51,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .arrays import Block
-from .lp import normalised_shares, ore_route_columns, recovery_table, shipment_columns, unmet_columns
+from .core import normalised_shares, ore_route_columns, recovery_table, shipment_columns, unmet_columns
 from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
 from .network import Network
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T

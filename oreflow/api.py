@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem, SolveError
-from oreflow.infeasibility import explain
+from oreflow.model.infeasibility import explain
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T

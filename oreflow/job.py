@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from oreflow.errors import InputError, Problem
+from oreflow.model.errors import InputError, Problem
+from oreflow.model.families import BLOCKS, DEFAULT_PRICES, FAMILIES_BY_NAME
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 
@@ -88,10 +89,26 @@ class Scenario(BaseModel):
     changes: list[Change] = Field(min_length=1)
 
 
-#: A constraint family whose shadow prices a sweep or stress test can record.
-PriceFamily = Literal["supply", "capacity", "balance", "demand", "ban", "quota", "share_limit"]
-#: The families recorded unless a job says otherwise (balance rows are many and often degenerate).
-DEFAULT_PRICES: tuple[str, ...] = ("supply", "capacity", "demand", "quota", "share_limit")
+def _known_family(name: str) -> str:
+    if name not in FAMILIES_BY_NAME:
+        raise ValueError(f"input should be one of {', '.join(repr(f) for f in FAMILIES_BY_NAME)}")
+    return name
+
+
+#: A constraint family whose shadow prices a sweep or stress test can record (any family
+#: of the registry, :mod:`oreflow.model.families`).
+PriceFamily = Annotated[str, AfterValidator(_known_family)]
+
+
+def _known_flows(name: str) -> str:
+    kinds = [b.flows[0] for b in BLOCKS if b.flows is not None]
+    if name not in kinds:
+        raise ValueError(f"input should be one of {', '.join(repr(k) for k in kinds)}")
+    return name
+
+
+#: Per-column flows a sweep can record (the registry's blocks with ``flows``).
+FlowKind = Annotated[str, AfterValidator(_known_flows)]
 
 
 class Range(BaseModel):
@@ -206,7 +223,7 @@ class Sweep(BaseModel):
     prices: list[PriceFamily] = Field(
         default_factory=lambda: list(DEFAULT_PRICES),
         description="Shadow-price families recorded per point (columns price.<family>.<key>).")
-    flows: list[Literal["ore_routes", "shipments"]] = Field(
+    flows: list[FlowKind] = Field(
         default_factory=list, description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
         "ship_t.<refiner>/<market>/<product> (t); flows by country are always recorded.")
     price_trust: bool = Field(

@@ -73,7 +73,7 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
         outputs.write_tables(result, folder)
         result.timings["write_s"] = time.perf_counter() - mark
         outputs.write_summary_json(summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder)
-        report.write_report(folder, result, png=spec.job.report_png)  # built from the files just written
+        report.write_report(folder, png=spec.job.report_png)  # built from the files just written
 
     written = outputs.write_atomically(spec.destination, fill, protect)
     return summary_text(result, spec.name), 0, written
@@ -113,7 +113,7 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
             "cases": [{"name": o.name, "status": o.status,
                        "objective_usd": o.result.objective if o.result is not None else None} for o in outcomes],
         }, folder)
-        report.write_batch_report(folder, {o.name: o.result for o in outcomes}, png=spec.job.report_png)
+        report.write_batch_report(folder, png=spec.job.report_png)
 
     written = outputs.write_atomically(spec.destination, fill, protect)
     failed = [o for o in outcomes if o.result is None]

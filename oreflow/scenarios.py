@@ -22,6 +22,8 @@ import pandas as pd
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Change, Scenario
 from oreflow.model.checks import REFERENCES
+from oreflow.model.conventions import price_key
+from oreflow.model.families import FAMILIES
 from oreflow.model.network import Network
 from oreflow.model.tables import NUMBER, TABLES, TABLES_BY_NAME
 from oreflow.result import Result
@@ -218,21 +220,12 @@ def metrics(result: Result) -> pd.DataFrame:
         grouped = alloc.groupby(by, sort=True)["ore_t"].sum()
         parts.append(pd.DataFrame({"metric": metric, "key": grouped.index.astype(str), "unit": "t REO",
                                    "value": grouped.to_numpy()}))
-    cap = result.shadow_prices["capacity"]
-    parts.append(pd.DataFrame({"metric": "capacity_shadow_price", "key": cap["refiner"], "unit": "USD/t",
-                               "value": cap["shadow_price"]}))
-    quota = result.shadow_prices["quota"]
-    if len(quota):
-        parts.append(pd.DataFrame({"metric": "quota_shadow_price", "key": quota["quota"], "unit": "USD/t",
-                                   "value": quota["shadow_price"]}))
-    share = result.shadow_prices["share_limit"]
-    if len(share):
-        key = share["market"] + "/" + share["product"] + "/" + share["country"] + "/" + share["bound"]
-        parts.append(pd.DataFrame({"metric": "share_limit_shadow_price", "key": key, "unit": "USD/pp",
-                                   "value": share["shadow_price"]}))
-    demand = result.shadow_prices["demand"]
-    parts.append(pd.DataFrame({"metric": "delivered_marginal_cost", "key": demand["market"] + "/" + demand["product"],
-                               "unit": "USD/t", "value": demand["shadow_price"]}))
+    for spec in FAMILIES:
+        table = result.shadow_prices.get(spec.name)
+        if spec.compare_metric is None or table is None or not len(table):
+            continue
+        parts.append(pd.DataFrame({"metric": spec.compare_metric, "key": price_key(table[list(spec.keys)], spec.name),
+                                   "unit": spec.price_unit_short, "value": table["shadow_price"].to_numpy()}))
     unmet = result.unmet
     parts.append(pd.DataFrame({"metric": "unmet", "key": unmet["market"] + "/" + unmet["product"], "unit": "t",
                                "value": unmet["unmet_t"]}))

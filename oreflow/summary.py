@@ -9,28 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.ranging import RHS_COLUMNS
+from oreflow.model.families import DEMAND, FAMILIES, FAMILIES_BY_NAME, SHARE_LIMIT, cost_label
+from oreflow.model.ranging import RHS_COLUMNS
 from oreflow.result import Result, largest_price_first
 
-COST_LABELS = {
-    "mining": "mining",
-    "ore_freight": "ore freight",
-    "processing": "processing",
-    "product_freight": "product freight",
-    "unmet_penalty": "unmet-demand penalty",
-    "tariffs": "tariffs",
-    "total": "total",
-}
-
-#: Families whose binding priced rows get a "holds from ... to ..." line, with the unit of
-#: their right-hand side and of their price.
-RANGE_UNITS = {
-    "supply": ("t", "USD/t"),
-    "capacity": ("t", "USD/t"),
-    "demand": ("t", "USD/t"),
-    "quota": ("t", "USD/t"),
-    "share_limit": ("%", "USD/pp"),
-}
 #: At most this many range lines per family in the printed summary (largest |price| first),
 #: so that every family with a binding price is shown.
 RANGE_LINES_PER_FAMILY = 3
@@ -97,22 +79,21 @@ def summary_text(result: Result, name: str) -> str:
     lines.append("Cost breakdown (USD per year):")
     for key, value in result.cost_breakdown.items():
         if key != "total":
-            lines.append(f"  {COST_LABELS.get(key, key):<22}{value:>20,.0f}")
+            lines.append(f"  {cost_label(key):<22}{value:>20,.0f}")
     lines.append(f"  {'total':<22}{result.cost_breakdown['total']:>20,.0f}")
 
-    for family, key, title, unit in (
-        ("capacity", "refiner", "Binding refining capacity (one more tonne of feed capacity would save):", "t/yr"),
-        ("supply", "origin", "Binding ore supply (one more tonne of ore would save):", "t/yr"),
-    ):
-        table = result.shadow_prices[family]
+    for spec in FAMILIES:
+        table = result.shadow_prices.get(spec.name)
+        if spec.summary != "resource" or table is None:
+            continue
         table = table.loc[table["binding"] & (table["shadow_price"] != 0)].sort_values("shadow_price")
         if len(table):
-            lines.append(title)
-            for element, rhs, shadow in zip(table[key], table["rhs"], table["shadow_price"]):
-                lines.append(f"  {element:<28}{rhs:>12,.0f} {unit}  saves {-shadow:>10,.0f} USD/t")
+            lines.append(spec.binding_title)
+            for element, rhs, shadow in zip(table[spec.keys[0]], table["rhs"], table["shadow_price"]):
+                lines.append(f"  {element:<28}{rhs:>12,.0f} t/yr  saves {-shadow:>10,.0f} USD/t")
     lines += _policy_lines(result)
     lines += _range_lines(result)
-    demand = result.shadow_prices["demand"]
+    demand = result.shadow_prices[DEMAND]
     if len(demand):
         lines.append("Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):")
         grid = demand.pivot(index="product", columns="market", values="shadow_price")
@@ -149,14 +130,16 @@ def _range_lines(result: Result) -> list[str]:
     each family, at most RANGE_LINES_PER_FAMILY each; every row is in ranging_rhs.csv)."""
     if not result.ranging:
         return [f"Ranging: {result.ranging_note}"]
-    rows = priced_ranges(result, tuple(RANGE_UNITS))
+    ranged = [spec.name for spec in FAMILIES if spec.ranged]
+    rows = priced_ranges(result, tuple(ranged))
     rows = rows.groupby("family", sort=False).head(RANGE_LINES_PER_FAMILY)
-    rows = rows.iloc[rows["family"].map(list(RANGE_UNITS).index).argsort(kind="stable")]
-    limits = result.shadow_prices["share_limit"]
+    rows = rows.iloc[rows["family"].map(ranged.index).argsort(kind="stable")]
+    limits = result.shadow_prices[SHARE_LIMIT]
     limited = set(limits["market"] + "/" + limits["product"])  # demand rows whose limits move with them
     lines = []
     for row in rows.itertuples(index=False):
-        unit, price_unit = RANGE_UNITS[row.family]
+        spec = FAMILIES_BY_NAME[row.family]
+        unit, price_unit = spec.rhs_unit, spec.price_unit_short
         notes = _range_notes(row, limited)
         lines.append(f"  the {row.family.replace('_', ' ')} shadow price of {row.key} ({_amount(row.shadow_price)} "
                      f"{price_unit}) holds {_interval(row.rhs_lower, row.rhs_upper, unit)}"
@@ -170,7 +153,7 @@ def _range_notes(row: Any, limited: set[str]) -> list[str]:
     beyond = (np.isfinite(row.rhs_lower) and not row.price_changes_at_lower) or (
         np.isfinite(row.rhs_upper) and not row.price_changes_at_upper)
     notes = ["and may hold beyond"] if beyond else []
-    if row.family == "demand" and row.key in limited:
+    if row.family == DEMAND and row.key in limited:
         notes.append("the demand row alone, its share limits held fixed")
     return notes
 
@@ -195,26 +178,13 @@ def _interval(lower: float, upper: float, unit: str) -> str:
 
 
 def _policy_lines(result: Result) -> list[str]:
-    """Binding policies with a price, in words."""
+    """Binding policies with a price, in words (each family's ``explain`` in the registry)."""
     lines: list[str] = []
-    quota = result.shadow_prices["quota"]
-    quota = quota.loc[quota["binding"] & (quota["shadow_price"] != 0)]
-    for row in quota.itertuples(index=False):
-        what = f"{row.kind} {row.country}" + (f" {row.product}" if row.product else "")
-        lines.append(f"  quota {row.quota} ({what}, {row.rhs:,.0f} t/yr): one more tonne would save "
-                     f"{-row.shadow_price:,.0f} USD")
-    ban = result.shadow_prices["ban"]
-    ban = ban.loc[ban["shadow_price"] != 0]
-    for row in ban.itertuples(index=False):
-        what = f"{row.stage}" + (f" {row.product}" if row.product else "")
-        lines.append(f"  ban {row.from_country} -> {row.to_country} ({what}): the first tonne allowed would save "
-                     f"{-row.shadow_price:,.0f} USD")
-    share = result.shadow_prices["share_limit"]
-    share = share.loc[share["binding"] & (share["shadow_price"] != 0)]
-    for row in share.itertuples(index=False):
-        sign = "at most" if row.bound == "max" else "at least"
-        effect = (f"each further point of de-risking costs {-row.shadow_price:,.0f} USD" if row.bound == "max"
-                  else f"each further point costs {row.shadow_price:,.0f} USD")
-        lines.append(f"  share limit: {sign} {row.rhs:g}% of {row.market} {row.product} refined in {row.country}: "
-                     f"{effect}")
+    for spec in FAMILIES:
+        table = result.shadow_prices.get(spec.name)
+        if spec.summary != "policy" or table is None:
+            continue
+        for row in table.loc[table["binding"] & (table["shadow_price"] != 0)].to_dict(orient="records"):
+            label, meaning, value = spec.explain(row)
+            lines.append(f"  {label}: {meaning} {value:,.0f} USD")
     return ["Binding policies:"] + lines if lines else []

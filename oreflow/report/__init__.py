@@ -4,8 +4,7 @@ Built from the written output folder only (the CSV tables and summary.json), so 
 and ``oreflow report DIR`` share one code path. plotly is used for its embedded
 JavaScript bundle only and matplotlib for the PNGs; both are imported lazily here.
 
-Files: ``report.html`` and ``report_<chart>.png`` in the folder, plus ``flows_by_product.csv``
-(see :mod:`oreflow.report.data`).
+Files: ``report.html`` and ``report_<chart>.png`` in the folder.
 
 - :func:`write_report`: one run's folder, or one case of a batch (a failed case shows
   its infeasibility explanation instead of charts).
@@ -27,7 +26,6 @@ from oreflow.report.data import (
     infeasibility,
     load_run,
     read_summary,
-    write_flows,
 )
 
 REPORT = "report.html"
@@ -46,12 +44,10 @@ def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
     return {c.name: png.draw(c, folder / f"{PNG_PREFIX}{c.name}.png").name for c in charts}
 
 
-def _write_run(folder: Path, result: Any, png: bool) -> RunData:
+def _write_run(folder: Path, png: bool) -> RunData:
     """Write one run's (or case's) report; return the run as read back, for the caller to reuse."""
     from oreflow.report import charts, pages
 
-    if result is not None:
-        write_flows(result, folder)
     run = load_run(folder)
     in_batch = (folder.parent / "comparison.csv").is_file()
     if run.solved:
@@ -63,17 +59,15 @@ def _write_run(folder: Path, result: Any, png: bool) -> RunData:
     return run
 
 
-def write_report(folder: Path, result: Any = None, png: bool = True) -> Path:
+def write_report(folder: Path, png: bool = True) -> Path:
     """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder.
-
-    With ``result`` (the run's Result), first write ``flows_by_product.csv`` beside the tables.
     """
     folder = Path(folder)
-    _write_run(folder, result, png)
+    _write_run(folder, png)
     return folder / REPORT
 
 
-def write_batch_report(folder: Path, results: dict[str, Any] | None = None, png: bool = True) -> Path:
+def write_batch_report(folder: Path, png: bool = True) -> Path:
     """Every case's report, then the comparison page ``folder/report.html``."""
     from oreflow.report import compare, pages
 
@@ -82,7 +76,7 @@ def write_batch_report(folder: Path, results: dict[str, Any] | None = None, png:
     failures = {}
     for case in cases:
         if (folder / case / "summary.json").is_file():
-            run = _write_run(folder / case, (results or {}).get(case), png)
+            run = _write_run(folder / case, png)
             if not run.solved:
                 failures[case] = infeasibility(run)
     found = compare.comparison_charts(table, cases)

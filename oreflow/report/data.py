@@ -1,9 +1,7 @@
 """What a report is built from: the CSV tables and summary.json of a written output folder.
 
 The run and ``oreflow report DIR`` both read the folder, so they build the same report.
-One extra table is written by the run for the report: ``flows_by_product.csv``, the
-tonnes of each product contained in the ore on each route (ore_t × the origin's share),
-which the per-product Sankey needs and the other tables cannot give back.
+The per-product Sankey reads ``flows_by_product.csv``, a table of the Result like the others.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-FLOWS_FILE = "flows_by_product.csv"
 TABLES = ("cost_breakdown", "allocations", "refinery", "production", "shipments", "unmet",
           "shadow_prices_capacity", "shadow_prices_demand", "shadow_prices_quota", "shadow_prices_ban",
           "shadow_prices_share_limit", "flows_by_product")
@@ -85,16 +82,3 @@ def infeasibility(run: RunData) -> list[str]:
         return [line.strip().lstrip("- ").strip() for line in path.read_text(encoding="utf-8").splitlines()[1:]
                 if line.strip()]
     return []
-
-
-def write_flows(result: Any, folder: Path) -> None:
-    """Write ``flows_by_product.csv`` (origin, refiner, product, contained_t) from a Result."""
-    network = getattr(result, "network", None)
-    if network is None:
-        return
-    alloc = result.allocations[["origin", "refiner", "ore_t"]]
-    comp = network.composition[["origin", "product", "share"]]
-    flows = alloc.merge(comp, on="origin", how="inner", sort=False)
-    flows["contained_t"] = flows["ore_t"] * flows["share"].astype(float)
-    flows = flows.loc[flows["contained_t"] > 0, ["origin", "refiner", "product", "ore_t", "share", "contained_t"]]
-    flows.to_csv(Path(folder) / FLOWS_FILE, index=False)

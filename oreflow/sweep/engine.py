@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from oreflow.errors import InputError, SolveError
-from oreflow.infeasibility import explain
+from oreflow.model.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.tables import TABLES
-from oreflow.ranging import alternative_optimum, degenerate_positions, dual_uniqueness
+from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel
 from oreflow.sweep.extract import Extractor
@@ -123,9 +123,10 @@ class Engine:
             row.update(status=record.status, error=_failure(lp, record))
             if record.status == "optimal":
                 row.update(extractor.figures(lp, record))
-                row.update(trust_of(lp, record))
+                codes = dual_uniqueness(lp, record)
+                row.update(trust_of(lp, record, codes))
                 if self.context.price_trust:
-                    row.update(extractor.price_uniqueness(lp, dual_uniqueness(lp, record)))
+                    row.update(extractor.price_uniqueness(lp, codes))
             row["iterations"] = record.iterations
             row["warm"] = warm and "interior point" not in record.dual_method
         except InputError as exc:
@@ -177,12 +178,15 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
                                col_upper=lp.col_upper.copy())
 
 
-def trust_of(lp: LinearProgram, record: Any) -> dict[str, Any]:
+def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray) -> dict[str, Any]:
     """A point's dual trust (docs/conventions.md, "Dual trust and degeneracy"): whether the
-    duals come from a basis, how many basic variables sit at a bound (0: the duals are
-    unique) and how many non-basic columns have a zero reduced cost (alternative optima)."""
+    duals come from a basis, whether every price is certified unique (``unique_duals``,
+    the same test as a run's: :func:`~oreflow.model.ranging.certified_unique` of the
+    per-row ``codes``; without ranging, a basis with no basic variable at a bound), how
+    many basic variables sit at a bound and how many non-basic columns have a zero
+    reduced cost (alternative optima)."""
     degenerate = degenerate_positions(lp, record) if record.has_basis else -1
-    return {"has_basis": bool(record.has_basis), "unique_duals": degenerate == 0,
+    return {"has_basis": bool(record.has_basis), "unique_duals": certified_unique(record, codes),
             "degenerate_rows": degenerate, "alternative_optima": int(alternative_optimum(lp, record).sum())}
 
 
