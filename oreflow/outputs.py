@@ -18,10 +18,7 @@ from typing import Any
 
 from oreflow.errors import InputError, Problem
 from oreflow.result import Result
-
-
-#: What oreflow writes into an output folder (a batch's cases are output folders themselves).
-OUTPUT_NAMES = ("summary.json", "report.html", "report_*.png", "*.csv", "points.parquet", "infeasibility.txt")
+from oreflow.manifest import SUMMARY, OutputKind, kind_of
 
 
 def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
@@ -53,25 +50,30 @@ def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
                                  f"{shown}, which writing would delete (move them out first)", "output_folder"))
 
 
-def is_output(folder: Path) -> bool:
-    """Whether ``folder`` is an oreflow output: its summary.json is oreflow's (a run, a case,
-    a batch, a sweep or a stress test)."""
+def output_kind(folder: Path) -> OutputKind | None:
+    """The kind of oreflow output ``folder`` is (its summary.json says; :mod:`oreflow.manifest`),
+    or None when it is not one."""
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(summary, dict) and "name" in summary and any(
-        key in summary for key in ("versions", "cases", "kind", "status"))
+        return None
+    return kind_of(summary)
+
+
+def is_output(folder: Path) -> bool:
+    """Whether ``folder`` is an oreflow output (a run, a case, a batch, a sweep or a stress test)."""
+    return output_kind(folder) is not None
 
 
 def foreign_entries(folder: Path) -> list[Path]:
-    """Entries of an output folder that oreflow did not write (sub-folders that are
-    outputs themselves, a batch's cases, are looked into)."""
+    """Entries of an output folder that oreflow did not write, by the manifest of its kind
+    (a batch's cases, outputs themselves, are looked into)."""
+    kind = output_kind(folder)
     foreign = []
     for entry in sorted(folder.iterdir()):
         if entry.is_dir():
-            foreign += foreign_entries(entry) if is_output(entry) else [entry]
-        elif not any(entry.match(pattern) for pattern in OUTPUT_NAMES):
+            foreign += foreign_entries(entry) if kind is not None and kind.cases and is_output(entry) else [entry]
+        elif kind is None or not kind.written(entry.name):
             foreign.append(entry)
     return foreign
 

@@ -107,6 +107,7 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
             outputs.write_summary_json(summary, case)
         table.to_csv(folder / "comparison.csv", index=False)
         outputs.write_summary_json({
+            "kind": "batch",
             "name": spec.name,
             "job_file": spec.job_path,
             "job": spec.job_dump,
@@ -140,6 +141,7 @@ def _case_summary(spec: RunSpec, outcome: Outcome) -> dict[str, Any]:
             "job_file": spec.job_path,
             "job": spec.job_dump,
         }
+    summary["kind"] = "case"
     if outcome.applied is not None:
         summary["scenario"] = {
             "name": outcome.applied.scenario.name,

@@ -35,6 +35,7 @@ def summary_dict(result: Result, *, name: str, job: dict[str, Any] | None, job_p
     network = result.network
     binding = result.binding()
     return {
+        "kind": "run",
         "name": name,
         "status": result.status,
         "objective_usd": result.objective,

@@ -20,25 +20,9 @@ import oreflow.api
 import oreflow.outputs
 from conftest import BASELINE_JOB, REPO, write_job
 from oreflow.cli import main
+from oreflow.manifest import RESULT_TABLES
 
-TABLES = [
-    "cost_breakdown",
-    "allocations",
-    "refinery",
-    "production",
-    "shipments",
-    "unmet",
-    "reduced_costs",
-    "shadow_prices_supply",
-    "shadow_prices_capacity",
-    "shadow_prices_balance",
-    "shadow_prices_demand",
-    "shadow_prices_ban",
-    "shadow_prices_quota",
-    "shadow_prices_share_limit",
-    "ranging_costs",
-    "ranging_rhs",
-]
+TABLES = list(RESULT_TABLES)
 INPUT_FILES = [
     "origins.csv",
     "composition.csv",
@@ -77,7 +61,7 @@ def break_dataset(folder: Path) -> None:
 def test_run_writes_every_table_and_summary(tmp_path, micro_job, capsys):
     assert main(["run", str(micro_job)]) == 0
     out = tmp_path / "out"
-    expected = [f"{t}.csv" for t in TABLES] + ["summary.json", "report.html", "flows_by_product.csv"]
+    expected = [f"{t}.csv" for t in TABLES] + ["summary.json", "report.html"]
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("report_")) == sorted(expected)
     for table in TABLES:
         frame = pd.read_csv(out / f"{table}.csv")
