@@ -48,7 +48,6 @@ class Solution:
     shipments: pd.DataFrame
     unmet: pd.DataFrame
     reduced_costs: pd.DataFrame
-    flows_by_product: pd.DataFrame
     shadow_prices: dict[str, pd.DataFrame]
     ranging: dict[str, pd.DataFrame]
     dual_trust: DualTrust
@@ -207,7 +206,6 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
         shipments=shipments,
         unmet=unmet,
         reduced_costs=reduced_costs,
-        flows_by_product=flows_by_product(network, allocations),
         shadow_prices=prices,
         ranging=ranging_tables(lp, record, binding),
         dual_trust=dual_trust(lp, record, codes, alternative),

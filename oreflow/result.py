@@ -18,6 +18,7 @@ Units and signs are those of docs/conventions.md:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from oreflow.model.conventions import BINDING_TOLERANCE, ZERO_TOLERANCE, clean, 
 from oreflow.model.network import Network
 from oreflow.model.ranging import DualTrust
 from oreflow.model.record import SolutionRecord
-from oreflow.model.solution import SHADOW_VALUE_COLUMNS, binding_rows, read_solution
+from oreflow.model.solution import SHADOW_VALUE_COLUMNS, binding_rows, flows_by_product, read_solution
 
 __all__ = ["BINDING_TOLERANCE", "SHADOW_VALUE_COLUMNS", "ZERO_TOLERANCE", "Result", "clean", "join_keys",
            "largest_price_first", "make_result"]
@@ -51,8 +52,6 @@ class Result:
         unmet: one row per demand row: ``demand_t``, ``supplied_t``, ``unmet_t``.
         reduced_costs: one row per ore route: ``reduced_cost_usd_per_t`` and
             ``alternative_optimum`` (non-basic at a zero reduced cost).
-        flows_by_product: one row per ore route and product it carries: ``ore_t``,
-            the origin's ``share`` and ``contained_t`` (t of the product in that ore).
         shadow_prices: family name -> table of its keys, ``rhs``, ``activity``,
             ``shadow_price``, ``slack``, ``binding``, ``dual_unique`` (empty where it
             cannot be determined).
@@ -73,7 +72,6 @@ class Result:
     shipments: pd.DataFrame
     unmet: pd.DataFrame
     reduced_costs: pd.DataFrame
-    flows_by_product: pd.DataFrame
     shadow_prices: dict[str, pd.DataFrame]
     dual_method: str
     backend: str
@@ -85,6 +83,15 @@ class Result:
     ranging: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     ranging_note: str = "not computed"
     dual_trust: DualTrust | None = None
+
+    @functools.cached_property
+    def flows_by_product(self) -> pd.DataFrame:
+        """One row per ore route and product it carries: origin, refiner, product, ``ore_t``,
+        the origin's ``share`` and ``contained_t`` (t of the product in that ore); computed
+        on first use (it is as long as the routes times the products), empty without a network."""
+        if self.network is None:
+            return pd.DataFrame(columns=["origin", "refiner", "product", "ore_t", "share", "contained_t"])
+        return flows_by_product(self.network, self.allocations)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by output name (``shadow_prices_<family>`` for each family, and
@@ -135,7 +142,6 @@ def make_result(
         shipments=solution.shipments,
         unmet=solution.unmet,
         reduced_costs=solution.reduced_costs,
-        flows_by_product=solution.flows_by_product,
         shadow_prices=solution.shadow_prices,
         dual_method=record.dual_method,
         backend=backend,
