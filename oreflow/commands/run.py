@@ -1,0 +1,34 @@
+"""``oreflow run JOB.toml|FOLDER``: solve a job (or a dataset folder with default settings), write its outputs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from oreflow.commands.shared import Command, finish, load_target
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The job or dataset folder, --out, --quiet and --scenario."""
+    parser.add_argument("job", type=Path, help="job file (.toml) or dataset folder")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (overrides the job's 'output')")
+    parser.add_argument("--quiet", action="store_true", help="print only the output folder")
+    parser.add_argument("--scenario", default=None, help="run the base case and only this scenario of the job")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Solve once, or the base case and the job's scenarios (all, or only --scenario), and write."""
+    from oreflow.runs import RunSpec, run_batch, run_single
+
+    started = time.perf_counter()
+    job_file, network = load_target(args.job, dataset_allowed=True)
+    spec = RunSpec.of(job_file, args.job, args.out)
+    if spec.job.scenarios or args.scenario is not None:
+        text, status, written = run_batch(spec, network, args.scenario)
+    else:
+        text, status, written = run_single(spec, network, time.perf_counter() - started)
+    return finish(text, status, written, args.quiet)
+
+
+COMMAND = Command("run", "solve a job and write its outputs", add_arguments, handle)

@@ -1,0 +1,42 @@
+"""``oreflow validate JOB.toml|FOLDER``: check a job (its dataset, scenarios and sweep) without solving."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from oreflow.commands.shared import Command, load_target
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The job file or dataset folder to check."""
+    parser.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Load and check everything a run would use; print one line of counts (InputError when invalid)."""
+
+    job_file, network = load_target(args.target, dataset_allowed=True)
+    what = f"job {job_file.path}" if job_file else f"dataset {network.source}"
+    if job_file is not None and job_file.job.scenarios:
+        from oreflow.scenarios import apply_all
+
+        apply_all(network, list(job_file.job.scenarios))
+        what += f" and its {len(job_file.job.scenarios)} scenario(s)"
+    if job_file is not None and job_file.job.sweep is not None:
+        from oreflow.sweep.points import sweep_points
+        from oreflow.sweep.run import check_parameters, sweep_base
+
+        check_parameters(sweep_base(job_file, network), job_file.job.sweep, job_file)
+        points = sweep_points(job_file.job.sweep)
+        what += f" and its sweep of {len(points):,} point(s)"
+    print(
+        f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
+        f"{len(network.markets)} markets, {len(network.products)} products, "
+        f"{len(network.ore_routes)} ore routes, {len(network.product_routes)} product routes, "
+        f"{len(network.demand)} demand rows"
+    )
+    return 0
+
+
+COMMAND = Command("validate", "check a job file or dataset folder without solving", add_arguments, handle)
