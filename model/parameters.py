@@ -19,7 +19,7 @@ import pandas as pd
 from .errors import Problem
 
 from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
-from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, in_place_inputs
+from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, FamilySpec, in_place_inputs
 from .network import Network
 from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
 from .reading import check_numbers
@@ -74,6 +74,11 @@ def _block_terms(block: BlockSpec) -> Callable[..., bool]:
                                                for term, values in block.build(n, penalty)[1].items()})
 
 
+def _family_rows(spec: FamilySpec) -> Callable[..., bool]:
+    """The piece of one family's right-hand sides, rebuilt with its registered builder."""
+    return _row_piece(spec.name, lambda n, lp: spec.build(n, lp.columns))
+
+
 def _own_terms(term: CostTermSpec) -> Callable[..., bool]:
     """The piece of a cost term with its own builder (e.g. tariffs)."""
     assert term.build is not None
@@ -83,7 +88,7 @@ def _own_terms(term: CostTermSpec) -> Callable[..., bool]:
 
 #: Piece name -> the function that recomputes it: one per family, block and cost term with a builder.
 PIECES: dict[str, Callable[..., bool]] = {
-    **{spec.name: _row_piece(spec.name, lambda n, lp, spec=spec: spec.build(n, lp.columns)) for spec in FAMILIES},
+    **{spec.name: _family_rows(spec) for spec in FAMILIES},
     **{f"{block.name}_cost": _block_terms(block) for block in BLOCKS},
     **{term.name: _own_terms(term) for term in COST_TERMS if term.build is not None},
 }

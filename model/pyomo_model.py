@@ -100,7 +100,7 @@ def build_pyomo_model(
     x_index, x_terms = ore_route_columns(network)
     s_index, s_terms = shipment_columns(network)
     if np.ndim(unmet_penalty_usd_per_t) == 0:
-        u_index, u_terms = unmet_columns(network, float(unmet_penalty_usd_per_t))
+        u_index, u_terms = unmet_columns(network, float(np.asarray(unmet_penalty_usd_per_t)))
         penalty = u_terms["unmet_penalty"]
     else:
         u_index, _ = unmet_columns(network, DEFAULT_UNMET_PENALTY_USD_PER_T)

@@ -26,7 +26,7 @@ import pandas as pd
 from .arrays import LinearProgram
 from .conventions import BINDING_TOLERANCE, ZERO_TOLERANCE, clean, join_keys, row_names
 from .families import ORE_ROUTES
-from .record import BASIS_BASIC, SolutionRecord
+from .record import BASIS_BASIC, RangingArrays, SolutionRecord
 
 #: Columns of ``ranging["costs"]`` after the route's keys.
 COST_COLUMNS = ("unit_cost_usd_per_t", "cost_lower_usd_per_t", "cost_upper_usd_per_t",
@@ -62,7 +62,7 @@ def cost_ranging(lp: LinearProgram, record: SolutionRecord) -> pd.DataFrame:
     optimal (USD/t REO; +-inf where unlimited), the optimal total cost at each end (USD)
     and whether the optimal flows change past each end."""
     x = lp.columns[ORE_ROUTES].slice
-    r = record.ranging
+    r = ranges_of(record)
     lower, upper = allocation_changes_past(lp, record)
     values = [clean(v[x]) for v in (lp.cost, r.cost_lower, r.cost_upper, r.cost_objective_lower,
                                     r.cost_objective_upper)]
@@ -77,7 +77,7 @@ def rhs_ranging(lp: LinearProgram, record: SolutionRecord, binding: np.ndarray) 
     rhs, interval and price are in the family's reporting units (``lp.report_scale``:
     share limits in percentage points, the price per point).
     """
-    r = record.ranging
+    r = ranges_of(record)
     scale = lp.row_report_scale
     lower, upper = price_changes_past(lp, record)
     with np.errstate(invalid="ignore"):
@@ -95,6 +95,12 @@ def rhs_ranging(lp: LinearProgram, record: SolutionRecord, binding: np.ndarray) 
             "binding": np.asarray(binding, dtype=bool),
         }
     return pd.DataFrame(columns, columns=list(RHS_COLUMNS))
+
+
+def ranges_of(record: SolutionRecord) -> RangingArrays:
+    """``record.ranging``, which the caller has checked is there."""
+    assert record.ranging is not None, "the record has no ranging"
+    return record.ranging
 
 
 def row_rhs(lp: LinearProgram) -> np.ndarray:
@@ -116,7 +122,7 @@ def price_changes_past(lp: LinearProgram, record: SolutionRecord) -> tuple[np.nd
     step is non-zero); with a zero reduced cost the next basis keeps the price, so it may
     hold beyond the end (False). False at an unlimited end.
     """
-    r = record.ranging
+    r = ranges_of(record)
     reduced = np.concatenate([record.col_dual, record.row_dual])  # HiGHS's variable numbering
 
     def past(end: np.ndarray, enter: np.ndarray) -> np.ndarray:
@@ -135,7 +141,7 @@ def allocation_changes_past(lp: LinearProgram, record: SolutionRecord) -> tuple[
     (primal degeneracy) changes the basis but not the flows (False). False at an
     unlimited end.
     """
-    r = record.ranging
+    r = ranges_of(record)
     rhs = row_rhs(lp)
     with np.errstate(invalid="ignore"):
         step = np.concatenate([r.col_rise, np.where(lp.row_is_upper, rhs - r.rhs_lower, r.rhs_upper - rhs)])

@@ -180,7 +180,7 @@ def check_numbers(values: pd.Series, column: Column) -> list[tuple[int, str, str
     breaks ``column``'s number rules (the rules a CSV cell is read with)."""
     lines = pd.Series(np.arange(len(values)))
     _, problems = _coerce_number(values.reset_index(drop=True), lines, column, "")
-    return [(int(p.line), str(p.value), p.expected) for p in problems]
+    return [(int(p.line or 0), str(p.value), p.expected) for p in problems]  # every cell problem has a line
 
 
 def _expected_number(column: Column) -> str:

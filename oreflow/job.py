@@ -22,6 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from pydantic_core import ErrorDetails
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from oreflow.model.errors import InputError, Problem
@@ -152,9 +153,11 @@ class Distribution(BaseModel):
         extra = sorted(self.model_fields_set - set(needs) - {"kind"})
         if extra:
             raise ValueError(f"distribution {self.kind!r} does not use {', '.join(extra)}")
-        if self.kind in ("uniform", "triangular") and not self.low <= (self.mode if self.mode is not None
-                                                                      else self.low) <= self.high:
-            raise ValueError("needs low <= mode <= high" if self.kind == "triangular" else "needs low <= high")
+        if self.kind in ("uniform", "triangular"):
+            low, high = self.low, self.high  # both given (checked above)
+            mode = self.mode if self.mode is not None else low
+            if low is None or high is None or mode is None or not low <= mode <= high:
+                raise ValueError("needs low <= mode <= high" if self.kind == "triangular" else "needs low <= high")
         return self
 
 
@@ -203,9 +206,11 @@ class SweepParameter(BaseModel):
         Not validated as a Change: a Monte Carlo draw may scale a column below zero, which
         makes that point invalid (recorded with the rule it breaks), not the sweep.
         """
-        fields = {"factor": value} if self.action == "scale" else {"value": value}
-        return Change.model_construct(action=self.action, table=self.table, where=self.where, column=self.column,
-                                      **fields)
+        if self.action == "scale":
+            return Change.model_construct(action="scale", table=self.table, where=self.where, column=self.column,
+                                          factor=value)
+        return Change.model_construct(action="set", table=self.table, where=self.where, column=self.column,
+                                      value=value)
 
 
 class Sweep(BaseModel):
@@ -394,7 +399,7 @@ def load_job(path: str | Path) -> JobFile:
 
 def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) -> list[Problem]:
     """One problem per offending key (pydantic reports a bad union value once per member)."""
-    by_key: dict[str, list[dict[str, Any]]] = {}
+    by_key: dict[str, list[ErrorDetails]] = {}
     for error in exc.errors():
         by_key.setdefault(_key_path(raw, error["loc"]), []).append(error)
     problems = []

@@ -98,7 +98,7 @@ def _apply_changes(tables: dict[str, pd.DataFrame], changes: list[Change],
         found, rows = _apply(tables, change, label_of(number, change))
         problems += found
         if not found:
-            entry = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
+            entry: dict[str, Any] = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
             if change.action == "add":
                 entry["added"] = [dict(row) for row in change.rows]
             log.append(entry)

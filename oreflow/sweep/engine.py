@@ -66,6 +66,7 @@ def source_hash() -> str:
 
     h = hashlib.sha256()
     for package in (oreflow, model, solvers):
+        assert package.__file__ is not None
         root = Path(package.__file__).parent
         for path in sorted(root.rglob("*.py")):
             h.update(str(path.relative_to(root)).encode())
@@ -142,7 +143,7 @@ class Engine:
         model re-solves from a previous basis."""
         context = self.context
         network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
-        changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale")}
+        changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale") and c.column}
         structural = any(c.action in ("add", "remove") for c in point.changes)
         if not structural and in_place(changed):
             problems = check_changed(network, changed, f"point {point.index} ({point.label})")

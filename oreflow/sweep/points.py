@@ -49,14 +49,19 @@ def draw(distribution: Distribution | None, n: int, rng: np.random.Generator) ->
     """``n`` draws of ``distribution``."""
     d = distribution
     assert d is not None
+
+    def given(value: float | None) -> float:
+        assert value is not None  # Distribution checks that its kind's fields are given
+        return value
+
     if d.kind == "uniform":
-        return rng.uniform(d.low, d.high, n)
+        return rng.uniform(given(d.low), given(d.high), n)
     if d.kind == "normal":
-        return rng.normal(d.mean, d.sd, n)
+        return rng.normal(given(d.mean), given(d.sd), n)
     if d.kind == "lognormal":
-        return rng.lognormal(d.mean, d.sigma, n)
+        return rng.lognormal(given(d.mean), given(d.sigma), n)
     if d.kind == "triangular":
         if d.low == d.high:
-            return np.full(n, float(d.low))
-        return rng.triangular(d.low, d.mode, d.high, n)
+            return np.full(n, given(d.low))
+        return rng.triangular(given(d.low), given(d.mode), given(d.high), n)
     return rng.choice(np.asarray(d.values, dtype=float), n)
