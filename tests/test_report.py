@@ -231,6 +231,36 @@ def test_batch_writes_a_comparison_and_each_case(batch_out: Path) -> None:
         assert 'href="../report.html"' in case_html
 
 
+def test_binding_policies_read_the_registry(batch_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each policy family of the registry brings its binding priced rows, in its own words and
+    unit; a family newly marked as a policy reaches the chart with no change to the report."""
+    from dataclasses import replace
+
+    from oreflow.model.families import BAN, CAPACITY, FAMILIES, FAMILIES_BY_NAME
+    from oreflow.report.run import charts as run_charts
+    from oreflow.report.run.data import load_run
+
+    def priced(case: str, family: str) -> list[dict]:
+        table = read(batch_out / case / f"shadow_prices_{family}.csv").astype(object).fillna("")
+        return table.loc[table["binding"] & (table["shadow_price"] != 0)].to_dict(orient="records")
+
+    bans = priced("no_exports", BAN)
+    assert len(bans) == 1
+    label, meaning, value = FAMILIES_BY_NAME[BAN].explain(bans[0])
+    rows = run_charts.policy_rows(load_run(batch_out / "no_exports"))
+    assert rows.to_dict(orient="records") == [{"label": label, "meaning": meaning, "value": value, "unit": "USD/t"}]
+    html = (batch_out / "no_exports" / "report.html").read_text(encoding="utf-8")
+    assert "policies" in charts(html) and figure(html, "policies")["data"][0]["y"] == [label]
+
+    monkeypatch.setattr(run_charts, "FAMILIES", tuple(replace(f, summary="policy") if f.name == CAPACITY else f
+                                                      for f in FAMILIES))
+    capacity = priced("base", CAPACITY)
+    assert len(capacity) == 1  # R1 full
+    rows = run_charts.policy_rows(load_run(batch_out / "base"))
+    assert rows["label"].tolist() == [FAMILIES_BY_NAME[CAPACITY].explain(capacity[0])[0]]
+    assert rows["unit"].tolist() == [FAMILIES_BY_NAME[CAPACITY].price_unit_short]
+
+
 def test_infeasible_case_shows_the_explanation_instead_of_charts(batch_out: Path) -> None:
     html = (batch_out / "impossible" / "report.html").read_text(encoding="utf-8")
     assert CONFLICT in html and "capacity[R1] &lt;= 60 t" in html

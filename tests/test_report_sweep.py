@@ -18,7 +18,8 @@ import pytest
 
 from conftest import BASELINE_DATASET, write_job
 from oreflow.cli import main
-from oreflow.report import fmt, rebuild, write_stress_report, write_sweep_report
+from oreflow.report import rebuild, write_stress_report, write_sweep_report
+from oreflow.report.common import fmt
 from test_report import browse, charts, check_screenshot, figure, rendered
 
 UNITS = {"capacity": "USD/t", "demand": "USD/t", "share_limit": "USD per percentage point", "supply": "USD/t"}

@@ -11,25 +11,29 @@ Files: ``report.html`` and ``report_<chart>.png`` in the folder.
 - :func:`write_batch_report`: a batch folder: every case's report, then the comparison page.
 - :func:`write_sweep_report`: a sweep's folder (summary.json of kind ``sweep``, points.csv).
 - :func:`write_stress_report`: an N-1 stress test's folder (kind ``stress``, stress*.csv).
-- :func:`rebuild`: whichever of these the folder holds.
+- :func:`rebuild`: whichever of these the folder holds (its kind, :func:`oreflow.manifest.kind_of`).
+
+The sub-packages, by what they draw: :mod:`.common` (formats, the chart type, HTML, the
+PNG base), :mod:`.run` (a run's charts, Sankey and page), :mod:`.batch` (a batch's
+comparison) and :mod:`.sweep` (sweeps and stress tests); :mod:`.png` draws any chart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from oreflow.outputs import write_text_atomically
-from oreflow.report.data import (
-    RunData,
-    display_name,
-    infeasibility,
-    load_run,
-    read_summary,
-)
+from oreflow.errors import InputError, Problem
+from oreflow.manifest import KINDS, REPORT, SUMMARY, kind_of
+from oreflow.outputs import output_kind, write_text_atomically
+from oreflow.report.common.data import display_name, read_summary
+from oreflow.report.run.data import RunData, infeasibility, load_run
 
-REPORT = "report.html"
 PNG_PREFIX = "report_"
+
+__all__ = ["PNG_PREFIX", "REPORT", "rebuild", "write_batch_report", "write_report", "write_stress_report",
+           "write_sweep_report"]
 
 
 def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
@@ -44,12 +48,18 @@ def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
     return {c.name: png.draw(c, folder / f"{PNG_PREFIX}{c.name}.png").name for c in charts}
 
 
+def _in_batch(folder: Path) -> bool:
+    """Whether ``folder`` is a case of a batch (its parent is an output that holds cases)."""
+    parent = output_kind(folder.parent)
+    return parent is not None and parent.cases
+
+
 def _write_run(folder: Path, png: bool) -> RunData:
     """Write one run's (or case's) report; return the run as read back, for the caller to reuse."""
-    from oreflow.report import charts, pages
+    from oreflow.report.run import charts, pages
 
     run = load_run(folder)
-    in_batch = (folder.parent / "comparison.csv").is_file()
+    in_batch = _in_batch(folder)
     if run.solved:
         found = charts.run_charts(run)
         text = pages.run_page(run, found, _pngs(folder, found, png), in_batch)
@@ -60,8 +70,7 @@ def _write_run(folder: Path, png: bool) -> RunData:
 
 
 def write_report(folder: Path, png: bool = True) -> Path:
-    """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder.
-    """
+    """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder."""
     folder = Path(folder)
     _write_run(folder, png)
     return folder / REPORT
@@ -69,19 +78,20 @@ def write_report(folder: Path, png: bool = True) -> Path:
 
 def write_batch_report(folder: Path, png: bool = True) -> Path:
     """Every case's report, then the comparison page ``folder/report.html``."""
-    from oreflow.report import compare, pages
+    from oreflow.report.batch.charts import comparison_charts, load_comparison
+    from oreflow.report.batch.pages import comparison_page
 
     folder = Path(folder)
-    table, summary, cases = compare.load_comparison(folder)
+    table, summary, cases = load_comparison(folder)
     failures = {}
     for case in cases:
-        if (folder / case / "summary.json").is_file():
+        if (folder / case / SUMMARY).is_file():
             run = _write_run(folder / case, png)
             if not run.solved:
                 failures[case] = infeasibility(run)
-    found = compare.comparison_charts(table, cases)
-    text = pages.comparison_page(display_name(summary, folder), summary, table, cases, found,
-                                 _pngs(folder, found, png), failures)
+    found = comparison_charts(table, cases)
+    text = comparison_page(display_name(summary, folder), summary, table, cases, found, _pngs(folder, found, png),
+                           failures)
     write_text_atomically(folder / REPORT, text)
     return folder / REPORT
 
@@ -98,29 +108,37 @@ def _write_built(folder: Path, load: Callable[[Path], Any], charts: Callable[[An
 
 def write_sweep_report(folder: Path, png: bool = True) -> Path:
     """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a sweep's folder."""
-    from oreflow.report.points import load_points
-    from oreflow.report.sweep import sweep_charts
-    from oreflow.report.sweep_pages import sweep_page
+    from oreflow.report.sweep.charts import sweep_charts
+    from oreflow.report.sweep.pages import sweep_page
+    from oreflow.report.sweep.points import load_points
 
     return _write_built(folder, load_points, sweep_charts, sweep_page, png)
 
 
 def write_stress_report(folder: Path, png: bool = True) -> Path:
     """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a stress test's folder."""
-    from oreflow.report.stress import load_stress, stress_charts
-    from oreflow.report.sweep_pages import stress_page
+    from oreflow.report.sweep.pages import stress_page
+    from oreflow.report.sweep.stress import load_stress, stress_charts
 
     return _write_built(folder, load_stress, stress_charts, stress_page, png)
 
 
+#: Kind of output folder (:data:`oreflow.manifest.KINDS`) -> the function writing its report.
+WRITERS: dict[str, Callable[[Path], Path]] = {
+    "run": write_report, "case": write_report, "batch": write_batch_report, "sweep": write_sweep_report,
+    "stress": write_stress_report,
+}
+
+
 def rebuild(folder: Path) -> Path:
-    """Rebuild the report of a finished folder (a run, a batch, a sweep or a stress test); no re-solve."""
+    """Rebuild the report of a finished folder (a run, a batch, a sweep or a stress test); no re-solve.
+
+    Its kind is what its summary.json says (:func:`oreflow.manifest.kind_of`); InputError
+    when that is no kind of oreflow output.
+    """
     folder = Path(folder)
-    kind = read_summary(folder).get("kind")  # a clear error when this is not an output folder
-    if kind == "sweep":
-        return write_sweep_report(folder)
-    if kind == "stress":
-        return write_stress_report(folder)
-    if (folder / "comparison.csv").is_file():
-        return write_batch_report(folder)
-    return write_report(folder)
+    kind = kind_of(read_summary(folder))  # a clear error when this is not an output folder
+    if kind is None:
+        raise InputError(Problem(str(folder / SUMMARY), None, "kind", None,
+                                 f"the summary of an oreflow output (kind {', '.join(KINDS)})", "output_folder"))
+    return WRITERS[kind.name](folder)

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.figures import Panel, Series, heat_chart, line_chart, panels_chart, ramp
-from oreflow.report.points import PointsData, value_text, varying
-from oreflow.report.sweep_lines import COST, failed_note, family_name
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import Chart
+from oreflow.report.sweep.figures import Panel, Series, heat_chart, line_chart, panels_chart, ramp
+from oreflow.report.sweep.lines import COST, failed_note
+from oreflow.report.sweep.points import PointsData, value_text, varying
 
 LINES = 8  # values of the second parameter drawn as lines
 PANELS = 4  # prices drawn per family
@@ -38,6 +38,7 @@ class Grid:
 
     @property
     def columns(self) -> tuple[str, str]:
+        """The points.csv columns of the two parameters."""
         return f"param.{self.a['name']}", f"param.{self.b['name']}"
 
     def table(self, column: str) -> pd.DataFrame:
@@ -55,6 +56,7 @@ class Grid:
         return f"{self.a['name']} {value_text(self.a, row[a])}, {self.b['name']} {value_text(self.b, row[b])}"
 
     def line_name(self, value: float) -> str:
+        """The name of the line drawn at ``value`` of the second parameter (``mm_supply ×0.5``)."""
         return f"{self.b['name']} {value_text(self.b, value)}"
 
     def series(self, column: str) -> list[Series]:
@@ -72,6 +74,7 @@ class Grid:
 
 
 def grid(sweep: PointsData) -> Grid:
+    """The sweep's two parameters, their values and the (at most :data:`LINES`) values drawn as lines."""
     a, b = sweep.parameters
     xs, ys = (np.sort(sweep.points[f"param.{p['name']}"].dropna().unique()) for p in (a, b))
     picked = np.unique(np.round(np.linspace(0, len(ys) - 1, min(LINES, len(ys)))).astype(int))
@@ -79,6 +82,7 @@ def grid(sweep: PointsData) -> Grid:
 
 
 def heat(g: Grid) -> Chart:
+    """The heat map of total cost over the two parameters."""
     ok = g.sweep.ok
     lo, hi = ok.loc[ok[COST].idxmin()], ok.loc[ok[COST].idxmax()]
     caption = (f"Total cost ranges from {fmt.usd(lo[COST])} per year ({g.at(lo)}) to {fmt.usd(hi[COST])} "
@@ -117,7 +121,7 @@ def price_panels(g: Grid, family: str) -> Chart | None:
     count = len(varying(ok, columns, None))
     top, unit = moving[0], sweep.unit(moving[0])
     lo, hi = ok.loc[ok[top].idxmin()], ok.loc[ok[top].idxmax()]
-    name = family_name(family)
+    name = fmt.family_title(family)
     key = sweep.meta(top)["key"]
     caption = ((f"Of {count} prices of {name} that vary, {key} moves the most, from " if count > 1 else
                 f"Only one price of {name} varies: {key}, from ")

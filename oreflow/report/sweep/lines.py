@@ -8,18 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.figures import Series, line_chart
-from oreflow.report.points import TINY, PointsData, value_text, varying
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import Chart
+from oreflow.report.sweep.figures import Series, line_chart
+from oreflow.report.sweep.points import TINY, PointsData, value_text, varying
 
-FAMILY_NAMES = {"capacity": "refining capacity", "supply": "ore supply", "demand": "demand (delivered cost)",
-                "quota": "quotas", "share_limit": "share limits", "ban": "bans", "balance": "product at refiners"}
 COST = "objective_usd"
-
-
-def family_name(family: str) -> str:
-    return FAMILY_NAMES.get(family, family)
 
 
 def by_parameter(sweep: PointsData) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray]:
@@ -104,6 +98,7 @@ def family_charts(sweep: PointsData, skip: tuple[str, ...] = ()) -> list[Chart]:
     for family in sweep.families():
         if family in skip:
             continue
-        found.append(price_lines(sweep, f"prices_{family}", f"Shadow prices of {family_name(family)} against {param}",
-                                 sweep.family_columns(family), f"{family_name(family)} prices"))
+        title = fmt.family_title(family)
+        found.append(price_lines(sweep, f"prices_{family}", f"Shadow prices of {title} against {param}",
+                                 sweep.family_columns(family), f"{title} prices"))
     return [c for c in found if c is not None]

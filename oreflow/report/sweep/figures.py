@@ -2,9 +2,9 @@
 small multiples (panels of lines or scatters, one x and y axis each), a heat map over two
 parameters, a histogram, horizontal bars coloured by group.
 
-Each returns a :class:`~oreflow.report.charts.Chart` whose plotly figure keeps the raw
+Each returns a :class:`~oreflow.report.common.chart.Chart` whose plotly figure keeps the raw
 values (USD, t) in ``customdata`` and whose ``png`` dict says how
-:mod:`oreflow.report.png_sweep` draws the same chart (``draw`` names the drawer).
+:mod:`oreflow.report.sweep.png` draws the same chart (``draw`` names the drawer).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.report import fmt
-from oreflow.report.charts import HEAT, Chart, axis, layout, nulls
-from oreflow.report.points import axis_title, is_share
-from oreflow.report.sankey import PALETTE
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import HEAT, PALETTE, Chart, axis, layout, nulls
+from oreflow.report.sweep.points import axis_title, is_share
 
 MARK = "#c0392b"  # marked points (demand unmet)
 #: Ordered colours (viridis, its pale end left out) for the values of an ordered parameter.
@@ -73,7 +72,7 @@ def x_axis(parameter: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 def wrap(title: str, width: int = 40) -> str:
     """A long axis title on two lines, after its first comma, else at the space nearest its
-    middle (plotly ``<br>``; png_sweep turns it into a newline)."""
+    middle (plotly ``<br>``; the PNG drawers turn it into a newline)."""
     if len(title) <= width:
         return title
     head, sep, tail = title.partition(", ")

@@ -1,8 +1,12 @@
-"""Numbers and names for people: thousands separators, units, money in M/bn, country names."""
+"""Numbers and names for people: thousands separators, units, money in M/bn, country names,
+constraint families by their registry title."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+
+from oreflow.model.families import FAMILIES_BY_NAME
 
 #: Country (or market) codes of the shipped data, as people read them; unknown codes stay as written.
 COUNTRY_NAMES = {
@@ -13,21 +17,18 @@ COUNTRY_NAMES = {
     "ZA": "South Africa",
 }
 
-COST_LABELS = {
-    "mining": "mining",
-    "ore_freight": "ore freight",
-    "processing": "processing",
-    "product_freight": "product freight",
-    "tariffs": "tariffs",
-    "unmet_penalty": "unmet-demand penalty",
-}
-
 
 def country(code: object) -> str:
     """``'China (CN)'`` for a known code, else the code itself."""
     text = str(code)
     name = COUNTRY_NAMES.get(text)
     return f"{name} ({text})" if name and name != text else text
+
+
+def family_title(family: str) -> str:
+    """A constraint family as a heading (its registry title, "refining capacity"); an unknown one as written."""
+    spec = FAMILIES_BY_NAME.get(family)
+    return spec.title if spec is not None else family
 
 
 def num(value: float, digits: int = 0) -> str:
@@ -58,11 +59,12 @@ def usd(value: float, per: str = "") -> str:
 
 
 def signed_usd(value: float, per: str = "") -> str:
+    """:func:`usd` with its sign: ``+104 M USD``, ``−2.4 M USD``, ``±0 USD``."""
     text = usd(abs(value), per)
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
-def money_scale(values) -> tuple[float, str]:
+def money_scale(values: Iterable[float]) -> tuple[float, str]:
     """(divisor, unit) so that the largest |value| reads well on an axis: USD, M USD or bn USD."""
     top = max((abs(v) for v in values if v == v and not math.isinf(v)), default=0.0)
     if top >= 5e9:

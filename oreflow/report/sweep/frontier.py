@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.points import TINY, PointsData, value_text
-from oreflow.report.sweep_lines import COST, by_parameter, cost_line, failed_note, price_lines
+from oreflow.model.families import DEMAND, SHARE_LIMIT
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import Chart
+from oreflow.report.sweep.lines import COST, by_parameter, cost_line, failed_note, price_lines
+from oreflow.report.sweep.points import TINY, PointsData, value_text
 
 
 @dataclass
@@ -29,10 +30,12 @@ class Frontier:
     lower_is_tighter: bool
 
     def at(self, row: pd.Series) -> str:
+        """The limit at a point, for a sentence (``40 %``)."""
         return value_text(self.param, row[f"param.{self.param['name']}"])
 
     @property
     def loose(self) -> pd.Series:
+        """The loosest limit solved."""
         return self.ok.iloc[0]
 
     @property
@@ -47,6 +50,7 @@ class Frontier:
 
 
 def frontier(sweep: PointsData) -> Frontier:
+    """The solved points of a share-limit sweep in tightening order, and where demand first goes unmet."""
     frame, param, _ = by_parameter(sweep)
     ok = frame.loc[frame["status"] == "optimal"]
     lower_is_tighter = "min" not in str(param.get("column", ""))  # a max share tightens downwards
@@ -110,14 +114,16 @@ def share_price_caption(sweep: PointsData, f: Frontier, columns: list[str]) -> s
 
 
 def frontier_charts(sweep: PointsData) -> list[Chart]:
+    """Total cost, delivered marginal costs and the share limit's price against the limit; axes fit the
+    points that meet demand."""
     f = frontier(sweep)
     frame, param = sweep.by_first, f.param
     served = ((frame["status"] == "optimal") & (frame["unmet_t"] <= TINY)).to_numpy()
     view = {"focus": served, "note": f"{f.beyond} demand goes unmet: off scale"} if f.stop < len(f.ok) else {}
     product = (param.get("where") or {}).get("product")
-    demand = [c for c in sweep.columns("price.demand.") if sweep.meta(c)["key"].split("/")[-1] == product]
-    demand = demand or sweep.columns("price.demand.")
-    limits = sweep.columns("price.share_limit.")
+    demand = [c for c in sweep.family_columns(DEMAND) if sweep.meta(c)["key"].split("/")[-1] == product]
+    demand = demand or sweep.family_columns(DEMAND)
+    limits = sweep.family_columns(SHARE_LIMIT)
     charts = [cost_line(sweep, "frontier", "Cost of diversification: total cost against the share limit "
                         "(USD per year)", frontier_caption(sweep, f), **view),
               price_lines(sweep, "frontier_delivered",

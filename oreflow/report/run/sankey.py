@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.data import TINY, RunData
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import PALETTE
+from oreflow.report.common.data import TINY
+from oreflow.report.run.data import RunData
 
 UNSOLD = "unsold (surplus)"
 LOST = "lost in separation"
 ALL = "all products"
-PALETTE = ["#e15759", "#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#9c755f", "#edc948", "#ff9da7",
-           "#bab0ac"]
 
 
 def _links(frame: pd.DataFrame, stage: str, source: str, target: str, value: str) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def trace(run: RunData, product: str | None, visible: bool) -> dict:
+def trace(run: RunData, product: str | None, visible: bool) -> dict[str, Any]:
     """A plotly Sankey trace (a plain dict) of one view."""
     table = links(run, product)
     colours = refiner_colors(run)

@@ -1,25 +1,25 @@
 """The charts of a sweep, for its shape, each with a one-line caption that states the finding with numbers.
 
 - One parameter on a grid: total cost, ore refined by refining country and the prices
-  that vary, against the parameter (:mod:`oreflow.report.sweep_lines`); a share limit
-  (table ``share_limits``) is drawn as the cost-of-diversification frontier
-  (:mod:`oreflow.report.frontier`).
+  that vary, against the parameter (:mod:`.lines`); a share limit (the share-limit
+  family's input table) is drawn as the cost-of-diversification frontier (:mod:`.frontier`).
 - Two parameters on a grid: a heat map of total cost, total cost against the first
   parameter with one line per value of the second, and the prices that vary most drawn
-  the same way (:mod:`oreflow.report.sweep_grid`).
+  the same way (:mod:`.grid`).
 - Monte Carlo (or more parameters): a histogram of total cost (percentiles in the
   caption), total cost against each parameter and the prices that vary most against the
-  parameter each follows most closely (:mod:`oreflow.report.sweep_sample`).
+  parameter each follows most closely (:mod:`.sample`).
 """
 
 from __future__ import annotations
 
-from oreflow.report.charts import Chart
-from oreflow.report.frontier import frontier_charts
-from oreflow.report.points import PointsData
-from oreflow.report.sweep_grid import grid_charts
-from oreflow.report.sweep_lines import cost_line, family_charts, feed_area
-from oreflow.report.sweep_sample import sample_charts
+from oreflow.model.families import DEMAND, FAMILIES_BY_NAME, SHARE_LIMIT
+from oreflow.report.common.chart import Chart
+from oreflow.report.sweep.frontier import frontier_charts
+from oreflow.report.sweep.grid import grid_charts
+from oreflow.report.sweep.lines import cost_line, family_charts, feed_area
+from oreflow.report.sweep.points import PointsData
+from oreflow.report.sweep.sample import sample_charts
 
 
 def shape(sweep: PointsData) -> str:
@@ -31,7 +31,8 @@ def shape(sweep: PointsData) -> str:
 
 
 def is_frontier(sweep: PointsData) -> bool:
-    return shape(sweep) == "line" and sweep.parameters[0].get("table") == "share_limits"
+    """A one-parameter grid of a share limit: drawn as the cost-of-diversification frontier."""
+    return shape(sweep) == "line" and sweep.parameters[0].get("table") == FAMILIES_BY_NAME[SHARE_LIMIT].table
 
 
 def sweep_charts(sweep: PointsData) -> list[Chart]:
@@ -44,7 +45,7 @@ def sweep_charts(sweep: PointsData) -> list[Chart]:
     if kind == "distribution":
         return sample_charts(sweep)
     if is_frontier(sweep):
-        charts = frontier_charts(sweep) + [feed_area(sweep)] + family_charts(sweep, ("demand", "share_limit"))
+        charts = frontier_charts(sweep) + [feed_area(sweep)] + family_charts(sweep, (DEMAND, SHARE_LIMIT))
     else:
         charts = [cost_line(sweep), feed_area(sweep)] + family_charts(sweep)
     return [c for c in charts if c is not None]

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.figures import Panel, Series, histogram_chart, panels_chart
-from oreflow.report.points import PointsData, base_cost, is_share, varying
-from oreflow.report.sweep_lines import COST, failed_note
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import Chart
+from oreflow.report.sweep.figures import Panel, Series, histogram_chart, panels_chart
+from oreflow.report.sweep.lines import COST, failed_note
+from oreflow.report.sweep.points import PointsData, base_cost, is_share, varying
 
 PARAMETERS = 6  # cost panels
 PRICES = 6  # price panels
@@ -92,12 +92,14 @@ def fit(ok: pd.DataFrame, column: str, parameter: dict[str, Any]) -> Fit | None:
 
 
 def drawn_note(sweep: PointsData) -> str:
+    """What a caption adds when not every point is drawn or solved (empty when all are)."""
     solved = len(sweep.ok)
     return (f"; {DRAWN:,} of {solved:,} points drawn per panel, r over all" if solved > DRAWN else "") + failed_note(
         sweep, " (left out)")
 
 
 def distribution(sweep: PointsData) -> Chart:
+    """The histogram of total cost over the solved points, P5, P50 and P95 marked."""
     values = sweep.ok[COST].to_numpy(float)
     marks = dict(zip(("P5", "P50", "P95"), np.percentile(values, [5, 50, 95])))
     caption = (f"Across {len(values):,} solved points total cost has P5 {fmt.usd(marks['P5'])}, median "
@@ -160,5 +162,6 @@ def price_scatter(sweep: PointsData) -> Chart | None:
 
 
 def sample_charts(sweep: PointsData) -> list[Chart]:
+    """The charts of a Monte Carlo sample (those with nothing to show left out)."""
     found = [distribution(sweep), cost_scatter(sweep), price_scatter(sweep)]
     return [c for c in found if c is not None]

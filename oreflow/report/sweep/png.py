@@ -1,5 +1,6 @@
-"""PNGs of the sweep and stress charts of :mod:`oreflow.report.figures` (``chart.png["draw"]``
-names the drawer), in the style of :mod:`oreflow.report.png`."""
+"""The PNG drawers of the sweep and stress charts built by :mod:`.figures`: each takes a
+chart's ``png`` dict and returns a matplotlib Figure, on the base of
+:mod:`oreflow.report.common.png`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.report.charts import Chart
-from oreflow.report.figures import MARK
-from oreflow.report.png import DPI, WIDTH, _barh, _figure, _thousands
+from oreflow.report.common.png import barh, blank, figure, thousands
+from oreflow.report.sweep.figures import MARK
 
 
 def _percent(ax: Any, which: str) -> None:
@@ -25,11 +25,12 @@ def _scales(ax: Any, log: bool, percent: bool) -> None:
 
         ax.set_yscale("log")
         ax.yaxis.set_minor_formatter(NullFormatter())
-    _thousands(ax, "y")
-    (_percent if percent else _thousands)(ax, "x")
+    thousands(ax, "y")
+    (_percent if percent else thousands)(ax, "x")
 
 
-def _lines(data: dict[str, Any]) -> Any:
+def lines(data: dict[str, Any]) -> Any:
+    """Lines (or a stacked area) against a parameter, marked points in red (:func:`.figures.line_chart`)."""
     names = [name for name, _ in data["series"]]
     values = [np.asarray(v, float) for _, v in data["series"]]
     shown = np.concatenate(values)
@@ -37,7 +38,7 @@ def _lines(data: dict[str, Any]) -> Any:
     if data["range"] and not data["log"]:
         shown = np.clip(shown, *data["range"])
     ticks = [f"{v:,.0f}" for v in shown[[shown.argmin(), shown.argmax()]]] if len(shown) else []
-    fig, ax = _figure(4.6, legend=len(names) > 1, labels=[t + "  " * (2 + data["ylabel"].count("<br>")) for t in ticks])
+    fig, ax = figure(4.6, legend=len(names) > 1, labels=[t + "  " * (2 + data["ylabel"].count("<br>")) for t in ticks])
     if data["stacked"]:
         ax.stackplot(data["x"], np.nan_to_num(values), labels=names, colors=data["colours"], alpha=0.85)
     else:
@@ -57,14 +58,12 @@ def _lines(data: dict[str, Any]) -> Any:
     return fig
 
 
-def _panels(data: dict[str, Any]) -> Any:
+def panels(data: dict[str, Any]) -> Any:
     """Small multiples: a grid of axes, ``columns`` a row, one legend below for every panel."""
-    from matplotlib.figure import Figure
-
     panels, columns = data["panels"], data["columns"]
     rows = -(-len(panels) // columns)
     height = 0.9 + 2.9 * rows + (0.4 if data["legend"] else 0.0)
-    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    fig = blank(height)
     fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.75 / height, bottom=(0.6 + (0.4 if data["legend"] else 0))
                         / height, hspace=0.6, wspace=0.35)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
@@ -90,8 +89,9 @@ def _panels(data: dict[str, Any]) -> Any:
     return fig
 
 
-def _heat(data: dict[str, Any]) -> Any:
-    fig, ax = _figure(1.6 + 0.32 * max(8, len(data["y"])), labels=["parameter"])
+def heat(data: dict[str, Any]) -> Any:
+    """A heat map over two parameters, with its colour bar."""
+    fig, ax = figure(1.6 + 0.32 * max(8, len(data["y"])), labels=["parameter"])
     image = ax.imshow(np.ma.masked_invalid(data["z"]), cmap="YlOrRd", aspect="auto", origin="lower")
     fig.colorbar(image, ax=ax, label=data["unit"])
     for which, values, percent in (("x", data["x"], data["percent"][0]), ("y", data["y"], data["percent"][1])):
@@ -103,35 +103,29 @@ def _heat(data: dict[str, Any]) -> Any:
     return fig
 
 
-def _hist(data: dict[str, Any]) -> Any:
-    fig, ax = _figure(4.2)
+def hist(data: dict[str, Any]) -> Any:
+    """A histogram with a dashed line at each mark (P5, P50, P95)."""
+    fig, ax = figure(4.2)
     edges = data["edges"]
     ax.bar(edges[:-1], data["counts"], width=np.diff(edges), align="edge", color="#2e86c1", edgecolor="white")
     for i, (name, value) in enumerate(data["marks"].items()):
         ax.axvline(value, color="#1c2833", linestyle="--", linewidth=1)
         ax.text(value, 1.01 + 0.06 * i, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontsize=8)
-    _thousands(ax, "x")
+    thousands(ax, "x")
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel("points")
     return fig
 
 
-def _bars(data: dict[str, Any]) -> Any:
+def bars(data: dict[str, Any]) -> Any:
+    """Horizontal bars coloured by group, a legend of the groups below."""
     from matplotlib.patches import Patch
 
     labels = data["labels"]
-    fig, ax = _figure(1.6 + 0.3 * len(labels), labels=labels, legend=True)
+    fig, ax = figure(1.6 + 0.3 * len(labels), labels=labels, legend=True)
     colours = [data["colours"].get(g, "#2e86c1") for g in data["groups"]]
-    _barh(ax, labels, np.nan_to_num(data["values"]), colours, data["xlabel"])
+    barh(ax, labels, np.nan_to_num(data["values"]), colours, data["xlabel"])
     handles = [Patch(color=data["colours"].get(g, "#2e86c1"), label=g) for g in dict.fromkeys(data["groups"])]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     return fig
-
-
-DRAWERS = {"lines": _lines, "panels": _panels, "heat": _heat, "hist": _hist, "bars": _bars}
-
-
-def figure(chart: Chart) -> Any:
-    """The matplotlib Figure of a chart built by :mod:`oreflow.report.figures`."""
-    return DRAWERS[chart.png["draw"]](chart.png)

@@ -4,23 +4,25 @@ dual trust (and a warning at the top when some points' prices are not basis dual
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.html import chart_links, chart_section, page, table
-from oreflow.report.pages import input_hashes, timings_and_versions
-from oreflow.report.points import PointsData, base_cost, describe, percentiles, value_text, varying
-from oreflow.report.stress import KIND_NAMES, StressData
-from oreflow.report.sweep import shape
-from oreflow.report.sweep_lines import COST, family_name
+from oreflow.model.families import cost_label
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import Chart
+from oreflow.report.common.html import chart_links, chart_section, input_hashes, page, table, timings_and_versions
+from oreflow.report.sweep.charts import shape
+from oreflow.report.sweep.lines import COST
+from oreflow.report.sweep.points import PointsData, base_cost, describe, percentiles, value_text, varying
+from oreflow.report.sweep.stress import KIND_NAMES, StressData
 
 MODES = {"grid": "Grid sweep", "monte_carlo": "Monte Carlo sweep"}
 TOP_MOVES = 5
 
 
 def section(anchor: str, title: str, caption: str, body: str = "") -> str:
+    """A section of the page: heading, caption and ``body`` (HTML)."""
     return (f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2><p class=caption>{escape(caption)}</p>'
             f"{body}</section>")
 
@@ -74,10 +76,10 @@ def _label(sweep: PointsData, column: str) -> str:
     """A points.csv column as people read it: ``cost: processing``, ``ore refined in China (CN)``."""
     if column.startswith("price."):
         meta = sweep.meta(column)
-        return f"{family_name(meta['family'])}: {meta['key']}"
+        return f"{fmt.family_title(meta['family'])}: {meta['key']}"
     if column.startswith("cost."):
         part = column.removeprefix("cost.").removesuffix("_usd")
-        return f"cost: {fmt.COST_LABELS.get(part, part)}"
+        return f"cost: {cost_label(part)}"
     if column.startswith("feed_t."):
         return f"ore refined in {fmt.country(column.removeprefix('feed_t.'))}"
     names = {COST: "total cost", "unmet_t": "unmet demand, all products"}
@@ -97,6 +99,7 @@ def percentile_table(sweep: PointsData) -> str:
 
 
 def parameters_table(sweep: PointsData) -> str:
+    """What each parameter changes, its unit and range."""
     rows = []
     for p in sweep.parameters:
         values = sweep.points[f"param.{p['name']}"]
@@ -107,6 +110,7 @@ def parameters_table(sweep: PointsData) -> str:
 
 
 def failed_points(sweep: PointsData) -> str:
+    """The points without a solution, with their status and error (empty when every point was solved)."""
     failed = sweep.failed
     if failed.empty:
         return ""
@@ -124,13 +128,14 @@ def _about(summary: dict[str, Any]) -> str:
 
 
 def _nav(charts: list[Chart], extra: list[tuple[str, str]], warning: str,
-         head: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+         head: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """The page's links: the warning (if any), ``head``, each chart, ``extra`` and the metadata."""
     return (([("#no-basis", "prices without a basis")] if warning else []) + list(head) + chart_links(charts) + extra
             + [("#metadata", "metadata")])
 
 
 def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> str:
+    """The page of a sweep: parameters, charts, percentiles (Monte Carlo), failed points, metadata."""
     s = sweep.summary
     lead = (f"{MODES.get(s.get('mode'), 'Sweep')} over {len(sweep.parameters)} parameter(s): "
             f"{len(sweep.points):,} points, {len(sweep.ok):,} solved, {len(sweep.failed):,} failed; the base case "
@@ -159,7 +164,7 @@ def price_moves(stress: StressData) -> str:
     for kind, element in zip(ok["kind"], ok["element"]):
         moves = stress.prices.loc[(stress.prices["kind"] == kind) & (stress.prices["element"] == element)]
         moves = moves.reindex(moves["change"].abs().sort_values(ascending=False, kind="stable").index).head(TOP_MOVES)
-        rows += [(names[(kind, element)], f"{family_name(m.family)}: {m.key}", m.unit, fmt.num(m.base),
+        rows += [(names[(kind, element)], f"{fmt.family_title(m.family)}: {m.key}", m.unit, fmt.num(m.base),
                   fmt.num(m.value), f"{m.change:+,.0f}") for m in moves.itertuples(index=False)]
     if not rows:
         return ""
@@ -170,6 +175,7 @@ def price_moves(stress: StressData) -> str:
 
 
 def ranking_table(stress: StressData) -> str:
+    """Every disruption, most critical first."""
     names = stress.labels
     rows = [(int(r["rank"]), KIND_NAMES.get(r["kind"], r["kind"]), names[(r["kind"], r["element"])],
              r["description"], r["status"], fmt.num(r["cost_increase_usd"]), fmt.num(r["unmet_increase_t"], 1),
@@ -180,6 +186,7 @@ def ranking_table(stress: StressData) -> str:
 
 
 def failed_disruptions(stress: StressData) -> str:
+    """The disruptions without a solution (empty when every one was solved)."""
     failed = stress.ranking.loc[stress.ranking["status"] != "optimal"]
     if failed.empty:
         return ""
@@ -190,6 +197,7 @@ def failed_disruptions(stress: StressData) -> str:
 
 
 def stress_page(stress: StressData, charts: list[Chart], pngs: dict[str, str]) -> str:
+    """The page of a stress test: charts, price moves, the full ranking, failures, metadata."""
     s = stress.summary
     failed = int((stress.ranking["status"] != "optimal").sum())
     lead = (f"N-1 stress test: {len(stress.ranking):,} single disruptions against the base case of "

@@ -1,50 +1,29 @@
 """The charts of one run: plotly figures as plain dicts, each with a one-line caption.
 
-Figures are built as JSON-ready dicts (no plotly import: fast, and the same data feeds
-the matplotlib PNGs). Every axis and tooltip carries its unit.
+The binding-policies chart reads the registry (:mod:`oreflow.model.families`): every
+family whose ``summary`` is ``"policy"`` contributes its binding priced rows, in its own
+words (``explain``) and units (``price_unit_short``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from oreflow.report import fmt, sankey
-from oreflow.report.data import RunData
+from oreflow.model.families import CAPACITY, DEMAND, FAMILIES, cost_label
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import HEAT, Chart, axis, layout, nulls
+from oreflow.report.run import sankey
+from oreflow.report.run.data import RunData
 
-HEAT = [[0.0, "#ffffcc"], [0.35, "#fed976"], [0.6, "#fd8d3c"], [0.8, "#e31a1c"], [1.0, "#800026"]]
-FONT = {"family": "DejaVu Sans, Helvetica, Arial, sans-serif", "size": 13}
-
-
-@dataclass
-class Chart:
-    name: str
-    title: str
-    caption: str
-    figure: dict[str, Any]
-    png: dict[str, Any] = field(default_factory=dict)  # what png.py needs to draw it
-    captions: dict[str, str] = field(default_factory=dict)  # per view (Sankey product buttons)
-
-
-def layout(height: int, **extra: Any) -> dict[str, Any]:
-    return {"height": height, "margin": {"l": 60, "r": 30, "t": 30, "b": 60}, "font": FONT,
-            "paper_bgcolor": "white", "plot_bgcolor": "white", "separators": ".,", **extra}
-
-
-def axis(title: str, **extra: Any) -> dict[str, Any]:
-    return {"title": {"text": title}, "gridcolor": "#e5e8e8", "zerolinecolor": "#909497", "automargin": True, **extra}
-
-
-def nulls(values: Any, scale: float = 1.0) -> list[float | None]:
-    """Values / scale as a JSON-ready list, NaN and inf as None (a gap in the chart)."""
-    return [None if not np.isfinite(v) else float(v) / scale for v in np.asarray(values, float)]
+#: Bar colours of the binding-policies chart, one per price unit (x axis).
+POLICY_COLOURS = ["#8e44ad", "#17a589", "#d68910", "#2e86c1"]
 
 
 def flows_chart(run: RunData) -> Chart:
+    """The Sankey of the flows, all products and (a button each) one product at a time."""
     products = [p for p in run.products() if not sankey.links(run, p).empty]
     views = [None] + products
     traces = [sankey.trace(run, p, i == 0) for i, p in enumerate(views)]
@@ -63,14 +42,16 @@ def flows_chart(run: RunData) -> Chart:
     captions = {p or sankey.ALL: sankey.caption(run, p) for p in views}
     note = "" if not run.table("flows_by_product").empty else " (per-product ore flows need flows_by_product.csv)"
     return Chart("sankey", "Flows: origin → refiner → market (t per year)" + note, captions[sankey.ALL], fig,
-                 png={"links": sankey.links(run), "colours": sankey.refiner_colors(run)}, captions=captions)
+                 png={"draw": "sankey", "links": sankey.links(run), "colours": sankey.refiner_colors(run)},
+                 captions=captions)
 
 
 def cost_chart(run: RunData) -> Chart:
+    """Total cost by component (the registry's cost-term labels)."""
     table = run.table("cost_breakdown")
     table = table.loc[table["component"] != "total"]
     total = float(table["cost_usd"].sum())
-    labels = [fmt.COST_LABELS.get(c, c) for c in table["component"]]
+    labels = [cost_label(c) for c in table["component"]]
     values = table["cost_usd"].to_numpy(float)
     scale, unit = fmt.money_scale(values)
     order = np.argsort(-values, kind="stable")
@@ -83,12 +64,13 @@ def cost_chart(run: RunData) -> Chart:
            "layout": layout(80 + 40 * len(labels), xaxis=axis(f"cost, {unit} per year", tickformat=",~r"),
                             yaxis=axis("cost component", autorange="reversed"))}
     return Chart("cost", "Total cost by component (USD per year)", caption, fig,
-                 png={"labels": labels, "values": values / scale, "unit": f"{unit} per year"})
+                 png={"draw": "cost", "labels": labels, "values": values / scale, "unit": f"{unit} per year"})
 
 
 def refinery_chart(run: RunData) -> Chart:
+    """Each refiner's utilisation and what one more tonne of its capacity would save (the capacity prices)."""
     ref = run.table("refinery")
-    cap = run.table("shadow_prices_capacity").set_index("refiner")["shadow_price"]
+    cap = run.prices(CAPACITY).set_index("refiner")["shadow_price"]
     names = ref["refiner"].astype(str).tolist()
     util = (ref["utilisation"].astype(float) * 100).round(2)
     saves = (-cap.reindex(ref["refiner"]).fillna(0.0)).clip(lower=0.0).to_numpy(float)
@@ -115,11 +97,12 @@ def refinery_chart(run: RunData) -> Chart:
                                      tickformat=",~r", rangemode="tozero"),
                          yaxis=axis("", autorange="reversed"))}
     return Chart("refinery", "Refinery utilisation and the value of one more tonne of capacity", caption, fig,
-                 png={"names": names, "util": util.to_numpy(float), "saves": saves})
+                 png={"draw": "refinery", "names": names, "util": util.to_numpy(float), "saves": saves})
 
 
 def delivered_chart(run: RunData) -> Chart | None:
-    demand = run.table("shadow_prices_demand")
+    """The marginal delivered cost (the demand prices) of each product in each market, as a heat map."""
+    demand = run.prices(DEMAND)
     if demand.empty:
         return None
     products = [p for p in run.products() if p in set(demand["product"])]
@@ -149,10 +132,11 @@ def delivered_chart(run: RunData) -> Chart | None:
            "layout": layout(120 + 48 * len(products), xaxis=axis("market", side="bottom"),
                             yaxis=axis("product", autorange="reversed"))}
     return Chart("delivered", "Marginal delivered cost of each product in each market (USD/t)", caption, fig,
-                 png={"products": products, "markets": markets, "z": z, "logz": logz})
+                 png={"draw": "delivered", "products": products, "markets": markets, "z": z, "logz": logz})
 
 
 def unmet_chart(run: RunData) -> Chart | None:
+    """Supplied and unmet tonnes of each product and market short of demand (None: all demand met)."""
     unmet = run.table("unmet")
     short = unmet.loc[unmet["unmet_t"] > 0]
     if short.empty:
@@ -171,71 +155,69 @@ def unmet_chart(run: RunData) -> Chart | None:
                             yaxis=axis("", autorange="reversed"), margin={"l": 60, "r": 30, "t": 50, "b": 60},
                             legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.0})}
     return Chart("unmet", "Unmet demand (t per year)", caption, fig,
-                 png={"labels": labels, "supplied": short["supplied_t"].to_numpy(float),
+                 png={"draw": "unmet", "labels": labels, "supplied": short["supplied_t"].to_numpy(float),
                       "unmet": short["unmet_t"].to_numpy(float)})
 
 
-def _priced(run: RunData, family: str, binding: bool = True) -> pd.DataFrame:
-    table = run.table(f"shadow_prices_{family}")
-    if table.empty:
-        return table
-    keep = table["shadow_price"] != 0
-    return table.loc[keep & table["binding"].astype(bool)] if binding else table.loc[keep]
-
-
-def _product(value: Any) -> str:
-    return f" {value}" if isinstance(value, str) and value else ""
-
-
 def policy_rows(run: RunData) -> pd.DataFrame:
-    """Binding policies with a price: label, value (what one unit is worth, > 0), unit, meaning."""
+    """Binding policies with a price: label, meaning, value (what one unit is worth) and unit.
+
+    Every family of the registry whose ``summary`` is ``"policy"`` contributes its binding
+    rows with a non-zero price, in registry order, worded by the family's ``explain``
+    ("label: meaning value") and in its ``price_unit_short``.
+    """
     rows = []
-    for r in _priced(run, "quota").itertuples(index=False):
-        rows.append((f"quota {r.quota} ({r.kind} {r.country}{_product(r.product)}, {fmt.num(r.rhs)} t)",
-                     -r.shadow_price, "USD/t", "one more tonne of quota saves"))
-    for r in _priced(run, "ban", binding=False).itertuples(index=False):
-        rows.append((f"ban {r.from_country} → {r.to_country} ({r.stage}{_product(r.product)})", -r.shadow_price,
-                     "USD/t", "the first tonne allowed saves"))
-    for r in _priced(run, "share_limit").itertuples(index=False):
-        sign = "≤" if r.bound == "max" else "≥"
-        rows.append((f"{r.market} {r.product} refined in {r.country} {sign} {r.rhs:g} %", abs(r.shadow_price),
-                     "USD per percentage point", "tightening the share limit by one point costs"))
-    return pd.DataFrame(rows, columns=["label", "value", "unit", "meaning"])
+    for spec in FAMILIES:
+        table = run.prices(spec.name)
+        if spec.summary != "policy" or table.empty:
+            continue
+        table = table.loc[table["binding"].astype(bool) & (table["shadow_price"] != 0)]
+        table = table.assign(**{k: table[k].astype(object).fillna("") for k in spec.keys})  # blank: NaN when read
+        rows += [(*spec.explain(row), spec.price_unit_short) for row in table.to_dict(orient="records")]
+    return pd.DataFrame(rows, columns=["label", "meaning", "value", "unit"])
 
 
-AXIS_TITLES = {"USD/t": "saving from one more tonne allowed, USD/t",
-               "USD per percentage point": "cost of tightening by one point, USD per percentage point"}
+def policy_axes(rows: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Price unit -> (axis title, bar colour) of the binding-policies chart, one x axis per unit
+    in the order the rows first use it."""
+    words = {spec.price_unit_short: "percentage point" if spec.rhs_unit == "%" else "tonne"
+             for spec in FAMILIES if spec.summary == "policy"}
+    return {unit: (f"what one {words[unit]} of the limit is worth, {unit}", POLICY_COLOURS[i % len(POLICY_COLOURS)])
+            for i, unit in enumerate(dict.fromkeys(rows["unit"]))}
 
 
 def policy_chart(run: RunData) -> Chart | None:
+    """The binding policies and their shadow prices (None: no policy binds)."""
     rows = policy_rows(run)
     if rows.empty:
         return None
-    groups = [g for g in AXIS_TITLES if g in set(rows["unit"])]
+    axes = policy_axes(rows)
     data, extra = [], {}
-    counts = [int((rows["unit"] == g).sum()) for g in groups]
+    counts = [int((rows["unit"] == unit).sum()) for unit in axes]
     top_edge = 1.0
-    for i, unit in enumerate(groups):
+    for i, (unit, (title, colour)) in enumerate(axes.items()):
         sub = rows.loc[rows["unit"] == unit]
         suffix = "" if i == 0 else str(i + 1)
-        height = (1.0 - 0.25 * (len(groups) - 1)) * counts[i] / sum(counts)
+        height = (1.0 - 0.25 * (len(axes) - 1)) * counts[i] / sum(counts)
         data.append({"type": "bar", "orientation": "h", "y": sub["label"].tolist(), "x": sub["value"].tolist(),
                      "xaxis": f"x{suffix}", "yaxis": f"y{suffix}", "customdata": sub["meaning"].tolist(),
-                     "marker": {"color": "#8e44ad" if i == 0 else "#17a589"},
+                     "marker": {"color": colour},
                      "hovertemplate": f"%{{y}}: %{{customdata}} %{{x:,.0f}} {unit}<extra></extra>"})
-        extra[f"xaxis{suffix}"] = axis(AXIS_TITLES[unit], tickformat=",~r", anchor=f"y{suffix}", rangemode="tozero")
+        extra[f"xaxis{suffix}"] = axis(title, tickformat=",~r", anchor=f"y{suffix}", rangemode="tozero")
         extra[f"yaxis{suffix}"] = axis("", domain=[max(0.0, top_edge - height), top_edge], anchor=f"x{suffix}",
                                        autorange="reversed")
         top_edge -= height + 0.25
     top = rows.loc[rows["value"].idxmax()]
     caption = (f"{len(rows)} polic{'y binds' if len(rows) == 1 else 'ies bind'}; the costliest: "
                f"{top['label']} — {top['meaning']} {fmt.num(top['value'])} {top['unit']}.")
-    fig = {"data": data, "layout": layout(120 + 40 * len(rows) + 120 * (len(groups) - 1), showlegend=False,
+    fig = {"data": data, "layout": layout(120 + 40 * len(rows) + 120 * (len(axes) - 1), showlegend=False,
                                           **extra)}
-    return Chart("policies", "Binding policies and their shadow prices", caption, fig, png={"rows": rows})
+    return Chart("policies", "Binding policies and their shadow prices", caption, fig,
+                 png={"draw": "policies", "rows": rows, "axes": axes})
 
 
 def run_charts(run: RunData) -> list[Chart]:
+    """The charts of a solved run, in page order (those with nothing to show left out)."""
     charts = [flows_chart(run), cost_chart(run), refinery_chart(run), delivered_chart(run),
               unmet_chart(run), policy_chart(run)]
     return [c for c in charts if c is not None]

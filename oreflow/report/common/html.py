@@ -4,6 +4,9 @@ Each chart's figure is a ``<script type="application/json" id="fig-NAME">`` bloc
 a small script draws with ``Plotly.newPlot``; the Sankey's links are also kept as a
 plain table in ``<script type="application/json" id="sankey-data">``. No file is
 fetched when the page opens: no server and no network needed.
+
+Also the parts every kind of page shows: timings and versions, input hashes, the
+constraints of an infeasibility explanation.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Collection, Sequence
 from html import escape
 from importlib import metadata, resources
 from typing import Any
 
-from oreflow.report.charts import Chart
+from oreflow.report.common.chart import Chart
 
 CSS = """
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;color:#1c2833;margin:0;background:#f4f6f7}
@@ -64,12 +68,14 @@ def plotly_js() -> str:
 
 
 def plotly_js_version() -> str:
+    """The version of the embedded plotly.js bundle, from its header."""
     head = plotly_js()[:300]
     marker = head.find("plotly.js v")
     return head[marker + 11:].split()[0] if marker >= 0 else "unknown"
 
 
 def tool_versions() -> dict[str, str]:
+    """The versions of the tools that draw the report (plotly.js, plotly, matplotlib)."""
     found = {"plotly.js": plotly_js_version()}
     for name in ("plotly", "matplotlib"):
         try:
@@ -93,12 +99,14 @@ def _plain(value: Any) -> Any:
 
 
 def json_block(block_id: str, value: Any, chart: str | None = None) -> str:
+    """``value`` as a JSON ``<script>`` block (a chart's figure when ``chart`` names it)."""
     text = json.dumps(_plain(value), separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
     attr = f' data-chart="{escape(chart)}"' if chart else ""
     return f'<script type="application/json" id="{escape(block_id)}"{attr}>{text}</script>'
 
 
 def chart_section(chart: Chart, png: str | None) -> str:
+    """A chart's section: heading, caption, the plot's div and figure, and a link to its PNG (if drawn)."""
     figure = dict(chart.figure)
     if chart.captions:
         figure["captions"] = chart.captions
@@ -114,7 +122,9 @@ def chart_links(charts: list[Chart]) -> list[tuple[str, str]]:
     return [(f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts]
 
 
-def table(rows: list[tuple[Any, ...]], head: tuple[str, ...] | None = None, numeric: set[int] = frozenset()) -> str:
+def table(rows: list[tuple[Any, ...]], head: tuple[str, ...] | None = None,
+          numeric: Collection[int] = frozenset()) -> str:
+    """An HTML table of ``rows`` (cells escaped unless :class:`Markup`); columns in ``numeric`` right-aligned."""
     out = ["<table>"]
     if head:
         out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>")
@@ -129,7 +139,8 @@ class Markup(str):
     """Text already escaped (a link, a code span)."""
 
 
-def page(title: str, lead: str, body: list[str], charts: bool, nav: list[tuple[str, str]] = ()) -> str:
+def page(title: str, lead: str, body: list[str], charts: bool, nav: Sequence[tuple[str, str]] = ()) -> str:
+    """A whole page: title, lead, links (``nav``: href, text) and ``body``; plotly.js embedded with ``charts``."""
     links = "".join(f'<a href="{escape(href)}">{escape(text)}</a>' for href, text in nav)
     script = f"<script>{plotly_js()}</script>" if charts else ""
     render = f"<script>{RENDER}</script>" if charts else ""
@@ -138,3 +149,27 @@ def page(title: str, lead: str, body: list[str], charts: bool, nav: list[tuple[s
             f"<title>{escape(title)}</title><style>{CSS}</style>{script}</head>\n"
             f"<body><main><h1>{escape(title)}</h1><p class=lead>{escape(lead)}</p><nav>{links}</nav>\n"
             + "\n".join(body) + f"\n</main>{render}</body></html>\n")
+
+
+def timings_and_versions(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Metadata rows: the timings recorded in summary.json, then the versions (with the report's tools)."""
+    rows = []
+    timings = summary.get("timings_s") or {}
+    if timings:
+        rows.append(("timings", ", ".join(f"{k.removesuffix('_per_s')} {float(v):,.1f} per s" if k.endswith("_per_s")
+                                          else f"{k.removesuffix('_s')} {float(v):.3f} s" for k, v in timings.items())))
+    versions = {**(summary.get("versions") or {}), **{f"report: {k}": v for k, v in tool_versions().items()}}
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    return rows
+
+
+def input_hashes(summary: dict[str, Any]) -> str:
+    """The sha256 of each input file, as recorded in summary.json."""
+    hashes = [(name, Markup(f"<code>{escape(str(digest))}</code>"))
+              for name, digest in (summary.get("input_sha256") or {}).items()]
+    return "<p>Input files (sha256):</p>" + table(hashes, ("file", "sha256"))
+
+
+def code_items(lines: list[str]) -> str:
+    """Each line as a list item in code type (a constraint of an infeasibility explanation)."""
+    return "".join(f"<li><code>{escape(line)}</code></li>" for line in lines)

@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.charts import Chart
-from oreflow.report.compare import stacked
-from oreflow.report.figures import bars_chart
-from oreflow.report.points import TINY, PointsData, base_cost, load_points, read_text_csv
-from oreflow.report.sankey import PALETTE
+from oreflow.report.common import fmt
+from oreflow.report.common.chart import PALETTE, Chart
+from oreflow.report.common.stacked import stacked
+from oreflow.report.sweep.figures import bars_chart
+from oreflow.report.sweep.points import TINY, PointsData, base_cost, load_points, read_text_csv
 
 KIND_COLOURS = {"origin": "#8e44ad", "refiner": "#2e86c1", "ore_route_group": "#d68910",
                 "product_route_group": "#17a589"}
@@ -35,11 +35,13 @@ class StressData:
     prices: pd.DataFrame
 
     @property
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
+        """The stress test's summary.json."""
         return self.points.summary
 
     @property
     def name(self) -> str:
+        """The name its page shows."""
         return self.points.name
 
     @cached_property
@@ -56,6 +58,7 @@ def _read(path: Path, columns: list[str]) -> pd.DataFrame:
 
 
 def load_stress(folder: Path) -> StressData:
+    """Read a stress test's folder: its points, the ranking and the unmet demand and price moves per disruption."""
     folder = Path(folder)
     ranking = _read(folder / "stress.csv", ["rank", "kind", "element", "status", "cost_increase_usd"])
     return StressData(load_points(folder), ranking.sort_values("rank", kind="stable"),
@@ -64,6 +67,7 @@ def load_stress(folder: Path) -> StressData:
 
 
 def ranking_chart(stress: StressData) -> Chart:
+    """The cost increase of the most critical disruptions, coloured by kind."""
     rank = stress.ranking
     ok = rank.loc[rank["status"] == "optimal"]
     base = base_cost(stress.summary)
@@ -92,6 +96,7 @@ def ranking_chart(stress: StressData) -> Chart:
 
 
 def unmet_chart(stress: StressData) -> Chart | None:
+    """The demand each disruption leaves unmet, by product (None: none leaves demand unmet)."""
     unmet = stress.unmet.loc[stress.unmet["unmet_increase_t"].astype(float) > TINY]
     if unmet.empty:
         return None
@@ -112,6 +117,7 @@ def unmet_chart(stress: StressData) -> Chart | None:
 
 
 def stress_charts(stress: StressData) -> list[Chart]:
+    """The charts of a stress test (none when it has no disruption)."""
     if stress.ranking.empty:
         return []
     return [c for c in (ranking_chart(stress), unmet_chart(stress)) if c is not None]

@@ -1,27 +1,20 @@
-"""What a report is built from: the CSV tables and summary.json of a written output folder.
+"""What a run's report is built from: the CSV tables and summary.json of its output folder.
 
-The run and ``oreflow report DIR`` both read the folder, so they build the same report.
-The per-product Sankey reads ``flows_by_product.csv``, a table of the Result like the others.
+The tables read are the manifest's (``KINDS["run"].tables``, :mod:`oreflow.manifest`):
+every table of the Result, ``flows_by_product`` (the per-product Sankey) and one
+``shadow_prices_<family>`` per family of the registry included.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-TABLES = ("cost_breakdown", "allocations", "refinery", "production", "shipments", "unmet",
-          "shadow_prices_capacity", "shadow_prices_demand", "shadow_prices_quota", "shadow_prices_ban",
-          "shadow_prices_share_limit", "flows_by_product")
-TINY = 1e-6  # tonnes (or a relative change) below this count as none
-
-
-def display_name(summary: dict[str, Any], folder: Path) -> str:
-    """The name a page shows: summary.json's ``name``, else the folder's."""
-    return str(summary.get("name") or Path(folder).name)
+from oreflow.manifest import INFEASIBILITY, KINDS
+from oreflow.report.common.data import display_name, read_csv, read_summary
 
 
 @dataclass
@@ -35,18 +28,26 @@ class RunData:
 
     @property
     def name(self) -> str:
+        """The name its pages show."""
         return display_name(self.summary, self.folder)
 
     @property
     def status(self) -> str:
+        """The solve's status as summary.json records it."""
         return str(self.summary.get("status", "unknown"))
 
     @property
     def solved(self) -> bool:
+        """Solved to optimality, with its tables written."""
         return self.status == "optimal" and "allocations" in self.tables
 
     def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` (empty when the folder does not hold it)."""
         return self.tables.get(name, pd.DataFrame())
+
+    def prices(self, family: str) -> pd.DataFrame:
+        """The shadow-price table of constraint family ``family`` (empty when not written)."""
+        return self.table(f"shadow_prices_{family}")
 
     def products(self) -> list[str]:
         """Products in the order of the data (production rows, then demand rows)."""
@@ -54,21 +55,11 @@ class RunData:
         return list(dict.fromkeys(str(p) for p in seen))
 
 
-def read_csv(path: Path, **options: Any) -> pd.DataFrame:
-    # keep codes such as "NA" (Namibia) as text; "inf" is read as a float
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], **options)
-
-
-def read_summary(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / "summary.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{folder} is not a finished run's output folder (no summary.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def load_run(folder: Path) -> RunData:
+    """Read a run's (or case's) summary.json and every table of the manifest it holds."""
     folder = Path(folder)
-    tables = {name: read_csv(folder / f"{name}.csv") for name in TABLES if (folder / f"{name}.csv").is_file()}
+    tables = {name: read_csv(folder / f"{name}.csv") for name in KINDS["run"].tables
+              if (folder / f"{name}.csv").is_file()}
     return RunData(folder, read_summary(folder), tables)
 
 
@@ -77,7 +68,7 @@ def infeasibility(run: RunData) -> list[str]:
     listed = run.summary.get("infeasibility")
     if listed:
         return [str(line) for line in listed]
-    path = run.folder / "infeasibility.txt"
+    path = run.folder / INFEASIBILITY
     if path.is_file():
         return [line.strip().lstrip("- ").strip() for line in path.read_text(encoding="utf-8").splitlines()[1:]
                 if line.strip()]

@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from oreflow.report import fmt
-from oreflow.report.data import TINY, display_name, read_csv, read_summary
+from oreflow.model.families import price_unit
+from oreflow.report.common import fmt
+from oreflow.report.common.data import TINY, display_name, read_csv, read_summary
 
 TEXT = ("label", "status", "error", "kind", "element")
 #: Units of the result columns that summary.json does not list, by prefix.
@@ -36,10 +37,12 @@ class PointsData:
 
     @property
     def name(self) -> str:
+        """The name its page shows."""
         return display_name(self.summary, self.folder)
 
     @property
     def parameters(self) -> list[dict[str, Any]]:
+        """The parameters varied, as summary.json records them."""
         return list(self.summary.get("parameters") or [])
 
     @property
@@ -49,6 +52,7 @@ class PointsData:
 
     @property
     def failed(self) -> pd.DataFrame:
+        """The points without a solution."""
         return self.points.loc[self.points["status"] != "optimal"]
 
     @cached_property
@@ -57,17 +61,20 @@ class PointsData:
         return self.points.sort_values(f"param.{self.parameters[0]['name']}", kind="stable")
 
     def columns(self, prefix: str) -> list[str]:
+        """The columns of points.csv starting with ``prefix``."""
         return [c for c in self.points.columns if c.startswith(prefix)]
 
     def meta(self, column: str) -> dict[str, str]:
-        """family, key and unit of a ``price.*`` column (from summary.json, else from its name)."""
+        """family, key and unit of a ``price.*`` column (from summary.json, else from its name
+        and the registry's unit of its family)."""
         known = (self.summary.get("columns") or {}).get(column)
         if known:
             return {k: str(v) for k, v in known.items()}
         family, _, key = column.removeprefix("price.").partition(".")
-        return {"family": family, "key": key, "unit": "USD/t"}
+        return {"family": family, "key": key, "unit": price_unit(family)}
 
     def unit(self, column: str) -> str:
+        """The unit of a result column of points.csv."""
         if column.startswith("price."):
             return self.meta(column)["unit"]
         return next((u for prefix, u in UNITS.items() if column.startswith(prefix)), "")
@@ -125,6 +132,7 @@ def varying(frame: pd.DataFrame, columns: list[str], top: int | None = 8) -> lis
 
 
 def is_share(parameter: dict[str, Any]) -> bool:
+    """Whether the parameter is a share (0-1, shown in percent)."""
     return str(parameter.get("unit", "")).startswith("share")
 
 
@@ -138,6 +146,7 @@ def value_text(parameter: dict[str, Any], value: float) -> str:
 
 
 def axis_title(parameter: dict[str, Any]) -> str:
+    """A parameter as an axis title, with its unit (``cn_share, share, %``)."""
     unit = "share, %" if is_share(parameter) else str(parameter.get("unit") or "")
     return f"{parameter['name']}, {unit}" if unit else str(parameter["name"])
 
