@@ -96,8 +96,14 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
     frames = generate.generate(size, seed)
     dataset = generate.write(frames, workdir / f"v{size}_seed{seed}")
     lp = build_lp(oreflow.load_inputs(dataset))
-    info = {"size": size, "dataset": str(dataset), "describe": generate.describe(frames),
-            "n_cols": lp.n_cols, "n_rows": lp.n_rows, "nnz": int(lp.matrix.nnz)}
+    info = {
+        "size": size,
+        "dataset": str(dataset),
+        "describe": generate.describe(frames),
+        "n_cols": lp.n_cols,
+        "n_rows": lp.n_rows,
+        "nnz": int(lp.matrix.nnz),
+    }
     out.write_text(json.dumps(info), encoding="utf-8")
 
 
@@ -111,8 +117,9 @@ def worker_solve(dataset: Path, option_set: str, out: Path) -> None:
 
     lp = build_lp(oreflow.load_inputs(dataset))
     h = new_highs()  # HiGHS's defaults, output_flag off (oreflow's DEFAULT_OPTIONS are not applied)
-    rejected = [f"{k}={v!r}" for k, v in OPTION_SETS[option_set].items()
-                if h.setOptionValue(k, v) != highspy.HighsStatus.kOk]
+    rejected = [
+        f"{k}={v!r}" for k, v in OPTION_SETS[option_set].items() if h.setOptionValue(k, v) != highspy.HighsStatus.kOk
+    ]
     m: dict = {"set": option_set, "rejected": rejected}
     if rejected:
         out.write_text(json.dumps(m), encoding="utf-8")
@@ -173,8 +180,11 @@ def summarise(size: int, prep: dict, runs: dict[str, list[dict]], timeout: float
             row["statuses"] = sorted({r["status"] for r in reps})
             row["basis"] = all(r["basis_valid"] and r["basis_validity"] == 1 for r in reps)
             row["objective"] = reps[0]["objective"]
-            row["rel_diff"] = (max(harness.rel_diff(r["objective"], reference) for r in reps)
-                               if reference is not None else float("nan"))
+            row["rel_diff"] = (
+                max(harness.rel_diff(r["objective"], reference) for r in reps)
+                if reference is not None
+                else float("nan")
+            )
             row["agrees"] = row["rel_diff"] <= OBJECTIVE_RTOL
             row["optimal"] = row["statuses"] == ["Optimal"]
             row["ok"] = row["optimal"] and row["basis"] and row["agrees"]
@@ -201,21 +211,27 @@ def recommend(summaries: list[dict]) -> list[str]:
     names = list(summaries[0]["rows"])
 
     def fine_everywhere(name: str) -> bool:
-        return all(s["rows"].get(name, {}).get("ok") and s["rows"][name]["vs_default"] <= 1 + NOISE
-                   for s in summaries)
+        return all(s["rows"].get(name, {}).get("ok") and s["rows"][name]["vs_default"] <= 1 + NOISE for s in summaries)
 
     winners = [(s, _winner(s)) for s in summaries]
-    lines.append("Fastest set per size (optimal, basis, objective within 1e-7 of the default's): " + "; ".join(
-        f"{harness._fmt_size(s['size'])} ({s['prep']['nnz']:,} nonzeros): **{w}** "
-        f"({s['rows'][w]['run_s']:.3g} s, {s['rows'][w]['vs_default']:.2f}x the default's time)"
-        for s, w in winners if w) + ".")
+    lines.append(
+        "Fastest set per size (optimal, basis, objective within 1e-7 of the default's): "
+        + "; ".join(
+            f"{harness._fmt_size(s['size'])} ({s['prep']['nnz']:,} nonzeros): **{w}** "
+            f"({s['rows'][w]['run_s']:.3g} s, {s['rows'][w]['vs_default']:.2f}x the default's time)"
+            for s, w in winners
+            if w
+        )
+        + "."
+    )
     uniform = [n for n in names if fine_everywhere(n)]
     if uniform:
         best = min(uniform, key=lambda n: sum(s["rows"][n]["vs_default"] for s in summaries))
         lines.append(
             f"Sets at least as fast as HiGHS's default at every size (within {NOISE:.0%} noise), with a basis and "
             f"the same objective: {', '.join(uniform)}; of these the fastest overall (mean time relative to the "
-            f"default's) is **{best}** ({json.dumps(OPTION_SETS[best]) if OPTION_SETS[best] else 'no options'}).")
+            f"default's) is **{best}** ({json.dumps(OPTION_SETS[best]) if OPTION_SETS[best] else 'no options'})."
+        )
     else:
         lines.append("No single set is at least as fast as HiGHS's default at every size.")
     # where does the winner change? (sizes in increasing order of nonzeros)
@@ -225,7 +241,8 @@ def recommend(summaries: list[dict]) -> list[str]:
             lines.append(
                 f"The winner changes from **{wa}** at {a['prep']['nnz']:,} nonzeros ({harness._fmt_size(a['size'])}) "
                 f"to **{wb}** at {b['prep']['nnz']:,} nonzeros ({harness._fmt_size(b['size'])}): a rule "
-                f"`{wb} if nonzeros >= N else {wa}` needs N in that interval.")
+                f"`{wb} if nonzeros >= N else {wa}` needs N in that interval."
+            )
     return lines
 
 
@@ -256,35 +273,50 @@ def table(summaries: list[dict], repeat_note: str) -> str:
             if row["outcome"] != "ran":
                 lines.append(head + f"| {row['outcome']} | | | | | | | | | | | – |")
                 continue
-            check = "ok" if row["ok"] else "**no** (" + ", ".join(
-                w for w, bad in (("not optimal", not row["optimal"]), ("no basis", not row["basis"]),
-                                 ("objective differs", not row["agrees"])) if bad) + ")"
+            check = (
+                "ok"
+                if row["ok"]
+                else "**no** ("
+                + ", ".join(
+                    w
+                    for w, bad in (
+                        ("not optimal", not row["optimal"]),
+                        ("no basis", not row["basis"]),
+                        ("objective differs", not row["agrees"]),
+                    )
+                    if bad
+                )
+                + ")"
+            )
             lines.append(
                 head + f"| {harness._fmt_s(row['run_s'])} | {row['cpu_s'] / row['run_s']:.2f} "
                 f"| {row['others_cores']:.2f} "
                 f"| {row.get('vs_default', float('nan')):.2f} | {'/'.join(row['statuses'])} "
                 f"| {'yes' if row['basis'] else 'no'} | {row['rel_diff']:.1e} | {_fmt_it(row, 'simplex_it')} "
-                f"| {_fmt_it(row, 'ipm_it')} | {_fmt_it(row, 'crossover_it')} | {_fmt_it(row, 'pdlp_it')} | {check} |")
+                f"| {_fmt_it(row, 'ipm_it')} | {_fmt_it(row, 'crossover_it')} | {_fmt_it(row, 'pdlp_it')} | {check} |"
+            )
     return "\n".join(lines)
 
 
 def section(key: str, summaries: list[dict], repeat_note: str, seed: int, command: str, info: dict) -> str:
     versions = sorted({r["version"] for s in summaries for r in s["rows"].values() if "version" in r})
     sizes = ", ".join(harness._fmt_size(s["size"]) for s in summaries)
-    return "\n".join([
-        f"<!-- bench:{key} -->",
-        f"## Algorithm choice: sizes {sizes}; {repeat_note}; seed {seed}",
-        "",
-        "Written by `benchmarks/algorithms.py`: the same LP solved with each HiGHS option set, each run in a fresh "
-        "process, only `run()` timed.",
-        "",
-        *harness.header_lines(command, info, ", ".join(versions) or "?"),
-        "",
-        table(summaries, repeat_note),
-        "",
-        *(f"- {line}" for line in recommend(summaries)),
-        f"<!-- /bench:{key} -->",
-    ])
+    return "\n".join(
+        [
+            f"<!-- bench:{key} -->",
+            f"## Algorithm choice: sizes {sizes}; {repeat_note}; seed {seed}",
+            "",
+            "Written by `benchmarks/algorithms.py`: the same LP solved with each HiGHS option set, each run in a fresh "
+            "process, only `run()` timed.",
+            "",
+            *harness.header_lines(command, info, ", ".join(versions) or "?"),
+            "",
+            table(summaries, repeat_note),
+            "",
+            *(f"- {line}" for line in recommend(summaries)),
+            f"<!-- /bench:{key} -->",
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -296,12 +328,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", help="target LP columns, e.g. 1e3 1e4 (default 1e3 1e4 1e5)")
     parser.add_argument("--repeat", type=int, default=None, help=harness.REPEAT_HELP)
-    parser.add_argument("--sets", nargs="+", choices=list(OPTION_SETS), default=None,
-                        help=f"option sets to run (default: {' '.join(DEFAULT_SETS)}; 'default' is always run, as "
-                             "the reference)")
-    parser.add_argument("--load", type=int, default=0,
-                        help="busy-loop processes kept running during each solve, to measure under contention "
-                             "(default 0)")
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        choices=list(OPTION_SETS),
+        default=None,
+        help=f"option sets to run (default: {' '.join(DEFAULT_SETS)}; 'default' is always run, as the reference)",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        help="busy-loop processes kept running during each solve, to measure under contention (default 0)",
+    )
     harness.add_run_arguments(parser, timeout=DEFAULT_TIMEOUT_S)
     harness.add_worker_arguments(parser, ("prepare", "solve"))
     parser.add_argument("--set", help=argparse.SUPPRESS)
@@ -329,10 +368,22 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     with harness.work_folder(args.workdir, "oreflow-algo-") as workdir:
         for size in sizes:
-            prep = _run_worker("prepare", workdir, max(args.timeout, 600.0), "--size", str(size),
-                               "--seed", str(args.seed), "--workdir", str(workdir))
-            print(f"[algo] size {size:,}: {prep['n_cols']:,} variables, {prep['nnz']:,} nonzeros",
-                  file=sys.stderr, flush=True)
+            prep = _run_worker(
+                "prepare",
+                workdir,
+                max(args.timeout, 600.0),
+                "--size",
+                str(size),
+                "--seed",
+                str(args.seed),
+                "--workdir",
+                str(workdir),
+            )
+            print(
+                f"[algo] size {size:,}: {prep['n_cols']:,} variables, {prep['nnz']:,} nonzeros",
+                file=sys.stderr,
+                flush=True,
+            )
             runs: dict[str, list[dict]] = {n: [] for n in names}
             for rep in range(harness.repeat_of(size, args.repeat)):
                 for name in names:  # interleaved: drift of the shared machine hits every set alike
@@ -356,9 +407,11 @@ def main(argv: list[str] | None = None) -> int:
                     elif r.get("rejected"):
                         note = "rejected " + ", ".join(r["rejected"])
                     else:
-                        note = (f"{r['run_s']:.3f}s (others {r['others_cores']:.2f} cores) {r['status']} "
-                                f"basis {r['basis_valid']} obj {r['objective']:.10e} "
-                                f"it s/ipm/x/pdlp {r['simplex_it']}/{r['ipm_it']}/{r['crossover_it']}/{r['pdlp_it']}")
+                        note = (
+                            f"{r['run_s']:.3f}s (others {r['others_cores']:.2f} cores) {r['status']} "
+                            f"basis {r['basis_valid']} obj {r['objective']:.10e} "
+                            f"it s/ipm/x/pdlp {r['simplex_it']}/{r['ipm_it']}/{r['crossover_it']}/{r['pdlp_it']}"
+                        )
                     print(f"[algo]   rep {rep + 1} {name}: {note}", file=sys.stderr, flush=True)
             summaries.append(summarise(size, prep, runs, args.timeout))
 
@@ -366,20 +419,26 @@ def main(argv: list[str] | None = None) -> int:
     repeat_note = harness.repeat_note(sizes, args.repeat)
     set_key = "" if args.sets is None else ";sets=" + ",".join(names)
     load_key = f";load={args.load}" if args.load else ""
-    key = (f"algorithms;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed}"
-           f"{set_key}{load_key}")
+    key = (
+        f"algorithms;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed}"
+        f"{set_key}{load_key}"
+    )
     if args.load:
         repeat_note += f"; under load: {args.load} busy-loop process(es) running during every solve"
     text = section(key, summaries, repeat_note, args.seed, harness.command_of("algorithms.py", argv), info)
     harness.publish(key, text, args, "algo")
-    differ = [(s["size"], n) for s in summaries for n, r in s["rows"].items()
-              if r.get("outcome") == "ran" and not r["agrees"]]
+    differ = [
+        (s["size"], n) for s in summaries for n, r in s["rows"].items() if r.get("outcome") == "ran" and not r["agrees"]
+    ]
     if differ:
-        print(f"[algo] objectives differ from the default's by more than {OBJECTIVE_RTOL:g}: {differ}",
-              file=sys.stderr)
+        print(f"[algo] objectives differ from the default's by more than {OBJECTIVE_RTOL:g}: {differ}", file=sys.stderr)
     # a set that ends optimal with a basis yet finds another objective is a real failure
-    failed = [(s["size"], n) for s in summaries for n, r in s["rows"].items()
-              if r.get("outcome") == "ran" and r["optimal"] and r["basis"] and not r["agrees"]]
+    failed = [
+        (s["size"], n)
+        for s in summaries
+        for n, r in s["rows"].items()
+        if r.get("outcome") == "ran" and r["optimal"] and r["basis"] and not r["agrees"]
+    ]
     return 1 if failed else 0
 
 

@@ -138,8 +138,9 @@ def plan_counts(variables: int) -> dict[str, int]:
     n_ore_routes = max(int(round(0.35 * rest)), 2 * n_refiners)
     n_origins = max(int(round(n_ore_routes / ore_degree)), 3)
     n_ore_routes = min(n_ore_routes, n_origins * n_refiners)
-    n_product_routes = int(np.clip(round(0.65 * rest / demanded), max(n_refiners, 3 * n_markets),
-                                   n_refiners * n_markets))
+    n_product_routes = int(
+        np.clip(round(0.65 * rest / demanded), max(n_refiners, 3 * n_markets), n_refiners * n_markets)
+    )
     return {
         "origins": n_origins,
         "refiners": n_refiners,
@@ -154,7 +155,9 @@ def plan_counts(variables: int) -> dict[str, int]:
 # ---------------------------------------------------------------------------------
 
 
-def _places(rng: np.random.Generator, weights: dict[str, int], n: int, spread_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def _places(
+    rng: np.random.Generator, weights: dict[str, int], n: int, spread_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Country of each of ``n`` entities (by weight) and their (lon, lat) in degrees."""
     names = np.array(list(weights))
     p = np.array(list(weights.values()), dtype=float)
@@ -288,9 +291,10 @@ def generate(variables: int, seed: int) -> dict[str, pd.DataFrame]:
     refiner_ids = np.array([f"R{i + 1:04d}_{c}" for i, c in enumerate(r_country)])
     rec = np.repeat(recovery[:, None], n_p, axis=1)
     overrides = rng.random(n_r) < 0.15
-    heavy_cols = [PRODUCTS.index(p) for p in HEAVY]
-    over_rec = np.round(np.clip(recovery[overrides, None] + rng.uniform(-0.1, 0.05, (overrides.sum(), len(HEAVY))),
-                                0.6, 0.95), 3)
+    heavy_cols = np.array([PRODUCTS.index(p) for p in HEAVY])
+    over_rec = np.round(
+        np.clip(recovery[overrides, None] + rng.uniform(-0.1, 0.05, (overrides.sum(), len(HEAVY))), 0.6, 0.95), 3
+    )
     rec[np.ix_(np.flatnonzero(overrides), heavy_cols)] = over_rec
 
     # --- markets: size and the products each demands
@@ -354,7 +358,9 @@ def generate(variables: int, seed: int) -> dict[str, pd.DataFrame]:
             }
         ),
         "markets": pd.DataFrame({"market": market_ids, "country": m_country}),
-        "demand": pd.DataFrame({"market": market_ids[dm], "product": np.array(PRODUCTS)[dp], "demand_t": demand_t[dm, dp]}),
+        "demand": pd.DataFrame(
+            {"market": market_ids[dm], "product": np.array(PRODUCTS)[dp], "demand_t": demand_t[dm, dp]}
+        ),
         "ore_routes": pd.DataFrame(
             {"origin": origin_ids[ore_o], "refiner": refiner_ids[ore_r], "freight_usd_per_t": ore_freight}
         ),
@@ -400,8 +406,11 @@ def feasibility_report(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     refiners = frames["refiners"].set_index("refiner")
     products = list(pd.unique(frames["composition"]["product"]))
     comp = comp.loc[origins.index, products]
-    rec = pd.DataFrame(np.repeat(refiners["recovery"].to_numpy()[:, None], len(products), axis=1),
-                       index=refiners.index, columns=products)
+    rec = pd.DataFrame(
+        np.repeat(refiners["recovery"].to_numpy()[:, None], len(products), axis=1),
+        index=refiners.index,
+        columns=products,
+    )
     for row in frames.get("recoveries", pd.DataFrame(columns=["refiner", "product", "recovery"])).itertuples():
         rec.loc[row.refiner, row.product] = row.recovery
     routes = frames["ore_routes"]
@@ -453,8 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     info = describe(frames)
     print(f"wrote {args.out}: " + ", ".join(f"{k} {v:,.0f}" for k, v in info.items()))
     report = feasibility_report(frames)
-    print(f"max demand / producible over products: {report['ratio'].max():.3f} "
-          f"({report.loc[report['ratio'].idxmax(), 'product']})")
+    print(
+        f"max demand / producible over products: {report['ratio'].max():.3f} "
+        f"({report.loc[report['ratio'].idxmax(), 'product']})"
+    )
     return 0
 
 

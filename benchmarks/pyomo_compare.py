@@ -82,9 +82,18 @@ def worker_oreflow_pyomo(dataset: Path, out: Path, options: dict) -> None:
     lp, build_s = _lp(network)
     record = solve_pyomo(lp, "highs", {})
     t = record.timings
-    m = {"lp_build_s": build_s, "model_build_s": t["pyomo_build_s"], "solve_s": t["solve_s"], "run_s": t["run_s"],
-         "extract_s": t["extract_s"], "ranging_s": t["ranging_s"], "objective": record.objective,
-         "status": record.status, "rss_loaded_mb": rss_loaded, "peak_mb": harness._peak_mb()}
+    m = {
+        "lp_build_s": build_s,
+        "model_build_s": t["pyomo_build_s"],
+        "solve_s": t["solve_s"],
+        "run_s": t["run_s"],
+        "extract_s": t["extract_s"],
+        "ranging_s": t["ranging_s"],
+        "objective": record.objective,
+        "status": record.status,
+        "rss_loaded_mb": rss_loaded,
+        "peak_mb": harness._peak_mb(),
+    }
     m["total_s"] = m["lp_build_s"] + m["model_build_s"] + m["solve_s"] + m["extract_s"]
     out.write_text(json.dumps(m), encoding="utf-8")
 
@@ -99,9 +108,19 @@ def worker_highs_backend(dataset: Path, out: Path, options: dict) -> None:
     mark = time.perf_counter()
     record = solve_highs(lp)
     total_s = build_s + time.perf_counter() - mark - record.timings["ranging_s"]
-    out.write_text(json.dumps({"total_s": total_s, "run_s": record.timings["solve_s"], "objective": record.objective,
-                               "status": record.status, "rss_loaded_mb": rss_loaded, "peak_mb": harness._peak_mb()}),
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "total_s": total_s,
+                "run_s": record.timings["solve_s"],
+                "objective": record.objective,
+                "status": record.status,
+                "rss_loaded_mb": rss_loaded,
+                "peak_mb": harness._peak_mb(),
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def worker_twin(dataset: Path, out: Path, options: dict) -> None:
@@ -119,20 +138,37 @@ def worker_twin(dataset: Path, out: Path, options: dict) -> None:
     build_s = clock() - mark
     opt = SolverFactory("highs")
     mark = clock()
-    results = opt.solve(model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        solver_options={"output_flag": False, **options})
+    results = opt.solve(
+        model,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options={"output_flag": False, **options},
+    )
     solve_s = clock() - mark
     mark = clock()
     loader = results.solution_loader
     values, rcs, duals = loader.get_vars(), loader.get_reduced_costs(), loader.get_duals()
     extract_s = clock() - mark
-    out.write_text(json.dumps({
-        "lp_build_s": lp_build_s, "model_build_s": build_s, "solve_s": solve_s, "run_s": _highs_run_s(opt),
-        "extract_s": extract_s, "total_s": lp_build_s + build_s + solve_s + extract_s,
-        "objective": results.incumbent_objective,
-        "status": results.termination_condition.name, "rss_loaded_mb": rss_loaded, "peak_mb": harness._peak_mb(),
-        "n_values": len(values), "n_rcs": len(rcs), "n_duals": len(duals),
-    }), encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "lp_build_s": lp_build_s,
+                "model_build_s": build_s,
+                "solve_s": solve_s,
+                "run_s": _highs_run_s(opt),
+                "extract_s": extract_s,
+                "total_s": lp_build_s + build_s + solve_s + extract_s,
+                "objective": results.incumbent_objective,
+                "status": results.termination_condition.name,
+                "rss_loaded_mb": rss_loaded,
+                "peak_mb": harness._peak_mb(),
+                "n_values": len(values),
+                "n_rcs": len(rcs),
+                "n_duals": len(duals),
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
@@ -153,8 +189,9 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
     rec = recovery_table(net)
     recovery = dict(zip(zip(rec.refiner, rec["product"]), rec.recovery))
     ore_freight = dict(zip(zip(net.ore_routes.origin, net.ore_routes.refiner), net.ore_routes.freight_usd_per_t))
-    prod_freight = dict(zip(zip(net.product_routes.refiner, net.product_routes.market),
-                            net.product_routes.freight_usd_per_t))
+    prod_freight = dict(
+        zip(zip(net.product_routes.refiner, net.product_routes.market), net.product_routes.freight_usd_per_t)
+    )
     demand = dict(zip(zip(net.demand.market, net.demand["product"]), net.demand.demand_t))
     products = net.products
     ships = [(r, mk, p) for (r, mk) in prod_freight for p in products if (mk, p) in demand]
@@ -174,11 +211,13 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
         terms = [m.x[a] for a in routes_from.get(o, [])]
         return sum(terms) <= supply[o] if terms and supply[o] != float("inf") else pyo.Constraint.Skip
 
-    routes_from, routes_into = {}, {}
+    routes_from: dict[str, list[tuple[str, str]]] = {}
+    routes_into: dict[str, list[tuple[str, str]]] = {}
     for o, r in ore_freight:
         routes_from.setdefault(o, []).append((o, r))
         routes_into.setdefault(r, []).append((o, r))
-    ships_from, ships_to = {}, {}
+    ships_from: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    ships_to: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for r, mk, p in ships:
         ships_from.setdefault((r, p), []).append((r, mk, p))
         ships_to.setdefault((mk, p), []).append((r, mk, p))
@@ -188,8 +227,11 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
         return sum(terms) <= capacity[r] if terms and capacity[r] != float("inf") else pyo.Constraint.Skip
 
     def balance_rule(m, r, p):
-        made = sum(recovery[r, p] * share.get((o, p), 0.0) * m.x[o, r] for (o, _) in routes_into.get(r, [])
-                   if share.get((o, p), 0.0) > 0)
+        made = sum(
+            recovery[r, p] * share.get((o, p), 0.0) * m.x[o, r]
+            for (o, _) in routes_into.get(r, [])
+            if share.get((o, p), 0.0) > 0
+        )
         shipped = sum(m.s[k] for k in ships_from.get((r, p), []))
         if isinstance(made, int) and isinstance(shipped, int):
             return pyo.Constraint.Skip
@@ -202,9 +244,11 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
     m.capacity = pyo.Constraint(m.R, rule=capacity_rule)
     m.balance = pyo.Constraint(m.R, m.P, rule=balance_rule)
     m.demand = pyo.Constraint(m.D, rule=demand_rule)
-    m.cost = pyo.Objective(expr=sum((mining[o] + ore_freight[o, r] + processing[r]) * m.x[o, r] for o, r in m.A)
-                           + sum(prod_freight[r, mk] * m.s[r, mk, p] for r, mk, p in m.S)
-                           + sum(1e7 * m.u[d] for d in m.D))
+    m.cost = pyo.Objective(
+        expr=sum((mining[o] + ore_freight[o, r] + processing[r]) * m.x[o, r] for o, r in m.A)
+        + sum(prod_freight[r, mk] * m.s[r, mk, p] for r, mk, p in m.S)
+        + sum(1e7 * m.u[d] for d in m.D)
+    )
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     m.rc = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     build_s = clock() - mark
@@ -217,35 +261,54 @@ def worker_idiomatic(dataset: Path, out: Path, options: dict) -> None:
     rcs = [m.rc.get(v, 0.0) for v in m.component_data_objects(pyo.Var)]
     values = [pyo.value(v) for v in m.component_data_objects(pyo.Var)]
     extract_s = clock() - mark
-    out.write_text(json.dumps({
-        "model_build_s": build_s, "solve_s": solve_s, "run_s": _highs_run_s(opt), "extract_s": extract_s,
-        "total_s": build_s + solve_s + extract_s, "objective": pyo.value(m.cost),
-        "status": str(result.solver.termination_condition), "rss_loaded_mb": rss_loaded,
-        "peak_mb": harness._peak_mb(), "n_duals": len(duals), "n_values": len(values), "n_rcs": len(rcs),
-    }), encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "model_build_s": build_s,
+                "solve_s": solve_s,
+                "run_s": _highs_run_s(opt),
+                "extract_s": extract_s,
+                "total_s": build_s + solve_s + extract_s,
+                "objective": pyo.value(m.cost),
+                "status": str(result.solver.termination_condition),
+                "rss_loaded_mb": rss_loaded,
+                "peak_mb": harness._peak_mb(),
+                "n_duals": len(duals),
+                "n_values": len(values),
+                "n_rcs": len(rcs),
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
-WORKERS = {"oreflow-pyomo": worker_oreflow_pyomo, "twin": worker_twin, "idiomatic": worker_idiomatic,
-           "highs-backend": worker_highs_backend}
+WORKERS = {
+    "oreflow-pyomo": worker_oreflow_pyomo,
+    "twin": worker_twin,
+    "idiomatic": worker_idiomatic,
+    "highs-backend": worker_highs_backend,
+}
 
 
 def _run(kind: str, target: Path, workdir: Path, timeout: float, options: dict) -> dict:
     """One worker in a fresh interpreter: the floor is benchmarks/run.py's, the others this file's."""
     script = None if kind == "floor" else Path(__file__).resolve()
-    return harness._run_worker(kind, workdir, timeout, "--target", str(target), "--options", json.dumps(options),
-                               script=script)
+    return harness._run_worker(
+        kind, workdir, timeout, "--target", str(target), "--options", json.dumps(options), script=script
+    )
 
 
 def measure(size: int, seed: int, repeat: int, workdir: Path, timeout: float, kinds: tuple[str, ...]) -> dict:
     """The floor and every worker of ``kinds``, ``repeat`` times, interleaved and in a rotating order (the
     machine's load drifts); each objective checked against the floor's."""
-    prep = harness._run_worker("prepare", workdir, timeout, "--size", str(size), "--seed", str(seed),
-                               "--workdir", str(workdir))
+    prep = harness._run_worker(
+        "prepare", workdir, timeout, "--size", str(size), "--seed", str(seed), "--workdir", str(workdir)
+    )
     dataset, mps, options = Path(prep["dataset"]), Path(prep["mps"]), prep["highs_options"]
     order = ["floor", *kinds]
     runs: dict[str, list[dict]] = {kind: [] for kind in order}
     for rep in range(repeat):
-        for kind in order[rep % len(order):] + order[:rep % len(order)]:  # each starts a repetition in turn
+        for kind in order[rep % len(order) :] + order[: rep % len(order)]:  # each starts a repetition in turn
             runs[kind].append(_run(kind, mps if kind == "floor" else dataset, workdir, timeout, options))
     for kind in kinds:
         for got, floor in zip(runs[kind], runs["floor"]):
@@ -257,8 +320,13 @@ def measure(size: int, seed: int, repeat: int, workdir: Path, timeout: float, ki
 def summarise(measured: dict) -> dict:
     """Medians per worker; overheads over the floor and modelling overheads; ratios of medians."""
     runs = measured["runs"]
-    s = {"size": measured["size"], "variables": measured["variables"], "options": measured["options"],
-         "floor_run_s": harness._median(runs["floor"], "run_s"), "floor_mb": harness._median(runs["floor"], "peak_mb")}
+    s = {
+        "size": measured["size"],
+        "variables": measured["variables"],
+        "options": measured["options"],
+        "floor_run_s": harness._median(runs["floor"], "run_s"),
+        "floor_mb": harness._median(runs["floor"], "peak_mb"),
+    }
     for kind, rows in runs.items():
         if kind == "floor":
             continue
@@ -281,9 +349,11 @@ def table(summaries: list[dict], kinds: tuple[str, ...]) -> str:
     ref = "idiomatic"
     order = (ref, *[k for k in kinds if k != ref])
     pyomo_kinds = [k for k in order if k != "highs-backend"]  # no Pyomo model, so no modelling overhead
-    head = ("| size | variables | HiGHS options (all) | floor run s | worker | LP build | model build | Pyomo translate | "
-            "HiGHS run | extract | total s | modelling overhead s | **modelling ratio** | overhead over floor s | "
-            "**overhead ratio** (target <= 0.5) |")  # one string
+    head = (
+        "| size | variables | HiGHS options (all) | floor run s | worker | LP build | model build | Pyomo translate | "
+        "HiGHS run | extract | total s | modelling overhead s | **modelling ratio** | overhead over floor s | "
+        "**overhead ratio** (target <= 0.5) |"
+    )  # one string
     lines = [head, "|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in summaries:
         i = s[ref]
@@ -294,10 +364,16 @@ def table(summaries: list[dict], kinds: tuple[str, ...]) -> str:
                 f"{s['floor_run_s']:.2f} | {k} | {w.get('lp_build_s', 0.0):.2f} | {w['model_build_s']:.2f} | "
                 f"{w['translate_s']:.2f} | {w['run_s']:.2f} | {w['extract_s']:.2f} | {w['total_s']:.2f} | "
                 f"{w['modelling_s']:.2f} | **{w['modelling_s'] / i['modelling_s']:.2f}** | {w['over_floor_s']:.2f} | "
-                f"**{w['over_floor_s'] / i['over_floor_s']:.2f}** |")
-    lines += ["", ("| size | floor MB | worker | after load MB | peak MB | growth above load MB | "
-                   "**memory ratio** (target <= 0.6) | growth ratio | ranging s (not counted) |"),
-              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+                f"**{w['over_floor_s'] / i['over_floor_s']:.2f}** |"
+            )
+    lines += [
+        "",
+        (
+            "| size | floor MB | worker | after load MB | peak MB | growth above load MB | "
+            "**memory ratio** (target <= 0.6) | growth ratio | ranging s (not counted) |"
+        ),
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in summaries:
         i = s[ref]
         for k in order:
@@ -306,23 +382,25 @@ def table(summaries: list[dict], kinds: tuple[str, ...]) -> str:
             lines.append(
                 f"| {harness._fmt_size(s['size'])} | {s['floor_mb']:.0f} | {k} | {w['rss_loaded_mb']:.0f} | "
                 f"{w['peak_mb']:.0f} | {w['growth_mb']:.0f} | **{w['peak_mb'] / i['peak_mb']:.2f}** | "
-                f"{w['growth_mb'] / i['growth_mb']:.2f} | {ranging} |")
+                f"{w['growth_mb'] / i['growth_mb']:.2f} | {ranging} |"
+            )
     return "\n".join(lines)
 
 
-INTRO = """Each worker in its own process, all with the HiGHS options oreflow chooses for the LP (same algorithm
-everywhere); repetitions interleaved, each started by another worker in turn. Seconds and MB are medians of {repeat} repetition(s); ratios are against the idiomatic
-reference. `LP build`: oreflow's array LP; `model build`: the Pyomo model (oreflow-pyomo: in
-matrix form); `Pyomo translate`: the solve call minus HiGHS's own `run()` (its clock): Pyomo's
-HiGHS interface for twin and idiomatic, oreflow's direct interface (the model read into arrays,
-passed in one call) for oreflow-pyomo; `extract`: values, duals, reduced costs (oreflow-pyomo:
-and the basis) read back. `modelling overhead` = total - HiGHS run of the same process;
-`overhead over floor` = total - HiGHS alone's run (the issue's definition; it carries the noise
-of two separate solves). `twin`: the readable `build_pyomo_model` through Pyomo's HiGHS
-interface, as the backend solved it before it built its own models. Memory: peak RSS of each
-process; `growth above load` = peak - RSS after the dataset was loaded (imports and data excluded);
-`highs-backend`: oreflow's highs backend in the same setting (Pyomo imported, same data, no Pyomo
-model), the least memory any solve through Pyomo can take here."""
+INTRO = """Each worker in its own process, all with the HiGHS options oreflow chooses for the LP (same
+algorithm everywhere); repetitions interleaved, each started by another worker in turn. Seconds and
+MB are medians of {repeat} repetition(s); ratios are against the idiomatic reference. `LP build`:
+oreflow's array LP; `model build`: the Pyomo model (oreflow-pyomo: in matrix form); `Pyomo
+translate`: the solve call minus HiGHS's own `run()` (its clock): Pyomo's HiGHS interface for twin
+and idiomatic, oreflow's direct interface (the model read into arrays, passed in one call) for
+oreflow-pyomo; `extract`: values, duals, reduced costs (oreflow-pyomo: and the basis) read back.
+`modelling overhead` = total - HiGHS run of the same process; `overhead over floor` = total - HiGHS
+alone's run (the issue's definition; it carries the noise of two separate solves). `twin`: the
+readable `build_pyomo_model` through Pyomo's HiGHS interface, as the backend solved it before it
+built its own models. Memory: peak RSS of each process; `growth above load` = peak - RSS after the
+dataset was loaded (imports and data excluded); `highs-backend`: oreflow's highs backend in the same
+setting (Pyomo imported, same data, no Pyomo model), the least memory any solve through Pyomo can
+take here."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,11 +420,15 @@ def main(argv: list[str] | None = None) -> int:
         WORKERS[args.worker](args.target, args.worker_out, json.loads(args.options))
         return 0
     sizes = harness._sizes(args.sizes)
-    kinds = ("oreflow-pyomo", "idiomatic", "highs-backend") if args.no_twin else (
-        "oreflow-pyomo", "twin", "idiomatic", "highs-backend")
+    kinds = (
+        ("oreflow-pyomo", "idiomatic", "highs-backend")
+        if args.no_twin
+        else ("oreflow-pyomo", "twin", "idiomatic", "highs-backend")
+    )
     with tempfile.TemporaryDirectory(prefix="oreflow-pyomo-bench-") as work:
-        summaries = [summarise(measure(size, args.seed, args.repeat, Path(work), args.timeout, kinds))
-                     for size in sizes]
+        summaries = [
+            summarise(measure(size, args.seed, args.repeat, Path(work), args.timeout, kinds)) for size in sizes
+        ]
     text = table(summaries, kinds)
     print(text)
     if not args.no_record:
@@ -354,9 +436,13 @@ def main(argv: list[str] | None = None) -> int:
 
         key = f"pyomo:sizes={','.join(map(str, sizes))};seed={args.seed}"
         harness.record_section(
-            key, f"Pyomo backend vs idiomatic Pyomo, sizes {', '.join(harness._fmt_size(s) for s in sizes)}",
-            harness.command_of("pyomo_compare.py", argv), INTRO.format(repeat=args.repeat), text,
-            machine_note=f"; Pyomo {metadata.version('pyomo')}, highspy {metadata.version('highspy')}")
+            key,
+            f"Pyomo backend vs idiomatic Pyomo, sizes {', '.join(harness._fmt_size(s) for s in sizes)}",
+            harness.command_of("pyomo_compare.py", argv),
+            INTRO.format(repeat=args.repeat),
+            text,
+            machine_note=f"; Pyomo {metadata.version('pyomo')}, highspy {metadata.version('highspy')}",
+        )
     return 0
 
 

@@ -158,8 +158,9 @@ def worker_floor(mps: Path, out: Path, options: dict | None = None) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-def _run_worker(kind: str, workdir: Path, timeout: float, *args: str, script: Path | None = None,
-                allow_timeout: bool = False) -> dict:
+def _run_worker(
+    kind: str, workdir: Path, timeout: float, *args: str, script: Path | None = None, allow_timeout: bool = False
+) -> dict:
     """Run one worker of ``script`` (default: this file) in a fresh interpreter; the JSON it wrote.
 
     Workers are started from this process, which imports only the standard library
@@ -250,12 +251,28 @@ def _fmt_size(n: int) -> str:
 def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
     """Medians and ratios of one size."""
     s: dict = {"size": prep["size"], "reps": len(ore), "prep": prep}
-    for key in ("load_s", "build_s", "pass_s", "run_s", "extract_s", "ranging_s", "result_s", "write_s", "peak_mb",
-                "rss_import_mb", "rss_load_mb", "rss_build_mb", "rss_solve_mb", "rss_result_mb", "rss_write_mb"):
+    for key in (
+        "load_s",
+        "build_s",
+        "pass_s",
+        "run_s",
+        "extract_s",
+        "ranging_s",
+        "result_s",
+        "write_s",
+        "peak_mb",
+        "rss_import_mb",
+        "rss_load_mb",
+        "rss_build_mb",
+        "rss_solve_mb",
+        "rss_result_mb",
+        "rss_write_mb",
+    ):
         s[key] = _median(ore, key)
     s["total_s"] = statistics.median(
         sum(r[k] for k in ("load_s", "build_s", "pass_s", "run_s", "extract_s", "ranging_s", "result_s", "write_s"))
-        for r in ore)
+        for r in ore
+    )
     s["core_s"] = statistics.median(r["build_s"] + r["pass_s"] + r["run_s"] + r["extract_s"] for r in ore)
     s["floor_read_s"] = _median(floor, "read_s")
     s["floor_run_s"] = _median(floor, "run_s")
@@ -265,7 +282,9 @@ def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
     s["run_ratio"] = s["run_s"] / s["floor_run_s"]
     s["mem_ratio"] = s["peak_mb"] / s["floor_peak_mb"]
     above_floor = s["floor_peak_mb"] - s["floor_import_mb"]
-    s["mem_ratio_above_imports"] = (s["peak_mb"] - s["rss_import_mb"]) / above_floor if above_floor > 0 else float("nan")
+    s["mem_ratio_above_imports"] = (
+        (s["peak_mb"] - s["rss_import_mb"]) / above_floor if above_floor > 0 else float("nan")
+    )
     first = ore[0]
     for key in ("n_cols", "n_rows", "nnz", "refiners", "origins", "total_capacity_t", "iterations"):
         s[key] = first[key]
@@ -274,7 +293,9 @@ def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
     s["unmet_max_t"] = max(r["unmet_t"] for r in ore)
     s["binding_capacities"] = int(statistics.median(r["binding_capacities"] for r in ore))
     s["binding_supplies"] = int(statistics.median(r["binding_supplies"] for r in ore))
-    s["capacity_over_feed"] = first["total_capacity_t"] / first["total_feed_t"] if first["total_feed_t"] else float("inf")
+    s["capacity_over_feed"] = (
+        first["total_capacity_t"] / first["total_feed_t"] if first["total_feed_t"] else float("inf")
+    )
     s["objective"] = first["objective"]
     s["objective_rel_diff"] = max(rel_diff(r["objective"], f["objective"]) for r, f in zip(ore, floor))
     s["floor_iterations"] = floor[0]["iterations"]
@@ -346,7 +367,8 @@ def tables(summaries: list[dict], repeat: int) -> str:
             f"| {'/'.join(s['statuses'])} / {'/'.join(s['floor_statuses'])} | {s['unmet_max_t']:.3g} "
             f"| {s['binding_capacities']} of {s['refiners']} | {s['binding_supplies']} of {s['origins']} "
             f"| {s['capacity_over_feed']:.2f} | {s['prep']['max_demand_ratio']:.2f} | {s['objective']:.6e} "
-            f"| {s['objective_rel_diff']:.1e} | {s['iterations']:,} / {s['floor_iterations']:,} | {s.get('engine', '?')} "
+            f"| {s['objective_rel_diff']:.1e} | {s['iterations']:,} / {s['floor_iterations']:,} "
+            f"| {s.get('engine', '?')} "
             f"| {'ok' if s['ok'] else '**FAILED**'} |"
         )
     return "\n".join(lines)
@@ -392,9 +414,9 @@ def machine() -> dict:
         cpu = platform.processor()
     ram = ""
     try:
-        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        ram = f"{kib / 1024**2:.1f} GiB"
-    except (OSError, AttributeError):
+        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        ram = f"{int(found.group(1)) / 1024**2:.1f} GiB" if found else ""
+    except OSError:
         pass
     versions = {"python": platform.python_version()}
     for name in ("highspy", "numpy", "pandas", "scipy"):
@@ -430,7 +452,8 @@ def header_lines(command: str, info: dict, highs: str | None = None) -> list[str
         f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
         f"- Command: `{command}`",
         f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
-        f"- Versions: Python {v['python']}, highspy {v['highspy']}" + (f" (HiGHS {highs})" if highs else "")
+        f"- Versions: Python {v['python']}, highspy {v['highspy']}"
+        + (f" (HiGHS {highs})" if highs else "")
         + f", numpy {v['numpy']}, pandas {v['pandas']}, scipy {v['scipy']}",
         f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
     ]
@@ -439,15 +462,17 @@ def header_lines(command: str, info: dict, highs: str | None = None) -> list[str
 def section(key: str, summaries: list[dict], repeat: int, seed: int, command: str, info: dict) -> str:
     highs = summaries[0]["highs_version"] if summaries else "?"
     sizes = ", ".join(_fmt_size(s["size"]) for s in summaries)
-    return "\n".join([
-        f"<!-- bench:{key} -->",
-        f"## Sizes {sizes}; {repeat} repetition(s); seed {seed}",
-        "",
-        *header_lines(command, info, highs),
-        "",
-        tables(summaries, repeat),
-        f"<!-- /bench:{key} -->",
-    ])
+    return "\n".join(
+        [
+            f"<!-- bench:{key} -->",
+            f"## Sizes {sizes}; {repeat} repetition(s); seed {seed}",
+            "",
+            *header_lines(command, info, highs),
+            "",
+            tables(summaries, repeat),
+            f"<!-- /bench:{key} -->",
+        ]
+    )
 
 
 RESULTS_HEADER = """# oreflow benchmark results
@@ -462,11 +487,13 @@ compare the ratios (oreflow against HiGHS alone in the same run), not absolute s
 def record_section(key: str, title: str, command: str, intro: str, table: str, machine_note: str = "") -> None:
     """Record a section made of a title, date, command, machine line, intro and table."""
     info = machine()
-    body = (f"## {title}\n\n"
-            f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
-            f"- Command: `{command}`\n"
-            f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; oreflow {info['commit']}{machine_note}\n\n"
-            f"{intro}\n\n{table}\n")
+    body = (
+        f"## {title}\n\n"
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+        f"- Command: `{command}`\n"
+        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; oreflow {info['commit']}{machine_note}\n\n"
+        f"{intro}\n\n{table}\n"
+    )
     record(key, f"<!-- bench:{key} -->\n{body}<!-- /bench:{key} -->")
 
 
@@ -499,16 +526,25 @@ def command_of(script: str, argv: list[str] | None) -> str:
 # ---------------------------------------------------------------------------------
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, timeout: float,
-                      seed_help: str = "generator seed (default 1)") -> None:
+def add_run_arguments(
+    parser: argparse.ArgumentParser, timeout: float, seed_help: str = "generator seed (default 1)"
+) -> None:
     """The options of every script that measures generated sizes in worker processes."""
     parser.add_argument("--seed", type=int, default=1, help=seed_help)
-    parser.add_argument("--timeout", type=float, default=timeout,
-                        help=f"seconds allowed per measurement process (default {timeout:.0f})")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds allowed per measurement process (default {timeout:.0f})",
+    )
     parser.add_argument("--no-record", action="store_true", help="print the tables only; leave RESULTS.md alone")
     parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where the generated datasets go (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where the generated datasets go (default: a temporary folder, removed)",
+    )
     parser.add_argument("--max-variables", type=int, default=MAX_VARIABLES, help="refuse larger sizes")
 
 
@@ -587,21 +623,45 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     with work_folder(args.workdir, "oreflow-bench-", keep=args.keep) as workdir:
         for size in sizes:
-            prep = _run_worker("prepare", workdir, args.timeout, "--size", str(size), "--seed", str(args.seed),
-                               "--workdir", str(workdir))
+            prep = _run_worker(
+                "prepare",
+                workdir,
+                args.timeout,
+                "--size",
+                str(size),
+                "--seed",
+                str(args.seed),
+                "--workdir",
+                str(workdir),
+            )
             d = prep["describe"]
-            print(f"[bench] size {size:,}: {d['variables']:,} variables, generated in {prep['generate_s']:.2f}s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[bench] size {size:,}: {d['variables']:,} variables, generated in {prep['generate_s']:.2f}s",
+                file=sys.stderr,
+                flush=True,
+            )
             engine_before = engine_state()
             ore, floor = [], []
             for rep in range(repeat):  # alternate the two processes so drift hits both alike
                 ore.append(_run_worker("oreflow", workdir, args.timeout, "--target", prep["dataset"]))
-                floor.append(_run_worker("floor", workdir, args.timeout, "--target", prep["mps"],
-                                         "--options", json.dumps(prep["highs_options"])))
+                floor.append(
+                    _run_worker(
+                        "floor",
+                        workdir,
+                        args.timeout,
+                        "--target",
+                        prep["mps"],
+                        "--options",
+                        json.dumps(prep["highs_options"]),
+                    )
+                )
                 o, f = ore[-1], floor[-1]
-                print(f"[bench]   rep {rep + 1}/{repeat}: oreflow build {o['build_s']:.3f}s run {o['run_s']:.3f}s "
-                      f"peak {o['peak_mb']:.0f}MB; floor run {f['run_s']:.3f}s peak {f['peak_mb']:.0f}MB",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[bench]   rep {rep + 1}/{repeat}: oreflow build {o['build_s']:.3f}s run {o['run_s']:.3f}s "
+                    f"peak {o['peak_mb']:.0f}MB; floor run {f['run_s']:.3f}s peak {f['peak_mb']:.0f}MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
             summary = summarise(prep, ore, floor)
             engine_after = engine_state()
             summary["engine"] = engine_before if engine_after == engine_before else f"{engine_before}→{engine_after}"

@@ -33,16 +33,19 @@ def wall_times(repeat: int, job: Path) -> list[float]:
         for i in range(repeat):
             out = Path(work) / f"run{i}"
             mark = time.perf_counter()
-            subprocess.run([str(oreflow_cmd), "run", str(job), "--out", str(out), "--quiet"], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [str(oreflow_cmd), "run", str(job), "--out", str(out), "--quiet"], check=True, stdout=subprocess.DEVNULL
+            )
             times.append(time.perf_counter() - mark)
     return times
 
 
 def imports_pyomo(job: Path) -> bool:
-    code = ("import sys, oreflow.cli, tempfile; d = tempfile.mkdtemp(); "
-            f"oreflow.cli.main(['run', {str(job)!r}, '--out', d + '/o', '--quiet']); "
-            "print('pyomo' in sys.modules)")
+    code = (
+        "import sys, oreflow.cli, tempfile; d = tempfile.mkdtemp(); "
+        f"oreflow.cli.main(['run', {str(job)!r}, '--out', d + '/o', '--quiet']); "
+        "print('pyomo' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return out.strip().splitlines()[-1] == "True"
 
@@ -57,18 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     median = statistics.median(times)
     pyomo = imports_pyomo(args.job)
     verdict = "met" if median <= TARGET_S else f"missed by {median - TARGET_S:.2f} s"
-    text = (f"| job | runs | median wall s | min s | max s | target | verdict | imports Pyomo |\n"
-            f"|---|---:|---:|---:|---:|---:|---|---|\n"
-            f"| `oreflow run {args.job.relative_to(REPO) if args.job.is_relative_to(REPO) else args.job}` | "
-            f"{args.repeat} | {median:.2f} | {min(times):.2f} | {max(times):.2f} | <= {TARGET_S:.1f} | {verdict} | "
-            f"{'yes' if pyomo else 'no'} |")
+    text = (
+        f"| job | runs | median wall s | min s | max s | target | verdict | imports Pyomo |\n"
+        f"|---|---:|---:|---:|---:|---:|---|---|\n"
+        f"| `oreflow run {args.job.relative_to(REPO) if args.job.is_relative_to(REPO) else args.job}` | "
+        f"{args.repeat} | {median:.2f} | {min(times):.2f} | {max(times):.2f} | <= {TARGET_S:.1f} | {verdict} | "
+        f"{'yes' if pyomo else 'no'} |"
+    )
     print(text)
     if not args.no_record:
         harness.record_section(
-            "small-jobs", "Small jobs: a whole `oreflow run` process",
+            "small-jobs",
+            "Small jobs: a whole `oreflow run` process",
             f"python benchmarks/small_jobs.py --repeat {args.repeat}",
             "Wall time from process start to exit (Python start-up, imports, load, solve, tables, summary.json and "
-            "report.html written; no PNGs by default).", text)
+            "report.html written; no PNGs by default).",
+            text,
+        )
     return 0
 
 

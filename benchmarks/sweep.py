@@ -60,8 +60,15 @@ def sweeps(network, points: int) -> dict:  # noqa: ANN001
         "demand": ("demand", "demand_t", {"product": product}, 0.8, 1.3),
     }.items():
         values = [low + (high - low) * k / max(points - 1, 1) for k in range(points)]
-        out[name] = [Point(k, f"{name}={v:g}", (Change(action="scale", table=table, column=column, where=where,
-                                                       factor=v),), {name: v}) for k, v in enumerate(values)]
+        out[name] = [
+            Point(
+                k,
+                f"{name}={v:g}",
+                (Change(action="scale", table=table, column=column, where=where, factor=v),),
+                {name: v},
+            )
+            for k, v in enumerate(values)
+        ]
     return out
 
 
@@ -98,23 +105,36 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
             solve_times.append(apply_s + time.perf_counter() - mark)
             assert abs(result.objective - record.objective) <= 1e-7 * abs(record.objective), name
         warm = sum(1 for row in table if row.get("warm")) / len(table)
-        rows.append({"dataset": dataset.name, "sweep": name, "points": len(table), "engine_s": engine_s,
-                     "engine_pps": len(table) / engine_s,
-                     "engine_median_ms": 1e3 * statistics.median(row["solve_s"] for row in table),
-                     "cold_pps": 1 / statistics.mean(cold_times), "solve_pps": 1 / statistics.mean(solve_times),
-                     "cold_points": len(cold_times), "in_place": warm,
-                     "variables": variables})
+        rows.append(
+            {
+                "dataset": dataset.name,
+                "sweep": name,
+                "points": len(table),
+                "engine_s": engine_s,
+                "engine_pps": len(table) / engine_s,
+                "engine_median_ms": 1e3 * statistics.median(row["solve_s"] for row in table),
+                "cold_pps": 1 / statistics.mean(cold_times),
+                "solve_pps": 1 / statistics.mean(solve_times),
+                "cold_points": len(cold_times),
+                "in_place": warm,
+                "variables": variables,
+            }
+        )
     return rows
 
 
 def table_text(rows: list[dict]) -> str:
-    lines = ["| dataset | variables | sweep | points | engine points/s | engine median ms/point | "
-             "rebuild + cold points/s | oreflow.solve points/s | engine / rebuild | points in place |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| dataset | variables | sweep | points | engine points/s | engine median ms/point | "
+        "rebuild + cold points/s | oreflow.solve points/s | engine / rebuild | points in place |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['dataset']} | {r['variables']:,} | {r['sweep']} | {r['points']} | {r['engine_pps']:,.1f} | "
-                     f"{r['engine_median_ms']:,.2f} | {r['cold_pps']:,.1f} | {r['solve_pps']:,.1f} | "
-                     f"{r['engine_pps'] / r['cold_pps']:,.1f}x | {100 * r['in_place']:.0f}% |")
+        lines.append(
+            f"| {r['dataset']} | {r['variables']:,} | {r['sweep']} | {r['points']} | {r['engine_pps']:,.1f} | "
+            f"{r['engine_median_ms']:,.2f} | {r['cold_pps']:,.1f} | {r['solve_pps']:,.1f} | "
+            f"{r['engine_pps'] / r['cold_pps']:,.1f}x | {100 * r['in_place']:.0f}% |"
+        )
     return "\n".join(lines)
 
 
@@ -139,11 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_record:
         harness.record_section(
-            "sweep-engine", "Sweep engine: in-place re-solves against rebuild + cold solve",
+            "sweep-engine",
+            "Sweep engine: in-place re-solves against rebuild + cold solve",
             f"python benchmarks/sweep.py --sizes {' '.join(args.sizes)} --points {args.points} "
             f"--cold-points {args.cold_points}",
             "Points per second of one worker (see the docstring of benchmarks/sweep.py); the references on the "
-            "first points only, each objective checked against the engine's.", text, "; one core")
+            "first points only, each objective checked against the engine's.",
+            text,
+            "; one core",
+        )
     return 0
 
 

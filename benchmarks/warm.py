@@ -77,14 +77,29 @@ DUAL, PRIMAL = 1, 4
 CHANGES = {"cost": ("cost", 0.10), "cost1": ("cost", 0.01), "bound": ("bound", 0.10)}
 #: (variant, change, forced simplex_strategy or None for HighsModel's automatic choice)
 WARM = (
-    ("warm-cost", "cost", None), ("warm-cost-primal", "cost", PRIMAL), ("warm-cost-dual", "cost", DUAL),
-    ("warm-cost1", "cost1", None), ("warm-cost1-primal", "cost1", PRIMAL), ("warm-cost1-dual", "cost1", DUAL),
-    ("warm-bound", "bound", None), ("warm-bound-primal", "bound", PRIMAL),
+    ("warm-cost", "cost", None),
+    ("warm-cost-primal", "cost", PRIMAL),
+    ("warm-cost-dual", "cost", DUAL),
+    ("warm-cost1", "cost1", None),
+    ("warm-cost1-primal", "cost1", PRIMAL),
+    ("warm-cost1-dual", "cost1", DUAL),
+    ("warm-bound", "bound", None),
+    ("warm-bound-primal", "bound", PRIMAL),
 )
 #: Table order.
-VARIANTS = ("cold-cost", "warm-cost", "warm-cost-primal", "warm-cost-dual",
-            "cold-cost1", "warm-cost1", "warm-cost1-primal", "warm-cost1-dual",
-            "cold-bound", "warm-bound", "warm-bound-primal")
+VARIANTS = (
+    "cold-cost",
+    "warm-cost",
+    "warm-cost-primal",
+    "warm-cost-dual",
+    "cold-cost1",
+    "warm-cost1",
+    "warm-cost1-primal",
+    "warm-cost1-dual",
+    "cold-bound",
+    "warm-bound",
+    "warm-bound-primal",
+)
 
 
 def change_of(variant: str) -> str:
@@ -102,8 +117,9 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
 
     frames = generate.generate(size, seed)
     dataset = generate.write(frames, workdir / f"v{size}_seed{seed}")
-    out.write_text(json.dumps({"size": size, "dataset": str(dataset), "describe": generate.describe(frames)}),
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps({"size": size, "dataset": str(dataset), "describe": generate.describe(frames)}), encoding="utf-8"
+    )
 
 
 def changes(lp, seed: int) -> dict:  # noqa: ANN001  (numpy arrays; imported in the worker only)
@@ -119,8 +135,9 @@ def changes(lp, seed: int) -> dict:  # noqa: ANN001  (numpy arrays; imported in 
         rng = np.random.default_rng([int(seed), 4, k])
         if kind == "cost":
             x = lp.columns["x"]
-            cols = np.sort(rng.choice(np.arange(x.start, x.stop), size=max(1, round(share * (x.stop - x.start))),
-                                      replace=False))
+            cols = np.sort(
+                rng.choice(np.arange(x.start, x.stop), size=max(1, round(share * (x.stop - x.start))), replace=False)
+            )
             out[name] = (kind, cols, lp.cost[cols] * rng.uniform(*COST_FACTOR, size=len(cols)))
         else:
             rows = np.concatenate([np.arange(lp.rows[f].start, lp.rows[f].stop) for f in ("supply", "capacity")])
@@ -138,8 +155,13 @@ def _algorithm(model) -> str:  # noqa: ANN001
     from oreflow.solvers.highs import option_value
 
     strategy = option_value(model.highs, "simplex_strategy")
-    return {0: "simplex (choose)", 1: "dual simplex", 2: "dual simplex (SIP)", 3: "dual simplex (PAMI)",
-            4: "primal simplex"}.get(int(strategy), f"simplex strategy {strategy}")
+    return {
+        0: "simplex (choose)",
+        1: "dual simplex",
+        2: "dual simplex (SIP)",
+        3: "dual simplex (PAMI)",
+        4: "primal simplex",
+    }.get(int(strategy), f"simplex strategy {strategy}")
 
 
 def worker_size(dataset: Path, seed: int, out: Path) -> None:
@@ -152,8 +174,12 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
     network = oreflow.load_inputs(dataset)
     base = build_lp(network)
     todo = changes(base, seed)
-    m: dict = {"n_cols": base.n_cols, "n_rows": base.n_rows, "nnz": int(base.matrix.nnz),
-               "changed": {name: len(pos) for name, (_, pos, _) in todo.items()}}
+    m: dict = {
+        "n_cols": base.n_cols,
+        "n_rows": base.n_rows,
+        "nnz": int(base.matrix.nnz),
+        "changed": {name: len(pos) for name, (_, pos, _) in todo.items()},
+    }
 
     def apply(model_or_lp, name: str) -> None:  # noqa: ANN001
         kind, pos, values = todo[name]
@@ -168,9 +194,16 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
             model_or_lp.row_upper[pos] = values
 
     def measure(model, record, total_s: float, **extra) -> dict:  # noqa: ANN001
-        return {"status": record.status, "objective": record.objective, "iterations": record.iterations,
-                "total_s": total_s, "run_s": record.timings["solve_s"], "extract_s": record.timings["extract_s"],
-                "algorithm": _algorithm(model), **extra}
+        return {
+            "status": record.status,
+            "objective": record.objective,
+            "iterations": record.iterations,
+            "total_s": total_s,
+            "run_s": record.timings["solve_s"],
+            "extract_s": record.timings["extract_s"],
+            "algorithm": _algorithm(model),
+            **extra,
+        }
 
     # (a) cold: build + change + load + solve from scratch, with HighsModel's own choice of algorithm
     for name in CHANGES:
@@ -180,8 +213,9 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
         apply(lp, name)
         model = HighsModel(lp)
         record = model.solve()
-        m[f"cold-{name}"] = measure(model, record, clock() - mark, build_s=built - mark,
-                                    pass_s=record.timings["pass_s"])
+        m[f"cold-{name}"] = measure(
+            model, record, clock() - mark, build_s=built - mark, pass_s=record.timings["pass_s"]
+        )
 
     # warm: the unchanged LP solved once (not timed), changed in place, re-solved (timed).
     # Automatic variants: HighsModel(lp) exactly as a caller would use it. Forced variants:
@@ -203,11 +237,16 @@ def worker_size(dataset: Path, seed: int, out: Path) -> None:
         apply(model, name)
         record = model.solve()
         total = clock() - mark
-        m[variant] = measure(model, record, total, first_run_s=first.timings["solve_s"],
-                             first_iterations=first.iterations, first_objective=first.objective,
-                             first_algorithm=first_algorithm)
-    m["checks"] = {v: harness.rel_diff(m[v]["objective"], m[f"cold-{change_of(v)}"]["objective"])
-                   for v, _, _ in WARM}
+        m[variant] = measure(
+            model,
+            record,
+            total,
+            first_run_s=first.timings["solve_s"],
+            first_iterations=first.iterations,
+            first_objective=first.objective,
+            first_algorithm=first_algorithm,
+        )
+    m["checks"] = {v: harness.rel_diff(m[v]["objective"], m[f"cold-{change_of(v)}"]["objective"]) for v, _, _ in WARM}
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
@@ -235,17 +274,25 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
     chinese = refiners.index[refiners["country"] == "CN"].to_numpy()
     base_cost = refiners["processing_cost_usd_per_t"].to_numpy(float).copy()
     rng = np.random.default_rng([int(seed), 200])
-    plan = [(int(r), float(base_cost[r] * f))
-            for r, f in zip(rng.choice(chinese, size=points), rng.uniform(*COST_FACTOR, size=points))]
+    plan = [
+        (int(r), float(base_cost[r] * f))
+        for r, f in zip(rng.choice(chinese, size=points), rng.uniform(*COST_FACTOR, size=points))
+    ]
     names = refiners["refiner"].to_numpy()
 
     lp = build_lp(network)
     x = lp.columns["x"]
     x_refiner = x.index["refiner"].to_numpy()
     cols_of = {r: x.start + np.flatnonzero(x_refiner == names[r]) for r in chinese}
-    m: dict = {"n_cols": lp.n_cols, "n_rows": lp.n_rows, "nnz": int(lp.matrix.nnz), "points": points,
-               "chinese_refiners": len(chinese), "x_cols_per_point": float(np.mean([len(cols_of[r]) for r, _ in plan])),
-               "pinned_cpu": pinned}
+    m: dict = {
+        "n_cols": lp.n_cols,
+        "n_rows": lp.n_rows,
+        "nnz": int(lp.matrix.nnz),
+        "points": points,
+        "chinese_refiners": len(chinese),
+        "x_cols_per_point": float(np.mean([len(cols_of[r]) for r, _ in plan])),
+        "pinned_cpu": pinned,
+    }
     cap = lp.rows["capacity"].slice
 
     def timed_loop(step) -> tuple[list[float], float, float]:  # noqa: ANN001
@@ -350,7 +397,8 @@ def summarise(size: int, prep: dict, reps: list[dict]) -> dict:
             s[v]["rel_diff"] = max(r["checks"][v] for r in reps)
             s[v]["first"] = sorted({f"{r[v]['first_algorithm']}, {r[v]['first_iterations']:,} it." for r in reps})
     s["ok"] = all(s[v]["statuses"] == ["optimal"] for v in VARIANTS) and all(
-        s[v]["rel_diff"] <= OBJECTIVE_RTOL for v in VARIANTS if v.startswith("warm"))
+        s[v]["rel_diff"] <= OBJECTIVE_RTOL for v in VARIANTS if v.startswith("warm")
+    )
     return s
 
 
@@ -376,13 +424,15 @@ def size_table(summaries: list[dict]) -> str:
             n = f["changed"][name]
             changed = f"{n:,} x costs" if CHANGES[name][0] == "cost" else f"{n:,} supply/capacity bounds"
             warm = v.startswith("warm")
+            speedup_total = f"**{r['speedup_total']:.2f}x**" if warm else "1"
+            speedup_run = f"{r['speedup_run']:.2f}x" if warm else "1"
+            rel_diff = f"{r['rel_diff']:.1e}" if warm else "–"
             lines.append(
                 f"| {harness._fmt_size(s['size'])} | {f['n_cols']:,} | {f['nnz']:,} | {changed} | {LABELS[v]} "
                 f"| {'/'.join(r['algorithms'])} | {'; '.join(r['first']) if warm else '–'} "
                 f"| {harness._fmt_s(r['total_s'])} | {harness._fmt_s(r['run_s'])} | {r['iterations']:,.0f} "
-                f"| {'**%.2fx**' % r['speedup_total'] if warm else '1'} "
-                f"| {'%.2fx' % r['speedup_run'] if warm else '1'} "
-                f"| {'%.1e' % r['rel_diff'] if warm else '–'} | {'/'.join(r['statuses'])} |")
+                f"| {speedup_total} | {speedup_run} | {rel_diff} | {'/'.join(r['statuses'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -430,12 +480,16 @@ def targets(summaries: list[dict], sweep: dict | None) -> list[str]:
             f"({'/'.join(r['algorithms'])}; {'met' if met else 'missed'}"
             + ("" if met else f", {TARGET_COST_SPEEDUP / r['speedup_total']:.1f}x short")
             + f"); primal simplex forced {p['speedup_total']:.2f}x, dual simplex forced {d['speedup_total']:.2f}x"
-            + ("" if best >= TARGET_COST_SPEEDUP
-               else f" (the best of the three {TARGET_COST_SPEEDUP / best:.1f}x short)")
+            + (
+                ""
+                if best >= TARGET_COST_SPEEDUP
+                else f" (the best of the three {TARGET_COST_SPEEDUP / best:.1f}x short)"
+            )
             + f". For comparison: after a 1 % cost change {s['warm-cost1']['speedup_total']:.1f}x (primal forced "
             f"{s['warm-cost1-primal']['speedup_total']:.1f}x, dual forced "
             f"{s['warm-cost1-dual']['speedup_total']:.1f}x); "
-            f"after a 10 % bound change {s['warm-bound']['speedup_total']:.1f}x.")
+            f"after a 10 % bound change {s['warm-bound']['speedup_total']:.1f}x."
+        )
     if sweep:
         rate = {k: sweep["points"] / sweep[f"{k}_s"] for k in ("warm", "cold", "full")}
         for key, label in (("warm", "warm HighsModel"), ("cold", "cold build + solve"), ("full", "oreflow.solve")):
@@ -443,12 +497,15 @@ def targets(summaries: list[dict], sweep: dict | None) -> list[str]:
             lines.append(
                 f"- >= {TARGET_SOLVES_PER_S:.0f} solves/s per core in a sweep over the default dataset, {label}: "
                 f"**{rate[key]:.0f}/s** ({'met' if met else 'missed'}"
-                + ("" if met else f", {TARGET_SOLVES_PER_S / rate[key]:.1f}x short") + ").")
+                + ("" if met else f", {TARGET_SOLVES_PER_S / rate[key]:.1f}x short")
+                + ")."
+            )
     return lines
 
 
-def section(key: str, summaries: list[dict], sweep: dict | None, repeat_note: str, seed: int, command: str,
-            info: dict) -> str:
+def section(
+    key: str, summaries: list[dict], sweep: dict | None, repeat_note: str, seed: int, command: str, info: dict
+) -> str:
     sizes = ", ".join(harness._fmt_size(s["size"]) for s in summaries) or "none"
     parts = [
         f"<!-- bench:{key} -->",
@@ -476,11 +533,16 @@ def section(key: str, summaries: list[dict], sweep: dict | None, repeat_note: st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", nargs="*",
-                        help="target LP columns, e.g. 1e4 1e5 (default 1e4 1e5; none: sweep only)")
+    parser.add_argument(
+        "--sizes", nargs="*", help="target LP columns, e.g. 1e4 1e5 (default 1e4 1e5; none: sweep only)"
+    )
     parser.add_argument("--repeat", type=int, default=None, help=harness.REPEAT_HELP)
-    parser.add_argument("--points", type=int, default=DEFAULT_POINTS,
-                        help=f"sweep points on the default dataset (default {DEFAULT_POINTS}; 0: no sweep)")
+    parser.add_argument(
+        "--points",
+        type=int,
+        default=DEFAULT_POINTS,
+        help=f"sweep points on the default dataset (default {DEFAULT_POINTS}; 0: no sweep)",
+    )
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="dataset of the sweep")
     harness.add_run_arguments(parser, timeout=1800.0, seed_help="generator and change seed (default 1)")
     harness.add_worker_arguments(parser, ("prepare", "size", "sweep"))
@@ -508,31 +570,59 @@ def main(argv: list[str] | None = None) -> int:
     summaries, sweep = [], None
     with harness.work_folder(args.workdir, "oreflow-warm-") as workdir:
         for size in sizes:
-            prep = _run_worker("prepare", workdir, args.timeout, "--size", str(size), "--seed", str(args.seed),
-                               "--workdir", str(workdir))
+            prep = _run_worker(
+                "prepare",
+                workdir,
+                args.timeout,
+                "--size",
+                str(size),
+                "--seed",
+                str(args.seed),
+                "--workdir",
+                str(workdir),
+            )
             reps = []
             for rep in range(harness.repeat_of(size, args.repeat)):
                 r = _run_worker("size", workdir, args.timeout, "--target", prep["dataset"], "--seed", str(args.seed))
                 if r.get("timeout"):
                     raise SystemExit(f"[warm] size {size:,}: timeout after {args.timeout:.0f} s")
                 reps.append(r)
-                print(f"[warm] size {size:,} rep {rep + 1}: " + ", ".join(
-                    f"{v} {r[v]['total_s']:.3f}s/{r[v]['iterations']}it ({r[v]['algorithm']})" for v in VARIANTS),
-                    file=sys.stderr, flush=True)
+                print(
+                    f"[warm] size {size:,} rep {rep + 1}: "
+                    + ", ".join(
+                        f"{v} {r[v]['total_s']:.3f}s/{r[v]['iterations']}it ({r[v]['algorithm']})" for v in VARIANTS
+                    ),
+                    file=sys.stderr,
+                    flush=True,
+                )
             summaries.append(summarise(size, prep, reps))
         if args.points:
-            sweep = _run_worker("sweep", workdir, args.timeout, "--target", str(args.dataset.resolve()),
-                                "--points", str(args.points), "--seed", str(args.seed))
+            sweep = _run_worker(
+                "sweep",
+                workdir,
+                args.timeout,
+                "--target",
+                str(args.dataset.resolve()),
+                "--points",
+                str(args.points),
+                "--seed",
+                str(args.seed),
+            )
             if sweep.get("timeout"):
                 raise SystemExit(f"[warm] sweep: timeout after {args.timeout:.0f} s")
-            print(f"[warm] sweep: warm {sweep['points'] / sweep['warm_s']:.0f}/s, cold "
-                  f"{sweep['points'] / sweep['cold_s']:.0f}/s, oreflow.solve {sweep['points'] / sweep['full_s']:.0f}/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[warm] sweep: warm {sweep['points'] / sweep['warm_s']:.0f}/s, cold "
+                f"{sweep['points'] / sweep['cold_s']:.0f}/s, oreflow.solve {sweep['points'] / sweep['full_s']:.0f}/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     harness.note_engine_change(info)
     repeat_note = harness.repeat_note(sizes, args.repeat)
-    key = (f"warm;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed};"
-           f"points={args.points}")
+    key = (
+        f"warm;sizes={','.join(str(s) for s in sizes)};repeat={args.repeat or 'auto'};seed={args.seed};"
+        f"points={args.points}"
+    )
     text = section(key, summaries, sweep, repeat_note, args.seed, harness.command_of("warm.py", argv), info)
     harness.publish(key, text, args, "warm")
     failed = [s["size"] for s in summaries if not s["ok"]]

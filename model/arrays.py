@@ -29,8 +29,12 @@ class CscMatrix:
         indptr = np.zeros(shape[1] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         index_type = np.int32 if len(values) < np.iinfo(np.int32).max else np.int64
-        return cls(indptr.astype(index_type), np.asarray(rows)[order].astype(index_type),
-                   np.asarray(values, dtype=float)[order], shape)
+        return cls(
+            indptr.astype(index_type),
+            np.asarray(rows)[order].astype(index_type),
+            np.asarray(values, dtype=float)[order],
+            shape,
+        )
 
     @property
     def nnz(self) -> int:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem
-
 from .groups import explode_list
 from .tables import ANY_COUNTRY, BAD, LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
 
@@ -166,8 +165,15 @@ def _countries(tables: Tables, *names: str) -> pd.Series:
     return pd.concat(found, ignore_index=True) if found else pd.Series(dtype=object)
 
 
-def _group_problems(label: str, frame: pd.DataFrame, column: str, known: pd.Series, expected: str,
-                    allow_any: bool = False, only: np.ndarray | None = None) -> list[Problem]:
+def _group_problems(
+    label: str,
+    frame: pd.DataFrame,
+    column: str,
+    known: pd.Series,
+    expected: str,
+    allow_any: bool = False,
+    only: np.ndarray | None = None,
+) -> list[Problem]:
     """Problems for every country of a ``;`` group in ``column`` that is not in ``known``."""
     rows = frame if only is None else frame.loc[only]
     values = rows[column]
@@ -176,8 +182,10 @@ def _group_problems(label: str, frame: pd.DataFrame, column: str, known: pd.Seri
     items = explode_list(values, "country")
     bad = items.loc[~items["country"].isin(known)]
     lines = rows[LINE].to_numpy()
-    return [Problem(label, int(lines[r]), column, country, expected, "reference")
-            for r, country in zip(bad["_row"], bad["country"])]
+    return [
+        Problem(label, int(lines[r]), column, country, expected, "reference")
+        for r, country in zip(bad["_row"], bad["country"])
+    ]
 
 
 def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
@@ -196,21 +204,38 @@ def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
         if frame is None:
             continue
         for column in ("from_country", "to_country"):
-            problems += _group_problems(labels[name], frame, column, everywhere,
-                                        "a country of an origin, refiner or market (or a ; group of them, or *)",
-                                        allow_any=True)
+            problems += _group_problems(
+                labels[name],
+                frame,
+                column,
+                everywhere,
+                "a country of an origin, refiner or market (or a ; group of them, or *)",
+                allow_any=True,
+            )
     quotas = tables.get("quotas")
     if quotas is not None:
         mining = (quotas["kind"] == "mining").to_numpy()
-        problems += _group_problems(labels["quotas"], quotas, "country", origin_countries,
-                                    "a country with origins (kind mining)", only=mining)
+        problems += _group_problems(
+            labels["quotas"], quotas, "country", origin_countries, "a country with origins (kind mining)", only=mining
+        )
         other = quotas["kind"].isin(("refining", "export")).to_numpy()
-        problems += _group_problems(labels["quotas"], quotas, "country", refiner_countries,
-                                    "a country with refiners (kinds refining, export)", only=other)
+        problems += _group_problems(
+            labels["quotas"],
+            quotas,
+            "country",
+            refiner_countries,
+            "a country with refiners (kinds refining, export)",
+            only=other,
+        )
     limits = tables.get("share_limits")
     if limits is not None:
-        problems += _group_problems(labels["share_limits"], limits, "country", refiner_countries,
-                                    "a country with refiners (or a ; group of them)")
+        problems += _group_problems(
+            labels["share_limits"],
+            limits,
+            "country",
+            refiner_countries,
+            "a country with refiners (or a ; group of them)",
+        )
     return problems
 
 
@@ -229,13 +254,24 @@ def check_policy_products(tables: Tables, labels: Labels) -> list[Problem]:
         unknown = ~frame["product"].isin(products) & (frame["product"] != "")
         if "stage" in frame:
             on_ore = (frame["stage"] == "ore") & (frame["product"] != "") & ~unknown
-            problems += _rows(labels[name], frame, on_ore.to_numpy(), "product",
-                              "a blank product for stage ore (ore carries every product)", "policy_product")
+            problems += _rows(
+                labels[name],
+                frame,
+                on_ore.to_numpy(),
+                "product",
+                "a blank product for stage ore (ore carries every product)",
+                "policy_product",
+            )
         if "kind" in frame:
             not_export = (frame["kind"].isin(("refining", "mining"))) & (frame["product"] != "") & ~unknown
-            problems += _rows(labels[name], frame, not_export.to_numpy(), "product",
-                              "a blank product for quota kinds refining and mining (they cap t REO)",
-                              "policy_product")
+            problems += _rows(
+                labels[name],
+                frame,
+                not_export.to_numpy(),
+                "product",
+                "a blank product for quota kinds refining and mining (they cap t REO)",
+                "policy_product",
+            )
     return problems
 
 
@@ -258,9 +294,15 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
     bad = members.loc[~inside]
     lines, group_of = quotas[LINE].to_numpy(), quotas["country"].to_numpy()
     return [
-        Problem(labels["quotas"], int(lines[r]), "members", member,
-                f"a{'n origin' if mining_row else ' refiner'} id of {group_of[r]} listed in "
-                f"{labels.get('origins' if mining_row else 'refiners')}", "quota_members")
+        Problem(
+            labels["quotas"],
+            int(lines[r]),
+            "members",
+            member,
+            f"a{'n origin' if mining_row else ' refiner'} id of {group_of[r]} listed in "
+            f"{labels.get('origins' if mining_row else 'refiners')}",
+            "quota_members",
+        )
         for r, member, mining_row in zip(bad["_row"], bad["member"], mining[~inside])
     ]
 
@@ -272,8 +314,9 @@ def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
         return []
     label = labels["share_limits"]
     unbounded = limits["max_share"].isna() & limits["min_share"].isna() & ~limits[BAD]
-    problems = _rows(label, limits, unbounded.to_numpy(),
-                     "max_share", "a max_share or a min_share (fraction 0-1)", "share_limit")
+    problems = _rows(
+        label, limits, unbounded.to_numpy(), "max_share", "a max_share or a min_share (fraction 0-1)", "share_limit"
+    )
     crossed = (limits["min_share"] > limits["max_share"]).to_numpy()
     problems += _rows(label, limits, crossed, "min_share", "min_share <= max_share", "share_limit")
     demand = tables.get("demand")
@@ -282,9 +325,14 @@ def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
         keys = pd.MultiIndex.from_frame(limits[["market", "product"]])
         known = limits["market"].isin(demand["market"]).to_numpy()
         missing = ~keys.isin(pd.MultiIndex.from_frame(positive)) & known
-        problems += _rows(label, limits, missing, "market",
-                          f"a market and product with demand_t > 0 in {labels['demand']} (the share is of demand)",
-                          "share_limit")
+        problems += _rows(
+            label,
+            limits,
+            missing,
+            "market",
+            f"a market and product with demand_t > 0 in {labels['demand']} (the share is of demand)",
+            "share_limit",
+        )
     return problems
 
 
@@ -300,13 +348,19 @@ def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Probl
     groups = explode_list(limits["country"], "country").assign(market=lambda f: limits["market"].to_numpy()[f["_row"]])
     reachable = groups.merge(served[["market", "country"]], on=["market", "country"])["_row"].unique()
     unserved = with_min & ~np.isin(np.arange(len(limits)), reachable)
-    problems = _rows(label, limits, unserved, "min_share",
-                     "a product route (product_routes.csv) from a refiner in the country group to the market",
-                     "share_limit")
+    problems = _rows(
+        label,
+        limits,
+        unserved,
+        "min_share",
+        "a product route (product_routes.csv) from a refiner in the country group to the market",
+        "share_limit",
+    )
     total = limits.groupby(["market", "product"], sort=False)["min_share"].transform("sum").to_numpy()
     over = with_min & (total > 1 + 1e-9)
-    problems += _rows(label, limits, over, "min_share",
-                      "min shares of one market and product adding up to at most 1", "share_limit")
+    problems += _rows(
+        label, limits, over, "min_share", "min shares of one market and product adding up to at most 1", "share_limit"
+    )
     return problems
 
 

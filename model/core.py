@@ -14,7 +14,6 @@ import pandas as pd
 from .arrays import Block, RowFamily
 from .network import Network
 
-
 # ---------------------------------------------------------------------------------
 # Column blocks
 # ---------------------------------------------------------------------------------
@@ -142,8 +141,9 @@ def balance_rows(network: Network, x: Block, s: Block) -> RowFamily:
     share[origins.get_indexer(shares["origin"]), products.get_indexer(shares["product"])] = shares["share"]
     recovery_rp = recovery_table(network)
     recovery = np.zeros((len(refiners), n_p))
-    recovery[refiners.get_indexer(recovery_rp["refiner"]), products.get_indexer(recovery_rp["product"])] = (
-        recovery_rp["recovery"].to_numpy(float))
+    recovery[refiners.get_indexer(recovery_rp["refiner"]), products.get_indexer(recovery_rp["product"])] = recovery_rp[
+        "recovery"
+    ].to_numpy(float)
     route_origin = origins.get_indexer(x.index["origin"])
     route_refiner = refiners.get_indexer(x.index["refiner"])
     yields = share[route_origin] * recovery[route_refiner]  # (routes, products): t product per t ore

@@ -77,16 +77,39 @@ class BlockSpec:
 
 
 BLOCKS: tuple[BlockSpec, ...] = (
-    BlockSpec(ORE_ROUTES, lambda n, penalty: ore_route_columns(n), "ore_routes", ("origin", "refiner"),
-              "t REO per year", "ore flow",
-              cost_inputs=(("origins", "mining_cost_usd_per_t"), ("refiners", "processing_cost_usd_per_t"),
-                           ("ore_routes", "freight_usd_per_t")),
-              flows=("ore_routes", "flow_t")),
-    BlockSpec(SHIPMENTS, lambda n, penalty: shipment_columns(n), "product_routes", ("refiner", "market", "product"),
-              "t product per year", "shipment", cost_inputs=(("product_routes", "freight_usd_per_t"),),
-              flows=("shipments", "ship_t")),
-    BlockSpec(UNMET, unmet_columns, "demand", ("market", "product"), "t product per year", "unmet demand",
-              cost_inputs=(("demand", "unmet_penalty_usd_per_t"),)),
+    BlockSpec(
+        ORE_ROUTES,
+        lambda n, penalty: ore_route_columns(n),
+        "ore_routes",
+        ("origin", "refiner"),
+        "t REO per year",
+        "ore flow",
+        cost_inputs=(
+            ("origins", "mining_cost_usd_per_t"),
+            ("refiners", "processing_cost_usd_per_t"),
+            ("ore_routes", "freight_usd_per_t"),
+        ),
+        flows=("ore_routes", "flow_t"),
+    ),
+    BlockSpec(
+        SHIPMENTS,
+        lambda n, penalty: shipment_columns(n),
+        "product_routes",
+        ("refiner", "market", "product"),
+        "t product per year",
+        "shipment",
+        cost_inputs=(("product_routes", "freight_usd_per_t"),),
+        flows=("shipments", "ship_t"),
+    ),
+    BlockSpec(
+        UNMET,
+        unmet_columns,
+        "demand",
+        ("market", "product"),
+        "t product per year",
+        "unmet demand",
+        cost_inputs=(("demand", "unmet_penalty_usd_per_t"),),
+    ),
 )
 BLOCKS_BY_NAME: dict[str, BlockSpec] = {b.name: b for b in BLOCKS}
 
@@ -142,8 +165,14 @@ COST_TERMS: tuple[CostTermSpec, ...] = (
     CostTermSpec("processing", "processing"),
     CostTermSpec("product_freight", "product freight"),
     CostTermSpec("unmet_penalty", "unmet-demand penalty"),
-    CostTermSpec("tariffs", "tariffs", build=_tariffs, inputs=(("tariffs", "usd_per_t"),), table="tariffs",
-                 policy_keys=("from_country", "to_country", "stage", "product")),
+    CostTermSpec(
+        "tariffs",
+        "tariffs",
+        build=_tariffs,
+        inputs=(("tariffs", "usd_per_t"),),
+        table="tariffs",
+        policy_keys=("from_country", "to_country", "stage", "product"),
+    ),
 )
 COST_TERMS_BY_NAME: dict[str, CostTermSpec] = {t.name: t for t in COST_TERMS}
 
@@ -239,9 +268,12 @@ class FamilySpec:
             return self.explain_row(row)
         keys = ", ".join(str(row[k]) for k in self.keys if str(row[k]) != "")
         rhs = f"{row['rhs']:g}%" if self.rhs_unit == "%" else tonnes_text(float(row["rhs"]))
-        return (f"{self.name}[{keys}] ({self.what}, {rhs})",
-                f"one more {'percentage point' if self.rhs_unit == '%' else 'tonne'} of right-hand side changes "
-                "the cost by", float(row["shadow_price"]))
+        return (
+            f"{self.name}[{keys}] ({self.what}, {rhs})",
+            f"one more {'percentage point' if self.rhs_unit == '%' else 'tonne'} of right-hand side changes "
+            "the cost by",
+            float(row["shadow_price"]),
+        )
 
     @property
     def naming_keys(self) -> tuple[str, ...]:
@@ -251,14 +283,18 @@ class FamilySpec:
 
 def _ban_name(keys: Mapping[str, str], sign: str, rhs: float) -> str:
     product = keys["product"]
-    return f"ban[{keys['from_country']} -> {keys['to_country']}, {keys['stage']}{', ' + product if product else ''}] " \
-           "(no flow allowed)"
+    return (
+        f"ban[{keys['from_country']} -> {keys['to_country']}, {keys['stage']}{', ' + product if product else ''}] "
+        "(no flow allowed)"
+    )
 
 
 def _quota_name(keys: Mapping[str, str], sign: str, rhs: float) -> str:
     product = keys["product"]
-    return f"quota[{keys['quota']}: {keys['kind']} {keys['country']}{' ' + product if product else ''}] {sign} " \
-           f"{tonnes_text(rhs)}"
+    return (
+        f"quota[{keys['quota']}: {keys['kind']} {keys['country']}{' ' + product if product else ''}] {sign} "
+        f"{tonnes_text(rhs)}"
+    )
 
 
 def _share_limit_name(keys: Mapping[str, str], sign: str, rhs: float) -> str:
@@ -274,19 +310,27 @@ def _product(value: Any) -> str:
 
 
 def _explain_quota(row: Row) -> tuple[str, str, float]:
-    return (f"quota {row['quota']} ({row['kind']} {row['country']}{_product(row['product'])}, {row['rhs']:,.0f} t/yr)",
-            "one more tonne would save", -float(row["shadow_price"]))
+    return (
+        f"quota {row['quota']} ({row['kind']} {row['country']}{_product(row['product'])}, {row['rhs']:,.0f} t/yr)",
+        "one more tonne would save",
+        -float(row["shadow_price"]),
+    )
 
 
 def _explain_ban(row: Row) -> tuple[str, str, float]:
-    return (f"ban {row['from_country']} -> {row['to_country']} ({row['stage']}{_product(row['product'])})",
-            "the first tonne allowed would save", -float(row["shadow_price"]))
+    return (
+        f"ban {row['from_country']} -> {row['to_country']} ({row['stage']}{_product(row['product'])})",
+        "the first tonne allowed would save",
+        -float(row["shadow_price"]),
+    )
 
 
 def _explain_share_limit(row: Row) -> tuple[str, str, float]:
     at_most = row["bound"] == "max"
-    label = (f"share limit: {'at most' if at_most else 'at least'} {row['rhs']:g}% of {row['market']} "
-             f"{row['product']} refined in {row['country']}")
+    label = (
+        f"share limit: {'at most' if at_most else 'at least'} {row['rhs']:g}% of {row['market']} "
+        f"{row['product']} refined in {row['country']}"
+    )
     if at_most:
         return label, "each further point of de-risking costs", -float(row["shadow_price"])
     return label, "each further point costs", float(row["shadow_price"])
@@ -314,53 +358,139 @@ def demand_row_of_share_limits(lp: Any) -> np.ndarray:
 
 
 SUPPLY, CAPACITY, BALANCE, DEMAND, BAN, QUOTA, SHARE_LIMIT = (
-    "supply", "capacity", "balance", "demand", "ban", "quota", "share_limit")
+    "supply",
+    "capacity",
+    "balance",
+    "demand",
+    "ban",
+    "quota",
+    "share_limit",
+)
 BALANCE_WHAT = "shipments of the product cannot exceed what the refiner recovers"
 
 FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
-        SUPPLY, lambda n, c: supply_rows(n, c[ORE_ROUTES]), "origins", ("origin",), "<=", "t",
-        "USD per t REO of ore supply", "USD/t", "<= 0: minus what one more tonne of ore available would save",
-        "ore supply of the origin", "ore supply", rhs_inputs=(("origins", "supply_t"),), summary="resource",
-        binding_title="Binding ore supply (one more tonne of ore would save):"),
+        SUPPLY,
+        lambda n, c: supply_rows(n, c[ORE_ROUTES]),
+        "origins",
+        ("origin",),
+        "<=",
+        "t",
+        "USD per t REO of ore supply",
+        "USD/t",
+        "<= 0: minus what one more tonne of ore available would save",
+        "ore supply of the origin",
+        "ore supply",
+        rhs_inputs=(("origins", "supply_t"),),
+        summary="resource",
+        binding_title="Binding ore supply (one more tonne of ore would save):",
+    ),
     FamilySpec(
-        CAPACITY, lambda n, c: capacity_rows(n, c[ORE_ROUTES]), "refiners", ("refiner",), "<=", "t",
-        "USD per t REO of refining feed capacity", "USD/t",
-        "<= 0: minus what one more tonne of feed capacity would save", "feed capacity of the refiner",
-        "refining capacity", rhs_inputs=(("refiners", "capacity_t"),), summary="resource",
+        CAPACITY,
+        lambda n, c: capacity_rows(n, c[ORE_ROUTES]),
+        "refiners",
+        ("refiner",),
+        "<=",
+        "t",
+        "USD per t REO of refining feed capacity",
+        "USD/t",
+        "<= 0: minus what one more tonne of feed capacity would save",
+        "feed capacity of the refiner",
+        "refining capacity",
+        rhs_inputs=(("refiners", "capacity_t"),),
+        summary="resource",
         binding_title="Binding refining capacity (one more tonne of feed capacity would save):",
-        compare_metric="capacity_shadow_price"),
+        compare_metric="capacity_shadow_price",
+    ),
     FamilySpec(
-        BALANCE, lambda n, c: balance_rows(n, c[ORE_ROUTES], c[SHIPMENTS]), "refiners", ("refiner", "product"), "<=",
-        "t", "USD per t of product at the refiner", "USD/t",
-        "<= 0: minus the value of one more tonne of the product at the refiner", BALANCE_WHAT,
-        "product at refiners", sweep_default=False, summary="none", ranged=False, describe=_balance_name),
+        BALANCE,
+        lambda n, c: balance_rows(n, c[ORE_ROUTES], c[SHIPMENTS]),
+        "refiners",
+        ("refiner", "product"),
+        "<=",
+        "t",
+        "USD per t of product at the refiner",
+        "USD/t",
+        "<= 0: minus the value of one more tonne of the product at the refiner",
+        BALANCE_WHAT,
+        "product at refiners",
+        sweep_default=False,
+        summary="none",
+        ranged=False,
+        describe=_balance_name,
+    ),
     FamilySpec(
-        DEMAND, lambda n, c: demand_rows(n, c[SHIPMENTS], c[UNMET]), "demand", ("market", "product"), ">=", "t",
-        "USD per t of product delivered", "USD/t",
+        DEMAND,
+        lambda n, c: demand_rows(n, c[SHIPMENTS], c[UNMET]),
+        "demand",
+        ("market", "product"),
+        ">=",
+        "t",
+        "USD per t of product delivered",
+        "USD/t",
         ">= 0: the marginal delivered cost of one more tonne demanded (share limits on it included)",
-        "demand of the market", "demand (delivered cost)", rhs_inputs=(("demand", "demand_t"),), summary="grid",
-        compare_metric="delivered_marginal_cost", price=demand_price),
+        "demand of the market",
+        "demand (delivered cost)",
+        rhs_inputs=(("demand", "demand_t"),),
+        summary="grid",
+        compare_metric="delivered_marginal_cost",
+        price=demand_price,
+    ),
     FamilySpec(
-        BAN, lambda n, c: ban_rows(n, c[ORE_ROUTES], c[SHIPMENTS]), "bans",
-        ("from_country", "to_country", "stage", "product"), "<=", "t", "USD per t of banned flow allowed", "USD/t",
-        "<= 0: minus what the first tonne allowed through would save", "banned flows", "bans", sweep_default=False,
-        policy_keys=("from_country", "to_country", "stage", "product"), ranged=False, describe=_ban_name,
-        explain_row=_explain_ban),
+        BAN,
+        lambda n, c: ban_rows(n, c[ORE_ROUTES], c[SHIPMENTS]),
+        "bans",
+        ("from_country", "to_country", "stage", "product"),
+        "<=",
+        "t",
+        "USD per t of banned flow allowed",
+        "USD/t",
+        "<= 0: minus what the first tonne allowed through would save",
+        "banned flows",
+        "bans",
+        sweep_default=False,
+        policy_keys=("from_country", "to_country", "stage", "product"),
+        ranged=False,
+        describe=_ban_name,
+        explain_row=_explain_ban,
+    ),
     FamilySpec(
-        QUOTA, lambda n, c: quota_rows(n, c[ORE_ROUTES], c[SHIPMENTS]), "quotas",
-        ("quota", "kind", "country", "product"), "<=", "t", "USD per t of quota", "USD/t",
-        "<= 0: minus what one more tonne of quota would save", "quota", "quotas", label_keys=("quota",),
-        rhs_inputs=(("quotas", "limit_t"),), policy_keys=("quota",), compare_metric="quota_shadow_price",
-        describe=_quota_name, explain_row=_explain_quota),
+        QUOTA,
+        lambda n, c: quota_rows(n, c[ORE_ROUTES], c[SHIPMENTS]),
+        "quotas",
+        ("quota", "kind", "country", "product"),
+        "<=",
+        "t",
+        "USD per t of quota",
+        "USD/t",
+        "<= 0: minus what one more tonne of quota would save",
+        "quota",
+        "quotas",
+        label_keys=("quota",),
+        rhs_inputs=(("quotas", "limit_t"),),
+        policy_keys=("quota",),
+        compare_metric="quota_shadow_price",
+        describe=_quota_name,
+        explain_row=_explain_quota,
+    ),
     FamilySpec(
-        SHARE_LIMIT, lambda n, c: share_limit_rows(n, c[SHIPMENTS]), "share_limits",
-        ("market", "product", "country", "bound"), "per row", "%", "USD per percentage point of the share limit",
-        "USD/pp", "<= 0 for a max share (loosening by a point saves), >= 0 for a min share (a point more costs)",
-        "share of the market's demand refined in the country", "share limits",
+        SHARE_LIMIT,
+        lambda n, c: share_limit_rows(n, c[SHIPMENTS]),
+        "share_limits",
+        ("market", "product", "country", "bound"),
+        "per row",
+        "%",
+        "USD per percentage point of the share limit",
+        "USD/pp",
+        "<= 0 for a max share (loosening by a point saves), >= 0 for a min share (a point more costs)",
+        "share of the market's demand refined in the country",
+        "share limits",
         rhs_inputs=(("demand", "demand_t"), ("share_limits", "max_share"), ("share_limits", "min_share")),
-        policy_keys=("market", "product", "country"), compare_metric="share_limit_shadow_price",
-        describe=_share_limit_name, explain_row=_explain_share_limit),
+        policy_keys=("market", "product", "country"),
+        compare_metric="share_limit_shadow_price",
+        describe=_share_limit_name,
+        explain_row=_explain_share_limit,
+    ),
 )
 FAMILIES_BY_NAME: dict[str, FamilySpec] = {f.name: f for f in FAMILIES}
 #: Families whose prices sweeps and stress tests record unless a job says otherwise.

@@ -34,8 +34,10 @@ class InfeasibilityReport:
             return "HiGHS could not isolate the conflicting constraints"
         lines = ["these constraints cannot all hold (relax any one of them to restore feasibility):"]
         moves = self.moves or [""] * len(self.constraints)
-        lines += [f"  - {name}" + (f" — alone, it would have to {move}" if move else "")
-                  for name, move in zip(self.constraints, moves)]
+        lines += [
+            f"  - {name}" + (f" — alone, it would have to {move}" if move else "")
+            for name, move in zip(self.constraints, moves)
+        ]
         return "\n".join(lines)
 
 
@@ -71,8 +73,9 @@ def move_text(lp: LinearProgram, position: int, amount: float) -> str:
     return f"{direction} by {shown:,.4g} {unit}"
 
 
-def explain(lp: LinearProgram, rows: np.ndarray | None, cols: np.ndarray | None,
-            moves: np.ndarray | None = None) -> InfeasibilityReport:
+def explain(
+    lp: LinearProgram, rows: np.ndarray | None, cols: np.ndarray | None, moves: np.ndarray | None = None
+) -> InfeasibilityReport:
     """Name the rows of an IIS (and any column bounds other than plain non-negativity),
     with how far each row alone would have to move (``moves``, LP units, NaN: cannot)."""
     rows = np.zeros(0, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)

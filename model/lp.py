@@ -71,8 +71,9 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         coo_cols.append(family.cols)
         coo_vals.append(family.values)
         offset += n
-    matrix = CscMatrix.from_coo(np.concatenate(coo_rows), np.concatenate(coo_cols), np.concatenate(coo_vals),
-                                (offset, n_cols))
+    matrix = CscMatrix.from_coo(
+        np.concatenate(coo_rows), np.concatenate(coo_cols), np.concatenate(coo_vals), (offset, n_cols)
+    )
     return LinearProgram(
         cost=cost,
         matrix=matrix,
@@ -88,8 +89,9 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
     )
 
 
-def uncovered_policies(network: Network, families: Mapping[str, RowFamily],
-                       terms: Mapping[str, CostTerms]) -> list[Problem]:
+def uncovered_policies(
+    network: Network, families: Mapping[str, RowFamily], terms: Mapping[str, CostTerms]
+) -> list[Problem]:
     """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage):
     for each registered family and cost term with ``policy_keys``."""
     problems: list[Problem] = []
@@ -113,7 +115,13 @@ def uncovered_policies(network: Network, families: Mapping[str, RowFamily],
 def _uncovered(name: str, table: pd.DataFrame, covered_rows: np.ndarray, keys: list[str]) -> list[Problem]:
     missing = np.setdiff1d(np.arange(len(table)), covered_rows)
     return [
-        Problem(f"{name}.csv", None, None, ", ".join(f"{k}={table.at[i, k]}" for k in keys if table.at[i, k] != ""),
-                "a policy row that covers at least one route of the dataset (this one covers none)", "policy_unused")
+        Problem(
+            f"{name}.csv",
+            None,
+            None,
+            ", ".join(f"{k}={table.at[i, k]}" for k in keys if table.at[i, k] != ""),
+            "a policy row that covers at least one route of the dataset (this one covers none)",
+            "policy_unused",
+        )
         for i in missing
     ]

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, Problem
-
 from .checks import run_checks
+from .errors import InputError, Problem
 from .reading import frame_table, read_csv_table
 from .tables import BAD, ID, LINE, TABLES, TABLES_BY_NAME
 

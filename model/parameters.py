@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
-
 from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
+from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
+from .errors import Problem
 from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, FamilySpec, in_place_inputs
 from .network import Network
-from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
 from .reading import check_numbers
 from .tables import BAD, LINE, TABLES, TABLES_BY_NAME
 
@@ -47,7 +46,8 @@ def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily])
         if len(rows.index) != len(block.index):
             return False  # the family gained or lost rows: not an in-place change
         arrays["row_lower"][block.slice], arrays["row_upper"][block.slice] = row_bounds(
-            rows.rhs, lp.row_is_upper[block.slice])
+            rows.rhs, lp.row_is_upper[block.slice]
+        )
         if rows.report_scale is not None:
             arrays["row_report_scale"][block.slice] = rows.report_scale
         return True
@@ -55,8 +55,9 @@ def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily])
     return update
 
 
-def _cost_piece(terms_of: Callable[[Network, LinearProgram, float], dict[str, dict[str, np.ndarray]]]
-                ) -> Callable[..., bool]:
+def _cost_piece(
+    terms_of: Callable[[Network, LinearProgram, float], dict[str, dict[str, np.ndarray]]],
+) -> Callable[..., bool]:
     """A piece that recomputes cost terms (term -> block -> values); the cost vector is then
     summed from all terms again (:func:`~oreflow.model.arrays.total_cost`)."""
 
@@ -70,8 +71,9 @@ def _cost_piece(terms_of: Callable[[Network, LinearProgram, float], dict[str, di
 
 def _block_terms(block: BlockSpec) -> Callable[..., bool]:
     """The piece of one block's cost terms (term -> block -> values)."""
-    return _cost_piece(lambda n, lp, penalty: {term: {block.name: values}
-                                               for term, values in block.build(n, penalty)[1].items()})
+    return _cost_piece(
+        lambda n, lp, penalty: {term: {block.name: values} for term, values in block.build(n, penalty)[1].items()}
+    )
 
 
 def _family_rows(spec: FamilySpec) -> Callable[..., bool]:
@@ -99,8 +101,9 @@ def in_place(changed: Iterable[tuple[str, str]]) -> bool:
     return all(key in IN_PLACE for key in changed)
 
 
-def updated_lp(base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]],
-               penalty: float) -> LinearProgram | None:
+def updated_lp(
+    base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]], penalty: float
+) -> LinearProgram | None:
     """``base`` with the pieces fed by the ``changed`` inputs recomputed from ``network``
     (which differs from base's network only in those inputs); None when a change turns
     out to alter the structure (e.g. a share limit gains a row), so the caller rebuilds.

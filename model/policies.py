@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .arrays import Block, RowFamily
-from .network import Network
 from .groups import explode_list
+from .network import Network
 from .tables import ANY_COUNTRY
 
 
@@ -104,8 +104,10 @@ def stage_pairs(network: Network, table: pd.DataFrame, x: Block, s: Block) -> tu
     """(policy row position, LP column) pairs of a tariff or ban table, both stages."""
     table = table.reset_index(drop=True)
     rows, cols = [], []
-    for stage, block, flows in (("ore", x, ore_flows(network, x.index)),
-                                ("product", s, product_flows(network, s.index))):
+    for stage, block, flows in (
+        ("ore", x, ore_flows(network, x.index)),
+        ("product", s, product_flows(network, s.index)),
+    ):
         positions = np.flatnonzero((table["stage"] == stage).to_numpy())
         policy, flow = match_flows(table.iloc[positions], flows)
         rows.append(positions[policy])
@@ -129,8 +131,9 @@ def _empty_family(name: str, index: pd.DataFrame, sense: str) -> RowFamily:
     return RowFamily(name, index.iloc[:0], none, none, np.zeros(0), np.zeros(0), sense)
 
 
-def tariff_costs(network: Network, x: Block, s: Block,
-                 pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def tariff_costs(
+    network: Network, x: Block, s: Block, pairs: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """tariffs: + sum over matching tariff rows of usd_per_t, per t of each matching flow.
 
     Stage ``ore``: USD per t REO on x[o,r] from the origin's to the refiner's country.
@@ -158,8 +161,15 @@ def ban_rows(network: Network, x: Block, s: Block) -> RowFamily:
     if bans.empty:
         return _empty_family("ban", bans[["from_country", "to_country", "stage", "product"]], "<=")
     rows, cols = stage_pairs(network, bans, x, s)
-    return RowFamily("ban", bans[["from_country", "to_country", "stage", "product"]], rows, cols,
-                     np.ones(len(rows)), np.zeros(len(bans)), "<=")
+    return RowFamily(
+        "ban",
+        bans[["from_country", "to_country", "stage", "product"]],
+        rows,
+        cols,
+        np.ones(len(rows)),
+        np.zeros(len(bans)),
+        "<=",
+    )
 
 
 def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
@@ -177,11 +187,14 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
     if quotas.empty:
         return _empty_family("quota", quotas[["quota", "kind", "country", "product"]], "<=")
     countries = country_of(network)
-    x_frame = x.index.assign(origin_country=x.index["origin"].map(countries["origin"]).to_numpy(),
-                             refiner_country=x.index["refiner"].map(countries["refiner"]).to_numpy(),
-                             _col=np.arange(x.start, x.stop))
-    s_frame = product_flows(network, s.index).assign(refiner=s.index["refiner"].to_numpy(),
-                                                     _col=np.arange(s.start, s.stop))
+    x_frame = x.index.assign(
+        origin_country=x.index["origin"].map(countries["origin"]).to_numpy(),
+        refiner_country=x.index["refiner"].map(countries["refiner"]).to_numpy(),
+        _col=np.arange(x.start, x.stop),
+    )
+    s_frame = product_flows(network, s.index).assign(
+        refiner=s.index["refiner"].to_numpy(), _col=np.arange(s.start, s.stop)
+    )
     groups = explode_list(quotas["country"], "country")
     members = explode_members(quotas)
     kinds = quotas["kind"].to_numpy()
@@ -194,8 +207,9 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
     ):
         by_country = groups.loc[(kinds[groups["_row"]] == kind) & ~has_members[groups["_row"]]]
         by_country = by_country.merge(frame, left_on="country", right_on=country_col, sort=False)
-        by_member = members.loc[kinds[members["_row"]] == kind].merge(frame, left_on="member",
-                                                                      right_on=member_col, sort=False)
+        by_member = members.loc[kinds[members["_row"]] == kind].merge(
+            frame, left_on="member", right_on=member_col, sort=False
+        )
         pairs = pd.concat([by_country, by_member], ignore_index=True)
         if kind == "export":  # to markets outside the group, of the quota's product (blank: all)
             row = pairs["_row"].to_numpy()
@@ -205,8 +219,15 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
         rows.append(pairs["_row"].to_numpy())
         cols.append(pairs["_col"].to_numpy())
     rows_a, cols_a = np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
-    return RowFamily("quota", quotas[["quota", "kind", "country", "product"]], rows_a, cols_a,
-                     np.ones(len(rows_a)), quotas["limit_t"].to_numpy(float), "<=")
+    return RowFamily(
+        "quota",
+        quotas[["quota", "kind", "country", "product"]],
+        rows_a,
+        cols_a,
+        np.ones(len(rows_a)),
+        quotas["limit_t"].to_numpy(float),
+        "<=",
+    )
 
 
 def share_limit_index(network: Network) -> pd.DataFrame:
@@ -215,8 +236,9 @@ def share_limit_index(network: Network) -> pd.DataFrame:
     parts = []
     for bound, column, sense in (("max", "max_share", "<="), ("min", "min_share", ">=")):
         given = limits.loc[limits[column].notna()]
-        parts.append(given[["market", "product", "country"]].assign(bound=bound, share=given[column].to_numpy(),
-                                                                    sense=sense))
+        parts.append(
+            given[["market", "product", "country"]].assign(bound=bound, share=given[column].to_numpy(), sense=sense)
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -233,17 +255,33 @@ def share_limit_rows(network: Network, s: Block) -> RowFamily:
     index = share_limit_index(network)
     if index.empty:
         family = _empty_family("share_limit", index[["market", "product", "country", "bound"]], "<=")
-        return RowFamily(family.name, family.index, family.rows, family.cols, family.values, family.rhs,
-                         family.sense, report_scale=np.zeros(0))
+        return RowFamily(
+            family.name,
+            family.index,
+            family.rows,
+            family.cols,
+            family.values,
+            family.rhs,
+            family.sense,
+            report_scale=np.zeros(0),
+        )
     demand = network.demand.set_index(["market", "product"])["demand_t"]
     demand_t = demand.reindex(pd.MultiIndex.from_frame(index[["market", "product"]])).to_numpy(float)
     refiner_country = s.index["refiner"].map(country_of(network)["refiner"])
     ships = s.index.assign(country=refiner_country.to_numpy(), _col=np.arange(s.start, s.stop))
     groups = explode_list(index["country"], "country").merge(
-        index[["market", "product"]].assign(_row=np.arange(len(index))), on="_row")
+        index[["market", "product"]].assign(_row=np.arange(len(index))), on="_row"
+    )
     matched = groups.merge(ships, on=["market", "product", "country"], sort=False)
     with np.errstate(divide="ignore"):
         scale = 100.0 / demand_t
-    return RowFamily("share_limit", index[["market", "product", "country", "bound"]],
-                     matched["_row"].to_numpy(np.int64), matched["_col"].to_numpy(np.int64), np.ones(len(matched)),
-                     index["share"].to_numpy(float) * demand_t, index["sense"].to_numpy(), report_scale=scale)
+    return RowFamily(
+        "share_limit",
+        index[["market", "product", "country", "bound"]],
+        matched["_row"].to_numpy(np.int64),
+        matched["_col"].to_numpy(np.int64),
+        np.ones(len(matched)),
+        index["share"].to_numpy(float) * demand_t,
+        index["sense"].to_numpy(),
+        report_scale=scale,
+    )

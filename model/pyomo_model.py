@@ -52,8 +52,8 @@ import pyomo.environ as pyo
 
 from .arrays import Block
 from .core import normalised_shares, ore_route_columns, recovery_table, shipment_columns, unmet_columns
-from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
 from .network import Network
+from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 
@@ -284,16 +284,22 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     tariffs = tariff_costs(network, x_block, s_block)
     if tariffs:
         m.ore_tariff_usd_per_t = pyo.Param(
-            m.ORE_ROUTES, initialize=dict(zip(m.ORE_ROUTES.ordered_data(), _floats(tariffs["x"]))), within=pyo.Any,
+            m.ORE_ROUTES,
+            initialize=dict(zip(m.ORE_ROUTES.ordered_data(), _floats(tariffs["x"]))),
+            within=pyo.Any,
             doc="tariffs on ore o -> r, USD per t REO",
         )
         m.product_tariff_usd_per_t = pyo.Param(
-            m.SHIPMENTS, initialize=dict(zip(m.SHIPMENTS.ordered_data(), _floats(tariffs["s"]))), within=pyo.Any,
+            m.SHIPMENTS,
+            initialize=dict(zip(m.SHIPMENTS.ordered_data(), _floats(tariffs["s"]))),
+            within=pyo.Any,
             doc="tariffs on product p shipped r -> m, USD per t",
         )
-        m.total_cost.expr = m.total_cost.expr + pyo.quicksum(
-            m.ore_tariff_usd_per_t[o, r] * m.x[o, r] for o, r in m.ORE_ROUTES
-        ) + pyo.quicksum(m.product_tariff_usd_per_t[r, mk, p] * m.s[r, mk, p] for r, mk, p in m.SHIPMENTS)
+        m.total_cost.expr = (
+            m.total_cost.expr
+            + pyo.quicksum(m.ore_tariff_usd_per_t[o, r] * m.x[o, r] for o, r in m.ORE_ROUTES)
+            + pyo.quicksum(m.product_tariff_usd_per_t[r, mk, p] * m.s[r, mk, p] for r, mk, p in m.SHIPMENTS)
+        )
 
     def members(family) -> dict[int, list]:
         """Row position -> the flow variables it sums (columns are x then s, as in the LP)."""
@@ -307,15 +313,28 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     shares = share_limit_rows(network, s_block)
     ban_keys, quota_keys = index_keys(bans.index), index_keys(quotas.index[["quota"]])
     share_keys = index_keys(shares.index)
-    m.BANS = pyo.Set(initialize=ban_keys, dimen=4, ordered=True,
-                     doc="(from_country, to_country, stage, product) of each row of bans.csv")
+    m.BANS = pyo.Set(
+        initialize=ban_keys,
+        dimen=4,
+        ordered=True,
+        doc="(from_country, to_country, stage, product) of each row of bans.csv",
+    )
     m.QUOTAS = pyo.Set(initialize=quota_keys, ordered=True, doc="quota names of quotas.csv")
-    m.SHARE_LIMITS = pyo.Set(initialize=share_keys, dimen=4, ordered=True,
-                             doc="(market, product, country, bound) of each max_share / min_share given")
-    m.quota_limit_t = pyo.Param(m.QUOTAS, initialize=dict(zip(quota_keys, _floats(quotas.rhs))), within=pyo.Any,
-                                doc="quota, t per year")
-    m.share_limit_t = pyo.Param(m.SHARE_LIMITS, initialize=dict(zip(share_keys, _floats(shares.rhs))), within=pyo.Any,
-                                doc="share x demand_t, t of product per year")
+    m.SHARE_LIMITS = pyo.Set(
+        initialize=share_keys,
+        dimen=4,
+        ordered=True,
+        doc="(market, product, country, bound) of each max_share / min_share given",
+    )
+    m.quota_limit_t = pyo.Param(
+        m.QUOTAS, initialize=dict(zip(quota_keys, _floats(quotas.rhs))), within=pyo.Any, doc="quota, t per year"
+    )
+    m.share_limit_t = pyo.Param(
+        m.SHARE_LIMITS,
+        initialize=dict(zip(share_keys, _floats(shares.rhs))),
+        within=pyo.Any,
+        doc="share x demand_t, t of product per year",
+    )
     ban_terms = {ban_keys[i]: v for i, v in members(bans).items()}
     quota_terms = {quota_keys[i]: v for i, v in members(quotas).items()}
     share_terms = {share_keys[i]: v for i, v in members(shares).items()}

@@ -29,13 +29,29 @@ from .families import ORE_ROUTES
 from .record import BASIS_BASIC, RangingArrays, SolutionRecord
 
 #: Columns of ``ranging["costs"]`` after the route's keys.
-COST_COLUMNS = ("unit_cost_usd_per_t", "cost_lower_usd_per_t", "cost_upper_usd_per_t",
-                "objective_at_lower_usd", "objective_at_upper_usd",
-                "allocation_changes_at_lower", "allocation_changes_at_upper")
+COST_COLUMNS = (
+    "unit_cost_usd_per_t",
+    "cost_lower_usd_per_t",
+    "cost_upper_usd_per_t",
+    "objective_at_lower_usd",
+    "objective_at_upper_usd",
+    "allocation_changes_at_lower",
+    "allocation_changes_at_upper",
+)
 #: Columns of ``ranging["rhs"]``.
-RHS_COLUMNS = ("family", "key", "rhs", "shadow_price", "rhs_lower", "rhs_upper",
-               "objective_at_lower_usd", "objective_at_upper_usd",
-               "price_changes_at_lower", "price_changes_at_upper", "binding")
+RHS_COLUMNS = (
+    "family",
+    "key",
+    "rhs",
+    "shadow_price",
+    "rhs_lower",
+    "rhs_upper",
+    "objective_at_lower_usd",
+    "objective_at_upper_usd",
+    "price_changes_at_lower",
+    "price_changes_at_upper",
+    "binding",
+)
 #: Per-row codes of :func:`dual_uniqueness`; ordered so that "all of several" is their minimum.
 NOT_UNIQUE, UNDETERMINED, UNIQUE = 0, 1, 2
 #: How many names a dual-trust summary lists before "...".
@@ -64,8 +80,9 @@ def cost_ranging(lp: LinearProgram, record: SolutionRecord) -> pd.DataFrame:
     x = lp.columns[ORE_ROUTES].slice
     r = ranges_of(record)
     lower, upper = allocation_changes_past(lp, record)
-    values = [clean(v[x]) for v in (lp.cost, r.cost_lower, r.cost_upper, r.cost_objective_lower,
-                                    r.cost_objective_upper)]
+    values = [
+        clean(v[x]) for v in (lp.cost, r.cost_lower, r.cost_upper, r.cost_objective_lower, r.cost_objective_upper)
+    ]
     return lp.columns[ORE_ROUTES].index.assign(**dict(zip(COST_COLUMNS, values + [lower[x], upper[x]])))
 
 
@@ -276,8 +293,10 @@ class DualTrust:
     def summary_line(self) -> str:
         """One line for the printed summary; a warning when the duals have no basis."""
         if not self.has_basis:
-            return (f"WARNING: duals without a basis ({self.method}): whether they are unique cannot be checked "
-                    "and no ranging is given; treat the shadow prices with care")
+            return (
+                f"WARNING: duals without a basis ({self.method}): whether they are unique cannot be checked "
+                "and no ranging is given; treat the shadow prices with care"
+            )
         return f"Duals: {self.method}; {self._duals_text()}; {self._allocation_text()}"
 
     def _duals_text(self) -> str:
@@ -294,13 +313,16 @@ class DualTrust:
             return "allocation unique"
         if self.alternative_routes:
             count = len(self.alternative_routes)
-            return (f"alternative optimal allocations may exist on {count} route{'s' * (count != 1)} "
-                    f"({_names(self.alternative_routes)})")
+            return (
+                f"alternative optimal allocations may exist on {count} route{'s' * (count != 1)} "
+                f"({_names(self.alternative_routes)})"
+            )
         return "alternative optimal shipments or slacks may exist (no ore route flagged)"
 
 
-def dual_trust(lp: LinearProgram, record: SolutionRecord, codes: np.ndarray,
-               column_alternative: np.ndarray) -> DualTrust:
+def dual_trust(
+    lp: LinearProgram, record: SolutionRecord, codes: np.ndarray, column_alternative: np.ndarray
+) -> DualTrust:
     """The :class:`DualTrust` of a solution, from its per-row uniqueness codes
     (:func:`dual_uniqueness`) and per-column ``alternative_optimum`` flags."""
     x = lp.columns[ORE_ROUTES]

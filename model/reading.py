@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem
-
 from .tables import BAD, ID, LINE, Column, TableSpec
 
 
@@ -55,15 +54,22 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
                 continue
             if len(record) > len(header):
                 problems.append(
-                    Problem(spec.file, start, None, ",".join(record),
-                            f"{len(header)} cells as in the header (line {header_line}), not {len(record)}",
-                            "row_shape")
+                    Problem(
+                        spec.file,
+                        start,
+                        None,
+                        ",".join(record),
+                        f"{len(header)} cells as in the header (line {header_line}), not {len(record)}",
+                        "row_shape",
+                    )
                 )
                 record = record[: len(header)]  # keep the row so later rules don't cascade
             records.append(record + [""] * (len(header) - len(record)))
             lines.append(start)
     except csv.Error as exc:
-        return None, [Problem(spec.file, reader.line_num, None, None, f"a well-formed CSV file ({exc})", "file_readable")]
+        return None, [
+            Problem(spec.file, reader.line_num, None, None, f"a well-formed CSV file ({exc})", "file_readable")
+        ]
     if header is None:
         return None, [Problem(spec.file, None, None, "", "a header line naming the columns", "file_readable")]
     columns = {name: [row[i] for row in records] for i, name in enumerate(header) if name != LINE}
@@ -94,8 +100,14 @@ def coerce_table(
     if missing:
         present = ", ".join(c for c in raw.columns if c != LINE) or "none"
         return None, [
-            Problem(label, header_line, name, None, f"a column named {name!r} (columns present: {present})",
-                    "column_present")
+            Problem(
+                label,
+                header_line,
+                name,
+                None,
+                f"a column named {name!r} (columns present: {present})",
+                "column_present",
+            )
             for name in missing
         ]
     problems: list[Problem] = []
@@ -104,7 +116,9 @@ def coerce_table(
         if column.name not in raw.columns:  # optional column absent: all blank
             table[column.name] = "" if column.kind == ID else np.nan
             continue
-        values, found = (_coerce_id if column.kind == ID else _coerce_number)(raw[column.name], raw[LINE], column, label)
+        values, found = (_coerce_id if column.kind == ID else _coerce_number)(
+            raw[column.name], raw[LINE], column, label
+        )
         table[column.name] = values
         problems += found
     bad_lines = {p.line for p in problems}
@@ -143,9 +157,7 @@ def _shared(text: pd.Series) -> pd.Series:
     return pd.Series(np.asarray(distinct, dtype=object)[codes], index=text.index, dtype=object)
 
 
-def _coerce_number(
-    series: pd.Series, lines: pd.Series, column: Column, label: str
-) -> tuple[pd.Series, list[Problem]]:
+def _coerce_number(series: pd.Series, lines: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.astype(float).to_numpy(copy=True)
         text = pd.Series(values).astype(str)

@@ -137,8 +137,9 @@ def flows_by_product(network: Network, allocations: pd.DataFrame) -> pd.DataFram
     comp = network.composition[["origin", "product", "share"]]
     flows = allocations[["origin", "refiner", "ore_t"]].merge(comp, on="origin", how="inner", sort=False)
     flows["contained_t"] = flows["ore_t"] * flows["share"].astype(float)
-    return flows.loc[flows["contained_t"] > 0, ["origin", "refiner", "product", "ore_t", "share", "contained_t"]] \
-        .reset_index(drop=True)
+    return flows.loc[
+        flows["contained_t"] > 0, ["origin", "refiner", "product", "ore_t", "share", "contained_t"]
+    ].reset_index(drop=True)
 
 
 def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -> Solution:
@@ -192,7 +193,9 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
 
     alternative = alternative_optimum(lp, record)
     reduced_costs = x.index.assign(
-        ore_t=x_value, unit_cost_usd_per_t=x_cost, reduced_cost_usd_per_t=clean(record.col_dual[x.slice]),
+        ore_t=x_value,
+        unit_cost_usd_per_t=x_cost,
+        reduced_cost_usd_per_t=clean(record.col_dual[x.slice]),
         alternative_optimum=alternative[x.slice],
     )
     codes = dual_uniqueness(lp, record)
@@ -219,16 +222,31 @@ def binding_rows(shadow_prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for family, frame in shadow_prices.items():
         keys = [c for c in frame.columns if c not in SHADOW_VALUE_COLUMNS]
         sub = frame.loc[frame["binding"] & (frame["shadow_price"] != 0)]
-        parts.append(pd.DataFrame({
-            "family": family,
-            "key": join_keys(sub[keys]).to_numpy(dtype=object),
-            "rhs": sub["rhs"].to_numpy(),
-            "shadow_price": sub["shadow_price"].to_numpy(),
-            "unit": price_unit(family),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "family": family,
+                    "key": join_keys(sub[keys]).to_numpy(dtype=object),
+                    "rhs": sub["rhs"].to_numpy(),
+                    "shadow_price": sub["shadow_price"].to_numpy(),
+                    "unit": price_unit(family),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-__all__ = ["SHADOW_VALUE_COLUMNS", "Solution", "binding_rows", "column_values", "cost_breakdown",
-           "flows_by_product", "price_keys", "price_uniqueness", "read_solution", "row_prices", "shadow_table",
-           "shadow_tables"]
+__all__ = [
+    "SHADOW_VALUE_COLUMNS",
+    "Solution",
+    "binding_rows",
+    "column_values",
+    "cost_breakdown",
+    "flows_by_product",
+    "price_keys",
+    "price_uniqueness",
+    "read_solution",
+    "row_prices",
+    "shadow_table",
+    "shadow_tables",
+]

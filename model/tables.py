@@ -124,8 +124,9 @@ FLOW_SELECTOR = (
     Column("stage", ID, choices=STAGES),
     Column("product", ID, optional=True),
 )
-TARIFFS = TableSpec("tariffs", (*FLOW_SELECTOR, Column("usd_per_t", NUMBER)),
-                    key=tuple(c.name for c in FLOW_SELECTOR), optional=True)
+TARIFFS = TableSpec(
+    "tariffs", (*FLOW_SELECTOR, Column("usd_per_t", NUMBER)), key=tuple(c.name for c in FLOW_SELECTOR), optional=True
+)
 BANS = TableSpec("bans", FLOW_SELECTOR, key=tuple(c.name for c in FLOW_SELECTOR), optional=True)
 QUOTAS = TableSpec(
     "quotas",

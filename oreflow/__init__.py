@@ -35,6 +35,7 @@ def __getattr__(name: str) -> Any:
         return value
     raise AttributeError(f"module 'oreflow' has no attribute {name!r}")
 
+
 __version__ = "0.1.0"
 
 
@@ -63,4 +64,3 @@ __all__ = [
     "solve",
     "__version__",
 ]
-

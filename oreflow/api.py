@@ -86,12 +86,25 @@ def solve(
     if unmet_penalty_usd_per_t is not None:
         if not (math.isfinite(unmet_penalty_usd_per_t) and unmet_penalty_usd_per_t > 0):
             raise InputError(
-                Problem("solve", None, "unmet_penalty_usd_per_t", repr(unmet_penalty_usd_per_t),
-                        "a finite number > 0 (USD per t of unmet demand)", "penalty")
+                Problem(
+                    "solve",
+                    None,
+                    "unmet_penalty_usd_per_t",
+                    repr(unmet_penalty_usd_per_t),
+                    "a finite number > 0 (USD per t of unmet demand)",
+                    "penalty",
+                )
             )
         penalty = float(unmet_penalty_usd_per_t)
-    return solve_network(network, backend or "highs", solver=solver, solver_options=options, penalty=penalty,
-                         timings=timings, ranging=job_ranging if ranging is None else ranging)
+    return solve_network(
+        network,
+        backend or "highs",
+        solver=solver,
+        solver_options=options,
+        penalty=penalty,
+        timings=timings,
+        ranging=job_ranging if ranging is None else ranging,
+    )
 
 
 def solve_network(

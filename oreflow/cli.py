@@ -49,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         print("No output was written.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("oreflow: interrupted. Finished points are kept: run the same command again to resume "
-              "(--fresh to start over). No output was written.", file=sys.stderr)
+        print(
+            "oreflow: interrupted. Finished points are kept: run the same command again to resume "
+            "(--fresh to start over). No output was written.",
+            file=sys.stderr,
+        )
         return 130
     except OSError as exc:
         print(f"oreflow: could not write outputs: {exc}", file=sys.stderr)

@@ -22,8 +22,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic_core import ErrorDetails
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.families import BLOCKS, DEFAULT_PRICES, FAMILIES_BY_NAME
@@ -56,8 +56,12 @@ class Change(BaseModel):
     @model_validator(mode="after")
     def _fields_of_action(self) -> Change:
         needs = {"set": ("column", "value"), "scale": ("column", "factor"), "add": ("rows",), "remove": ()}
-        allowed = {"set": {"where", "column", "value"}, "scale": {"where", "column", "factor"}, "add": {"rows"},
-                   "remove": {"where"}}
+        allowed = {
+            "set": {"where", "column", "value"},
+            "scale": {"where", "column", "factor"},
+            "add": {"rows"},
+            "remove": {"where"},
+        }
         missing = [name for name in needs[self.action] if getattr(self, name) in (None, [])]
         if missing:
             raise ValueError(f"action {self.action!r} needs {' and '.join(missing)}")
@@ -145,8 +149,13 @@ class Distribution(BaseModel):
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Distribution:
-        needs = {"uniform": ("low", "high"), "normal": ("mean", "sd"), "lognormal": ("mean", "sigma"),
-                 "triangular": ("low", "mode", "high"), "choice": ("values",)}[self.kind]
+        needs = {
+            "uniform": ("low", "high"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("mean", "sigma"),
+            "triangular": ("low", "mode", "high"),
+            "choice": ("values",),
+        }[self.kind]
         missing = [name for name in needs if getattr(self, name) in (None, [])]
         if missing:
             raise ValueError(f"distribution {self.kind!r} needs {' and '.join(missing)}")
@@ -190,7 +199,7 @@ class SweepParameter(BaseModel):
         if any(v != v or v in (float("inf"), float("-inf")) for v in self.values):
             raise ValueError("values must be finite numbers")
         if self.action == "scale" and self.distribution is None and min(self.grid_values()) < 0:
-            raise ValueError("a scale factor must be >= 0 (to set a value, use action = \"set\")")
+            raise ValueError('a scale factor must be >= 0 (to set a value, use action = "set")')
         return self
 
     def grid_values(self) -> list[float]:
@@ -207,10 +216,10 @@ class SweepParameter(BaseModel):
         makes that point invalid (recorded with the rule it breaks), not the sweep.
         """
         if self.action == "scale":
-            return Change.model_construct(action="scale", table=self.table, where=self.where, column=self.column,
-                                          factor=value)
-        return Change.model_construct(action="set", table=self.table, where=self.where, column=self.column,
-                                      value=value)
+            return Change.model_construct(
+                action="scale", table=self.table, where=self.where, column=self.column, factor=value
+            )
+        return Change.model_construct(action="set", table=self.table, where=self.where, column=self.column, value=value)
 
 
 class Sweep(BaseModel):
@@ -223,17 +232,23 @@ class Sweep(BaseModel):
     samples: int | None = Field(None, ge=1, le=10_000_000, description="Monte Carlo: number of points.")
     seed: int = Field(0, description="Monte Carlo: seed of the random generator.")
     base_changes: list[Change] = Field(
-        default_factory=list, description="Changes applied to the dataset once, before every point's own.")
+        default_factory=list, description="Changes applied to the dataset once, before every point's own."
+    )
     parameters: list[SweepParameter] = Field(min_length=1)
     prices: list[PriceFamily] = Field(
         default_factory=lambda: list(DEFAULT_PRICES),
-        description="Shadow-price families recorded per point (columns price.<family>.<key>).")
+        description="Shadow-price families recorded per point (columns price.<family>.<key>).",
+    )
     flows: list[FlowKind] = Field(
-        default_factory=list, description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
-        "ship_t.<refiner>/<market>/<product> (t); flows by country are always recorded.")
+        default_factory=list,
+        description="Per-route flows recorded per point: flow_t.<origin>/<refiner> (t REO), "
+        "ship_t.<refiner>/<market>/<product> (t); flows by country are always recorded.",
+    )
     price_trust: bool = Field(
-        False, description="Range every point's basis and record whether each price is unique "
-        "(columns unique.<family>.<key>); costs a ranging per point.")
+        False,
+        description="Range every point's basis and record whether each price is unique "
+        "(columns unique.<family>.<key>); costs a ranging per point.",
+    )
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-sweep.")
 
     @model_validator(mode="after")
@@ -263,9 +278,11 @@ class Stress(BaseModel):
     refiners: bool = Field(True, description="Each refiner's capacity to zero.")
     ore_route_groups: bool = Field(True, description="All ore from one origin country to one refining country banned.")
     product_route_groups: bool = Field(
-        True, description="All products from one refining country to one market country banned.")
+        True, description="All products from one refining country to one market country banned."
+    )
     prices: list[PriceFamily] = Field(
-        default_factory=lambda: list(DEFAULT_PRICES), description="Shadow-price families compared with the base case.")
+        default_factory=lambda: list(DEFAULT_PRICES), description="Shadow-price families compared with the base case."
+    )
     top_prices: int = Field(10, ge=1, description="Price moves listed per disruption.")
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-stress.")
 
@@ -277,7 +294,8 @@ class Execution(BaseModel):
 
     workers: int | None = Field(None, ge=1, description="Local worker processes; default one per core.")
     scheduler: str | None = Field(
-        None, description="Address of a Dask distributed scheduler (needs `pip install oreflow[dask]`).")
+        None, description="Address of a Dask distributed scheduler (needs `pip install oreflow[dask]`)."
+    )
     chunk_size: int = Field(25, ge=1, description="Points per task; each task re-solves its points in order.")
 
 
@@ -306,8 +324,10 @@ class Job(BaseModel):
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
     ranging: bool = Field(
-        True, description="Range the optimal basis: ranging_costs.csv, ranging_rhs.csv and where each price holds "
-        "(about 9 % of the solve at 1e5 variables); false skips it.")
+        True,
+        description="Range the optimal basis: ranging_costs.csv, ranging_rhs.csv and where each price holds "
+        "(about 9 % of the solve at 1e5 variables); false skips it.",
+    )
     report_png: bool = Field(
         False,
         description="Also draw report_<chart>.png for documents on every run (matplotlib, about 0.5 s); "
@@ -326,8 +346,10 @@ class Job(BaseModel):
         reserved = {"base", "comparison.csv", "summary.json"}
         repeated = sorted({n for n in names if names.count(n) > 1} | (reserved & set(names)))
         if repeated:
-            raise ValueError(f"scenario names must be unique (ignoring case) and not one of "
-                             f"{', '.join(sorted(reserved))}: {', '.join(repeated)}")
+            raise ValueError(
+                f"scenario names must be unique (ignoring case) and not one of "
+                f"{', '.join(sorted(reserved))}: {', '.join(repeated)}"
+            )
         return self
 
 
@@ -426,8 +448,16 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
 def _section_of(loc: tuple[Any, ...]) -> type[BaseModel]:
     """The model (table of the job file) that holds the last key of ``loc``."""
     sections: dict[str, type[BaseModel]] = {
-        "sweep": Sweep, "parameters": SweepParameter, "distribution": Distribution, "range": Range,
-        "stress": Stress, "execution": Execution, "scenarios": Scenario, "changes": Change, "base_changes": Change}
+        "sweep": Sweep,
+        "parameters": SweepParameter,
+        "distribution": Distribution,
+        "range": Range,
+        "stress": Stress,
+        "execution": Execution,
+        "scenarios": Scenario,
+        "changes": Change,
+        "base_changes": Change,
+    }
     names = [part for part in loc[:-1] if isinstance(part, str) and part in sections]
     return sections[names[-1]] if names else Job
 
@@ -485,16 +515,16 @@ def line_of_path(text: str, key: str) -> int | None:
     numbered = [i for i, part in enumerate(parts) if part.isdigit()]
     if not numbered:
         return _line_of_key(text, parts[-1])
-    table = ".".join(parts[:numbered[0]])
+    table = ".".join(parts[: numbered[0]])
     header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
     starts = [n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)]
     index = int(parts[numbered[0]])
     if index >= len(starts):
         return _line_of_key(text, parts[-1])
-    rest = parts[numbered[0] + 1:]
+    rest = parts[numbered[0] + 1 :]
     if not rest:
         return starts[index]
-    below = "\n".join(text.splitlines()[starts[index]:])
+    below = "\n".join(text.splitlines()[starts[index] :])
     found = _line_of_key(below, rest[0])
     return starts[index] + found if found is not None else starts[index]
 

@@ -21,10 +21,17 @@ INFEASIBILITY = "infeasibility.txt"
 
 #: The tables of a solved run, in the order they are written (names without ``.csv``).
 RESULT_TABLES: tuple[str, ...] = (
-    "cost_breakdown", "allocations", "refinery", "production", "shipments", "unmet", "reduced_costs",
+    "cost_breakdown",
+    "allocations",
+    "refinery",
+    "production",
+    "shipments",
+    "unmet",
+    "reduced_costs",
     "flows_by_product",
     *(f"shadow_prices_{spec.name}" for spec in FAMILIES),
-    "ranging_costs", "ranging_rhs",
+    "ranging_costs",
+    "ranging_rhs",
 )
 #: Tables of a run that exist only when it was ranged (``ranging = false`` leaves them out).
 OPTIONAL_TABLES: tuple[str, ...] = ("ranging_costs", "ranging_rhs")
@@ -60,14 +67,20 @@ class OutputKind:
 _RUN_FILES = (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in RESULT_TABLES))
 _POINTS = ("points.parquet", "points.csv")
 
-KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
-    OutputKind("run", _RUN_FILES, RESULT_TABLES),
-    OutputKind("case", (*_RUN_FILES, INFEASIBILITY), RESULT_TABLES),
-    OutputKind("batch", (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
-    OutputKind("sweep", (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
-    OutputKind("stress", (SUMMARY, REPORT, REPORT_PNGS, *_POINTS, "stress.csv", "stress_unmet.csv",
-                          "stress_prices.csv"), ("stress", "stress_unmet", "stress_prices")),
-)}
+KINDS: dict[str, OutputKind] = {
+    kind.name: kind
+    for kind in (
+        OutputKind("run", _RUN_FILES, RESULT_TABLES),
+        OutputKind("case", (*_RUN_FILES, INFEASIBILITY), RESULT_TABLES),
+        OutputKind("batch", (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
+        OutputKind("sweep", (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
+        OutputKind(
+            "stress",
+            (SUMMARY, REPORT, REPORT_PNGS, *_POINTS, "stress.csv", "stress_unmet.csv", "stress_prices.csv"),
+            ("stress", "stress_unmet", "stress_prices"),
+        ),
+    )
+}
 
 
 def kind_of(summary: Any) -> OutputKind | None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem
-from oreflow.result import Result
 from oreflow.manifest import SUMMARY, OutputKind, kind_of
+from oreflow.result import Result
 
 
 def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
@@ -29,9 +29,16 @@ def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
     target = Path(target).resolve()
     inside = [p for p in protect if Path(p).resolve().is_relative_to(target)]
     if inside:
-        raise InputError(Problem("output", None, "output", str(target),
-                                 f"an output folder that does not contain the job's own files ({inside[0]})",
-                                 "output_folder"))
+        raise InputError(
+            Problem(
+                "output",
+                None,
+                "output",
+                str(target),
+                f"an output folder that does not contain the job's own files ({inside[0]})",
+                "output_folder",
+            )
+        )
     if not target.exists():
         return
     if not target.is_dir():
@@ -39,15 +46,31 @@ def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
     if not any(target.iterdir()):
         return
     if not is_output(target):
-        raise InputError(Problem("output", None, "output", str(target),
-                                 "a new or empty folder, or the output folder of an earlier oreflow run: this one "
-                                 "holds other files, which writing would delete", "output_folder"))
+        raise InputError(
+            Problem(
+                "output",
+                None,
+                "output",
+                str(target),
+                "a new or empty folder, or the output folder of an earlier oreflow run: this one "
+                "holds other files, which writing would delete",
+                "output_folder",
+            )
+        )
     foreign = foreign_entries(target)
     if foreign:
         shown = ", ".join(str(p.relative_to(target)) for p in foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-        raise InputError(Problem("output", None, "output", str(target),
-                                 f"an earlier oreflow output holding only what oreflow writes; it also holds "
-                                 f"{shown}, which writing would delete (move them out first)", "output_folder"))
+        raise InputError(
+            Problem(
+                "output",
+                None,
+                "output",
+                str(target),
+                f"an earlier oreflow output holding only what oreflow writes; it also holds "
+                f"{shown}, which writing would delete (move them out first)",
+                "output_folder",
+            )
+        )
 
 
 def output_kind(folder: Path) -> OutputKind | None:

@@ -22,7 +22,22 @@ from oreflow.model.ranging import (
 )
 
 __all__ = [
-    "COST_COLUMNS", "NOT_UNIQUE", "RHS_COLUMNS", "UNDETERMINED", "UNIQUE", "DualTrust", "allocation_changes_past",
-    "alternative_optimum", "as_boolean", "certified_unique", "cost_ranging", "degenerate_positions", "dual_trust",
-    "dual_uniqueness", "price_changes_past", "ranging_tables", "rhs_ranging", "row_rhs",
+    "COST_COLUMNS",
+    "NOT_UNIQUE",
+    "RHS_COLUMNS",
+    "UNDETERMINED",
+    "UNIQUE",
+    "DualTrust",
+    "allocation_changes_past",
+    "alternative_optimum",
+    "as_boolean",
+    "certified_unique",
+    "cost_ranging",
+    "degenerate_positions",
+    "dual_trust",
+    "dual_uniqueness",
+    "price_changes_past",
+    "ranging_tables",
+    "rhs_ranging",
+    "row_rhs",
 ]

@@ -31,8 +31,16 @@ from oreflow.model.ranging import DualTrust
 from oreflow.model.record import SolutionRecord
 from oreflow.model.solution import SHADOW_VALUE_COLUMNS, binding_rows, flows_by_product, read_solution
 
-__all__ = ["BINDING_TOLERANCE", "SHADOW_VALUE_COLUMNS", "ZERO_TOLERANCE", "Result", "clean", "join_keys",
-           "largest_price_first", "make_result"]
+__all__ = [
+    "BINDING_TOLERANCE",
+    "SHADOW_VALUE_COLUMNS",
+    "ZERO_TOLERANCE",
+    "Result",
+    "clean",
+    "join_keys",
+    "largest_price_first",
+    "make_result",
+]
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oreflow import outputs, report
 from oreflow.api import solve_network
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Job, JobFile
 from oreflow.model.network import Network
-from oreflow import outputs, report
 from oreflow.scenarios import Outcome, apply_all, comparison
 from oreflow.summary import summary_dict, summary_text
 
@@ -41,20 +41,37 @@ class RunSpec:
         ``out`` overrides the output folder."""
         if job_file is not None:
             job = job_file.job
-            resolved = {**job.model_dump(mode="json"), "name": job_file.name, "dataset": str(job_file.dataset),
-                        "output": str(out or job_file.output)}
-            return cls(job, job_file.name, out or job_file.output, {"as_read": job_file.raw, "resolved": resolved},
-                       str(job_file.path))
+            resolved = {
+                **job.model_dump(mode="json"),
+                "name": job_file.name,
+                "dataset": str(job_file.dataset),
+                "output": str(out or job_file.output),
+            }
+            return cls(
+                job,
+                job_file.name,
+                out or job_file.output,
+                {"as_read": job_file.raw, "resolved": resolved},
+                str(job_file.path),
+            )
         job = Job(dataset=dataset)
         name = dataset.resolve().name
-        return cls(job, name, out or Path("outputs") / name,
-                   {"as_read": None, "resolved": job.model_dump(mode="json")}, None)
+        return cls(
+            job, name, out or Path("outputs") / name, {"as_read": None, "resolved": job.model_dump(mode="json")}, None
+        )
 
 
 def _solve(spec: RunSpec, network: Network, timings: dict[str, float] | None = None) -> Any:
     job = spec.job
-    return solve_network(network, job.backend, solver=job.solver, solver_options=job.solver_options,
-                         penalty=job.unmet_penalty_usd_per_t, timings=timings, ranging=job.ranging)
+    return solve_network(
+        network,
+        job.backend,
+        solver=job.solver,
+        solver_options=job.solver_options,
+        penalty=job.unmet_penalty_usd_per_t,
+        timings=timings,
+        ranging=job.ranging,
+    )
 
 
 def protected(spec_path: str | None, network: Network) -> tuple[Path, ...]:
@@ -72,7 +89,9 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
         mark = time.perf_counter()
         outputs.write_tables(result, folder)
         result.timings["write_s"] = time.perf_counter() - mark
-        outputs.write_summary_json(summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder)
+        outputs.write_summary_json(
+            summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder
+        )
         report.write_report(folder, png=spec.job.report_png)  # built from the files just written
 
     written = outputs.write_atomically(spec.destination, fill, protect)
@@ -86,8 +105,16 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
         scenarios = [s for s in scenarios if s.name == only]
         if not scenarios:
             names = ", ".join(s.name for s in spec.job.scenarios) or "none"
-            raise InputError(Problem(spec.job_path or "job", None, "--scenario", only,
-                                     f"a scenario of the job (scenarios: {names})", "scenario_name"))
+            raise InputError(
+                Problem(
+                    spec.job_path or "job",
+                    None,
+                    "--scenario",
+                    only,
+                    f"a scenario of the job (scenarios: {names})",
+                    "scenario_name",
+                )
+            )
     applied = apply_all(network, scenarios)  # every change checked before anything is solved
     protect = protected(spec.job_path, network)
     outputs.check_destination(spec.destination, protect)
@@ -106,14 +133,23 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
                 (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
             outputs.write_summary_json(summary, case)
         table.to_csv(folder / "comparison.csv", index=False)
-        outputs.write_summary_json({
-            "kind": "batch",
-            "name": spec.name,
-            "job_file": spec.job_path,
-            "job": spec.job_dump,
-            "cases": [{"name": o.name, "status": o.status,
-                       "objective_usd": o.result.objective if o.result is not None else None} for o in outcomes],
-        }, folder)
+        outputs.write_summary_json(
+            {
+                "kind": "batch",
+                "name": spec.name,
+                "job_file": spec.job_path,
+                "job": spec.job_dump,
+                "cases": [
+                    {
+                        "name": o.name,
+                        "status": o.status,
+                        "objective_usd": o.result.objective if o.result is not None else None,
+                    }
+                    for o in outcomes
+                ],
+            },
+            folder,
+        )
         report.write_batch_report(folder, png=spec.job.report_png)
 
     written = outputs.write_atomically(spec.destination, fill, protect)
@@ -154,16 +190,20 @@ def _case_summary(spec: RunSpec, outcome: Outcome) -> dict[str, Any]:
 def batch_text(name: str, outcomes: list[Outcome]) -> str:
     """One line per case: status, total cost and its change against the base."""
     base = outcomes[0].result
-    lines = [f"oreflow run {name!r}: base case and {len(outcomes) - 1} scenario(s)",
-             f"  {'case':<32}{'status':<12}{'total cost, USD/yr':>22}{'vs base':>18}{'unmet t':>12}"]
+    lines = [
+        f"oreflow run {name!r}: base case and {len(outcomes) - 1} scenario(s)",
+        f"  {'case':<32}{'status':<12}{'total cost, USD/yr':>22}{'vs base':>18}{'unmet t':>12}",
+    ]
     for outcome in outcomes:
         if outcome.result is None:
             lines.append(f"  {outcome.name:<32}{outcome.status:<12}{'—':>22}{'—':>18}{'—':>12}")
             continue
         result = outcome.result
         delta = f"{result.objective - base.objective:+,.0f}" if base is not None else "—"
-        lines.append(f"  {outcome.name:<32}{result.status:<12}{result.objective:>22,.0f}{delta:>18}"
-                     f"{result.unmet['unmet_t'].sum():>12,.0f}")
+        lines.append(
+            f"  {outcome.name:<32}{result.status:<12}{result.objective:>22,.0f}{delta:>18}"
+            f"{result.unmet['unmet_t'].sum():>12,.0f}"
+        )
     for outcome in outcomes:
         if outcome.error is not None:
             lines.append(f"Scenario {outcome.name!r}: {outcome.error}")

@@ -80,16 +80,20 @@ def changed_network(base: Network, changes: list[Change], label: str) -> Network
     table or column, or selects nothing.
     """
     tables = {spec.name: getattr(base, spec.name) for spec in TABLES}
-    where = (lambda number, change: f"{label}, change {number} ({change.describe()})") if len(changes) > 1 else \
-        (lambda number, change: f"{label} ({change.describe()})")
+    where = (
+        (lambda number, change: f"{label}, change {number} ({change.describe()})")
+        if len(changes) > 1
+        else (lambda number, change: f"{label} ({change.describe()})")
+    )
     problems, _ = _apply_changes(tables, changes, where)
     if problems:
         raise InputError(problems, heading=f"{label} cannot be applied")
     return dataclasses.replace(base, **tables)
 
 
-def _apply_changes(tables: dict[str, pd.DataFrame], changes: list[Change],
-                   label_of: Callable[[int, Change], str]) -> tuple[list[Problem], list[dict[str, Any]]]:
+def _apply_changes(
+    tables: dict[str, pd.DataFrame], changes: list[Change], label_of: Callable[[int, Change], str]
+) -> tuple[list[Problem], list[dict[str, Any]]]:
     """Apply ``changes`` in order to ``tables`` (entries replaced, frames never mutated):
     (every problem, labelled by ``label_of(number, change)``; a log entry per change applied)."""
     problems: list[Problem] = []
@@ -98,7 +102,12 @@ def _apply_changes(tables: dict[str, pd.DataFrame], changes: list[Change],
         found, rows = _apply(tables, change, label_of(number, change))
         problems += found
         if not found:
-            entry: dict[str, Any] = {"change": number, "action": change.action, "description": change.describe(), "rows": rows}
+            entry: dict[str, Any] = {
+                "change": number,
+                "action": change.action,
+                "description": change.describe(),
+                "rows": rows,
+            }
             if change.action == "add":
                 entry["added"] = [dict(row) for row in change.rows]
             log.append(entry)
@@ -137,14 +146,23 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
             try:
                 numbers = [float(v) for v in values]
             except ValueError:
-                return [Problem(label, None, "where", str(change.where), f"numbers to select {column} by",
-                                "scenario_value")], 0
+                return [
+                    Problem(label, None, "where", str(change.where), f"numbers to select {column} by", "scenario_value")
+                ], 0
             mask &= frame[column].astype(float).isin(numbers).to_numpy()
         else:
             mask &= frame[column].astype(str).isin([str(v) for v in values]).to_numpy()
     if not mask.any():
-        return [Problem(label, None, "where", str(change.where), f"a selection that matches rows of {spec.file}",
-                        "scenario_selects_nothing")], 0
+        return [
+            Problem(
+                label,
+                None,
+                "where",
+                str(change.where),
+                f"a selection that matches rows of {spec.file}",
+                "scenario_selects_nothing",
+            )
+        ], 0
     if change.action == "remove":
         tables[change.table] = frame.loc[~mask].reset_index(drop=True)
         return [], int(mask.sum())
@@ -165,8 +183,7 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                return [Problem(label, None, "value", str(value), f"a number for {change.column}",
-                                "scenario_value")], 0
+                return [Problem(label, None, "value", str(value), f"a number for {change.column}", "scenario_value")], 0
         else:
             value = str(value)
         frame[change.column] = frame[change.column].astype(object if kind != NUMBER else float)
@@ -179,8 +196,9 @@ def _attribute(problem: Problem, scenario: Scenario, last_change: dict[str, int]
     """Name the change most likely to blame: the latest one to the problem's table or to a
     table it refers to (removing a refiner breaks routes that name it), else the last."""
     table = problem.file.split(".csv")[0]
-    related = {table} | {target for source, column, target, _ in REFERENCES
-                         if source == table and column == problem.column}
+    related = {table} | {
+        target for source, column, target, _ in REFERENCES if source == table and column == problem.column
+    }
     if problem.column == "product":
         related.add("composition")
     touched = [last_change[name] for name in related if name in last_change]
@@ -213,22 +231,37 @@ def metrics(result: Result) -> pd.DataFrame:
     """The figures a comparison shows, long format: metric, key, unit, value."""
     parts = [pd.DataFrame({"metric": ["objective"], "key": ["total"], "unit": ["USD"], "value": [result.objective]})]
     breakdown = {k: v for k, v in result.cost_breakdown.items() if k != "total"}
-    parts.append(pd.DataFrame({"metric": "cost", "key": list(breakdown), "unit": "USD",
-                               "value": list(breakdown.values())}))
+    parts.append(
+        pd.DataFrame({"metric": "cost", "key": list(breakdown), "unit": "USD", "value": list(breakdown.values())})
+    )
     alloc = result.allocations
     for metric, by in (("ore_by_origin_country", "origin_country"), ("feed_by_refining_country", "refiner_country")):
         grouped = alloc.groupby(by, sort=True)["ore_t"].sum()
-        parts.append(pd.DataFrame({"metric": metric, "key": grouped.index.astype(str), "unit": "t REO",
-                                   "value": grouped.to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {"metric": metric, "key": grouped.index.astype(str), "unit": "t REO", "value": grouped.to_numpy()}
+            )
+        )
     for spec in FAMILIES:
         table = result.shadow_prices.get(spec.name)
         if spec.compare_metric is None or table is None or not len(table):
             continue
-        parts.append(pd.DataFrame({"metric": spec.compare_metric, "key": price_key(table[list(spec.keys)], spec.name),
-                                   "unit": spec.price_unit_short, "value": table["shadow_price"].to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "metric": spec.compare_metric,
+                    "key": price_key(table[list(spec.keys)], spec.name),
+                    "unit": spec.price_unit_short,
+                    "value": table["shadow_price"].to_numpy(),
+                }
+            )
+        )
     unmet = result.unmet
-    parts.append(pd.DataFrame({"metric": "unmet", "key": unmet["market"] + "/" + unmet["product"], "unit": "t",
-                               "value": unmet["unmet_t"]}))
+    parts.append(
+        pd.DataFrame(
+            {"metric": "unmet", "key": unmet["market"] + "/" + unmet["product"], "unit": "t", "value": unmet["unmet_t"]}
+        )
+    )
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
@@ -249,8 +282,9 @@ def comparison(outcomes: list[Outcome]) -> pd.DataFrame:
         else:
             continue
         if base_metrics is not None:
-            frame = frame.merge(base_metrics.rename(columns={"value": "base"}), on=["metric", "key", "unit"],
-                                how="outer", sort=False)
+            frame = frame.merge(
+                base_metrics.rename(columns={"value": "base"}), on=["metric", "key", "unit"], how="outer", sort=False
+            )
         else:
             frame = frame.assign(base=math.nan)
         frame["delta"] = frame["value"] - frame["base"]

@@ -142,9 +142,11 @@ def _range_lines(result: Result) -> list[str]:
         spec = FAMILIES_BY_NAME[row.family]
         unit, price_unit = spec.rhs_unit, spec.price_unit_short
         notes = _range_notes(row, limited)
-        lines.append(f"  the {row.family.replace('_', ' ')} shadow price of {row.key} ({_amount(row.shadow_price)} "
-                     f"{price_unit}) holds {_interval(row.rhs_lower, row.rhs_upper, unit)}"
-                     + (f" ({'; '.join(notes)})" if notes else ""))
+        lines.append(
+            f"  the {row.family.replace('_', ' ')} shadow price of {row.key} ({_amount(row.shadow_price)} "
+            f"{price_unit}) holds {_interval(row.rhs_lower, row.rhs_upper, unit)}"
+            + (f" ({'; '.join(notes)})" if notes else "")
+        )
     return ["Where the binding prices hold (range of the right-hand side):"] + lines if lines else []
 
 
@@ -152,7 +154,8 @@ def _range_notes(row: Any, limited: set[str]) -> list[str]:
     """Caveats of one range line: a finite end past which the price may still hold, and a
     demand row whose share limits' right-hand sides the range holds fixed."""
     beyond = (np.isfinite(row.rhs_lower) and not row.price_changes_at_lower) or (
-        np.isfinite(row.rhs_upper) and not row.price_changes_at_upper)
+        np.isfinite(row.rhs_upper) and not row.price_changes_at_upper
+    )
     notes = ["and may hold beyond"] if beyond else []
     if row.family == DEMAND and row.key in limited:
         notes.append("the demand row alone, its share limits held fixed")
@@ -166,6 +169,7 @@ def _amount(value: float) -> str:
 
 def _interval(lower: float, upper: float, unit: str) -> str:
     """``from 18,200 t to 31,000 t``; an unlimited end as ``upwards`` / ``up to``."""
+
     def show(value: float) -> str:
         return f"{_amount(value)}%" if unit == "%" else f"{_amount(value)} {unit}"
 

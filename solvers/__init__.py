@@ -17,7 +17,6 @@ from typing import Any
 
 from oreflow.model.arrays import LinearProgram
 from oreflow.model.errors import InputError, Problem
-
 from oreflow.model.record import SolutionRecord
 
 BACKENDS = ("highs", "pyomo")

@@ -11,7 +11,6 @@ import numpy as np
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
-
 from oreflow.model.record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
 
 #: Options oreflow sets unless the caller overrides them.
@@ -34,9 +33,13 @@ ALGORITHM_KEYS = ("solver", "simplex_strategy", "run_crossover")
 def effective_options(lp: LinearProgram, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """oreflow's defaults, its algorithm choice for this LP's size, then the caller's options."""
     options = dict(options or {})
-    chosen = {} if any(key in options for key in ALGORITHM_KEYS) else (
-        IPM_OPTIONS if lp.matrix.nnz >= IPM_FROM_NONZEROS else SIMPLEX_OPTIONS)
+    chosen = (
+        {}
+        if any(key in options for key in ALGORITHM_KEYS)
+        else (IPM_OPTIONS if lp.matrix.nnz >= IPM_FROM_NONZEROS else SIMPLEX_OPTIONS)
+    )
     return {**DEFAULT_OPTIONS, **chosen, **options}
+
 
 _STATUS = {
     "kOptimal": "optimal",
@@ -84,7 +87,9 @@ def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_opti
     for name, value in {**DEFAULT_OPTIONS, **dict(options)}.items():  # noqa: B020
         if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
             problems.append(
-                Problem(source, None, name, repr(value), "a HiGHS option name with a value of its type", "solver_option")
+                Problem(
+                    source, None, name, repr(value), "a HiGHS option name with a value of its type", "solver_option"
+                )
             )
     if problems:
         raise InputError(problems, heading="invalid solver options")
@@ -93,14 +98,25 @@ def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_opti
 def pass_lp(h: Any, lp: LinearProgram) -> None:
     """Hand the whole LP to HiGHS in one call (column-wise CSC arrays)."""
     matrix = lp.matrix
-    pass_arrays(h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper,
-                matrix.indptr, matrix.indices, matrix.data)
+    pass_arrays(
+        h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper, matrix.indptr, matrix.indices, matrix.data
+    )
 
 
 def pass_arrays(
-    h: Any, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
-    row_upper: np.ndarray, starts: np.ndarray, index: np.ndarray, value: np.ndarray, *,
-    rowwise: bool = False, offset: float = 0.0, maximise: bool = False,
+    h: Any,
+    cost: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    starts: np.ndarray,
+    index: np.ndarray,
+    value: np.ndarray,
+    *,
+    rowwise: bool = False,
+    offset: float = 0.0,
+    maximise: bool = False,
 ) -> None:
     """One ``passModel`` call: costs, bounds and a sparse matrix given column-wise (CSC:
     ``starts`` per column) or, with ``rowwise``, row-wise (CSR); ``offset`` is the
@@ -161,8 +177,9 @@ class HighsModel:
     the new optimum: primal simplex took 19x longer).
     """
 
-    def __init__(self, lp: LinearProgram, options: Mapping[str, Any] | None = None,
-                 load: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self, lp: LinearProgram, options: Mapping[str, Any] | None = None, load: Callable[[Any], None] | None = None
+    ) -> None:
         """``load(highs)`` hands HiGHS the LP; by default :func:`pass_lp` of ``lp``. The pyomo
         backend passes its Pyomo model compiled to arrays instead, which states the same
         LP in the same column and row order (:mod:`oreflow.solvers.pyomo_highs`)."""
@@ -230,8 +247,11 @@ class HighsModel:
         if record.status in ("infeasible", "infeasible_or_unbounded"):
             record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
             record.iis_moves = relaxation_moves(h, self.lp, record.iis_rows)
-        record.timings = {"pass_s": self._pass_s, "solve_s": solved - started,
-                          "extract_s": time.perf_counter() - solved}
+        record.timings = {
+            "pass_s": self._pass_s,
+            "solve_s": solved - started,
+            "extract_s": time.perf_counter() - solved,
+        }
         if ranging:
             mark = time.perf_counter()
             attach_ranging(h, self.lp, record)

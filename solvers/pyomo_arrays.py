@@ -127,8 +127,10 @@ def build_array_model(lp: LinearProgram) -> ArrayModel:
                     return pyo.Constraint.Skip
                 if lower is None and upper is None:
                     return pyo.Constraint.Skip
-                body = [variables[j] if c == 1.0 else MonomialTermExpression((c, variables[j]))
-                        for c, j in zip(coefs[a:b].tolist(), cols[a:b].tolist())]
+                body = [
+                    variables[j] if c == 1.0 else MonomialTermExpression((c, variables[j]))
+                    for c, j in zip(coefs[a:b].tolist(), cols[a:b].tolist())
+                ]
                 return (lower, LinearExpression(body), upper)
 
             return rule
@@ -179,8 +181,14 @@ def build_matrix_model(lp: LinearProgram) -> ArrayModel:
         constraints: list = []
         for family in sorted(lp.rows.values(), key=lambda b: b.start):
             a, b = starts[family.start], starts[family.stop]
-            component = MatrixRows(coefs[a:b], cols[a:b], starts[family.start:family.stop + 1] - a,
-                                   row_lower[family.start:family.stop], row_upper[family.start:family.stop], columns)
+            component = MatrixRows(
+                coefs[a:b],
+                cols[a:b],
+                starts[family.start : family.stop + 1] - a,
+                row_lower[family.start : family.stop],
+                row_upper[family.start : family.stop],
+                columns,
+            )
             setattr(m, family.name, component)
             constraints += component.values()
         m.total_cost = _objective(lp, variables)

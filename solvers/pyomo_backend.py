@@ -51,7 +51,6 @@ import numpy as np
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.lp import LinearProgram
-
 from oreflow.model.record import BASIS_UNKNOWN, SolutionRecord
 
 if TYPE_CHECKING:  # importing it imports Pyomo, which only a Pyomo solve needs
@@ -75,7 +74,9 @@ _STATUS = {
 
 
 def solve_pyomo(
-    lp: LinearProgram, solver_name: str = "highs", options: Mapping[str, Any] | None = None,
+    lp: LinearProgram,
+    solver_name: str = "highs",
+    options: Mapping[str, Any] | None = None,
     ranging: bool = True,
 ) -> SolutionRecord:
     """Solve ``lp`` as a Pyomo model with ``solver_name``; results in ``lp``'s order.
@@ -101,8 +102,11 @@ def solve_pyomo(
             from .highs import HighsModel
             from .pyomo_highs import compile_model, pass_compiled
 
-            model = HighsModel(lp, options, load=lambda h: pass_compiled(
-                h, compile_model(arrays.model, arrays.variables, arrays.constraints)))
+            model = HighsModel(
+                lp,
+                options,
+                load=lambda h: pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints)),
+            )
             # Nothing reads the Pyomo model again (values, duals and the basis come back from
             # HiGHS in LP order): free it before HiGHS's run, its peak (~40 MB at 1e5
             # variables; its objects refer to each other, so only the collector frees them)
@@ -121,8 +125,13 @@ def solve_pyomo(
         from .highs import RANGING_NOT_REQUESTED
 
         record.ranging_note = RANGING_NOT_REQUESTED
-    record.timings = {"pyomo_build_s": built - started, "solve_s": solve_s, "run_s": run_s,
-                      "extract_s": extract_s, "ranging_s": ranging_s}
+    record.timings = {
+        "pyomo_build_s": built - started,
+        "solve_s": solve_s,
+        "run_s": run_s,
+        "extract_s": extract_s,
+        "ranging_s": ranging_s,
+    }
     return record
 
 

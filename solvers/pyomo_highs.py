@@ -126,8 +126,9 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
     cost = np.zeros(n)
     columns, coefs, offset = _linear_terms(objective.expr, position, objective.name)
     np.add.at(cost, columns, coefs)
-    return CompiledModel(cost, col_lower, col_upper, row_lower, row_upper, starts,
-                         index, value, offset, objective.sense == pyo.maximize)
+    return CompiledModel(
+        cost, col_lower, col_upper, row_lower, row_upper, starts, index, value, offset, objective.sense == pyo.maximize
+    )
 
 
 @dataclass
@@ -144,8 +145,9 @@ class _Folding:
         return columns[~held], coefs[~held], float(coefs[held] @ self.value[columns[held]])
 
 
-def _merge_repeats(lengths: np.ndarray, index: np.ndarray, value: np.ndarray,
-                   n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge_repeats(
+    lengths: np.ndarray, index: np.ndarray, value: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row starts, columns and coefficients with each column at most once per row (HiGHS
     refuses repeats): repeated entries summed. Rows whose columns ascend (the matrix
     model's, built from sorted CSR) are checked in one pass and kept as they are."""
@@ -165,8 +167,7 @@ def _merge_repeats(lengths: np.ndarray, index: np.ndarray, value: np.ndarray,
     return starts, keys % n, merged
 
 
-def _row(con: Any, position: dict, x_columns: dict,
-         folding: _Folding | None) -> tuple[np.ndarray, np.ndarray, float]:
+def _row(con: Any, position: dict, x_columns: dict, folding: _Folding | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Columns, coefficients and constant of one constraint's body."""
     parent = con.parent_component()
     if isinstance(parent, MatrixConstraint):  # a row of a matrix constraint: its CSR slice
@@ -210,14 +211,29 @@ def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
     if not repn.is_linear():
         raise ValueError(f"{where} is not linear; the HiGHS interface solves LPs only")
-    return (_columns_of(repn.linear_vars, position, where), np.asarray(repn.linear_coefs, dtype=float),
-            float(pyomo_value(repn.constant)))
+    return (
+        _columns_of(repn.linear_vars, position, where),
+        np.asarray(repn.linear_coefs, dtype=float),
+        float(pyomo_value(repn.constant)),
+    )
 
 
 def pass_compiled(h: Any, lp: CompiledModel) -> None:
     """Hand the compiled model to HiGHS in one call (row-wise matrix)."""
-    pass_arrays(h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper, lp.starts, lp.index, lp.value,
-                rowwise=True, offset=lp.objective_offset, maximise=lp.maximise)
+    pass_arrays(
+        h,
+        lp.cost,
+        lp.col_lower,
+        lp.col_upper,
+        lp.row_lower,
+        lp.row_upper,
+        lp.starts,
+        lp.index,
+        lp.value,
+        rowwise=True,
+        offset=lp.objective_offset,
+        maximise=lp.maximise,
+    )
 
 
 __all__ = ["CompiledModel", "compile_model", "pass_compiled"]

@@ -91,7 +91,7 @@ def test_no_import_cycles():
         state[node] = 1
         for target in sorted(graph.get(node, ())):
             if state.get(target) == 1:
-                cycles.append(" -> ".join(stack[stack.index(target):] + [target]))
+                cycles.append(" -> ".join(stack[stack.index(target) :] + [target]))
             elif target not in state:
                 visit(target, stack + [target])
         state[node] = 2
@@ -103,10 +103,11 @@ def test_no_import_cycles():
 
 
 def test_importing_the_ground_floor_runs_no_front_door():
-    code = ("import json, sys; import oreflow.model.tables, oreflow.model, oreflow.solvers, oreflow.model.lp; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('oreflow'))))")
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                       text=True).stdout)
+    code = (
+        "import json, sys; import oreflow.model.tables, oreflow.model, oreflow.solvers, oreflow.model.lp; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('oreflow'))))"
+    )
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
     front_door = [m for m in loaded if m != "oreflow" and not m.startswith(("oreflow.model", "oreflow.solvers"))]
     assert front_door == []
     assert "oreflow.api" not in loaded
@@ -115,12 +116,19 @@ def test_importing_the_ground_floor_runs_no_front_door():
 def _string_literals(path: Path) -> list[tuple[int, str]]:
     """(line, value) of every string constant that is not a docstring."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 def test_no_family_name_literal_outside_model():
@@ -130,8 +138,9 @@ def test_no_family_name_literal_outside_model():
     for name, path in modules().items():
         if name.startswith("oreflow.model"):
             continue
-        found += [f"{path.relative_to(REPO)}:{line}: {value!r}" for line, value in _string_literals(path)
-                  if value in names]
+        found += [
+            f"{path.relative_to(REPO)}:{line}: {value!r}" for line, value in _string_literals(path) if value in names
+        ]
     assert found == []
 
 
@@ -146,14 +155,16 @@ def every_policy() -> Network:
     frames = micro_frames()
     import pandas as pd
 
-    frames["tariffs"] = pd.DataFrame({"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""],
-                                      "usd_per_t": [3.0]})
-    frames["bans"] = pd.DataFrame({"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"],
-                                   "product": [""]})
-    frames["quotas"] = pd.DataFrame({"quota": ["q"], "kind": ["refining"], "country": ["X"], "product": [""],
-                                     "members": [""], "limit_t": [500.0]})
-    frames["share_limits"] = pd.DataFrame({"market": ["M"], "product": ["P1"], "country": ["Y"],
-                                           "max_share": [1.0], "min_share": [float("nan")]})
+    frames["tariffs"] = pd.DataFrame(
+        {"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""], "usd_per_t": [3.0]}
+    )
+    frames["bans"] = pd.DataFrame({"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""]})
+    frames["quotas"] = pd.DataFrame(
+        {"quota": ["q"], "kind": ["refining"], "country": ["X"], "product": [""], "members": [""], "limit_t": [500.0]}
+    )
+    frames["share_limits"] = pd.DataFrame(
+        {"market": ["M"], "product": ["P1"], "country": ["Y"], "max_share": [1.0], "min_share": [float("nan")]}
+    )
     return Network.from_frames(**frames)
 
 

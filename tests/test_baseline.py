@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASELINE_DATASET, BASELINE_JOB
 
 import oreflow
+from conftest import BASELINE_DATASET, BASELINE_JOB
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,9 @@ def test_baseline_meets_all_demand(baseline: oreflow.Result) -> None:
 def test_baseline_ndpr_and_tb_are_tight_everywhere(baseline: oreflow.Result) -> None:
     demand = baseline.shadow_prices["demand"].set_index(["market", "product"])
     for market in ("CN", "JP", "EU", "US", "RoW"):
-        assert demand.loc[(market, "NdPr"), "shadow_price"] == pytest.approx(66_308 - (300 if market == "CN" else 0),
-                                                                             abs=1.0)
+        assert demand.loc[(market, "NdPr"), "shadow_price"] == pytest.approx(
+            66_308 - (300 if market == "CN" else 0), abs=1.0
+        )
         assert demand.loc[(market, "Tb"), "shadow_price"] > 800_000
         # La/Ce is in surplus (free disposal): its price is product freight only
         assert demand.loc[(market, "LaCe"), "shadow_price"] == (200 if market == "CN" else 500)

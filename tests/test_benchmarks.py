@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO
 
 import oreflow
+from conftest import REPO
 
 BENCHMARKS = REPO / "benchmarks"
 SMALLEST = 1000
@@ -53,8 +53,16 @@ def test_smallest_instance_is_a_valid_dataset_of_about_1e3_variables(dataset: Pa
     assert len(network.products) == 15
     assert sorted(p.name for p in dataset.iterdir()) == sorted(
         f"{name}.csv"
-        for name in ("origins", "composition", "refiners", "recoveries", "markets", "demand", "ore_routes",
-                     "product_routes")
+        for name in (
+            "origins",
+            "composition",
+            "refiners",
+            "recoveries",
+            "markets",
+            "demand",
+            "ore_routes",
+            "product_routes",
+        )
     )
     shares = network.composition.groupby("origin")["share"].sum()
     assert ((shares - 1.0).abs() <= 1e-6).all()
@@ -120,9 +128,21 @@ def test_sweep_benchmark_runs_and_checks_objectives() -> None:
     results = BENCHMARKS / "RESULTS.md"
     before = results.read_bytes() if results.exists() else None
     proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "sweep.py"), "--sizes", str(SMALLEST), "--points", "8", "--cold-points",
-         "2", "--no-record"],
-        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+        [
+            sys.executable,
+            str(BENCHMARKS / "sweep.py"),
+            "--sizes",
+            str(SMALLEST),
+            "--points",
+            "8",
+            "--cold-points",
+            "2",
+            "--no-record",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
     )
     assert proc.returncode == 0, proc.stderr
     assert "| rare_earths_2024 | 367 | cost | 8 |" in proc.stdout and "generated_1000" in proc.stdout
@@ -136,9 +156,19 @@ def test_pyomo_benchmark_runs_and_checks_objectives() -> None:
     results = BENCHMARKS / "RESULTS.md"
     before = results.read_bytes() if results.exists() else None
     proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "pyomo_compare.py"), "--sizes", str(SMALLEST), "--repeat", "1",
-         "--no-record"],
-        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+        [
+            sys.executable,
+            str(BENCHMARKS / "pyomo_compare.py"),
+            "--sizes",
+            str(SMALLEST),
+            "--repeat",
+            "1",
+            "--no-record",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
     )
     assert proc.returncode == 0, proc.stderr
     for worker in ("idiomatic", "oreflow-pyomo", "twin", "highs-backend"):
@@ -153,7 +183,10 @@ def test_small_jobs_benchmark_runs_the_baseline_job() -> None:
     before = results.read_bytes() if results.exists() else None
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / "small_jobs.py"), "--repeat", "1", "--no-record"],
-        capture_output=True, text=True, timeout=300, cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
     )
     assert proc.returncode == 0, proc.stderr
     assert "| `oreflow run inputs/baseline.toml` | 1 |" in proc.stdout and "| no |" in proc.stdout  # no Pyomo import

@@ -91,8 +91,14 @@ def test_run_summary_json(tmp_path, micro_job, micro_dataset):
     assert summary["status"] == "optimal"
     assert summary["objective_usd"] == pytest.approx(4750.0)
     assert summary["cost_breakdown_usd"] == pytest.approx(
-        {"mining": 1000.0, "ore_freight": 500.0, "processing": 3200.0, "product_freight": 50.0,
-         "unmet_penalty": 0.0, "total": 4750.0}
+        {
+            "mining": 1000.0,
+            "ore_freight": 500.0,
+            "processing": 3200.0,
+            "product_freight": 50.0,
+            "unmet_penalty": 0.0,
+            "total": 4750.0,
+        }
     )
     assert "HiGHS" in summary["solver"]
     assert summary["backend"] == "highs"
@@ -103,9 +109,7 @@ def test_run_summary_json(tmp_path, micro_job, micro_dataset):
     timings = summary["timings_s"]
     assert {"load_s", "build_s", "solve_s", "write_s"} <= set(timings)
     assert all(isinstance(v, (int, float)) and v >= 0 for v in timings.values())
-    expected_hashes = {
-        name: hashlib.sha256((micro_dataset / name).read_bytes()).hexdigest() for name in INPUT_FILES
-    }
+    expected_hashes = {name: hashlib.sha256((micro_dataset / name).read_bytes()).hexdigest() for name in INPUT_FILES}
     assert summary["input_sha256"] == expected_hashes
     as_read = summary["job"]["as_read"]
     assert as_read == tomllib.loads(micro_job.read_text(encoding="utf-8"))
@@ -126,9 +130,10 @@ def test_run_input_hash_includes_optional_recoveries(tmp_path, micro_job, micro_
     (micro_dataset / "recoveries.csv").write_text("refiner,product,recovery\nR2,P2,0.9\n", encoding="utf-8")
     assert main(["run", str(micro_job), "--quiet"]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["input_sha256"]["recoveries.csv"] == hashlib.sha256(
-        (micro_dataset / "recoveries.csv").read_bytes()
-    ).hexdigest()
+    assert (
+        summary["input_sha256"]["recoveries.csv"]
+        == hashlib.sha256((micro_dataset / "recoveries.csv").read_bytes()).hexdigest()
+    )
 
 
 def test_run_prints_objective_and_binding_capacity(micro_job, capsys):
@@ -387,11 +392,17 @@ def test_an_output_folder_with_other_files_is_refused_before_solving(tmp_path: P
     assert [p.name for p in other.iterdir()] == ["mine.txt"]
     project = tmp_path / "project"
     shutil.copytree(BASELINE_JOB.parent / "rare_earths_2024", project / "data")
-    job = write_job(project / "job.toml", "data", ".",
-                    '[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
-                    'values = [1]\n')
-    for command in (["run", str(job)], ["sweep", str(job), "--out", str(project)], ["stress", str(job),
-                                                                                   "--out", str(project)]):
+    job = write_job(
+        project / "job.toml",
+        "data",
+        ".",
+        '[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\nvalues = [1]\n',
+    )
+    for command in (
+        ["run", str(job)],
+        ["sweep", str(job), "--out", str(project)],
+        ["stress", str(job), "--out", str(project)],
+    ):
         assert main([*command, "--quiet"]) == 1
         assert "does not contain the job's own files" in capsys.readouterr().err
     assert sorted(p.name for p in project.iterdir()) == ["data", "job.toml"]
@@ -416,5 +427,6 @@ def test_an_output_folder_is_recognised_by_what_it_holds(tmp_path: Path, capsys)
     assert main(["run", str(BASELINE_JOB), "--out", str(out), "--quiet"]) == 0
     batch = REPO / "inputs" / "scenarios_2024.toml"
     for _ in range(2):  # a batch folder holds case folders, each an output itself
-        assert main(["run", str(batch), "--out", str(tmp_path / "batch"), "--scenario", "pakistan_online",
-                     "--quiet"]) == 0
+        assert (
+            main(["run", str(batch), "--out", str(tmp_path / "batch"), "--scenario", "pakistan_online", "--quiet"]) == 0
+        )

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_job
 
 import oreflow.commands
+from conftest import write_job
 from oreflow.cli import main
 from oreflow.commands import COMMANDS, Command, load_target
 from oreflow.errors import InputError, Problem, SolveError
@@ -69,9 +69,9 @@ def test_every_command_module_is_in_the_table():
 
 def test_a_command_cannot_be_declared_without_a_handler():
     with pytest.raises(TypeError):
-        Command("ping", "answer", _positional)  # type: ignore[call-arg]
+        Command("ping", "answer", _positional)
     with pytest.raises(TypeError, match="'ping'"):
-        Command("ping", "answer", _positional, None)  # type: ignore[arg-type]
+        Command("ping", "answer", _positional, None)
 
 
 # --- main dispatches through the table --------------------------------------------------------
@@ -103,13 +103,22 @@ def test_the_table_alone_decides_what_can_be_run(monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("error", "code", "messages"),
     [
-        (InputError(Problem("a.csv", 2, "c", "v", "a number")), 1,
-         ["oreflow: invalid input: 1 problem(s)", "a.csv, line 2, column 'c'", "Nothing was solved or written."]),
-        (SolveError("infeasible", "check the bans"), 1,
-         ["oreflow: solve ended with status 'infeasible': check the bans", "No output was written."]),
+        (
+            InputError(Problem("a.csv", 2, "c", "v", "a number")),
+            1,
+            ["oreflow: invalid input: 1 problem(s)", "a.csv, line 2, column 'c'", "Nothing was solved or written."],
+        ),
+        (
+            SolveError("infeasible", "check the bans"),
+            1,
+            ["oreflow: solve ended with status 'infeasible': check the bans", "No output was written."],
+        ),
         (KeyboardInterrupt(), 130, ["oreflow: interrupted.", "No output was written."]),
-        (OSError("disk full"), 1,
-         ["oreflow: could not write outputs: disk full", "The previous output, if any, is unchanged."]),
+        (
+            OSError("disk full"),
+            1,
+            ["oreflow: could not write outputs: disk full", "The previous output, if any, is unchanged."],
+        ),
     ],
 )
 def test_main_reports_a_failing_handler(error, code, messages, monkeypatch, capsys):
@@ -179,8 +188,9 @@ def test_sweep_and_stress_refuse_a_dataset_folder(name, tmp_path, micro_dataset,
 
 
 def _oreflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "oreflow", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "oreflow", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def test_python_m_oreflow_help_lists_every_command(tmp_path):
@@ -201,11 +211,26 @@ def test_a_dataset_folder_given_to_sweep_fails_cleanly(tmp_path, micro_dataset):
 
 def test_help_imports_no_solver_job_or_report_code(tmp_path):
     """``oreflow --help`` builds the parser only: every heavy import stays inside the handlers."""
-    code = ("import json, sys\nfrom oreflow.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n"
-            "    pass\nprint(json.dumps(sorted(sys.modules)))")
+    code = (
+        "import json, sys\nfrom oreflow.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n"
+        "    pass\nprint(json.dumps(sorted(sys.modules)))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     loaded = set(json.loads(proc.stdout.splitlines()[-1]))
-    heavy = {"scipy", "highspy", "pyomo", "pydantic", "plotly", "matplotlib", "fastparquet", "oreflow.api",
-             "oreflow.job", "oreflow.runs", "oreflow.sweep", "oreflow.report", "oreflow.scenarios"}
+    heavy = {
+        "scipy",
+        "highspy",
+        "pyomo",
+        "pydantic",
+        "plotly",
+        "matplotlib",
+        "fastparquet",
+        "oreflow.api",
+        "oreflow.job",
+        "oreflow.runs",
+        "oreflow.sweep",
+        "oreflow.report",
+        "oreflow.scenarios",
+    }
     assert sorted(heavy & loaded) == []

@@ -15,9 +15,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import BASELINE_DATASET
 
 import oreflow
+from conftest import BASELINE_DATASET
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,15 @@ def test_reduced_costs(result: oreflow.Result) -> None:
     assert (rc.loc[rc["ore_t"] > 1e-6, "reduced_cost_usd_per_t"].abs() < 1e-6).all()
 
 
-def _bump(network: oreflow.Network, table: str, key: str, key_value: str, column: str, delta: float,
-          product: str | None = None) -> oreflow.Network:
+def _bump(
+    network: oreflow.Network,
+    table: str,
+    key: str,
+    key_value: str,
+    column: str,
+    delta: float,
+    product: str | None = None,
+) -> oreflow.Network:
     frame = getattr(network, table).copy()
     mask = frame[key] == key_value
     if product is not None:
@@ -82,8 +89,14 @@ def _bump(network: oreflow.Network, table: str, key: str, key_value: str, column
     ],
 )
 def test_shadow_price_is_the_finite_difference(
-    network: oreflow.Network, result: oreflow.Result, family: str, table: str, key: str, key_value: str,
-    column: str, product: str | None,
+    network: oreflow.Network,
+    result: oreflow.Result,
+    family: str,
+    table: str,
+    key: str,
+    key_value: str,
+    column: str,
+    product: str | None,
 ) -> None:
     """Re-solving with the right-hand side one tonne higher changes cost by the shadow price."""
     prices = result.shadow_prices[family]

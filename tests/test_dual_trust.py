@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, micro_frames
 from test_micro_models import supply_model
 
 import oreflow
+from conftest import REPO, micro_frames
 from oreflow.model.lp import build_lp
 from oreflow.ranging import DualTrust
 from oreflow.result import BINDING_TOLERANCE, ZERO_TOLERANCE
@@ -36,8 +36,9 @@ def micro() -> oreflow.Network:
 
 def tie() -> oreflow.Network:
     frames = micro_frames()
-    frames["refiners"] = frames["refiners"].assign(capacity_t=[200.0, 200.0], processing_cost_usd_per_t=[20.0, 20.0],
-                                                   recovery=[1.0, 1.0])
+    frames["refiners"] = frames["refiners"].assign(
+        capacity_t=[200.0, 200.0], processing_cost_usd_per_t=[20.0, 20.0], recovery=[1.0, 1.0]
+    )
     frames["product_routes"] = frames["product_routes"].assign(freight_usd_per_t=[1.0, 1.0])
     return oreflow.Network.from_frames(**frames)
 
@@ -52,6 +53,7 @@ def unique_flags(result: oreflow.Result, family: str) -> dict[str, object]:
 
 def left_and_right_price(network: oreflow.Network, family: str, key: str, step: float = 1.0) -> tuple[float, float]:
     """(v(b) - v(b - step)) / step and (v(b + step) - v(b)) / step for one row's rhs b."""
+
     def objective(delta: float) -> float:
         lp = build_lp(network)
         block = lp.rows[family]
@@ -79,7 +81,11 @@ def test_non_degenerate_model_is_certified_unique(backend: str) -> None:
     trust = r.dual_trust
     assert isinstance(trust, DualTrust)
     assert (trust.method, trust.has_basis, trust.unique_duals, trust.unique_allocation) == (
-        "simplex basis", True, True, True)
+        "simplex basis",
+        True,
+        True,
+        True,
+    )
     assert (trust.degenerate_rows, trust.alternative_optima_columns, trust.alternative_optima_rows) == (0, 0, 0)
     assert trust.non_unique_prices == trust.undetermined_prices == trust.alternative_routes == ()
     for family, table in r.shadow_prices.items():
@@ -165,14 +171,18 @@ def test_both_backends_agree_on_dual_trust(network) -> None:
     assert pyomo.dual_trust == highs.dual_trust
     pd.testing.assert_frame_equal(pyomo.reduced_costs, highs.reduced_costs)
     for family in highs.shadow_prices:
-        pd.testing.assert_series_equal(pyomo.shadow_prices[family]["dual_unique"],
-                                       highs.shadow_prices[family]["dual_unique"])
+        pd.testing.assert_series_equal(
+            pyomo.shadow_prices[family]["dual_unique"], highs.shadow_prices[family]["dual_unique"]
+        )
 
 
-@pytest.mark.parametrize(("backend", "solver", "options", "method"), [
-    ("pyomo", "appsi_highs", None, "solver duals"),
-    ("highs", None, {"solver": "ipm", "run_crossover": "off"}, "interior point without crossover, no basis"),
-])
+@pytest.mark.parametrize(
+    ("backend", "solver", "options", "method"),
+    [
+        ("pyomo", "appsi_highs", None, "solver duals"),
+        ("highs", None, {"solver": "ipm", "run_crossover": "off"}, "interior point without crossover, no basis"),
+    ],
+)
 def test_duals_without_a_basis_are_never_silent(backend, solver, options, method) -> None:
     r = oreflow.solve(micro(), backend=backend, solver=solver, solver_options=options)
     trust = r.dual_trust

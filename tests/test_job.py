@@ -71,7 +71,7 @@ def test_named_job_default_output_uses_the_name(tmp_path, micro_dataset):
 def test_all_keys_load(tmp_path, micro_dataset):
     extra = (
         'name = "full"\ndescription = "all keys"\nbackend = "pyomo"\nsolver = "appsi_highs"\n'
-        "unmet_penalty_usd_per_t = 2500.5\n[solver_options]\ntime_limit = 10\npresolve = \"on\"\n"
+        'unmet_penalty_usd_per_t = 2500.5\n[solver_options]\ntime_limit = 10\npresolve = "on"\n'
         "mip_rel_gap = 0.01\nrun_crossover = true\n"
     )
     job = load_job(write_job(tmp_path / "job.toml", "micro", "out", extra)).job
@@ -91,7 +91,7 @@ def test_baseline_job_loads():
 def test_job_model_forbids_extra_and_is_frozen():
     job = Job(dataset=Path("x"))
     with pytest.raises(ValidationError):
-        job.backend = "pyomo"  # type: ignore[misc]
+        job.backend = "pyomo"
     with pytest.raises(ValidationError):
         Job(dataset=Path("x"), colour="red")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import BASELINE_DATASET, micro_frames
 
 import oreflow
+from conftest import BASELINE_DATASET, micro_frames
 from oreflow.model.arrays import CscMatrix
 from oreflow.model.lp import build_lp
 

@@ -13,9 +13,9 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import micro_frames
 
 import oreflow
+from conftest import micro_frames
 
 
 def price(result: oreflow.Result, family: str, **keys: str) -> float:
@@ -62,8 +62,14 @@ def test_two_refiners_cost_and_flows(two_refiners: oreflow.Result) -> None:
     assert flow(r, "A", "R1") == pytest.approx(60.0)
     assert flow(r, "A", "R2") == pytest.approx(40.0)
     assert r.cost_breakdown == pytest.approx(
-        {"mining": 1000.0, "ore_freight": 500.0, "processing": 3200.0, "product_freight": 50.0,
-         "unmet_penalty": 0.0, "total": 4750.0}
+        {
+            "mining": 1000.0,
+            "ore_freight": 500.0,
+            "processing": 3200.0,
+            "product_freight": 50.0,
+            "unmet_penalty": 0.0,
+            "total": 4750.0,
+        }
     )
     prod = r.production.set_index(["refiner", "product"])
     assert prod.loc[("R1", "P2"), "unsold_t"] == pytest.approx(30.0)  # free disposal of the co-product
@@ -119,13 +125,22 @@ def test_capacity_shadow_price_is_the_finite_difference(micro: dict[str, pd.Data
 def supply_model() -> oreflow.Network:
     return oreflow.Network.from_frames(
         origins=pd.DataFrame(
-            {"origin": ["A", "B"], "country": ["X", "Z"], "supply_t": [10.0, math.inf],
-             "mining_cost_usd_per_t": [100.0, 300.0]}
+            {
+                "origin": ["A", "B"],
+                "country": ["X", "Z"],
+                "supply_t": [10.0, math.inf],
+                "mining_cost_usd_per_t": [100.0, 300.0],
+            }
         ),
         composition=pd.DataFrame({"origin": ["A", "B"], "product": ["P", "P"], "share": [1.0, 1.0]}),
         refiners=pd.DataFrame(
-            {"refiner": ["R", "R2"], "country": ["X", "X"], "capacity_t": [math.inf, math.inf],
-             "processing_cost_usd_per_t": [0.0, 50.0], "recovery": [1.0, 1.0]}
+            {
+                "refiner": ["R", "R2"],
+                "country": ["X", "X"],
+                "capacity_t": [math.inf, math.inf],
+                "processing_cost_usd_per_t": [0.0, 50.0],
+                "recovery": [1.0, 1.0],
+            }
         ),
         markets=pd.DataFrame({"market": ["M"], "country": ["X"]}),
         demand=pd.DataFrame({"market": ["M"], "product": ["P"], "demand_t": [15.0]}),
@@ -170,8 +185,13 @@ def override_model(demand_t: float) -> oreflow.Network:
         origins=pd.DataFrame({"origin": ["A"], "country": ["X"], "supply_t": [30.0], "mining_cost_usd_per_t": [40.0]}),
         composition=pd.DataFrame({"origin": ["A", "A"], "product": ["P1", "P2"], "share": [0.5, 0.5005]}),
         refiners=pd.DataFrame(
-            {"refiner": ["R"], "country": ["X"], "capacity_t": [math.inf], "processing_cost_usd_per_t": [0.0],
-             "recovery": [0.5]}
+            {
+                "refiner": ["R"],
+                "country": ["X"],
+                "capacity_t": [math.inf],
+                "processing_cost_usd_per_t": [0.0],
+                "recovery": [0.5],
+            }
         ),
         recoveries=pd.DataFrame({"refiner": ["R"], "product": ["P1"], "recovery": [0.8]}),
         markets=pd.DataFrame({"market": ["M"], "country": ["X"]}),

@@ -11,9 +11,9 @@ import dataclasses
 
 import pandas as pd
 import pytest
-from conftest import micro_frames
 
 import oreflow
+from conftest import micro_frames
 
 
 def solve(penalty: float | None = None, backend: str = "highs", **policies: dict) -> oreflow.Result:
@@ -37,17 +37,43 @@ def demand_price(result: oreflow.Result) -> float:
     return float(result.shadow_prices["demand"]["shadow_price"].iloc[0])
 
 
-ORE_TARIFF = {"tariffs": {"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""],
-                          "usd_per_t": [10.0]}}
-PRODUCT_TARIFF = {"tariffs": {"from_country": ["X"], "to_country": ["Y"], "stage": ["product"], "product": ["P1"],
-                              "usd_per_t": [4.0]}}
+ORE_TARIFF = {
+    "tariffs": {"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""], "usd_per_t": [10.0]}
+}
+PRODUCT_TARIFF = {
+    "tariffs": {"from_country": ["X"], "to_country": ["Y"], "stage": ["product"], "product": ["P1"], "usd_per_t": [4.0]}
+}
 ORE_BAN = {"bans": {"from_country": ["X"], "to_country": ["Y"], "stage": ["ore"], "product": [""]}}
-REFINING_QUOTA = {"quotas": {"quota": ["q"], "kind": ["refining"], "country": ["X"], "product": [""],
-                             "members": [""], "limit_t": [50.0]}}
-MINING_QUOTA = {"quotas": {"quota": ["q"], "kind": ["mining"], "country": ["X"], "product": [""],
-                           "members": [""], "limit_t": [90.0]}}
-EXPORT_QUOTA = {"quotas": {"quota": ["q"], "kind": ["export"], "country": ["X"], "product": ["P1"],
-                           "members": [""], "limit_t": [20.0]}}
+REFINING_QUOTA = {
+    "quotas": {
+        "quota": ["q"],
+        "kind": ["refining"],
+        "country": ["X"],
+        "product": [""],
+        "members": [""],
+        "limit_t": [50.0],
+    }
+}
+MINING_QUOTA = {
+    "quotas": {
+        "quota": ["q"],
+        "kind": ["mining"],
+        "country": ["X"],
+        "product": [""],
+        "members": [""],
+        "limit_t": [90.0],
+    }
+}
+EXPORT_QUOTA = {
+    "quotas": {
+        "quota": ["q"],
+        "kind": ["export"],
+        "country": ["X"],
+        "product": ["P1"],
+        "members": [""],
+        "limit_t": [20.0],
+    }
+}
 MIN_SHARE = {"share_limits": {"market": ["M"], "product": ["P1"], "country": ["Y"], "min_share": [0.5]}}
 MAX_SHARE = {"share_limits": {"market": ["M"], "product": ["P1"], "country": ["X"], "max_share": [0.5]}}
 
@@ -110,22 +136,29 @@ def test_ban_within_a_country_does_not_match_wildcard_exports() -> None:
 @pytest.mark.parametrize(
     ("from_country", "to_country", "stage", "covered"),
     [
-        ("X", "*", "ore", {("A", "R2")}),          # leaving X
-        ("*", "Y", "ore", {("A", "R2")}),          # entering Y from abroad
-        ("*", "X", "ore", None),                   # entering X from abroad: nothing (A->R1 is domestic)
-        ("X", "X", "ore", {("A", "R1")}),          # named both sides: domestic included
+        ("X", "*", "ore", {("A", "R2")}),  # leaving X
+        ("*", "Y", "ore", {("A", "R2")}),  # entering Y from abroad
+        ("*", "X", "ore", None),  # entering X from abroad: nothing (A->R1 is domestic)
+        ("X", "X", "ore", {("A", "R1")}),  # named both sides: domestic included
         ("X", "X;Y", "ore", {("A", "R1"), ("A", "R2")}),  # a group
-        ("*", "*", "ore", {("A", "R2")}),          # every cross-border flow
-        ("*", "*", "product", {("R1", "M")}),      # R1 (X) -> M (Y)
-        ("X;Y", "*", "product", None),             # nothing leaves the group X;Y
+        ("*", "*", "ore", {("A", "R2")}),  # every cross-border flow
+        ("*", "*", "product", {("R1", "M")}),  # R1 (X) -> M (Y)
+        ("X;Y", "*", "product", None),  # nothing leaves the group X;Y
     ],
 )
 def test_wildcards_and_groups(from_country: str, to_country: str, stage: str, covered: set | None) -> None:
     from oreflow.model.lp import build_lp
 
     frames = micro_frames()
-    frames["tariffs"] = pd.DataFrame({"from_country": [from_country], "to_country": [to_country], "stage": [stage],
-                                      "product": [""], "usd_per_t": [1.0]})
+    frames["tariffs"] = pd.DataFrame(
+        {
+            "from_country": [from_country],
+            "to_country": [to_country],
+            "stage": [stage],
+            "product": [""],
+            "usd_per_t": [1.0],
+        }
+    )
     net = oreflow.Network.from_frames(**frames)
     if covered is None:
         with pytest.raises(oreflow.InputError, match="covers none"):
@@ -135,8 +168,12 @@ def test_wildcards_and_groups(from_country: str, to_country: str, stage: str, co
     block = "x" if stage == "ore" else "s"
     taxed = lp.cost_terms["tariffs"][block] > 0
     index = lp.columns[block].index
-    keys = {tuple(k) for k in index.loc[taxed, ["origin", "refiner"] if stage == "ore" else ["refiner", "market"]]
-            .itertuples(index=False)}
+    keys = {
+        tuple(k)
+        for k in index.loc[taxed, ["origin", "refiner"] if stage == "ore" else ["refiner", "market"]].itertuples(
+            index=False
+        )
+    }
     assert keys == covered
 
 
@@ -207,8 +244,9 @@ def test_demand_price_is_the_finite_difference_under_share_limits(policy: dict, 
 
 
 def test_share_limit_with_min_and_max_gives_two_rows() -> None:
-    r = solve(share_limits={"market": ["M"], "product": ["P1"], "country": ["X"], "max_share": [0.9],
-                            "min_share": [0.1]})
+    r = solve(
+        share_limits={"market": ["M"], "product": ["P1"], "country": ["X"], "max_share": [0.9], "min_share": [0.1]}
+    )
     assert r.shadow_prices["share_limit"]["bound"].tolist() == ["max", "min"]
 
 
@@ -243,8 +281,16 @@ def test_ore_ban_price_is_the_finite_difference(step: float) -> None:
     """
     base = solve(penalty=1000.0, **ORE_BAN)
     price = float(only(base, "ban")["shadow_price"])
-    quota = {"quotas": {"quota": ["q"], "kind": ["refining"], "country": ["Y"], "product": [""], "members": [""],
-                        "limit_t": [0.5]}}
+    quota = {
+        "quotas": {
+            "quota": ["q"],
+            "kind": ["refining"],
+            "country": ["Y"],
+            "product": [""],
+            "members": [""],
+            "limit_t": [0.5],
+        }
+    }
     middle = solve(penalty=1000.0, **quota)
     moved = solve(penalty=1000.0, quotas=dict(quota["quotas"], limit_t=[0.5 + step]))
     assert middle.objective - base.objective == pytest.approx(price * 0.5)
@@ -279,8 +325,7 @@ def test_infeasible_min_share_names_the_conflict() -> None:
 
 def test_infeasible_report_through_the_pyomo_backend() -> None:
     with pytest.raises(oreflow.SolveError) as caught:
-        solve(backend="pyomo",
-              share_limits={"market": ["M"], "product": ["P1"], "country": ["X"], "min_share": [0.9]})
+        solve(backend="pyomo", share_limits={"market": ["M"], "product": ["P1"], "country": ["X"], "min_share": [0.9]})
     assert "share_limit[M, P1, X >= 90%]" in caught.value.report.constraints
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_dataset
 
 import oreflow
+from conftest import write_dataset
 
 
 def problems_of(tmp_path: Path, name: str, text: str) -> list[oreflow.Problem]:

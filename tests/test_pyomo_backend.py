@@ -22,8 +22,6 @@ import pyomo.environ as pyo
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from conftest import BASELINE_DATASET, micro_frames
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.repn import generate_standard_repn
 from test_policies import (
@@ -38,14 +36,15 @@ from test_policies import (
 )
 
 import oreflow
+from conftest import BASELINE_DATASET, micro_frames
 from oreflow.errors import InputError
 from oreflow.model.lp import build_lp
-from oreflow.solvers.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
+from oreflow.model.record import BASIS_BASIC, SolutionRecord
 from oreflow.solvers import solve_lp
 from oreflow.solvers.highs import HighsModel, solve_highs
+from oreflow.solvers.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
-from oreflow.model.record import BASIS_BASIC, SolutionRecord
 
 INF = float("inf")
 
@@ -201,8 +200,11 @@ def networks(draw) -> oreflow.Network:
     recoveries = None
     if draw(st.booleans()):
         recoveries = pd.DataFrame(
-            {"refiner": [draw(st.sampled_from(refiners))], "product": [draw(st.sampled_from(contained))],
-             "recovery": [draw(cost(0.3, 1.0))]}
+            {
+                "refiner": [draw(st.sampled_from(refiners))],
+                "product": [draw(st.sampled_from(contained))],
+                "recovery": [draw(cost(0.3, 1.0))],
+            }
         )
     return oreflow.Network.from_frames(
         origins=pd.DataFrame(
@@ -266,9 +268,16 @@ def test_backends_agree_on_random_networks(net, penalty):
 # Both Pyomo models state the array LP
 # ---------------------------------------------------------------------------------
 
-POLICIES = {"ore tariff": ORE_TARIFF, "product tariff": PRODUCT_TARIFF, "ore ban": ORE_BAN,
-            "refining quota": REFINING_QUOTA, "mining quota": MINING_QUOTA, "export quota": EXPORT_QUOTA,
-            "min share": MIN_SHARE, "max share": MAX_SHARE}
+POLICIES = {
+    "ore tariff": ORE_TARIFF,
+    "product tariff": PRODUCT_TARIFF,
+    "ore ban": ORE_BAN,
+    "refining quota": REFINING_QUOTA,
+    "mining quota": MINING_QUOTA,
+    "export quota": EXPORT_QUOTA,
+    "min share": MIN_SHARE,
+    "max share": MAX_SHARE,
+}
 CASES = ["micro", "default dataset", *POLICIES]
 
 
@@ -308,8 +317,11 @@ def via_direct_interface(arrays: ArrayModel, lp) -> SolutionRecord:
 
 def pyomo_models(net: oreflow.Network, lp) -> list[tuple[str, ArrayModel]]:
     """Every Pyomo model of ``lp``: matrix form, expression form, the readable twin."""
-    return [("matrix model", build_matrix_model(lp)), ("expression model", build_array_model(lp)),
-            ("twin", twin_in_lp_order(net, lp))]
+    return [
+        ("matrix model", build_matrix_model(lp)),
+        ("expression model", build_array_model(lp)),
+        ("twin", twin_in_lp_order(net, lp)),
+    ]
 
 
 def stated_lp(arrays: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -407,7 +419,9 @@ def test_highs_gets_the_lp_in_lp_order():
         np.testing.assert_array_equal(got.col_upper_, lp.col_upper, err_msg=name)
         np.testing.assert_array_equal(got.row_lower_, lp.row_lower, err_msg=name)
         np.testing.assert_array_equal(got.row_upper_, lp.row_upper, err_msg=name)
-        starts, index, value = (np.asarray(a) for a in (got.a_matrix_.start_, got.a_matrix_.index_, got.a_matrix_.value_))
+        starts, index, value = (
+            np.asarray(a) for a in (got.a_matrix_.start_, got.a_matrix_.index_, got.a_matrix_.value_)
+        )
         matrix = np.zeros((lp.n_rows, lp.n_cols))
         if got.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
             matrix[np.repeat(np.arange(lp.n_rows), np.diff(starts)), index] = value
@@ -425,9 +439,16 @@ def test_build_pyomo_model_components_and_extension():
     net = micro_network()
     model = oreflow.build_pyomo_model(net, unmet_penalty_usd_per_t=1000.0)
     assert isinstance(model, pyo.ConcreteModel)
-    for name, kind in [("x", pyo.Var), ("s", pyo.Var), ("u", pyo.Var), ("supply", pyo.Constraint),
-                       ("capacity", pyo.Constraint), ("balance", pyo.Constraint), ("demand", pyo.Constraint),
-                       ("total_cost", pyo.Objective)]:
+    for name, kind in [
+        ("x", pyo.Var),
+        ("s", pyo.Var),
+        ("u", pyo.Var),
+        ("supply", pyo.Constraint),
+        ("capacity", pyo.Constraint),
+        ("balance", pyo.Constraint),
+        ("demand", pyo.Constraint),
+        ("total_cost", pyo.Objective),
+    ]:
         assert isinstance(getattr(model, name), kind), name
     assert list(model.ORE_ROUTES) == [("A", "R1"), ("A", "R2")]
     assert "R2" not in model.capacity  # capacity_t = inf: skipped, shadow price 0

@@ -27,15 +27,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import micro_frames
 from test_micro_models import supply_model
 
 import oreflow
+from conftest import micro_frames
 from oreflow import outputs
 from oreflow.model.lp import build_lp
+from oreflow.model.record import SolutionRecord
 from oreflow.result import join_keys
 from oreflow.solvers.highs import HighsModel, solve_highs
-from oreflow.model.record import SolutionRecord
 from oreflow.summary import summary_dict, summary_text
 
 #: How far "just inside" / "just outside" an end is, relative to max(1, |end|).
@@ -107,7 +107,8 @@ def test_cost_intervals_by_hand(result: oreflow.Result) -> None:
     costs = result.ranging["costs"]
     r1, r2 = row(costs, origin="A", refiner="R1"), row(costs, origin="A", refiner="R2")
     assert (r1.unit_cost_usd_per_t, r1.cost_lower_usd_per_t, r1.cost_upper_usd_per_t) == pytest.approx(
-        (35.0, -math.inf, 130.5))
+        (35.0, -math.inf, 130.5)
+    )
     assert r1.objective_at_upper_usd == pytest.approx(4750.0 + (130.5 - 35.0) * 60.0)  # 10,480: R2 does it all
     assert (r2.cost_lower_usd_per_t, r2.cost_upper_usd_per_t) == pytest.approx((17.25, 2_499_999.5))
     assert r2.objective_at_lower_usd == pytest.approx(4750.0 - (65.0 - 17.25) * 40.0)  # 2,840
@@ -128,9 +129,19 @@ def test_rhs_intervals_by_hand(result: oreflow.Result) -> None:
     assert (supply.shadow_price, supply.rhs_lower, supply.rhs_upper) == (0.0, 100.0, math.inf)
     unlimited = row(rhs, family="capacity", key="R2")  # rhs inf: price 0 down to R2's 40 t feed
     assert (unlimited.rhs, unlimited.rhs_lower, unlimited.rhs_upper) == (math.inf, 40.0, math.inf)
-    assert list(rhs.columns) == ["family", "key", "rhs", "shadow_price", "rhs_lower", "rhs_upper",
-                                 "objective_at_lower_usd", "objective_at_upper_usd", "price_changes_at_lower",
-                                 "price_changes_at_upper", "binding"]
+    assert list(rhs.columns) == [
+        "family",
+        "key",
+        "rhs",
+        "shadow_price",
+        "rhs_lower",
+        "rhs_upper",
+        "objective_at_lower_usd",
+        "objective_at_upper_usd",
+        "price_changes_at_lower",
+        "price_changes_at_upper",
+        "binding",
+    ]
     assert len(rhs) == build_lp(micro()).n_rows
 
 
@@ -155,8 +166,10 @@ def test_cost_ends_by_resolving(result: oreflow.Result, refiner: str) -> None:
         assert flags[sign] and not np.allclose(outside, base, atol=1e-6), (refiner, end)
 
 
-@pytest.mark.parametrize(("family", "key"), [("capacity", "R1"), ("demand", "M/P1"), ("supply", "A"),
-                                             ("balance", "R1/P1"), ("balance", "R2/P1")])
+@pytest.mark.parametrize(
+    ("family", "key"),
+    [("capacity", "R1"), ("demand", "M/P1"), ("supply", "A"), ("balance", "R1/P1"), ("balance", "R2/P1")],
+)
 def test_rhs_ends_by_resolving(result: oreflow.Result, family: str, key: str) -> None:
     """Inside the interval the shadow price holds; just past a flagged end it changes
     (or the LP turns infeasible, as below capacity 0)."""
@@ -177,13 +190,17 @@ def test_rhs_ends_by_resolving(result: oreflow.Result, family: str, key: str) ->
 def test_objective_at_every_end_matches_a_resolve(result: oreflow.Result) -> None:
     costs = result.ranging["costs"]
     for entry in costs.itertuples(index=False):
-        for end, objective in ((entry.cost_lower_usd_per_t, entry.objective_at_lower_usd),
-                               (entry.cost_upper_usd_per_t, entry.objective_at_upper_usd)):
+        for end, objective in (
+            (entry.cost_lower_usd_per_t, entry.objective_at_lower_usd),
+            (entry.cost_upper_usd_per_t, entry.objective_at_upper_usd),
+        ):
             if math.isfinite(end):
                 assert with_cost(micro(), entry.origin, entry.refiner, end).objective == pytest.approx(objective)
     for entry in result.ranging["rhs"].itertuples(index=False):
-        for end, objective in ((entry.rhs_lower, entry.objective_at_lower_usd),
-                               (entry.rhs_upper, entry.objective_at_upper_usd)):
+        for end, objective in (
+            (entry.rhs_lower, entry.objective_at_lower_usd),
+            (entry.rhs_upper, entry.objective_at_upper_usd),
+        ):
             if math.isfinite(end):
                 resolved = with_rhs(micro(), entry.family, entry.key, end)
                 assert resolved.objective == pytest.approx(objective), (entry.family, entry.key, end)
@@ -235,10 +252,13 @@ def test_interior_point_with_crossover_gives_the_simplex_ranging() -> None:
         np.testing.assert_allclose(getattr(ipm.ranging, name), getattr(simplex.ranging, name), err_msg=name)
 
 
-@pytest.mark.parametrize(("backend", "solver", "options"), [
-    ("pyomo", "appsi_highs", None),
-    ("highs", None, {"solver": "ipm", "run_crossover": "off"}),
-])
+@pytest.mark.parametrize(
+    ("backend", "solver", "options"),
+    [
+        ("pyomo", "appsi_highs", None),
+        ("highs", None, {"solver": "ipm", "run_crossover": "off"}),
+    ],
+)
 def test_no_basis_no_ranging_and_the_result_says_why(backend, solver, options) -> None:
     r = oreflow.solve(micro(), backend=backend, solver=solver, solver_options=options)
     assert r.ranging == {} and "basis" in r.ranging_note
@@ -259,8 +279,12 @@ def test_summary_states_where_each_binding_price_holds(result: oreflow.Result) -
     entry = summary_dict(result, name="t", job=None, job_path=None)["ranging"]
     assert entry["note"] == "from the optimal basis (HiGHS getRanging)"
     listed = [(r["family"], r["key"], r["rhs_lower"], r["rhs_upper"]) for r in entry["binding_priced"]]
-    assert listed == [("demand", "M/P1", 30.0, 65.0), ("balance", "R1/P1", -25.0, 10.0),
-                      ("balance", "R2/P1", -25.0, 10.0), ("capacity", "R1", 0.0, 80.0)]
+    assert listed == [
+        ("demand", "M/P1", 30.0, 65.0),
+        ("balance", "R1/P1", -25.0, 10.0),
+        ("balance", "R2/P1", -25.0, 10.0),
+        ("capacity", "R1", 0.0, 80.0),
+    ]
 
 
 def test_ranging_tables_are_written(result: oreflow.Result, tmp_path) -> None:

@@ -30,8 +30,9 @@ def read(path: Path) -> pd.DataFrame:
 
 
 def figure(html: str, name: str) -> dict:
-    found = re.search(rf'<script type="application/json" id="fig-{name}" data-chart="{name}">(.*?)</script>', html,
-                      re.S)
+    found = re.search(
+        rf'<script type="application/json" id="fig-{name}" data-chart="{name}">(.*?)</script>', html, re.S
+    )
     assert found, f"no figure {name!r} in the report"
     return json.loads(found.group(1))
 
@@ -109,9 +110,15 @@ def test_baseline_report_states_the_findings(baseline_out: Path) -> None:
 def _sankey_links(trace: dict) -> pd.DataFrame:
     labels, kinds = trace["node"]["label"], [c.split(":")[0] for c in trace["node"]["customdata"]]
     link = trace["link"]
-    return pd.DataFrame({"from_kind": [kinds[i] for i in link["source"]], "source": [labels[i] for i in link["source"]],
-                         "to_kind": [kinds[i] for i in link["target"]], "target": [labels[i] for i in link["target"]],
-                         "t": link["value"]})
+    return pd.DataFrame(
+        {
+            "from_kind": [kinds[i] for i in link["source"]],
+            "source": [labels[i] for i in link["source"]],
+            "to_kind": [kinds[i] for i in link["target"]],
+            "target": [labels[i] for i in link["target"]],
+            "t": link["value"],
+        }
+    )
 
 
 def _grouped(frame: pd.DataFrame, keys: list[str], value: str) -> pd.Series:
@@ -129,25 +136,36 @@ def test_sankey_link_totals_equal_the_tables(which: str, request: pytest.Fixture
 
     every = traces.pop("all products")
     ore = every.loc[(every.from_kind == "origin") & (every.to_kind == "refiner")]
-    pd.testing.assert_series_equal(_grouped(ore.rename(columns={"source": "origin", "target": "refiner"}),
-                                            ["origin", "refiner"], "t"),
-                                   _grouped(alloc, ["origin", "refiner"], "ore_t"), check_names=False, rtol=1e-6)
+    pd.testing.assert_series_equal(
+        _grouped(ore.rename(columns={"source": "origin", "target": "refiner"}), ["origin", "refiner"], "t"),
+        _grouped(alloc, ["origin", "refiner"], "ore_t"),
+        check_names=False,
+        rtol=1e-6,
+    )
     shipped = every.loc[every.to_kind == "market"].rename(columns={"source": "refiner", "target": "market"})
-    pd.testing.assert_series_equal(_grouped(shipped, ["refiner", "market"], "t"),
-                                   _grouped(ship, ["refiner", "market"], "shipped_t"), check_names=False, rtol=1e-6)
+    pd.testing.assert_series_equal(
+        _grouped(shipped, ["refiner", "market"], "t"),
+        _grouped(ship, ["refiner", "market"], "shipped_t"),
+        check_names=False,
+        rtol=1e-6,
+    )
     assert ore.t.sum() == pytest.approx(alloc.ore_t.sum(), rel=1e-9)
     assert shipped.t.sum() == pytest.approx(ship.shipped_t.sum(), rel=1e-9)
 
     for product, links in traces.items():
         shipped = links.loc[links.to_kind == "market"].rename(columns={"source": "refiner", "target": "market"})
-        pd.testing.assert_series_equal(_grouped(shipped, ["refiner", "market"], "t"),
-                                       _grouped(ship.loc[ship["product"] == product], ["refiner", "market"],
-                                                "shipped_t"), check_names=False, rtol=1e-6)
+        pd.testing.assert_series_equal(
+            _grouped(shipped, ["refiner", "market"], "t"),
+            _grouped(ship.loc[ship["product"] == product], ["refiner", "market"], "shipped_t"),
+            check_names=False,
+            rtol=1e-6,
+        )
         # what enters each refiner leaves it: shipped + unsold + lost in separation
         into = links.loc[links.to_kind == "refiner"].groupby("target").t.sum()
         out_of = links.loc[links.from_kind == "refiner"].groupby("source").t.sum()
-        pd.testing.assert_series_equal(into.sort_index(), out_of.reindex(into.index).sort_index(), check_names=False,
-                                       rtol=1e-6, atol=1e-6)
+        pd.testing.assert_series_equal(
+            into.sort_index(), out_of.reindex(into.index).sort_index(), check_names=False, rtol=1e-6, atol=1e-6
+        )
         unsold = prod.loc[prod["product"] == product].set_index("refiner")["unsold_t"]
         sold_off = links.loc[links.target == "unsold (surplus)"].set_index("source").t
         assert sold_off.to_dict() == pytest.approx(unsold.loc[unsold > 1e-6].to_dict(), rel=1e-6)
@@ -158,26 +176,44 @@ def test_micro_sankey_by_hand(micro_out: Path) -> None:
     html = (micro_out / "report.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="sankey-data">(.*?)</script>', html, re.S).group(1))
     every = pd.DataFrame(data["links"]["all products"])
-    assert every.set_index(["stage", "source", "target"]).t.to_dict() == pytest.approx({
-        ("ore", "A", "R1"): 60.0, ("ore", "A", "R2"): 40.0, ("product", "R1", "M"): 30.0,
-        ("product", "R2", "M"): 10.0, ("unsold", "R1", "unsold (surplus)"): 30.0,
-        ("unsold", "R2", "unsold (surplus)"): 10.0, ("lost", "R2", "lost in separation"): 20.0})
+    assert every.set_index(["stage", "source", "target"]).t.to_dict() == pytest.approx(
+        {
+            ("ore", "A", "R1"): 60.0,
+            ("ore", "A", "R2"): 40.0,
+            ("product", "R1", "M"): 30.0,
+            ("product", "R2", "M"): 10.0,
+            ("unsold", "R1", "unsold (surplus)"): 30.0,
+            ("unsold", "R2", "unsold (surplus)"): 10.0,
+            ("lost", "R2", "lost in separation"): 20.0,
+        }
+    )
     p1 = pd.DataFrame(data["links"]["P1"]).set_index(["stage", "source", "target"]).t.to_dict()
-    assert p1 == pytest.approx({("ore", "A", "R1"): 30.0, ("ore", "A", "R2"): 20.0, ("product", "R1", "M"): 30.0,
-                                ("product", "R2", "M"): 10.0, ("lost", "R2", "lost in separation"): 10.0})
+    assert p1 == pytest.approx(
+        {
+            ("ore", "A", "R1"): 30.0,
+            ("ore", "A", "R2"): 20.0,
+            ("product", "R1", "M"): 30.0,
+            ("product", "R2", "M"): 10.0,
+            ("lost", "R2", "lost in separation"): 10.0,
+        }
+    )
 
 
 # --- oreflow report DIR ---------------------------------------------------------------
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and (p.name == "report.html" or p.suffix == ".png")}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and (p.name == "report.html" or p.suffix == ".png")
+    }
 
 
 @pytest.mark.parametrize("which", ["micro_out", "batch_out"])
-def test_report_command_rebuilds_the_same_report(which: str, request: pytest.FixtureRequest, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_rebuilds_the_same_report(
+    which: str, request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = request.getfixturevalue(which)
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
@@ -252,8 +288,9 @@ def test_binding_policies_read_the_registry(batch_out: Path, monkeypatch: pytest
     html = (batch_out / "no_exports" / "report.html").read_text(encoding="utf-8")
     assert "policies" in charts(html) and figure(html, "policies")["data"][0]["y"] == [label]
 
-    monkeypatch.setattr(run_charts, "FAMILIES", tuple(replace(f, summary="policy") if f.name == CAPACITY else f
-                                                      for f in FAMILIES))
+    monkeypatch.setattr(
+        run_charts, "FAMILIES", tuple(replace(f, summary="policy") if f.name == CAPACITY else f for f in FAMILIES)
+    )
     capacity = priced("base", CAPACITY)
     assert len(capacity) == 1  # R1 full
     rows = run_charts.policy_rows(load_run(batch_out / "base"))
@@ -278,12 +315,28 @@ def browse(page: Path, tmp_path: Path, height: int = 3000) -> tuple[str, list[st
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make test does) to run the browser tests")
     tmp_path.mkdir(parents=True, exist_ok=True)
     shot = tmp_path / f"{page.parent.name}-{page.stem}.png"
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'chromium-profile'}", "--enable-logging=stderr", "--v=0",
-               "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",  # no network
-               "--virtual-time-budget=20000", f"--window-size=1280,{height}", "--hide-scrollbars",
-               f"--screenshot={shot}", "--dump-dom", page.resolve().as_uri()]
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--proxy-server=http://127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",  # no network
+        "--virtual-time-budget=20000",
+        f"--window-size=1280,{height}",
+        "--hide-scrollbars",
+        f"--screenshot={shot}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
@@ -292,8 +345,9 @@ def browse(page: Path, tmp_path: Path, height: int = 3000) -> tuple[str, list[st
 
 def rendered(dom: str, name: str) -> str:
     """The inner HTML plotly drew into a chart's div."""
-    found = re.search(rf'<div[^>]*id="plot-{name}"[^>]*>(.*?)</div><script type="application/json" id="fig-{name}"',
-                      dom, re.S)
+    found = re.search(
+        rf'<div[^>]*id="plot-{name}"[^>]*>(.*?)</div><script type="application/json" id="fig-{name}"', dom, re.S
+    )
     assert found, f"chart {name} missing from the rendered page"
     return found.group(0)
 

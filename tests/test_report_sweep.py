@@ -15,53 +15,103 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_report import browse, charts, check_screenshot, figure, rendered
 
 from conftest import BASELINE_DATASET, write_job
 from oreflow.cli import main
 from oreflow.report import rebuild, write_stress_report, write_sweep_report
 from oreflow.report.common import fmt
-from test_report import browse, charts, check_screenshot, figure, rendered
 
 UNITS = {"capacity": "USD/t", "demand": "USD/t", "share_limit": "USD per percentage point", "supply": "USD/t"}
-SHARE = {"name": "cn_share", "table": "share_limits", "column": "max_share", "action": "set",
-         "where": {"market": "EU", "product": "NdPr", "country": "CN"}, "unit": "share (0-1)"}
-COST_SCALE = {"name": "baotou_cost", "table": "refiners", "column": "processing_cost_usd_per_t", "action": "scale",
-              "where": {"refiner": "CN_Baotou"}, "unit": "factor"}
-SUPPLY = {"name": "mm_supply", "table": "origins", "column": "supply_t", "action": "scale",
-          "where": {"origin": "MM_Kachin_IAC"}, "unit": "factor"}
+SHARE = {
+    "name": "cn_share",
+    "table": "share_limits",
+    "column": "max_share",
+    "action": "set",
+    "where": {"market": "EU", "product": "NdPr", "country": "CN"},
+    "unit": "share (0-1)",
+}
+COST_SCALE = {
+    "name": "baotou_cost",
+    "table": "refiners",
+    "column": "processing_cost_usd_per_t",
+    "action": "scale",
+    "where": {"refiner": "CN_Baotou"},
+    "unit": "factor",
+}
+SUPPLY = {
+    "name": "mm_supply",
+    "table": "origins",
+    "column": "supply_t",
+    "action": "scale",
+    "where": {"origin": "MM_Kachin_IAC"},
+    "unit": "factor",
+}
 BASE = 2.69e9
 
 
 def _results(x: np.ndarray, unmet: np.ndarray) -> dict[str, np.ndarray]:
     """Result columns of points whose 'tightness' is x in [0, 1] (0: the base case)."""
     objective = BASE + 2.0e9 * x**2 + 1e7 * unmet
-    return {"objective_usd": objective, "cost.mining_usd": 0.4 * BASE + 0 * x, "cost.ore_freight_usd": 5e7 + 1e8 * x,
-            "cost.processing_usd": objective - 0.4 * BASE - 5e7 - 1e8 * x - 1e7 * unmet - 2e7,
-            "cost.product_freight_usd": 2e7 + 0 * x, "cost.unmet_penalty_usd": 1e7 * unmet,
-            "unmet_t": unmet, "unmet_t.EU/NdPr": unmet, "unmet_t.JP/Dy": 0 * x,
-            "feed_t.CN": 250_000 * (1 - 0.4 * x), "feed_t.MY": 20_000 + 60_000 * x, "feed_t.US": 5_000 + 40_000 * x,
-            "ore_t.CN": 200_000 + 0 * x, "ore_t.US": 45_000 + 0 * x,
-            "price.capacity.CN_Baotou": -2_649 * (1 - x), "price.capacity.MY_Lynas_Kuantan": -8_000 * x,
-            "price.demand.EU/NdPr": np.where(unmet > 0, 1e7, 66_308 + 150_000 * x),
-            "price.demand.JP/NdPr": 64_000 + 20_000 * x, "price.demand.EU/Dy": 300_000 + 0 * x,
-            "price.share_limit.EU/NdPr/CN/max": -4.0e6 * x, "solve_s": 0.01 + 0 * x,
-            # columns the report does not draw (flows = [...], price_trust = true) must not disturb it
-            "flow_t.CN_BayanObo/CN_Baotou": 180_000 * (1 - 0.4 * x), "ship_t.CN_Baotou/EU/NdPr": 4_000 + 0 * x}
+    return {
+        "objective_usd": objective,
+        "cost.mining_usd": 0.4 * BASE + 0 * x,
+        "cost.ore_freight_usd": 5e7 + 1e8 * x,
+        "cost.processing_usd": objective - 0.4 * BASE - 5e7 - 1e8 * x - 1e7 * unmet - 2e7,
+        "cost.product_freight_usd": 2e7 + 0 * x,
+        "cost.unmet_penalty_usd": 1e7 * unmet,
+        "unmet_t": unmet,
+        "unmet_t.EU/NdPr": unmet,
+        "unmet_t.JP/Dy": 0 * x,
+        "feed_t.CN": 250_000 * (1 - 0.4 * x),
+        "feed_t.MY": 20_000 + 60_000 * x,
+        "feed_t.US": 5_000 + 40_000 * x,
+        "ore_t.CN": 200_000 + 0 * x,
+        "ore_t.US": 45_000 + 0 * x,
+        "price.capacity.CN_Baotou": -2_649 * (1 - x),
+        "price.capacity.MY_Lynas_Kuantan": -8_000 * x,
+        "price.demand.EU/NdPr": np.where(unmet > 0, 1e7, 66_308 + 150_000 * x),
+        "price.demand.JP/NdPr": 64_000 + 20_000 * x,
+        "price.demand.EU/Dy": 300_000 + 0 * x,
+        "price.share_limit.EU/NdPr/CN/max": -4.0e6 * x,
+        "solve_s": 0.01 + 0 * x,
+        # columns the report does not draw (flows = [...], price_trust = true) must not disturb it
+        "flow_t.CN_BayanObo/CN_Baotou": 180_000 * (1 - 0.4 * x),
+        "ship_t.CN_Baotou/EU/NdPr": 4_000 + 0 * x,
+    }
 
 
-def _points(params: dict[str, np.ndarray], x: np.ndarray, unmet: np.ndarray, failed: dict[int, tuple[str, str]],
-            labels: list[str] | None = None, no_basis: tuple[int, ...] = ()) -> pd.DataFrame:
+def _points(
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    unmet: np.ndarray,
+    failed: dict[int, tuple[str, str]],
+    labels: list[str] | None = None,
+    no_basis: tuple[int, ...] = (),
+) -> pd.DataFrame:
     """Points with their results and dual trust (blank where failed); ``no_basis``: points whose
     duals come without a basis (interior point without crossover)."""
     n = len(x)
-    frame = pd.DataFrame({"point": np.arange(n), "label": labels or [f"p{i}" for i in range(n)],
-                          **{f"param.{k}": v for k, v in params.items()}, "status": "optimal", "error": ""})
+    frame = pd.DataFrame(
+        {
+            "point": np.arange(n),
+            "label": labels or [f"p{i}" for i in range(n)],
+            **{f"param.{k}": v for k, v in params.items()},
+            "status": "optimal",
+            "error": "",
+        }
+    )
     results = pd.DataFrame(_results(np.asarray(x, float), np.asarray(unmet, float)))
-    trust = pd.DataFrame({"unique.capacity.CN_Baotou": [(True, False, None)[i % 3] for i in range(n)],
-                          "has_basis": [i not in no_basis for i in range(n)],
-                          "unique_duals": [i % 2 == 0 and i not in no_basis for i in range(n)],
-                          "degenerate_rows": [-1 if i in no_basis else i % 2 for i in range(n)],
-                          "alternative_optima": [3] * n}, dtype=object)
+    trust = pd.DataFrame(
+        {
+            "unique.capacity.CN_Baotou": [(True, False, None)[i % 3] for i in range(n)],
+            "has_basis": [i not in no_basis for i in range(n)],
+            "unique_duals": [i % 2 == 0 and i not in no_basis for i in range(n)],
+            "degenerate_rows": [-1 if i in no_basis else i % 2 for i in range(n)],
+            "alternative_optima": [3] * n,
+        },
+        dtype=object,
+    )
     for i, (status, error) in failed.items():
         frame.loc[i, ["status", "error"]] = [status, error]
         results.loc[i] = np.nan
@@ -71,11 +121,20 @@ def _points(params: dict[str, np.ndarray], x: np.ndarray, unmet: np.ndarray, fai
 
 def _write(folder: Path, summary: dict, points: pd.DataFrame, **tables: pd.DataFrame) -> Path:
     folder.mkdir(parents=True)
-    columns = {c: {"family": c.split(".")[1], "key": c.split(".", 2)[2], "unit": UNITS[c.split(".")[1]]}
-               for c in points.columns if c.startswith("price.")}
-    summary = {**summary, "base_objective_usd": BASE, "columns": columns, "timings_s": {"total_s": 1.5},
-               "versions": {"oreflow": "0.1", "highspy": "1.7"}, "job_file": str(folder / "job.toml"),
-               "execution": {"workers": 2, "scheduler": None}}
+    columns = {
+        c: {"family": c.split(".")[1], "key": c.split(".", 2)[2], "unit": UNITS[c.split(".")[1]]}
+        for c in points.columns
+        if c.startswith("price.")
+    }
+    summary = {
+        **summary,
+        "base_objective_usd": BASE,
+        "columns": columns,
+        "timings_s": {"total_s": 1.5},
+        "versions": {"oreflow": "0.1", "highspy": "1.7"},
+        "job_file": str(folder / "job.toml"),
+        "execution": {"workers": 2, "scheduler": None},
+    }
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     points.to_csv(folder / "points.csv", index=False)
     try:
@@ -90,12 +149,25 @@ def _write(folder: Path, summary: dict, points: pd.DataFrame, **tables: pd.DataF
 def _sweep(folder: Path, mode: str, params: list[dict], points: pd.DataFrame) -> Path:
     failed = int((points["status"] != "optimal").sum())
     solved = points.loc[points["status"] == "optimal"]
-    trust = {"points_without_basis": int((~solved["has_basis"].astype(bool)).sum()),
-             "points_with_non_unique_duals": int((~solved["unique_duals"].astype(bool)).sum()),
-             "note": "per point: has_basis, unique_duals, degenerate_rows, alternative_optima"}
-    return _write(folder, {"kind": "sweep", "name": folder.name, "mode": mode, "parameters": params,
-                           "points": len(points), "optimal": len(points) - failed, "failed": failed,
-                           "dual_trust": trust}, points)
+    trust = {
+        "points_without_basis": int((~solved["has_basis"].astype(bool)).sum()),
+        "points_with_non_unique_duals": int((~solved["unique_duals"].astype(bool)).sum()),
+        "note": "per point: has_basis, unique_duals, degenerate_rows, alternative_optima",
+    }
+    return _write(
+        folder,
+        {
+            "kind": "sweep",
+            "name": folder.name,
+            "mode": mode,
+            "parameters": params,
+            "points": len(points),
+            "optimal": len(points) - failed,
+            "failed": failed,
+            "dual_trust": trust,
+        },
+        points,
+    )
 
 
 def frontier_folder(folder: Path) -> Path:
@@ -110,16 +182,24 @@ def grid_folder(folder: Path, supply: list[float] = (0.5, 0.75, 1.0)) -> Path:
     """baotou_cost x mm_supply, the last varying fastest; point 4 failed, points 0 and 2 without a basis."""
     a, b = np.meshgrid([0.8, 1.0, 1.2], supply, indexing="ij")
     a, b = a.ravel(), b.ravel()
-    points = _points({"baotou_cost": a, "mm_supply": b}, (a - 0.8) / 0.4 * (1.25 - b), 0 * a,
-                     {4: ("error", "solver crashed")}, no_basis=(0, 2))
+    points = _points(
+        {"baotou_cost": a, "mm_supply": b},
+        (a - 0.8) / 0.4 * (1.25 - b),
+        0 * a,
+        {4: ("error", "solver crashed")},
+        no_basis=(0, 2),
+    )
     return _sweep(folder, "grid", [COST_SCALE, SUPPLY], points)
 
 
 def monte_carlo_folder(folder: Path) -> Path:
     rng = np.random.default_rng(7)
     n = 200
-    params = {"baotou_cost": rng.uniform(0.7, 1.3, n), "mm_supply": rng.uniform(0.3, 1.0, n),
-              "cn_share": rng.uniform(0.5, 1.0, n)}
+    params = {
+        "baotou_cost": rng.uniform(0.7, 1.3, n),
+        "mm_supply": rng.uniform(0.3, 1.0, n),
+        "cn_share": rng.uniform(0.5, 1.0, n),
+    }
     x = np.clip((params["baotou_cost"] - 0.7) / 0.6 * (1.0 - params["mm_supply"]) + rng.normal(0, 0.05, n), 0, 1)
     points = _points(params, x, 0 * x, {3: ("infeasible", ""), 17: ("error", "time limit reached")})
     return _sweep(folder, "monte_carlo", [COST_SCALE, SUPPLY, SHARE], points)
@@ -138,34 +218,62 @@ DISRUPTIONS = [  # kind, element, description, x (cost), unmet increase
 def stress_folder(folder: Path) -> Path:
     kinds, elements, descriptions, x, unmet = (list(c) for c in zip(*DISRUPTIONS))
     x = np.asarray(x, float)
-    points = _points({}, np.nan_to_num(x), np.nan_to_num(unmet), {5: ("infeasible", "demand cannot be met")},
-                     labels=elements)
+    points = _points(
+        {}, np.nan_to_num(x), np.nan_to_num(unmet), {5: ("infeasible", "demand cannot be met")}, labels=elements
+    )
     points.insert(2, "element", elements)
     points.insert(2, "kind", kinds)
     objective = points["objective_usd"].to_numpy(float)
-    stress = pd.DataFrame({"rank": np.arange(1, 7), "kind": kinds, "element": elements, "description": descriptions,
-                           "status": points["status"], "error": points["error"], "objective_usd": objective,
-                           "cost_increase_usd": objective - BASE, "cost_increase_pct": (objective - BASE) / BASE * 100,
-                           "unmet_t": points["unmet_t"], "unmet_increase_t": points["unmet_t"],
-                           "top_price_moves": ["capacity CN_Ganzhou_CREG +2,649 USD/t", "", "", "", "", ""]})
-    unmet_rows = pd.DataFrame({"kind": ["refiner", "refiner", "refiner"],
-                               "element": ["CN_Baotou", "CN_Baotou", "MY_Lynas_Kuantan"],
-                               "market": ["EU", "JP", "EU"], "product": ["NdPr", "Dy", "NdPr"],
-                               "unmet_t": [100.0, 20.0, 15.0], "unmet_increase_t": [100.0, 20.0, 15.0]})
-    prices = pd.DataFrame({"kind": "refiner", "element": "CN_Baotou",
-                           "column": ["price.capacity.CN_Ganzhou_CREG", "price.demand.EU/NdPr"],
-                           "family": ["capacity", "demand"], "key": ["CN_Ganzhou_CREG", "EU/NdPr"],
-                           "unit": ["USD/t", "USD/t"], "base": [-2_649.0, 66_308.0], "value": [-5_298.0, 1e7],
-                           "change": [-2_649.0, 1e7 - 66_308.0]})
+    stress = pd.DataFrame(
+        {
+            "rank": np.arange(1, 7),
+            "kind": kinds,
+            "element": elements,
+            "description": descriptions,
+            "status": points["status"],
+            "error": points["error"],
+            "objective_usd": objective,
+            "cost_increase_usd": objective - BASE,
+            "cost_increase_pct": (objective - BASE) / BASE * 100,
+            "unmet_t": points["unmet_t"],
+            "unmet_increase_t": points["unmet_t"],
+            "top_price_moves": ["capacity CN_Ganzhou_CREG +2,649 USD/t", "", "", "", "", ""],
+        }
+    )
+    unmet_rows = pd.DataFrame(
+        {
+            "kind": ["refiner", "refiner", "refiner"],
+            "element": ["CN_Baotou", "CN_Baotou", "MY_Lynas_Kuantan"],
+            "market": ["EU", "JP", "EU"],
+            "product": ["NdPr", "Dy", "NdPr"],
+            "unmet_t": [100.0, 20.0, 15.0],
+            "unmet_increase_t": [100.0, 20.0, 15.0],
+        }
+    )
+    prices = pd.DataFrame(
+        {
+            "kind": "refiner",
+            "element": "CN_Baotou",
+            "column": ["price.capacity.CN_Ganzhou_CREG", "price.demand.EU/NdPr"],
+            "family": ["capacity", "demand"],
+            "key": ["CN_Ganzhou_CREG", "EU/NdPr"],
+            "unit": ["USD/t", "USD/t"],
+            "base": [-2_649.0, 66_308.0],
+            "value": [-5_298.0, 1e7],
+            "change": [-2_649.0, 1e7 - 66_308.0],
+        }
+    )
     summary = {"kind": "stress", "name": folder.name, "disruptions": len(stress), "failed": 1}
     return _write(folder, summary, points, stress=stress, stress_unmet=unmet_rows, stress_prices=prices)
 
 
 BUILDERS = {"frontier": frontier_folder, "grid": grid_folder, "monte_carlo": monte_carlo_folder}
-EXPECTED = {"frontier": ["frontier", "frontier_delivered", "frontier_share_price", "feed", "prices_capacity"],
-            "grid": ["cost_grid", "cost_lines", "prices_capacity", "prices_demand", "prices_share_limit"],
-            "monte_carlo": ["cost_distribution", "cost_scatter", "price_scatter"],
-            "stress": ["ranking", "unmet_by_disruption"]}
+EXPECTED = {
+    "frontier": ["frontier", "frontier_delivered", "frontier_share_price", "feed", "prices_capacity"],
+    "grid": ["cost_grid", "cost_lines", "prices_capacity", "prices_demand", "prices_share_limit"],
+    "monte_carlo": ["cost_distribution", "cost_scatter", "price_scatter"],
+    "stress": ["ranking", "unmet_by_disruption"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -241,17 +349,20 @@ def test_frontier_charts_equal_the_points(folders: dict[str, Path]) -> None:
     assert _caption(html, "frontier") == (
         "Cutting the share of NdPr for European Union (EU) refined in China (CN) from 100 % to 20 % raises total "
         "cost by 1.28 bn USD per year (2.69 bn USD to 3.97 bn USD); below 20 % demand goes unmet (150 t at 10 %); "
-        "1 of 11 points could not be solved.")
+        "1 of 11 points could not be solved."
+    )
     delivered = {t["name"]: t for t in figure(html, "frontier_delivered")["data"]}
     assert sorted(delivered) == ["EU/NdPr", "JP/NdPr"]  # the share limit's product, in each market
     assert delivered["EU/NdPr"]["customdata"] == _values(points["price.demand.EU/NdPr"])
     assert "type" not in figure(html, "frontier_delivered")["layout"]["yaxis"]  # the penalty is off scale, not log
     assert _caption(html, "frontier_delivered") == (
         "Down to 20 %, the delivered marginal cost of NdPr in European Union (EU) goes from 66,308 to 186,308 USD/t; "
-        "below 20 %, where demand goes unmet, it is the unmet-demand penalty (up to 10,000,000).")
+        "below 20 %, where demand goes unmet, it is the unmet-demand penalty (up to 10,000,000)."
+    )
     assert _caption(html, "frontier_share_price") == (
         "At 20 %, the tightest limit that meets demand, one more percentage point of de-risking (EU/NdPr/CN/max) "
-        "costs 3.2 M USD per year (shadow price -3,200,000 USD per percentage point).")
+        "costs 3.2 M USD per year (shadow price -3,200,000 USD per percentage point)."
+    )
     share = figure(html, "frontier_share_price")
     assert share["data"][0]["customdata"] == _values(points["price.share_limit.EU/NdPr/CN/max"])
     assert share["layout"]["yaxis"]["title"]["text"] == "shadow price, USD per percentage point"
@@ -288,19 +399,24 @@ def test_grid_lines_per_value_of_the_second_parameter(folders: dict[str, Path]) 
         assert trace["customdata"] == _values(line["objective_usd"])
     assert lines[1]["customdata"][1] is None  # the failed point (1.0, 0.75): a gap
     low, high = (points.loc[points["param.mm_supply"] == s, "objective_usd"].to_numpy() for s in (0.5, 1.0))
-    apart = max(np.nanmax(c) - np.nanmin(c) for c in
-                points.pivot(index="param.baotou_cost", columns="param.mm_supply", values="objective_usd").to_numpy())
+    apart = max(
+        np.nanmax(c) - np.nanmin(c)
+        for c in points.pivot(index="param.baotou_cost", columns="param.mm_supply", values="objective_usd").to_numpy()
+    )
     assert _caption(html, "cost_lines") == (
         f"Total cost per year against baotou_cost, one line per value of mm_supply: with mm_supply ×0.5 it goes "
         f"from {fmt.usd(low[0])} at ×0.8 to {fmt.usd(low[-1])} at ×1.2; with mm_supply ×1 it goes from "
         f"{fmt.usd(high[0])} at ×0.8 to {fmt.usd(high[-1])} at ×1.2; at one value of baotou_cost the lines are at "
-        f"most {fmt.usd(apart)} apart; 1 of 9 points could not be solved.")
+        f"most {fmt.usd(apart)} apart; 1 of 9 points could not be solved."
+    )
     capacity = figure(html, "prices_capacity")
     heads = [a["text"] for a in capacity["layout"]["annotations"]]
-    assert heads == [f"{key}: {fmt.num(solved[f'price.capacity.{key}'].min())} to "
-                     f"{fmt.num(solved[f'price.capacity.{key}'].max())}" for key in ("MY_Lynas_Kuantan", "CN_Baotou")]
+    assert heads == [
+        f"{key}: {fmt.num(solved[f'price.capacity.{key}'].min())} to {fmt.num(solved[f'price.capacity.{key}'].max())}"
+        for key in ("MY_Lynas_Kuantan", "CN_Baotou")
+    ]
     for panel, key in enumerate(("MY_Lynas_Kuantan", "CN_Baotou")):
-        traces = capacity["data"][3 * panel:3 * panel + 3]
+        traces = capacity["data"][3 * panel : 3 * panel + 3]
         assert {t["xaxis"] for t in traces} == {"x" if panel == 0 else "x2"}
         for trace, supply in zip(traces, (0.5, 0.75, 1.0)):
             line = points.loc[points["param.mm_supply"] == supply]
@@ -313,13 +429,15 @@ def test_grid_lines_per_value_of_the_second_parameter(folders: dict[str, Path]) 
         f"Of 2 prices of refining capacity that vary, MY_Lynas_Kuantan moves the most, from {fmt.num(top.min())} "
         f"(baotou_cost ×{lo['param.baotou_cost']:g}, mm_supply ×{lo['param.mm_supply']:g}) to {fmt.num(top.max())} "
         f"USD/t (baotou_cost ×{hi['param.baotou_cost']:g}, mm_supply ×{hi['param.mm_supply']:g}); 1 of 9 points "
-        "could not be solved.")
+        "could not be solved."
+    )
     demand = [a["text"].split(":")[0] for a in figure(html, "prices_demand")["layout"]["annotations"]]
     assert demand == ["EU/NdPr", "JP/NdPr"]  # EU/Dy does not vary
     share = solved["price.share_limit.EU/NdPr/CN/max"]
     assert _caption(html, "prices_share_limit").startswith(
         f"Only one price of share limits varies: EU/NdPr/CN/max, from {fmt.num(share.min())} (baotou_cost ×1.2, "
-        f"mm_supply ×0.5) to 0 USD per percentage point (baotou_cost ×0.8,")
+        f"mm_supply ×0.5) to 0 USD per percentage point (baotou_cost ×0.8,"
+    )
 
 
 def test_grid_with_many_values_draws_evenly_spaced_lines(tmp_path: Path) -> None:
@@ -357,11 +475,17 @@ def test_monte_carlo_scatters_state_the_correlations(folders: dict[str, Path]) -
     assert _caption(html, "cost_scatter") == (
         f"Over 198 solved points total cost follows mm_supply most closely: it falls by {fmt.usd(-slope)} per year "
         f"per 0.1 of mm_supply (r = {r:.2f}); baotou_cost r = {fits['baotou_cost'][0]:.2f}, cn_share r = "
-        f"{fits['cn_share'][0]:.2f}; 2 of 200 points could not be solved (left out).")
+        f"{fits['cn_share'][0]:.2f}; 2 of 200 points could not be solved (left out)."
+    )
     prices = figure(html, "price_scatter")
     # the widest-moving price of each family in turn
-    columns = ["price.capacity.MY_Lynas_Kuantan", "price.demand.EU/NdPr", "price.share_limit.EU/NdPr/CN/max",
-               "price.capacity.CN_Baotou", "price.demand.JP/NdPr"]
+    columns = [
+        "price.capacity.MY_Lynas_Kuantan",
+        "price.demand.EU/NdPr",
+        "price.share_limit.EU/NdPr/CN/max",
+        "price.capacity.CN_Baotou",
+        "price.demand.JP/NdPr",
+    ]
     sentences = []
     for panel, column in enumerate(columns):
         found = {name: _fit(solved[f"param.{name}"], solved[column]) for name in names}
@@ -372,26 +496,29 @@ def test_monte_carlo_scatters_state_the_correlations(folders: dict[str, Path]) -
         assert trace["x"] == pytest.approx(solved[f"param.{name}"].tolist())
         assert trace["customdata"] == _values(solved[column])
         unit = UNITS[column.split(".")[1]]
-        assert prices["layout"]["xaxis" + ("" if panel == 0 else str(panel + 1))]["title"]["text"] == \
-            f"{name}, factor"
-        text = (f"{column} {'rises' if slope > 0 else 'falls'} by {fmt.num(abs(slope))} {unit} per {step:g} of "
-                f"{name} (r = {r:.2f})")
+        assert prices["layout"]["xaxis" + ("" if panel == 0 else str(panel + 1))]["title"]["text"] == f"{name}, factor"
+        text = (
+            f"{column} {'rises' if slope > 0 else 'falls'} by {fmt.num(abs(slope))} {unit} per {step:g} of "
+            f"{name} (r = {r:.2f})"
+        )
         sentences.append((abs(r), text))
     strongest = [text for _, text in sorted(sentences, key=lambda t: -t[0])[:3]]
     assert _caption(html, "price_scatter") == (
         "; ".join(strongest) + " (5 price(s) drawn, the widest-moving of each family in turn, each against the "
-        "parameter it follows most closely); 2 of 200 points could not be solved (left out).")
+        "parameter it follows most closely); 2 of 200 points could not be solved (left out)."
+    )
 
 
 def test_dual_trust_in_the_metadata_and_the_no_basis_warning(folders: dict[str, Path]) -> None:
     grid = _html(folders["grid"])  # points 0 and 2 have no basis
     warning = re.search(r'<div class=warn><section id="no-basis">(.*?)</section></div>', grid, re.DOTALL).group(1)
-    assert ("Warning: 2 of 8 solved points have no basis (p0, p2): their prices are not basis duals"
-            in unescape(warning))
+    assert "Warning: 2 of 8 solved points have no basis (p0, p2): their prices are not basis duals" in unescape(warning)
     assert '<a href="#no-basis">prices without a basis</a>' in grid
     assert grid.index('id="no-basis"') < grid.index('id="parameters"')  # first thing on the page
-    assert ("<td>dual trust</td><td>2 of 8 solved points without a basis (their prices are not basis duals); "
-            "6 of 8 with non-unique prices") in grid
+    assert (
+        "<td>dual trust</td><td>2 of 8 solved points without a basis (their prices are not basis duals); "
+        "6 of 8 with non-unique prices"
+    ) in grid
     frontier = _html(folders["frontier"])
     assert 'id="no-basis"' not in frontier
     assert "<td>dual trust</td><td>0 of 10 solved points without a basis" in frontier
@@ -403,16 +530,21 @@ def _job_text(grid: list[tuple[dict, list[float]]]) -> str:
     text = 'report_png = true\n[sweep]\nprices = ["capacity", "demand"]\nflows = ["ore_routes"]\n'
     for p, values in grid:
         where = ", ".join(f'{k} = "{v}"' for k, v in p["where"].items())
-        text += "[[sweep.parameters]]\n" + "".join(f'{k} = "{p[k]}"\n' for k in ("name", "table", "column", "action",
-                                                                               "unit"))
+        text += "[[sweep.parameters]]\n" + "".join(
+            f'{k} = "{p[k]}"\n' for k in ("name", "table", "column", "action", "unit")
+        )
         text += f"where = {{ {where} }}\nvalues = {values}\n"
     return text + "[execution]\nworkers = 1\n"
 
 
 def test_a_sweep_written_by_oreflow_sweep(tmp_path: Path) -> None:
     """A 2 x 3 grid written by `oreflow sweep` itself, on the default dataset."""
-    job = write_job(tmp_path / "grid.toml", str(BASELINE_DATASET), str(tmp_path / "out"),
-                    _job_text([(COST_SCALE, [0.5, 1.5]), (SUPPLY, [0.8, 1.0, 1.2])]))
+    job = write_job(
+        tmp_path / "grid.toml",
+        str(BASELINE_DATASET),
+        str(tmp_path / "out"),
+        _job_text([(COST_SCALE, [0.5, 1.5]), (SUPPLY, [0.8, 1.0, 1.2])]),
+    )
     assert main(["sweep", str(job), "--quiet"]) == 0
     folder = tmp_path / "out-sweep"
     html, points = _opened(folder)
@@ -427,19 +559,22 @@ def test_a_sweep_written_by_oreflow_sweep(tmp_path: Path) -> None:
     first = points.loc[points["param.mm_supply"] == 0.8, "objective_usd"]
     assert _caption(html, "cost_lines").startswith(
         f"Total cost per year against baotou_cost, one line per value of mm_supply: with mm_supply ×0.8 it goes "
-        f"from {fmt.usd(first.iloc[0])} at ×0.5 to {fmt.usd(first.iloc[1])} at ×1.5;")
+        f"from {fmt.usd(first.iloc[0])} at ×0.5 to {fmt.usd(first.iloc[1])} at ×1.5;"
+    )
     for family in ("capacity", "demand"):
         spec = figure(html, f"prices_{family}")
         keys = [a["text"].split(":")[0] for a in spec["layout"]["annotations"]]
         assert 1 <= len(keys) <= 4 and len(spec["data"]) == 3 * len(keys)
         for panel, key in enumerate(keys):
-            for trace, supply in zip(spec["data"][3 * panel:], (0.8, 1.0, 1.2)):
+            for trace, supply in zip(spec["data"][3 * panel :], (0.8, 1.0, 1.2)):
                 line = points.loc[points["param.mm_supply"] == supply, f"price.{family}.{key}"]
                 assert trace["customdata"] == _values(line)
         caption = _caption(html, f"prices_{family}")
         assert re.search(r"(moves the most|varies: .*), from -?[\d,]+ \(baotou_cost", caption)
-    assert ("<td>dual trust</td><td>0 of 6 solved points without a basis (their prices are not basis duals); "
-            "6 of 6 with non-unique prices") in html and 'id="no-basis"' not in html
+    assert (
+        "<td>dual trust</td><td>0 of 6 solved points without a basis (their prices are not basis duals); "
+        "6 of 6 with non-unique prices"
+    ) in html and 'id="no-basis"' not in html
 
 
 def test_monte_carlo_histogram_and_percentiles(folders: dict[str, Path]) -> None:
@@ -450,8 +585,9 @@ def test_monte_carlo_histogram_and_percentiles(folders: dict[str, Path]) -> None
     assert bars["customdata"][0][0] == pytest.approx(solved["objective_usd"].min())
     assert bars["customdata"][-1][1] == pytest.approx(solved["objective_usd"].max())
     p5, p50, p95 = np.percentile(solved["objective_usd"], [5, 50, 95])
-    assert (f"P5 {fmt.usd(p5)}, median {fmt.usd(p50)} and P95 {fmt.usd(p95)} per year"
-            in _caption(html, "cost_distribution"))
+    assert f"P5 {fmt.usd(p5)}, median {fmt.usd(p50)} and P95 {fmt.usd(p95)} per year" in _caption(
+        html, "cost_distribution"
+    )
     section = re.search(r'<section id="percentiles">(.*?)</section>', html, re.S).group(1)
     p5, p95 = solved["price.capacity.CN_Baotou"].quantile([0.05, 0.95])
     assert f"<td>refining capacity: CN_Baotou</td><td>USD/t</td><td class=n>{fmt.num(p5)}</td>" in section
@@ -465,18 +601,22 @@ def test_stress_ranking_unmet_and_price_moves(folders: dict[str, Path]) -> None:
     html = _html(folder)
     stress = pd.read_csv(folder / "stress.csv")
     ranking = figure(html, "ranking")
-    assert ranking["layout"]["yaxis"]["categoryarray"] == (stress["element"].tolist()[:5]
-                                                           + ["MM_Kachin_IAC (infeasible)"])
+    assert ranking["layout"]["yaxis"]["categoryarray"] == (
+        stress["element"].tolist()[:5] + ["MM_Kachin_IAC (infeasible)"]
+    )
     by_element = {y: c for t in ranking["data"] for y, c in zip(t["y"], t["customdata"])}
     for element, increase in zip(stress["element"][:5], stress["cost_increase_usd"][:5]):
         assert by_element[element] == pytest.approx(increase)
     assert {t["name"] for t in ranking["data"]} == {"refiner", "origin", "ore routes", "product routes"}
     assert _caption(html, "ranking") == (
         "Losing CN_Baotou costs 2.02 bn USD per year more (75 % of the base case's 2.69 bn USD), the largest of "
-        "6 disruptions; 2 leave demand unmet; 1 could not be solved.")
+        "6 disruptions; 2 leave demand unmet; 1 could not be solved."
+    )
     unmet = {t["name"]: dict(zip(t["y"], t["customdata"])) for t in figure(html, "unmet_by_disruption")["data"]}
-    assert unmet == {"NdPr": {"CN_Baotou": 100.0, "MY_Lynas_Kuantan": 15.0},
-                     "Dy": {"CN_Baotou": 20.0, "MY_Lynas_Kuantan": 0.0}}
+    assert unmet == {
+        "NdPr": {"CN_Baotou": 100.0, "MY_Lynas_Kuantan": 15.0},
+        "Dy": {"CN_Baotou": 20.0, "MY_Lynas_Kuantan": 0.0},
+    }
     moves = re.search(r'<section id="price-moves">(.*?)</section>', html, re.S).group(1)
     assert "<td>refining capacity: CN_Ganzhou_CREG</td><td>USD/t</td><td class=n>-2,649</td>" in moves
     assert "demand cannot be met" in html and "Disruptions without a solution" in html
@@ -534,6 +674,7 @@ def test_browser_renders_the_pages(name: str, folders: dict[str, Path], tmp_path
             assert f'class="subplot x{panels}y{panels}"' in drawn
             assert drawn.count('class="point') >= 198 * panels  # every solved point in every panel
     else:
-        assert 'class="point"' in rendered(dom, EXPECTED[name][0]) or 'class="js-line"' in rendered(dom,
-                                                                                                    EXPECTED[name][0])
+        assert 'class="point"' in rendered(dom, EXPECTED[name][0]) or 'class="js-line"' in rendered(
+            dom, EXPECTED[name][0]
+        )
     check_screenshot(shot)

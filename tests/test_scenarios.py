@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BAN_AND_INFEASIBLE, REPO, write_dataset
 
 import oreflow
+from conftest import BAN_AND_INFEASIBLE, REPO, write_dataset
 from oreflow.cli import main
 from oreflow.job import Change, Scenario
 from oreflow.scenarios import apply_scenario
@@ -27,32 +27,71 @@ def scenario(*changes: dict) -> Scenario:
 
 def test_scale_by_country(tmp_path: Path) -> None:
     base = micro_network(tmp_path)
-    applied = apply_scenario(base, scenario(
-        {"action": "scale", "table": "refiners", "column": "processing_cost_usd_per_t",
-         "where": {"country": "X"}, "factor": 1.5}))
+    applied = apply_scenario(
+        base,
+        scenario(
+            {
+                "action": "scale",
+                "table": "refiners",
+                "column": "processing_cost_usd_per_t",
+                "where": {"country": "X"},
+                "factor": 1.5,
+            }
+        ),
+    )
     costs = applied.network.refiners.set_index("refiner")["processing_cost_usd_per_t"]
     assert costs.to_dict() == {"R1": 30.0, "R2": 50.0}
-    assert applied.log == [{"change": 1, "action": "scale", "rows": 1,
-                            "description": "scale refiners.processing_cost_usd_per_t x 1.5 where country=X"}]
+    assert applied.log == [
+        {
+            "change": 1,
+            "action": "scale",
+            "rows": 1,
+            "description": "scale refiners.processing_cost_usd_per_t x 1.5 where country=X",
+        }
+    ]
     assert base.refiners["processing_cost_usd_per_t"].tolist() == [20.0, 50.0]  # the base is untouched
 
 
 def test_set_by_id_list_and_inf(tmp_path: Path) -> None:
-    applied = apply_scenario(micro_network(tmp_path), scenario(
-        {"action": "set", "table": "refiners", "column": "capacity_t", "where": {"refiner": ["R1", "R2"]},
-         "value": "inf"}))
+    applied = apply_scenario(
+        micro_network(tmp_path),
+        scenario(
+            {
+                "action": "set",
+                "table": "refiners",
+                "column": "capacity_t",
+                "where": {"refiner": ["R1", "R2"]},
+                "value": "inf",
+            }
+        ),
+    )
     assert applied.network.refiners["capacity_t"].tolist() == [float("inf")] * 2
 
 
 def test_add_rows_then_remove_rows(tmp_path: Path) -> None:
-    applied = apply_scenario(micro_network(tmp_path), scenario(
-        {"action": "add", "table": "refiners", "rows": [
-            {"refiner": "R3", "country": "Y", "capacity_t": 100, "processing_cost_usd_per_t": 10, "recovery": 1}]},
-        {"action": "add", "table": "ore_routes", "rows": [{"origin": "A", "refiner": "R3", "freight_usd_per_t": 5}]},
-        {"action": "add", "table": "product_routes", "rows": [{"refiner": "R3", "market": "M",
-                                                               "freight_usd_per_t": 1}]},
-        {"action": "remove", "table": "ore_routes", "where": {"refiner": "R2"}},
-    ))
+    applied = apply_scenario(
+        micro_network(tmp_path),
+        scenario(
+            {
+                "action": "add",
+                "table": "refiners",
+                "rows": [
+                    {"refiner": "R3", "country": "Y", "capacity_t": 100, "processing_cost_usd_per_t": 10, "recovery": 1}
+                ],
+            },
+            {
+                "action": "add",
+                "table": "ore_routes",
+                "rows": [{"origin": "A", "refiner": "R3", "freight_usd_per_t": 5}],
+            },
+            {
+                "action": "add",
+                "table": "product_routes",
+                "rows": [{"refiner": "R3", "market": "M", "freight_usd_per_t": 1}],
+            },
+            {"action": "remove", "table": "ore_routes", "where": {"refiner": "R2"}},
+        ),
+    )
     net = applied.network
     assert net.refiners["refiner"].tolist() == ["R1", "R2", "R3"]
     assert net.ore_routes["refiner"].tolist() == ["R1", "R3"]
@@ -62,11 +101,16 @@ def test_add_rows_then_remove_rows(tmp_path: Path) -> None:
 
 def test_add_and_drop_policy_rows(tmp_path: Path) -> None:
     base = micro_network(tmp_path)
-    with_ban = apply_scenario(base, scenario(
-        {"action": "add", "table": "bans", "rows": [{"from_country": "X", "to_country": "Y", "stage": "ore"}]}))
+    with_ban = apply_scenario(
+        base,
+        scenario(
+            {"action": "add", "table": "bans", "rows": [{"from_country": "X", "to_country": "Y", "stage": "ore"}]}
+        ),
+    )
     assert len(with_ban.network.bans) == 1
-    dropped = apply_scenario(with_ban.network, scenario({"action": "remove", "table": "bans",
-                                                         "where": {"stage": "ore"}}))
+    dropped = apply_scenario(
+        with_ban.network, scenario({"action": "remove", "table": "bans", "where": {"stage": "ore"}})
+    )
     assert len(dropped.network.bans) == 0
 
 
@@ -76,11 +120,13 @@ def test_add_and_drop_policy_rows(tmp_path: Path) -> None:
         ({"action": "scale", "table": "plants", "column": "x", "factor": 2}, "scenario_table", "table"),
         ({"action": "scale", "table": "refiners", "column": "cost", "factor": 2}, "scenario_column", "column"),
         ({"action": "remove", "table": "refiners", "where": {"plant": "R1"}}, "scenario_column", "column"),
-        ({"action": "remove", "table": "refiners", "where": {"refiner": "R9"}}, "scenario_selects_nothing",
-         "where"),
+        ({"action": "remove", "table": "refiners", "where": {"refiner": "R9"}}, "scenario_selects_nothing", "where"),
         ({"action": "scale", "table": "refiners", "column": "country", "factor": 2}, "scenario_column", "column"),
-        ({"action": "set", "table": "refiners", "column": "capacity_t", "value": "lots",
-          "where": {"refiner": "R1"}}, "scenario_value", "value"),
+        (
+            {"action": "set", "table": "refiners", "column": "capacity_t", "value": "lots", "where": {"refiner": "R1"}},
+            "scenario_value",
+            "value",
+        ),
         ({"action": "add", "table": "bans", "rows": [{"from": "X"}]}, "scenario_column", "column"),
     ],
 )
@@ -96,9 +142,13 @@ def test_change_errors_name_the_scenario_and_change(tmp_path: Path, change: dict
 def test_change_that_makes_a_table_invalid(tmp_path: Path) -> None:
     # removing refiner R2 leaves its routes pointing nowhere: attributed to that change
     with pytest.raises(oreflow.InputError) as caught:
-        apply_scenario(micro_network(tmp_path), scenario(
-            {"action": "scale", "table": "origins", "column": "supply_t", "factor": 2},
-            {"action": "remove", "table": "refiners", "where": {"refiner": "R2"}}))
+        apply_scenario(
+            micro_network(tmp_path),
+            scenario(
+                {"action": "scale", "table": "origins", "column": "supply_t", "factor": 2},
+                {"action": "remove", "table": "refiners", "where": {"refiner": "R2"}},
+            ),
+        )
     files = {p.file for p in caught.value.problems}
     last = "scenario 's', change 2 (remove rows of refiners where refiner=R2)"
     assert files == {f"ore_routes.csv after {last}", f"product_routes.csv after {last}"}
@@ -106,8 +156,12 @@ def test_change_that_makes_a_table_invalid(tmp_path: Path) -> None:
 
 def test_invalid_value_is_attributed_to_the_change(tmp_path: Path) -> None:
     with pytest.raises(oreflow.InputError) as caught:
-        apply_scenario(micro_network(tmp_path), scenario(
-            {"action": "set", "table": "refiners", "column": "recovery", "where": {"refiner": "R1"}, "value": 1.5}))
+        apply_scenario(
+            micro_network(tmp_path),
+            scenario(
+                {"action": "set", "table": "refiners", "column": "recovery", "where": {"refiner": "R1"}, "value": 1.5}
+            ),
+        )
     problem = caught.value.problems[0]
     assert problem.file == "refiners.csv after scenario 's', change 1 (set refiners.recovery = 1.5 where refiner=R1)"
     assert (problem.column, problem.value) == ("recovery", "1.5")
@@ -118,8 +172,6 @@ def write_batch_job(tmp_path: Path, scenarios: str) -> Path:
     job = tmp_path / "job.toml"
     job.write_text(f'dataset = "micro"\noutput = "out"\n{scenarios}', encoding="utf-8")
     return job
-
-
 
 
 def test_batch_writes_cases_and_comparison_and_goes_on_after_infeasible(tmp_path: Path, capsys) -> None:
@@ -133,8 +185,15 @@ def test_batch_writes_cases_and_comparison_and_goes_on_after_infeasible(tmp_path
     assert "share_limit[M, P1, X >= 90%]" in failed["infeasibility"]
     assert "share_limit[M, P1, X >= 90%]" in (out / "impossible" / "infeasibility.txt").read_text()
     applied = json.loads((out / "no_exports" / "summary.json").read_text())["scenario"]["changes_applied"]
-    assert applied == [{"change": 1, "action": "add", "description": "add 1 row(s) to bans", "rows": 1,
-                        "added": [{"from_country": "X", "to_country": "*", "stage": "product"}]}]
+    assert applied == [
+        {
+            "change": 1,
+            "action": "add",
+            "description": "add 1 row(s) to bans",
+            "rows": 1,
+            "added": [{"from_country": "X", "to_country": "*", "stage": "product"}],
+        }
+    ]
     comparison = pd.read_csv(out / "comparison.csv")
     objective = comparison.loc[comparison.metric == "objective"].set_index("scenario")
     assert objective.loc["no_exports", "value"] == pytest.approx(10_480.0)  # all P1 via R2
@@ -160,11 +219,15 @@ def test_unknown_scenario_name(tmp_path: Path, capsys) -> None:
 
 
 def test_bad_change_stops_the_batch_before_solving(tmp_path: Path, capsys, monkeypatch) -> None:
-    job = write_batch_job(tmp_path, BAN_AND_INFEASIBLE + """
+    job = write_batch_job(
+        tmp_path,
+        BAN_AND_INFEASIBLE
+        + """
 [[scenarios]]
 name = "typo"
 changes = [ { action = "scale", table = "origins", column = "supply", factor = 2 } ]
-""")
+""",
+    )
     monkeypatch.setattr("oreflow.runs._solve", lambda *a, **k: pytest.fail("solved despite a bad scenario"))
     assert main(["run", str(job)]) == 1
     err = capsys.readouterr().err
@@ -173,14 +236,17 @@ changes = [ { action = "scale", table = "origins", column = "supply", factor = 2
 
 
 def test_duplicate_scenario_names_rejected(tmp_path: Path) -> None:
-    job = write_batch_job(tmp_path, """
+    job = write_batch_job(
+        tmp_path,
+        """
 [[scenarios]]
 name = "a"
 changes = [ { action = "remove", table = "bans" } ]
 [[scenarios]]
 name = "a"
 changes = [ { action = "remove", table = "bans" } ]
-""")
+""",
+    )
     with pytest.raises(oreflow.InputError, match="unique"):
         oreflow.job.load_job(job)
 
@@ -266,47 +332,64 @@ def test_change_rejects_fields_its_action_does_not_use() -> None:
 
 
 def test_where_selects_numbers_as_numbers(tmp_path: Path) -> None:
-    applied = apply_scenario(micro_network(tmp_path), scenario(
-        {"action": "set", "table": "origins", "column": "supply_t", "where": {"supply_t": 200}, "value": 50}))
+    applied = apply_scenario(
+        micro_network(tmp_path),
+        scenario({"action": "set", "table": "origins", "column": "supply_t", "where": {"supply_t": 200}, "value": 50}),
+    )
     assert applied.network.origins["supply_t"].tolist() == [50.0]
 
 
 def test_scaling_inf_by_zero_closes_it(tmp_path: Path) -> None:
-    applied = apply_scenario(micro_network(tmp_path), scenario(
-        {"action": "scale", "table": "refiners", "column": "capacity_t", "where": {"refiner": "R2"}, "factor": 0}))
+    applied = apply_scenario(
+        micro_network(tmp_path),
+        scenario(
+            {"action": "scale", "table": "refiners", "column": "capacity_t", "where": {"refiner": "R2"}, "factor": 0}
+        ),
+    )
     assert applied.network.refiners["capacity_t"].tolist() == [60.0, 0.0]
 
 
 def test_set_blank_restores_an_optional_default(tmp_path: Path) -> None:
     base = micro_network(tmp_path)
-    with_penalty = apply_scenario(base, scenario(
-        {"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": 5}))
+    with_penalty = apply_scenario(
+        base, scenario({"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": 5})
+    )
     assert with_penalty.network.demand["unmet_penalty_usd_per_t"].tolist() == [5.0]
-    blank = apply_scenario(with_penalty.network, scenario(
-        {"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": ""}))
+    blank = apply_scenario(
+        with_penalty.network,
+        scenario({"action": "set", "table": "demand", "column": "unmet_penalty_usd_per_t", "value": ""}),
+    )
     assert blank.network.demand["unmet_penalty_usd_per_t"].isna().all()
 
 
 def test_blame_goes_to_the_change_that_broke_the_reference(tmp_path: Path) -> None:
     with pytest.raises(oreflow.InputError) as caught:
-        apply_scenario(micro_network(tmp_path), scenario(
-            {"action": "remove", "table": "refiners", "where": {"refiner": "R2"}},
-            {"action": "scale", "table": "origins", "column": "supply_t", "factor": 0.9}))
+        apply_scenario(
+            micro_network(tmp_path),
+            scenario(
+                {"action": "remove", "table": "refiners", "where": {"refiner": "R2"}},
+                {"action": "scale", "table": "origins", "column": "supply_t", "factor": 0.9},
+            ),
+        )
     assert all("change 1 (remove rows of refiners where refiner=R2)" in p.file for p in caught.value.problems)
 
 
 @pytest.mark.parametrize("name", ["Base", "comparison.csv", "..", ".hidden"])
 def test_scenario_names_that_collide_with_outputs(name: str) -> None:
     with pytest.raises(ValueError):
-        oreflow.job.Job.model_validate({"dataset": "x", "scenarios": [
-            {"name": name, "changes": [{"action": "remove", "table": "bans"}]}]})
+        oreflow.job.Job.model_validate(
+            {"dataset": "x", "scenarios": [{"name": name, "changes": [{"action": "remove", "table": "bans"}]}]}
+        )
 
 
 def test_validate_applies_scenarios(tmp_path: Path, capsys) -> None:
-    job = write_batch_job(tmp_path, """
+    job = write_batch_job(
+        tmp_path,
+        """
 [[scenarios]]
 name = "typo"
 changes = [ { action = "remove", table = "refiners", where = { refiner = "R9" } } ]
-""")
+""",
+    )
     assert main(["validate", str(job)]) == 1
     assert "scenario 'typo', change 1" in capsys.readouterr().err

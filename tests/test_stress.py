@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE_DATASET, write_dataset, write_job
 
 import oreflow
+from conftest import BASELINE_DATASET, write_dataset, write_job
 from oreflow.cli import main
 from oreflow.job import Scenario, load_job
 from oreflow.scenarios import apply_scenario
@@ -31,13 +31,17 @@ def test_every_disruption_once(stressed: Path) -> None:
     ranked = pd.read_csv(stressed / "stress.csv", keep_default_na=False, na_values=[""])
     kinds = ranked["kind"].value_counts().to_dict()
     assert kinds["origin"] == len(network.origins) and kinds["refiner"] == len(network.refiners)
-    countries = {"o": network.origins.set_index("origin")["country"],
-                 "r": network.refiners.set_index("refiner")["country"],
-                 "m": network.markets.set_index("market")["country"]}
-    ore_pairs = set(zip(network.ore_routes["origin"].map(countries["o"]),
-                        network.ore_routes["refiner"].map(countries["r"])))
-    product_pairs = set(zip(network.product_routes["refiner"].map(countries["r"]),
-                            network.product_routes["market"].map(countries["m"])))
+    countries = {
+        "o": network.origins.set_index("origin")["country"],
+        "r": network.refiners.set_index("refiner")["country"],
+        "m": network.markets.set_index("market")["country"],
+    }
+    ore_pairs = set(
+        zip(network.ore_routes["origin"].map(countries["o"]), network.ore_routes["refiner"].map(countries["r"]))
+    )
+    product_pairs = set(
+        zip(network.product_routes["refiner"].map(countries["r"]), network.product_routes["market"].map(countries["m"]))
+    )
     assert kinds["ore_route_group"] == len(ore_pairs) and kinds["product_route_group"] == len(product_pairs)
     assert ranked["element"].is_unique or ranked[["kind", "element"]].drop_duplicates().shape[0] == len(ranked)
     assert "base" not in set(ranked["kind"])
@@ -60,8 +64,13 @@ def test_rows_equal_individual_solves(stressed: Path) -> None:
     base = oreflow.solve(network).objective
     points = {(p.tags["kind"], p.tags["element"]): p for p in disruptions(network, {})}
     ranked = pd.read_csv(stressed / "stress.csv").set_index(["kind", "element"])
-    for key in [("refiner", "CN_Baotou"), ("origin", "US_MountainPass"), ("ore_route_group", "US->CN ore"),
-                ("product_route_group", "CN->US product"), ("refiner", "MY_Lynas_Kuantan")]:
+    for key in [
+        ("refiner", "CN_Baotou"),
+        ("origin", "US_MountainPass"),
+        ("ore_route_group", "US->CN ore"),
+        ("product_route_group", "CN->US product"),
+        ("refiner", "MY_Lynas_Kuantan"),
+    ]:
         changed = apply_scenario(network, Scenario(name="n-1", changes=list(points[key].changes))).network
         result = oreflow.solve(changed)
         row = ranked.loc[key]
@@ -84,18 +93,27 @@ def test_unmet_and_price_tables(stressed: Path) -> None:
     for _, family in baotou.groupby("family"):  # families take turns (their units differ), largest first in each
         assert (family["change"].abs().diff().dropna() <= 1e-9).all()
     assert baotou["family"].iloc[:3].nunique() == min(3, baotou["family"].nunique())
-    assert set(moves["unit"].dropna()) <= {"USD per t REO of ore supply", "USD per t REO of refining feed capacity",
-                                          "USD per t of product delivered", "USD per t of quota",
-                                          "USD per percentage point of the share limit"}
+    assert set(moves["unit"].dropna()) <= {
+        "USD per t REO of ore supply",
+        "USD per t REO of refining feed capacity",
+        "USD per t of product delivered",
+        "USD per t of quota",
+        "USD per percentage point of the share limit",
+    }
 
 
 def test_stress_options_choose_the_disruptions(tmp_path: Path, micro) -> None:
     dataset = write_dataset(tmp_path / "micro", micro)
-    job = write_job(tmp_path / "job.toml", str(dataset), str(tmp_path / "run"),
-                    "[stress]\nore_route_groups = false\nproduct_route_groups = false\ntop_prices = 2\n")
+    job = write_job(
+        tmp_path / "job.toml",
+        str(dataset),
+        str(tmp_path / "run"),
+        "[stress]\nore_route_groups = false\nproduct_route_groups = false\ntop_prices = 2\n",
+    )
     job_file = load_job(job)
-    text, status, folder = run_stress(job_file, oreflow.load_inputs(dataset), None,
-                                      execution_of(job_file, 1, None, False, False))
+    text, status, folder = run_stress(
+        job_file, oreflow.load_inputs(dataset), None, execution_of(job_file, 1, None, False, False)
+    )
     ranked = pd.read_csv(folder / "stress.csv")
     assert status == 0 and set(ranked["kind"]) == {"origin", "refiner"} and len(ranked) == 3
     # micro model (conftest): losing A leaves all 40 t of P1 unmet; losing R1 sends all P1 through
@@ -112,13 +130,15 @@ def test_stress_options_choose_the_disruptions(tmp_path: Path, micro) -> None:
 def test_a_disruption_that_cannot_be_solved_ranks_first_and_says_why(tmp_path: Path, micro) -> None:
     """Micro model with 'at least 50 % of M's P1 refined in X': only R1 is in X, so losing R1
     (or its ore) makes the policy impossible — the most critical disruption of all."""
-    frames = dict(micro, share_limits=pd.DataFrame({"market": ["M"], "product": ["P1"], "country": ["X"],
-                                                    "min_share": [0.5]}))
+    frames = dict(
+        micro, share_limits=pd.DataFrame({"market": ["M"], "product": ["P1"], "country": ["X"], "min_share": [0.5]})
+    )
     dataset = write_dataset(tmp_path / "micro", frames)
     job = write_job(tmp_path / "job.toml", str(dataset), str(tmp_path / "run"))
     job_file = load_job(job)
-    text, status, folder = run_stress(job_file, oreflow.load_inputs(dataset), None,
-                                      execution_of(job_file, 1, None, False, False))
+    text, status, folder = run_stress(
+        job_file, oreflow.load_inputs(dataset), None, execution_of(job_file, 1, None, False, False)
+    )
     ranked = pd.read_csv(folder / "stress.csv", keep_default_na=False, na_values=[""])
     assert status == 1
     failed = ranked.loc[ranked["status"] != "optimal"]
@@ -140,8 +160,11 @@ def test_price_moves_leave_out_prices_that_are_not_unique(stressed: Path) -> Non
 
 
 def test_nothing_to_disrupt_is_an_error(tmp_path: Path, capsys) -> None:
-    job = write_job(tmp_path / "job.toml", str(BASELINE_DATASET), None,
-                    "[stress]\norigins = false\nrefiners = false\nore_route_groups = false\n"
-                    "product_route_groups = false\n")
+    job = write_job(
+        tmp_path / "job.toml",
+        str(BASELINE_DATASET),
+        None,
+        "[stress]\norigins = false\nrefiners = false\nore_route_groups = false\nproduct_route_groups = false\n",
+    )
     assert main(["stress", str(job), "--quiet"]) == 1
     assert "at least one kind of disruption" in capsys.readouterr().err

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE_DATASET, REPO, write_job
 
 import oreflow
+from conftest import BASELINE_DATASET, REPO, write_job
 from oreflow.cli import main
 from oreflow.errors import InputError
 from oreflow.job import Change, Scenario, load_job
@@ -28,12 +28,19 @@ from oreflow.sweep.run import execution_of, run_sweep
 
 #: Policies on the default dataset so every in-place input feeds a non-empty family.
 POLICIES = [
-    Change(action="add", table="quotas", rows=[{"quota": "CN_all", "kind": "refining", "country": "CN",
-                                                "limit_t": 300000}]),
-    Change(action="add", table="tariffs", rows=[{"from_country": "US", "to_country": "CN", "stage": "ore",
-                                                 "usd_per_t": 500}]),
-    Change(action="add", table="share_limits", rows=[{"market": "EU", "product": "NdPr", "country": "CN",
-                                                      "max_share": 0.8, "min_share": 0.1}]),
+    Change(
+        action="add", table="quotas", rows=[{"quota": "CN_all", "kind": "refining", "country": "CN", "limit_t": 300000}]
+    ),
+    Change(
+        action="add",
+        table="tariffs",
+        rows=[{"from_country": "US", "to_country": "CN", "stage": "ore", "usd_per_t": 500}],
+    ),
+    Change(
+        action="add",
+        table="share_limits",
+        rows=[{"market": "EU", "product": "NdPr", "country": "CN", "max_share": 0.8, "min_share": 0.1}],
+    ),
     Change(action="set", table="demand", column="unmet_penalty_usd_per_t", where={"market": "EU"}, value=2e7),
 ]
 
@@ -75,8 +82,9 @@ def grid_job(tmp_path: Path, text: str = GRID) -> Path:
 
 def run(job: Path, **overrides) -> tuple[str, int, Path]:
     job_file = load_job(job)
-    execution = execution_of(job_file, overrides.get("workers", 1), overrides.get("scheduler"),
-                             overrides.get("fresh", False), False)
+    execution = execution_of(
+        job_file, overrides.get("workers", 1), overrides.get("scheduler"), overrides.get("fresh", False), False
+    )
     return run_sweep(job_file, oreflow.load_inputs(job_file.dataset), overrides.get("out"), execution)
 
 
@@ -109,8 +117,11 @@ def test_in_place_update_equals_rebuild(key: tuple[str, str]) -> None:
         for block, values in by_block.items():
             np.testing.assert_array_equal(fast.cost_terms[term][block], values, err_msg=f"{term}/{block}")
     base = build_lp(network, 1e7)
-    moved = [name for name in ("cost", "row_lower", "row_upper") if not np.array_equal(getattr(base, name),
-                                                                                      getattr(fast, name))]
+    moved = [
+        name
+        for name in ("cost", "row_lower", "row_upper")
+        if not np.array_equal(getattr(base, name), getattr(fast, name))
+    ]
     assert moved, f"scaling {table}.{column} changed nothing in the LP: the test would prove nothing"
 
 
@@ -133,10 +144,22 @@ values = [1.2, 0.0]
     assert status == 1 and table["status"].tolist() == ["optimal", "invalid"] and table["warm"][0]
     assert "demand_t > 0" in table.loc[1, "error"] and "share_limits.csv" in table.loc[1, "error"]
     base = oreflow.load_inputs(BASELINE_DATASET)
-    network = apply_scenario(base, Scenario(name="p", changes=[
-        *load_job(tmp_path / "grid.toml").job.sweep.base_changes,
-        Change(action="scale", table="demand", column="demand_t", where={"market": "EU", "product": "NdPr"},
-               factor=1.2)])).network
+    network = apply_scenario(
+        base,
+        Scenario(
+            name="p",
+            changes=[
+                *load_job(tmp_path / "grid.toml").job.sweep.base_changes,
+                Change(
+                    action="scale",
+                    table="demand",
+                    column="demand_t",
+                    where={"market": "EU", "product": "NdPr"},
+                    factor=1.2,
+                ),
+            ],
+        ),
+    ).network
     result = oreflow.solve(network)
     assert table.loc[0, "objective_usd"] == pytest.approx(result.objective, rel=1e-9)
     limit = result.shadow_prices["share_limit"]["shadow_price"].iloc[0]
@@ -180,16 +203,31 @@ distribution = { kind = "triangular", low = 0.9, mode = 1.0, high = 1.3 }
     assert [p.values for p in other] != [p.values for p in first]
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n',
-     "give exactly one of values, range"),
-    ('[sweep]\nmode = "monte_carlo"\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
-     'distribution = { kind = "uniform", low = 1, high = 2 }\n', "needs samples"),
-    ('[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
-     'distribution = { kind = "normal", mean = 1 }\n', "needs sd"),
-    ('[sweep]\nsteps = 3\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
-     'values = [1]\n', "steps"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n',
+            "give exactly one of values, range",
+        ),
+        (
+            '[sweep]\nmode = "monte_carlo"\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\n'
+            'column = "capacity_t"\n'
+            'distribution = { kind = "uniform", low = 1, high = 2 }\n',
+            "needs samples",
+        ),
+        (
+            '[sweep]\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
+            'distribution = { kind = "normal", mean = 1 }\n',
+            "needs sd",
+        ),
+        (
+            '[sweep]\nsteps = 3\n[[sweep.parameters]]\nname = "a"\ntable = "refiners"\ncolumn = "capacity_t"\n'
+            "values = [1]\n",
+            "steps",
+        ),
+    ],
+)
 def test_sweep_section_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError) as error:
         load_job(grid_job(tmp_path, text))
@@ -261,8 +299,15 @@ values = [0.6, 0.8, 2.0]
     assert "<= 1" in table.loc[2, "error"]
     base = oreflow.load_inputs(BASELINE_DATASET)
     for k, value in enumerate([0.6, 0.8]):
-        network = apply_scenario(base, Scenario(name="p", changes=[Change(
-            action="set", table="refiners", column="recovery", where={"country": "CN"}, value=value)])).network
+        network = apply_scenario(
+            base,
+            Scenario(
+                name="p",
+                changes=[
+                    Change(action="set", table="refiners", column="recovery", where={"country": "CN"}, value=value)
+                ],
+            ),
+        ).network
         assert table.loc[k, "objective_usd"] == pytest.approx(oreflow.solve(network).objective, rel=1e-9)
 
 
@@ -321,19 +366,22 @@ def test_interrupted_sweep_resumes_from_the_points_written(tmp_path: Path, monke
 def test_worker_processes_give_the_same_table(tmp_path: Path) -> None:
     _, _, serial = run(grid_job(tmp_path), out=tmp_path / "serial")
     _, _, parallel = run(grid_job(tmp_path), out=tmp_path / "parallel", workers=2)
-    pd.testing.assert_frame_equal(numeric(pd.read_parquet(serial / "points.parquet")),
-                                  numeric(pd.read_parquet(parallel / "points.parquet")))
+    pd.testing.assert_frame_equal(
+        numeric(pd.read_parquet(serial / "points.parquet")), numeric(pd.read_parquet(parallel / "points.parquet"))
+    )
 
 
 def test_dask_cluster_gives_the_same_table(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     _, _, local = run(grid_job(tmp_path), out=tmp_path / "local")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         _, status, remote = run(grid_job(tmp_path), out=tmp_path / "dask", scheduler=cluster.scheduler_address)
     assert status == 0
-    pd.testing.assert_frame_equal(numeric(pd.read_parquet(local / "points.parquet")),
-                                  numeric(pd.read_parquet(remote / "points.parquet")))
+    pd.testing.assert_frame_equal(
+        numeric(pd.read_parquet(local / "points.parquet")), numeric(pd.read_parquet(remote / "points.parquet"))
+    )
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, capsys) -> None:
@@ -350,7 +398,7 @@ def test_chunks_do_not_depend_on_what_ran_before(tmp_path: Path) -> None:
     points = sweep_points(job_file.job.sweep)
     forward, _ = execute(context, points, chunk_size=4, workers=1)
     engine = engine_module.Engine(context)
-    backward = [row for k in (2, 1, 0) for row in engine.run_chunk(points[4 * k:4 * k + 4])]
+    backward = [row for k in (2, 1, 0) for row in engine.run_chunk(points[4 * k : 4 * k + 4])]
     backward.sort(key=lambda row: row["point"])
     assert numeric(pd.DataFrame(forward)).equals(numeric(pd.DataFrame(backward)))
 
@@ -446,8 +494,9 @@ def test_points_record_their_dual_trust(tmp_path: Path) -> None:
     trust = json.loads((folder / "summary.json").read_text())["dual_trust"]
     assert trust["points_without_basis"] == 0 and trust["points_with_non_unique_duals"] == 12
     assert not any(c.startswith("unique.") for c in table.columns)  # per-price trust is opt-in
-    _, _, ranged = run(grid_job(tmp_path, GRID.replace("[sweep]", "[sweep]\nprice_trust = true")),
-                       out=tmp_path / "ranged")
+    _, _, ranged = run(
+        grid_job(tmp_path, GRID.replace("[sweep]", "[sweep]\nprice_trust = true")), out=tmp_path / "ranged"
+    )
     ranged = pd.read_parquet(ranged / "points.parquet")
     network = oreflow.load_inputs(BASELINE_DATASET)
     point = sweep_points(load_job(tmp_path / "grid.toml").job.sweep)[5]

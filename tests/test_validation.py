@@ -58,9 +58,7 @@ def invalid(folder: Path) -> InputError:
 def reported(exc: InputError, file: str, line: int | None, column: str | None, value: str | None, rule: str) -> Problem:
     """The problem with these fields; also checks the message shows it."""
     matches = [
-        p
-        for p in exc.problems
-        if (p.file, p.line, p.column, p.value, p.rule) == (file, line, column, value, rule)
+        p for p in exc.problems if (p.file, p.line, p.column, p.value, p.rule) == (file, line, column, value, rule)
     ]
     assert matches, f"no problem ({file}, {line}, {column}, {value!r}, {rule}) in:\n{exc}\n{exc.problems}"
     problem = matches[0]
@@ -580,7 +578,9 @@ def test_from_frames_duplicate_and_line_follows_to_csv():
 
 def test_from_frames_unknown_reference():
     frames = micro_frames()
-    frames["product_routes"] = pd.DataFrame({"refiner": ["R1", "R9"], "market": ["M", "M"], "freight_usd_per_t": [1.0, 2.0]})
+    frames["product_routes"] = pd.DataFrame(
+        {"refiner": ["R1", "R9"], "market": ["M", "M"], "freight_usd_per_t": [1.0, 2.0]}
+    )
     exc = frames_invalid(frames)
     reported(exc, "product_routes.csv (DataFrame)", 3, "refiner", "R9", "reference")
 
@@ -664,8 +664,12 @@ def test_equal_ids_are_one_string_object():
     from conftest import BASELINE_DATASET
 
     network = load_inputs(BASELINE_DATASET)
-    for table, column in (("ore_routes", "origin"), ("ore_routes", "refiner"), ("composition", "product"),
-                          ("product_routes", "market")):
+    for table, column in (
+        ("ore_routes", "origin"),
+        ("ore_routes", "refiner"),
+        ("composition", "product"),
+        ("product_routes", "market"),
+    ):
         values = getattr(network, table)[column]
         assert values.dtype == object, (table, column)
         assert len({id(v) for v in values}) == values.nunique(), (table, column)

@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import BASELINE_DATASET
 
 import oreflow
+from conftest import BASELINE_DATASET
 from oreflow.model.lp import build_lp
 from oreflow.solvers.highs import HighsModel, solve_highs
 

@@ -57,10 +57,17 @@ def load_target(target: Path, *, dataset_allowed: bool) -> tuple[JobFile | None,
     from oreflow.model.network import load_inputs
 
     if not dataset_allowed and target.is_dir():
-        raise InputError(Problem(str(target), None, None, None,
-                                 "a job file (.toml), not a dataset folder: sweep and stress read their settings "
-                                 "from a job file (its [sweep] section; [stress] is optional; docs/sensitivity.md)",
-                                 "job_file_required"))
+        raise InputError(
+            Problem(
+                str(target),
+                None,
+                None,
+                None,
+                "a job file (.toml), not a dataset folder: sweep and stress read their settings "
+                "from a job file (its [sweep] section; [stress] is optional; docs/sensitivity.md)",
+                "job_file_required",
+            )
+        )
     if not dataset_allowed or target.suffix == ".toml" or target.is_file():
         from oreflow.job import load_job
 

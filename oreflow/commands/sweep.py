@@ -51,7 +51,15 @@ def _solve_points(args: argparse.Namespace, runner: Callable[..., tuple[str, int
     return finish(text, status, written, args.quiet)
 
 
-SWEEP = Command("sweep", "solve every point of the job's [sweep] (grid or Monte Carlo)",
-                partial(add_arguments, name="sweep"), handle_sweep)
-STRESS = Command("stress", "N-1 disruptions: each origin, refiner and route group lost in turn",
-                 partial(add_arguments, name="stress"), handle_stress)
+SWEEP = Command(
+    "sweep",
+    "solve every point of the job's [sweep] (grid or Monte Carlo)",
+    partial(add_arguments, name="sweep"),
+    handle_sweep,
+)
+STRESS = Command(
+    "stress",
+    "N-1 disruptions: each origin, refiner and route group lost in turn",
+    partial(add_arguments, name="stress"),
+    handle_stress,
+)

@@ -32,8 +32,15 @@ from oreflow.report.run.data import RunData, infeasibility, load_run
 
 PNG_PREFIX = "report_"
 
-__all__ = ["PNG_PREFIX", "REPORT", "rebuild", "write_batch_report", "write_report", "write_stress_report",
-           "write_sweep_report"]
+__all__ = [
+    "PNG_PREFIX",
+    "REPORT",
+    "rebuild",
+    "write_batch_report",
+    "write_report",
+    "write_stress_report",
+    "write_sweep_report",
+]
 
 
 def _pngs(folder: Path, charts: list[Any], draw: bool = True) -> dict[str, str]:
@@ -90,14 +97,20 @@ def write_batch_report(folder: Path, png: bool = True) -> Path:
             if not run.solved:
                 failures[case] = infeasibility(run)
     found = comparison_charts(table, cases)
-    text = comparison_page(display_name(summary, folder), summary, table, cases, found, _pngs(folder, found, png),
-                           failures)
+    text = comparison_page(
+        display_name(summary, folder), summary, table, cases, found, _pngs(folder, found, png), failures
+    )
     write_text_atomically(folder / REPORT, text)
     return folder / REPORT
 
 
-def _write_built(folder: Path, load: Callable[[Path], Any], charts: Callable[[Any], list[Any]],
-                 page: Callable[[Any, list[Any], dict[str, str]], str], png: bool) -> Path:
+def _write_built(
+    folder: Path,
+    load: Callable[[Path], Any],
+    charts: Callable[[Any], list[Any]],
+    page: Callable[[Any, list[Any], dict[str, str]], str],
+    png: bool,
+) -> Path:
     """Read a folder with ``load``, build its ``charts`` and write its ``page`` (and the PNGs)."""
     folder = Path(folder)
     read = load(folder)
@@ -125,7 +138,10 @@ def write_stress_report(folder: Path, png: bool = True) -> Path:
 
 #: Kind of output folder (:data:`oreflow.manifest.KINDS`) -> the function writing its report.
 WRITERS: dict[str, Callable[[Path], Path]] = {
-    "run": write_report, "case": write_report, "batch": write_batch_report, "sweep": write_sweep_report,
+    "run": write_report,
+    "case": write_report,
+    "batch": write_batch_report,
+    "sweep": write_sweep_report,
     "stress": write_stress_report,
 }
 
@@ -139,6 +155,14 @@ def rebuild(folder: Path) -> Path:
     folder = Path(folder)
     kind = kind_of(read_summary(folder))  # a clear error when this is not an output folder
     if kind is None:
-        raise InputError(Problem(str(folder / SUMMARY), None, "kind", None,
-                                 f"the summary of an oreflow output (kind {', '.join(KINDS)})", "output_folder"))
+        raise InputError(
+            Problem(
+                str(folder / SUMMARY),
+                None,
+                "kind",
+                None,
+                f"the summary of an oreflow output (kind {', '.join(KINDS)})",
+                "output_folder",
+            )
+        )
     return WRITERS[kind.name](folder)

@@ -18,9 +18,18 @@ from oreflow.report.sweep import png as sweep
 
 #: Drawer name -> function from a chart's ``png`` dict to a matplotlib Figure.
 DRAWERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "sankey": run.sankey, "cost": run.cost, "refinery": run.refinery, "delivered": run.delivered,
-    "unmet": run.unmet, "policies": run.policies, "stacked": common.stacked,
-    "lines": sweep.lines, "panels": sweep.panels, "heat": sweep.heat, "hist": sweep.hist, "bars": sweep.bars,
+    "sankey": run.sankey,
+    "cost": run.cost,
+    "refinery": run.refinery,
+    "delivered": run.delivered,
+    "unmet": run.unmet,
+    "policies": run.policies,
+    "stacked": common.stacked,
+    "lines": sweep.lines,
+    "panels": sweep.panels,
+    "heat": sweep.heat,
+    "hist": sweep.hist,
+    "bars": sweep.bars,
 }
 
 

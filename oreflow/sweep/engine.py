@@ -28,8 +28,8 @@ from oreflow.model.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
-from oreflow.model.tables import TABLES
 from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
+from oreflow.model.tables import TABLES
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel
 from oreflow.sweep.extract import Extractor
@@ -77,8 +77,13 @@ def source_hash() -> str:
 def structure_of(lp: LinearProgram) -> str:
     """A hash of what a HiGHS model cannot change in place: shape, matrix, row senses."""
     h = hashlib.sha256()
-    for array in (np.asarray([lp.n_rows, lp.n_cols]), lp.matrix.indptr, lp.matrix.indices, lp.matrix.data,
-                  lp.row_is_upper):
+    for array in (
+        np.asarray([lp.n_rows, lp.n_cols]),
+        lp.matrix.indptr,
+        lp.matrix.indices,
+        lp.matrix.data,
+        lp.row_is_upper,
+    ):
         h.update(np.ascontiguousarray(array).tobytes())
     return h.hexdigest()
 
@@ -97,8 +102,11 @@ class Engine:
         self.model = HighsModel(_copy_vectors(self.base_lp), context.solver_options)
         record = self.model.solve()
         if record.status != "optimal":
-            raise SolveError(record.status, f"{record.solver_status}: the sweep's base case (the dataset with "
-                                            f"the sweep's base_changes) must solve to optimality")
+            raise SolveError(
+                record.status,
+                f"{record.solver_status}: the sweep's base case (the dataset with "
+                f"the sweep's base_changes) must solve to optimality",
+            )
         self.base_objective = float(record.objective)
         self.base_basis = self.model.highs.getBasis()
         self.extractor = Extractor(context.network, self.base_lp, context.prices, context.flows)
@@ -133,8 +141,10 @@ class Engine:
         except InputError as exc:
             row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
         except Exception as exc:  # a failed point is recorded and the sweep goes on
-            row.update(status="error", error=f"{type(exc).__name__}: {exc} "
-                                             f"({traceback.extract_tb(exc.__traceback__)[-1].name})")
+            row.update(
+                status="error",
+                error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
+            )
         row["solve_s"] = time.perf_counter() - started
         return row
 
@@ -151,8 +161,11 @@ class Engine:
                 raise InputError(problems)
         else:
             network = Network.from_frames(**{t.name: getattr(network, t.name) for t in TABLES})
-        lp = updated_lp(self.base_lp, network, changed, context.penalty) \
-            if not structural and in_place(changed) else None
+        lp = (
+            updated_lp(self.base_lp, network, changed, context.penalty)
+            if not structural and in_place(changed)
+            else None
+        )
         if lp is not None:
             return lp, self.model, self.extractor, True
         lp = build_lp(network, context.penalty)
@@ -174,9 +187,14 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
     """``lp`` with its own cost and bound vectors (HighsModel changes them in place)."""
     import dataclasses
 
-    return dataclasses.replace(lp, cost=lp.cost.copy(), row_lower=lp.row_lower.copy(),
-                               row_upper=lp.row_upper.copy(), col_lower=lp.col_lower.copy(),
-                               col_upper=lp.col_upper.copy())
+    return dataclasses.replace(
+        lp,
+        cost=lp.cost.copy(),
+        row_lower=lp.row_lower.copy(),
+        row_upper=lp.row_upper.copy(),
+        col_lower=lp.col_lower.copy(),
+        col_upper=lp.col_upper.copy(),
+    )
 
 
 def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray) -> dict[str, Any]:
@@ -187,8 +205,12 @@ def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray) -> dict[str, Any
     many basic variables sit at a bound and how many non-basic columns have a zero
     reduced cost (alternative optima)."""
     degenerate = degenerate_positions(lp, record) if record.has_basis else -1
-    return {"has_basis": bool(record.has_basis), "unique_duals": certified_unique(record, codes),
-            "degenerate_rows": degenerate, "alternative_optima": int(alternative_optimum(lp, record).sum())}
+    return {
+        "has_basis": bool(record.has_basis),
+        "unique_duals": certified_unique(record, codes),
+        "degenerate_rows": degenerate,
+        "alternative_optima": int(alternative_optimum(lp, record).sum()),
+    }
 
 
 def _failure(lp: LinearProgram, record: Any) -> str:

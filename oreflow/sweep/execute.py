@@ -25,7 +25,7 @@ PARALLEL_FROM_S = 3.0
 
 def chunks_of(points: list[Point], size: int) -> list[list[Point]]:
     """Consecutive chunks of ``size`` points (the last may be shorter)."""
-    return [points[k:k + size] for k in range(0, len(points), size)]
+    return [points[k : k + size] for k in range(0, len(points), size)]
 
 
 def default_workers() -> int:
@@ -36,9 +36,17 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def execute(context: SweepContext, points: list[Point], *, chunk_size: int, workers: int | None = None,
-            scheduler: str | None = None, journal: Journal | None = None, fresh: bool = False,
-            progress: Progress | None = None) -> tuple[Rows, int]:
+def execute(
+    context: SweepContext,
+    points: list[Point],
+    *,
+    chunk_size: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    journal: Journal | None = None,
+    fresh: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Rows, int]:
     """Solve every point; return (rows in point order, number of points resumed from the journal)."""
     chunks = chunks_of(points, chunk_size)
     done = journal.load(fresh) if journal is not None else {}
@@ -91,13 +99,18 @@ def _chunk_on_worker(chunk: int, points: list[Point]) -> tuple[int, Rows]:
     return run_chunk(_CONTEXT, chunk, points)
 
 
-def _on_processes(workers: int, context: SweepContext, pending: list[tuple[int, list[Point]]],
-                  finished: Callable[[int, Rows], None]) -> None:
+def _on_processes(
+    workers: int, context: SweepContext, pending: list[tuple[int, list[Point]]], finished: Callable[[int, Rows], None]
+) -> None:
     """Chunks on ``workers`` fresh processes (spawned: no state inherited from this one)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(context,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(context,),
+    )
     try:
         futures = [pool.submit(_chunk_on_worker, chunk, points) for chunk, points in pending]
         for future in as_completed(futures):
@@ -111,25 +124,42 @@ def _on_processes(workers: int, context: SweepContext, pending: list[tuple[int, 
 # ---- Dask ----------------------------------------------------------------------------------
 
 
-def _on_dask(address: str, context: SweepContext, pending: list[tuple[int, list[Point]]],
-             finished: Callable[[int, Rows], None]) -> None:
+def _on_dask(
+    address: str, context: SweepContext, pending: list[tuple[int, list[Point]]], finished: Callable[[int, Rows], None]
+) -> None:
     """Chunks as tasks on the Dask cluster at ``address``; the context is sent to every
     worker once, and each worker keeps its engine between chunks."""
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise InputError(Problem("execution", None, "scheduler", address,
-                                 "Dask installed to use a scheduler: pip install 'oreflow[dask]'",
-                                 "dask_missing")) from None
+        raise InputError(
+            Problem(
+                "execution",
+                None,
+                "scheduler",
+                address,
+                "Dask installed to use a scheduler: pip install 'oreflow[dask]'",
+                "dask_missing",
+            )
+        ) from None
     try:
         client = Client(address, timeout="10s")
     except OSError as exc:
-        raise InputError(Problem("execution", None, "scheduler", address,
-                                 f"the address of a running Dask scheduler ({exc})", "dask_scheduler")) from None
+        raise InputError(
+            Problem(
+                "execution",
+                None,
+                "scheduler",
+                address,
+                f"the address of a running Dask scheduler ({exc})",
+                "dask_scheduler",
+            )
+        ) from None
     try:
         shared = client.scatter(context, broadcast=True)
-        futures = client.map(run_chunk, [shared] * len(pending), [k for k, _ in pending],
-                             [points for _, points in pending], pure=False)
+        futures = client.map(
+            run_chunk, [shared] * len(pending), [k for k, _ in pending], [points for _, points in pending], pure=False
+        )
         for future in as_completed(futures):
             finished(*future.result())
     finally:

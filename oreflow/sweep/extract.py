@@ -41,8 +41,9 @@ def price_columns(columns: Iterable[str]) -> dict[str, dict[str, str]]:
 class Extractor:
     """Precomputed groupings of one LP structure's columns and rows."""
 
-    def __init__(self, network: Network, lp: LinearProgram, prices: tuple[str, ...],
-                 flows: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, network: Network, lp: LinearProgram, prices: tuple[str, ...], flows: tuple[str, ...] = ()
+    ) -> None:
         x, u = lp.columns[ORE_ROUTES], lp.columns[UNMET]
         refiner_country = x.index["refiner"].map(network.refiners.set_index("refiner")["country"])
         origin_country = x.index["origin"].map(network.origins.set_index("origin")["country"])
@@ -53,8 +54,11 @@ class Extractor:
         self.unmet_names = [f"unmet_t.{m}/{p}" for m, p in zip(u.index["market"], u.index["product"])]
         self.prices = prices
         #: column block -> names of its per-column flow figures (the registry's ``flows``)
-        self.flow_names = {b.name: [f"{b.flows[1]}.{k}" for k in price_key(lp.columns[b.name].index, b.name)]
-                           for b in BLOCKS if b.flows is not None and b.flows[0] in flows}
+        self.flow_names = {
+            b.name: [f"{b.flows[1]}.{k}" for k in price_key(lp.columns[b.name].index, b.name)]
+            for b in BLOCKS
+            if b.flows is not None and b.flows[0] in flows
+        }
         self.price_names = {family: [f"price.{family}.{k}" for k in price_keys(lp, family)] for family in prices}
 
     def price_uniqueness(self, lp: LinearProgram, codes: np.ndarray) -> dict[str, Any]:
@@ -71,8 +75,9 @@ class Extractor:
         """The point's figures from its LP (costs and scales as solved) and solution."""
         value = column_values(record)
         out: dict[str, Any] = {"objective_usd": float(record.objective)}
-        out.update({f"cost.{term}_usd": amount for term, amount in cost_breakdown(lp, value).items()
-                    if term != "total"})
+        out.update(
+            {f"cost.{term}_usd": amount for term, amount in cost_breakdown(lp, value).items() if term != "total"}
+        )
         unmet = value[lp.columns[UNMET].slice]
         out["unmet_t"] = float(unmet.sum())
         out.update(zip(self.unmet_names, unmet.tolist()))

@@ -19,7 +19,6 @@ from typing import Any
 from oreflow.outputs import write_text_atomically
 
 
-
 class Journal:
     """The finished chunks of one sweep (identified by ``fingerprint``)."""
 
@@ -50,7 +49,6 @@ class Journal:
     def clear(self) -> None:
         """Remove the journal."""
         shutil.rmtree(self.folder, ignore_errors=True)
-
 
 
 def _plain(value: Any) -> Any:

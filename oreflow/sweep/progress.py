@@ -51,8 +51,7 @@ class Progress:
         width = 24
         filled = int(width * self.done / self.total) if self.total else width
         bar = "#" * filled + "." * (width - filled)
-        return (f"[{bar}] {self.done:,}/{self.total:,} {self.what} ({share:.0f}%), "
-                f"{rate:,.1f} {self.what}/s, {eta}")
+        return f"[{bar}] {self.done:,}/{self.total:,} {self.what} ({share:.0f}%), {rate:,.1f} {self.what}/s, {eta}"
 
     def _draw(self, force: bool = False) -> None:
         if not self.enabled:

@@ -35,9 +35,32 @@ from oreflow.sweep.points import Point, sweep_points
 from oreflow.sweep.progress import Progress
 
 #: Column groups of the points table, in output order (prefix, or exact name).
-COLUMN_ORDER = ("point", "label", "kind", "element", "param.", "status", "error", "objective_usd", "cost.",
-                "unmet_t", "unmet_t.", "feed_t.", "ore_t.", "flow_t.", "ship_t.", "price.", "unique.", "has_basis",
-                "unique_duals", "degenerate_rows", "alternative_optima", "iterations", "warm", "solve_s")
+COLUMN_ORDER = (
+    "point",
+    "label",
+    "kind",
+    "element",
+    "param.",
+    "status",
+    "error",
+    "objective_usd",
+    "cost.",
+    "unmet_t",
+    "unmet_t.",
+    "feed_t.",
+    "ore_t.",
+    "flow_t.",
+    "ship_t.",
+    "price.",
+    "unique.",
+    "has_basis",
+    "unique_duals",
+    "degenerate_rows",
+    "alternative_optima",
+    "iterations",
+    "warm",
+    "solve_s",
+)
 
 
 @dataclass
@@ -51,11 +74,14 @@ class ExecutionPlan:
     progress: bool = True
 
 
-def execution_of(job_file: JobFile, workers: int | None, scheduler: str | None, fresh: bool,
-                 progress: bool) -> ExecutionPlan:
+def execution_of(
+    job_file: JobFile, workers: int | None, scheduler: str | None, fresh: bool, progress: bool
+) -> ExecutionPlan:
     """The job's ``[execution]`` section, overridden by the command line where given."""
     section = job_file.job.execution
-    return ExecutionPlan(workers or section.workers, scheduler or section.scheduler, section.chunk_size, fresh, progress)
+    return ExecutionPlan(
+        workers or section.workers, scheduler or section.scheduler, section.chunk_size, fresh, progress
+    )
 
 
 @dataclass
@@ -71,28 +97,63 @@ class Solved:
     columns: dict[str, dict[str, str]]
 
 
-def solve_points(job_file: JobFile, base: Network, points: list[Point], prices: tuple[str, ...],
-                 destination: Path, execution: ExecutionPlan, what: str, flows: tuple[str, ...] = (),
-                 price_trust: bool = False) -> Solved:
+def solve_points(
+    job_file: JobFile,
+    base: Network,
+    points: list[Point],
+    prices: tuple[str, ...],
+    destination: Path,
+    execution: ExecutionPlan,
+    what: str,
+    flows: tuple[str, ...] = (),
+    price_trust: bool = False,
+) -> Solved:
     """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
     job = job_file.job
     # what makes two runs the same sweep (a journal is only resumed by the same sweep): not
     # where it runs ([execution] other than chunk_size; command-line options are not in raw)
     raw = {key: value for key, value in job_file.raw.items() if key != "execution"}
     context = SweepContext(
-        fingerprint(what, raw, dict(base.file_hashes), job.unmet_penalty_usd_per_t,
-                    execution.chunk_size, versions("highs"), source_hash()),
-        base, job.unmet_penalty_usd_per_t, dict(job.solver_options), prices, flows, price_trust)
+        fingerprint(
+            what,
+            raw,
+            dict(base.file_hashes),
+            job.unmet_penalty_usd_per_t,
+            execution.chunk_size,
+            versions("highs"),
+            source_hash(),
+        ),
+        base,
+        job.unmet_penalty_usd_per_t,
+        dict(job.solver_options),
+        prices,
+        flows,
+        price_trust,
+    )
     started = time.perf_counter()
     engine = engine_for(context)
     journal = Journal(destination, context.fingerprint)
     progress = Progress(len(points), enabled=execution.progress)
-    rows, resumed = execute(context, points, chunk_size=execution.chunk_size, workers=execution.workers,
-                            scheduler=execution.scheduler, journal=journal, fresh=execution.fresh,
-                            progress=progress)
+    rows, resumed = execute(
+        context,
+        points,
+        chunk_size=execution.chunk_size,
+        workers=execution.workers,
+        scheduler=execution.scheduler,
+        journal=journal,
+        fresh=execution.fresh,
+        progress=progress,
+    )
     table = points_table(rows)
-    return Solved(table, context, engine.base_objective, resumed, time.perf_counter() - started, execution,
-                  price_columns(table.columns))
+    return Solved(
+        table,
+        context,
+        engine.base_objective,
+        resumed,
+        time.perf_counter() - started,
+        execution,
+        price_columns(table.columns),
+    )
 
 
 def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -136,17 +197,22 @@ def summary_base(job_file: JobFile, kind: str, solved: Solved) -> dict[str, Any]
         "dual_trust": {
             "points_without_basis": int((~solved_rows["has_basis"].astype(bool)).sum()) if len(solved_rows) else 0,
             "points_with_non_unique_duals": int((~solved_rows["unique_duals"].astype(bool)).sum())
-            if len(solved_rows) else 0,
+            if len(solved_rows)
+            else 0,
             "note": "per point: has_basis, unique_duals, degenerate_rows, alternative_optima "
-                    "(docs/conventions.md, 'Dual trust and degeneracy')",
+            "(docs/conventions.md, 'Dual trust and degeneracy')",
         },
         "columns": solved.columns,
-        "timings_s": {"total_s": solved.seconds,
-                      "points_per_s": (len(table) - solved.resumed) / solved.seconds if solved.seconds else None},
+        "timings_s": {
+            "total_s": solved.seconds,
+            "points_per_s": (len(table) - solved.resumed) / solved.seconds if solved.seconds else None,
+        },
         "resumed_points": solved.resumed,
-        "execution": {"workers": 1 if solved.execution.workers == 1 else (solved.execution.workers or
-                                                                           default_workers()),
-                      "scheduler": solved.execution.scheduler, "chunk_size": solved.execution.chunk_size},
+        "execution": {
+            "workers": 1 if solved.execution.workers == 1 else (solved.execution.workers or default_workers()),
+            "scheduler": solved.execution.scheduler,
+            "chunk_size": solved.execution.chunk_size,
+        },
         "backend": "highs (in-place re-solves)",
         "versions": versions("highs"),
         "dataset": str(solved.context.network.source) if solved.context.network.source else None,
@@ -185,19 +251,43 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     """Run the job's ``[sweep]``; write its outputs; return (text, exit status, folder)."""
     sweep = job_file.job.sweep
     if sweep is None:
-        raise InputError(Problem(str(job_file.path), None, "sweep", None,
-                                 "a [sweep] section with parameters (docs/sensitivity.md)", "sweep_missing"))
+        raise InputError(
+            Problem(
+                str(job_file.path),
+                None,
+                "sweep",
+                None,
+                "a [sweep] section with parameters (docs/sensitivity.md)",
+                "sweep_missing",
+            )
+        )
     destination, protect = destination_of(job_file, network, out, "sweep")
     base = sweep_base(job_file, network)
     check_parameters(base, sweep, job_file)
     points = sweep_points(sweep)
-    solved = solve_points(job_file, base, points, tuple(sweep.prices), destination, execution, "sweep",
-                          tuple(sweep.flows), sweep.price_trust)
+    solved = solve_points(
+        job_file,
+        base,
+        points,
+        tuple(sweep.prices),
+        destination,
+        execution,
+        "sweep",
+        tuple(sweep.flows),
+        sweep.price_trust,
+    )
     summary = summary_base(job_file, "sweep", solved)
-    summary.update(mode=sweep.mode, seed=sweep.seed if sweep.mode == "monte_carlo" else None,
-                   parameters=[{**p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
-                                "unit": p.unit or ("factor" if p.action == "scale" else "")}
-                               for p in sweep.parameters])
+    summary.update(
+        mode=sweep.mode,
+        seed=sweep.seed if sweep.mode == "monte_carlo" else None,
+        parameters=[
+            {
+                **p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
+                "unit": p.unit or ("factor" if p.action == "scale" else ""),
+            }
+            for p in sweep.parameters
+        ],
+    )
 
     def fill(folder: Path) -> None:
         write_points(folder, solved.table)
@@ -208,7 +298,9 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
 
 
-def destination_of(job_file: JobFile, network: Network, out: Path | None, command: str) -> tuple[Path, tuple[Path, ...]]:
+def destination_of(
+    job_file: JobFile, network: Network, out: Path | None, command: str
+) -> tuple[Path, tuple[Path, ...]]:
     """The output folder of ``oreflow sweep`` / ``stress`` (``--out``, else the job's) and
     what it must not contain; checked before anything is solved."""
     destination = out or job_file.output_of(command)
@@ -228,32 +320,42 @@ def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
     """A few lines for people: counts, speed, the range of total cost."""
     table = solved.table
     fresh = len(table) - solved.resumed
-    lines = [f"oreflow sweep {name!r}: {len(table):,} points ({summary.get('mode', '')}), "
-             f"{summary['optimal']:,} optimal, {summary['failed']:,} failed; "
-             f"{fresh:,} solved in {solved.seconds:,.1f} s"
-             + (f", {solved.resumed:,} resumed from an interrupted run" if solved.resumed else "")]
+    lines = [
+        f"oreflow sweep {name!r}: {len(table):,} points ({summary.get('mode', '')}), "
+        f"{summary['optimal']:,} optimal, {summary['failed']:,} failed; "
+        f"{fresh:,} solved in {solved.seconds:,.1f} s"
+        + (f", {solved.resumed:,} resumed from an interrupted run" if solved.resumed else "")
+    ]
     solved_rows = table["status"] == "optimal" if len(table) else pd.Series(dtype=bool)
     objective = table.loc[solved_rows, "objective_usd"] if solved_rows.any() else pd.Series(dtype=float)
     if len(objective):
         q = np.percentile(objective, [0, 5, 50, 95, 100])
-        lines.append(f"  total cost, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
-                     f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})")
+        lines.append(
+            f"  total cost, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
+            f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})"
+        )
         cheapest, dearest = table.loc[objective.idxmin()], table.loc[objective.idxmax()]
         lines.append(f"  cheapest point: {cheapest['label']}; dearest: {dearest['label']}")
     trust = summary["dual_trust"]
     if trust["points_without_basis"]:
-        lines.append(f"  WARNING: {trust['points_without_basis']:,} point(s) have no basis: their prices are not "
-                     "basis duals (interior point without crossover?); see has_basis")
+        lines.append(
+            f"  WARNING: {trust['points_without_basis']:,} point(s) have no basis: their prices are not "
+            "basis duals (interior point without crossover?); see has_basis"
+        )
     if trust["points_with_non_unique_duals"]:
-        lines.append(f"  {trust['points_with_non_unique_duals']:,} point(s) have degenerate optima: some prices are "
-                     "one of several valid values (unique_duals, docs/conventions.md)")
+        lines.append(
+            f"  {trust['points_with_non_unique_duals']:,} point(s) have degenerate optima: some prices are "
+            "one of several valid values (unique_duals, docs/conventions.md)"
+        )
     failed = table.loc[table["status"] != "optimal"] if len(table) else table
     for row in failed.head(5).itertuples(index=False):
         lines.append(f"  point {row.point} ({row.label}): {row.status}: {row.error}")
     if len(failed) > 5:
         lines.append(f"  ... and {len(failed) - 5} more failed points (points.csv, column error)")
     if summary["job"].get("backend") == "pyomo":
-        lines.append("  note: sweeps solve with HiGHS directly (in-place re-solves); the job's backend 'pyomo' "
-                     "applies to oreflow run only")
+        lines.append(
+            "  note: sweeps solve with HiGHS directly (in-place re-solves); the job's backend 'pyomo' "
+            "applies to oreflow run only"
+        )
     lines.append("Every point: points.csv / points.parquet; charts: report.html")
     return "\n".join(lines)

@@ -28,7 +28,6 @@ from oreflow.model.network import Network
 from oreflow.sweep.points import Point
 from oreflow.sweep.run import ExecutionPlan, Solved, destination_of, publish, solve_points, summary_base, write_points
 
-
 #: Statuses of a disruption that leaves no feasible allocation.
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
@@ -37,22 +36,43 @@ def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
     """The base case (point 0) and one point per disruption of each enabled kind."""
     found: list[tuple[str, str, str, Change]] = []
     if kinds.get("origins", True):
-        found += [("origin", o, f"origin {o} lost (supply 0)",
-                   Change(action="scale", table="origins", column="supply_t", where={"origin": o}, factor=0.0))
-                  for o in network.origins["origin"]]
+        found += [
+            (
+                "origin",
+                o,
+                f"origin {o} lost (supply 0)",
+                Change(action="scale", table="origins", column="supply_t", where={"origin": o}, factor=0.0),
+            )
+            for o in network.origins["origin"]
+        ]
     if kinds.get("refiners", True):
-        found += [("refiner", r, f"refiner {r} lost (capacity 0)",
-                   Change(action="scale", table="refiners", column="capacity_t", where={"refiner": r}, factor=0.0))
-                  for r in network.refiners["refiner"]]
-    countries = {"origin": network.origins.set_index("origin")["country"],
-                 "refiner": network.refiners.set_index("refiner")["country"],
-                 "market": network.markets.set_index("market")["country"]}
-    banned = set(zip(network.bans["from_country"], network.bans["to_country"], network.bans["stage"],
-                     network.bans["product"]))
+        found += [
+            (
+                "refiner",
+                r,
+                f"refiner {r} lost (capacity 0)",
+                Change(action="scale", table="refiners", column="capacity_t", where={"refiner": r}, factor=0.0),
+            )
+            for r in network.refiners["refiner"]
+        ]
+    countries = {
+        "origin": network.origins.set_index("origin")["country"],
+        "refiner": network.refiners.set_index("refiner")["country"],
+        "market": network.markets.set_index("market")["country"],
+    }
+    banned = set(
+        zip(network.bans["from_country"], network.bans["to_country"], network.bans["stage"], network.bans["product"])
+    )
     for kind, enabled, table, source, target, stage in (
         ("ore_route_group", kinds.get("ore_route_groups", True), network.ore_routes, "origin", "refiner", "ore"),
-        ("product_route_group", kinds.get("product_route_groups", True), network.product_routes, "refiner",
-         "market", "product"),
+        (
+            "product_route_group",
+            kinds.get("product_route_groups", True),
+            network.product_routes,
+            "refiner",
+            "market",
+            "product",
+        ),
     ):
         if not enabled:
             continue
@@ -60,13 +80,23 @@ def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
         for a, b in pairs.drop_duplicates().itertuples(index=False):
             if (a, b, stage, "") in banned:
                 continue
-            found.append((kind, f"{a}->{b} {stage}", f"all {stage} from {a} to {b} banned",
-                          Change(action="add", table="bans",
-                                 rows=[{"from_country": a, "to_country": b, "stage": stage, "product": ""}])))
+            found.append(
+                (
+                    kind,
+                    f"{a}->{b} {stage}",
+                    f"all {stage} from {a} to {b} banned",
+                    Change(
+                        action="add",
+                        table="bans",
+                        rows=[{"from_country": a, "to_country": b, "stage": stage, "product": ""}],
+                    ),
+                )
+            )
     points = [Point(0, "base case", (), tags={"kind": "base", "element": "", "description": "no disruption"})]
-    points += [Point(number, description, (change,), tags={"kind": kind, "element": element,
-                                                           "description": description})
-               for number, (kind, element, description, change) in enumerate(found, start=1)]
+    points += [
+        Point(number, description, (change,), tags={"kind": kind, "element": element, "description": description})
+        for number, (kind, element, description, change) in enumerate(found, start=1)
+    ]
     return points
 
 
@@ -77,19 +107,27 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
     increase = cases["objective_usd"] - base["objective_usd"]
     prices = [c for c in table.columns if c.startswith("price.")]
     moves = _price_moves(cases, base, prices, top_prices)
-    ranked = pd.DataFrame({
-        "kind": cases["kind"], "element": cases["element"], "description": cases["description"],
-        "status": cases["status"], "error": cases["error"], "objective_usd": cases["objective_usd"],
-        "cost_increase_usd": increase,
-        "cost_increase_pct": 100.0 * increase / base["objective_usd"] if base["objective_usd"] else np.nan,
-        "unmet_t": cases["unmet_t"], "unmet_increase_t": cases["unmet_t"] - base["unmet_t"],
-        "top_price_moves": _moves_texts(moves, cases),
-    })
+    ranked = pd.DataFrame(
+        {
+            "kind": cases["kind"],
+            "element": cases["element"],
+            "description": cases["description"],
+            "status": cases["status"],
+            "error": cases["error"],
+            "objective_usd": cases["objective_usd"],
+            "cost_increase_usd": increase,
+            "cost_increase_pct": 100.0 * increase / base["objective_usd"] if base["objective_usd"] else np.nan,
+            "unmet_t": cases["unmet_t"],
+            "unmet_increase_t": cases["unmet_t"] - base["unmet_t"],
+            "top_price_moves": _moves_texts(moves, cases),
+        }
+    )
     # a disruption that makes the LP infeasible (a policy it makes impossible) ranks first; one that
     # failed for another reason (an error, a time limit) says nothing about criticality: last
     band = np.where(ranked["status"].isin(INFEASIBLE), 0, np.where(ranked["status"] == "optimal", 1, 2))
-    ranked = ranked.assign(_band=band).sort_values(["_band", "cost_increase_usd", "unmet_increase_t"],
-                                                   ascending=[True, False, False], kind="stable")
+    ranked = ranked.assign(_band=band).sort_values(
+        ["_band", "cost_increase_usd", "unmet_increase_t"], ascending=[True, False, False], kind="stable"
+    )
     ranked = ranked.drop(columns="_band").reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked, _unmet_moves(cases, base), moves
@@ -98,15 +136,22 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
 def _unmet_moves(cases: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
     """One row per disruption, market and product whose unmet demand grew."""
     columns = [c for c in cases.columns if c.startswith("unmet_t.")]
-    long = cases[["kind", "element", *columns]].melt(id_vars=["kind", "element"], var_name="column",
-                                                      value_name="unmet_t")
+    long = cases[["kind", "element", *columns]].melt(
+        id_vars=["kind", "element"], var_name="column", value_name="unmet_t"
+    )
     long["unmet_increase_t"] = long["unmet_t"] - long["column"].map(base[columns].astype(float))
     long = long.loc[long["unmet_increase_t"] > 1e-6]
     market_product = long["column"].str.removeprefix("unmet_t.").str.split("/", n=1, expand=True)
-    out = pd.DataFrame({"kind": long["kind"], "element": long["element"],
-                        "market": market_product[0] if len(long) else pd.Series(dtype=str),
-                        "product": market_product[1] if len(long) else pd.Series(dtype=str),
-                        "unmet_t": long["unmet_t"], "unmet_increase_t": long["unmet_increase_t"]})
+    out = pd.DataFrame(
+        {
+            "kind": long["kind"],
+            "element": long["element"],
+            "market": market_product[0] if len(long) else pd.Series(dtype=str),
+            "product": market_product[1] if len(long) else pd.Series(dtype=str),
+            "unmet_t": long["unmet_t"],
+            "unmet_increase_t": long["unmet_increase_t"],
+        }
+    )
     return out.sort_values(["unmet_increase_t"], ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -122,14 +167,16 @@ def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: i
     trusted = np.ones(values.shape, dtype=bool)
     if all(u in cases.columns for u in unique):
         trusted = (cases[unique].to_numpy(object) != False) & (base[unique].to_numpy(object) != False)  # noqa: E712
-    long = pd.DataFrame({
-        "kind": np.repeat(cases["kind"].to_numpy(), len(prices)),
-        "element": np.repeat(cases["element"].to_numpy(), len(prices)),
-        "column": np.tile(prices, len(cases)),
-        "base": np.tile(base_values, len(cases)),
-        "value": values.ravel(),
-        "change": (values - base_values).ravel(),
-    })
+    long = pd.DataFrame(
+        {
+            "kind": np.repeat(cases["kind"].to_numpy(), len(prices)),
+            "element": np.repeat(cases["element"].to_numpy(), len(prices)),
+            "column": np.tile(prices, len(cases)),
+            "base": np.tile(base_values, len(cases)),
+            "value": values.ravel(),
+            "change": (values - base_values).ravel(),
+        }
+    )
     long = long.loc[(long["change"].abs() > 1e-6) & trusted.ravel()]
     parts = long["column"].str.split(".", n=2, expand=True) if len(long) else None
     long.insert(3, "family", parts[1] if parts is not None else pd.Series(dtype=str))
@@ -140,8 +187,11 @@ def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: i
     long = long.groupby(["kind", "element"], sort=False).head(top)
     order = {key: n for n, key in enumerate(zip(cases["kind"], cases["element"]))}
     long = long.assign(_case=[order[k] for k in zip(long["kind"], long["element"])])
-    return long.sort_values(["_case", "_turn", "_size"], ascending=[True, True, False], kind="stable").drop(
-        columns=["_size", "_turn", "_case"]).reset_index(drop=True)
+    return (
+        long.sort_values(["_case", "_turn", "_size"], ascending=[True, True, False], kind="stable")
+        .drop(columns=["_size", "_turn", "_case"])
+        .reset_index(drop=True)
+    )
 
 
 def _moves_texts(moves: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
@@ -152,24 +202,38 @@ def _moves_texts(moves: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
     return [texts.get(key, "") for key in zip(cases["kind"], cases["element"])]
 
 
-def run_stress(job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan) -> tuple[str, int, Path]:
+def run_stress(
+    job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan
+) -> tuple[str, int, Path]:
     """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
     options = job_file.job.stress
     destination, protect = destination_of(job_file, network, out, "stress")
     kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
     points = disruptions(network, kinds)
     if len(points) == 1:
-        raise InputError(Problem(str(job_file.path), None, "stress", None,
-                                 "at least one kind of disruption turned on (origins, refiners, ore_route_groups, "
-                                 "product_route_groups)", "stress_nothing"))
-    solved = solve_points(job_file, network, points, tuple(options.prices), destination, execution, "stress",
-                          price_trust=True)
+        raise InputError(
+            Problem(
+                str(job_file.path),
+                None,
+                "stress",
+                None,
+                "at least one kind of disruption turned on (origins, refiners, ore_route_groups, product_route_groups)",
+                "stress_nothing",
+            )
+        )
+    solved = solve_points(
+        job_file, network, points, tuple(options.prices), destination, execution, "stress", price_trust=True
+    )
     ranked, unmet, moves = ranking(solved.table, options.top_prices)
     moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
     summary = summary_base(job_file, "stress", solved)
-    summary.update(disruptions=int(len(ranked)), failed=int((ranked["status"] != "optimal").sum()),
-                   most_critical=ranked.head(5)[["rank", "kind", "element", "cost_increase_usd",
-                                                 "unmet_increase_t"]].to_dict(orient="records"))
+    summary.update(
+        disruptions=int(len(ranked)),
+        failed=int((ranked["status"] != "optimal").sum()),
+        most_critical=ranked.head(5)[["rank", "kind", "element", "cost_increase_usd", "unmet_increase_t"]].to_dict(
+            orient="records"
+        ),
+    )
 
     def fill(folder: Path) -> None:
         write_points(folder, solved.table)
@@ -185,16 +249,19 @@ def run_stress(job_file: JobFile, network: Network, out: Path | None, execution:
 
 def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
     """The ten most critical disruptions, in words."""
-    lines = [f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
-             f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",
-             f"  {'rank':>4}  {'disruption':<40}{'cost increase, USD/yr':>24}{'%':>8}{'unmet +t':>12}"]
+    lines = [
+        f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
+        f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",
+        f"  {'rank':>4}  {'disruption':<40}{'cost increase, USD/yr':>24}{'%':>8}{'unmet +t':>12}",
+    ]
     for row in ranked.head(10).itertuples(index=False):
         what = f"{row.kind} {row.element}"
         if row.status != "optimal":
             lines.append(f"  {row.rank:>4}  {what:<40}{row.status:>24}  {row.error}")
             continue
-        lines.append(f"  {row.rank:>4}  {what:<40}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
-                     f"{row.unmet_increase_t:>12,.0f}")
+        lines.append(
+            f"  {row.rank:>4}  {what:<40}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
+            f"{row.unmet_increase_t:>12,.0f}"
+        )
     lines.append("All disruptions: stress.csv; unmet demand: stress_unmet.csv; price moves: stress_prices.csv")
     return "\n".join(lines)
-

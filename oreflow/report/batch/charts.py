@@ -16,8 +16,14 @@ from oreflow.report.common.data import read_csv, read_summary
 from oreflow.report.common.stacked import stacked
 
 #: The colour of each cost component (a component not listed takes the palette's).
-COMPONENT_COLOURS = {"mining": "#5d6d7e", "ore_freight": "#aab7b8", "processing": "#2e86c1",
-                     "product_freight": "#76d7c4", "tariffs": "#d68910", "unmet_penalty": "#c0392b"}
+COMPONENT_COLOURS = {
+    "mining": "#5d6d7e",
+    "ore_freight": "#aab7b8",
+    "processing": "#2e86c1",
+    "product_freight": "#76d7c4",
+    "tariffs": "#d68910",
+    "unmet_penalty": "#c0392b",
+}
 
 
 def load_comparison(folder: Path) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
@@ -57,12 +63,21 @@ def cost_by_scenario(table: pd.DataFrame, cases: list[str]) -> Chart:
     caption = f"The base case costs {fmt.usd(totals[0])} per year"
     for word, pick in (("dearest", max), ("cheapest", min)):
         if ok and (i := pick(ok, key=lambda i: totals[i])) is not None:
-            caption += (f"; the {word} scenario is {cases[i]} ({fmt.usd(totals[i])}, "
-                        f"{fmt.signed_usd(totals[i] - totals[0])})")
+            caption += (
+                f"; the {word} scenario is {cases[i]} ({fmt.usd(totals[i])}, {fmt.signed_usd(totals[i] - totals[0])})"
+            )
             ok = [j for j in ok if j != i]
     caption += "."
-    fig, png = stacked(grid, _labels(cases, status), True, COMPONENT_COLOURS, _cost_names(grid), "USD per year",
-                       totals, "cost, {unit} per year")
+    fig, png = stacked(
+        grid,
+        _labels(cases, status),
+        True,
+        COMPONENT_COLOURS,
+        _cost_names(grid),
+        "USD per year",
+        totals,
+        "cost, {unit} per year",
+    )
     return Chart("cost_by_scenario", "Total cost by scenario (USD per year)", caption, fig, png=png)
 
 
@@ -83,31 +98,48 @@ def delta_vs_base(table: pd.DataFrame, cases: list[str]) -> Chart:
     if failed:
         parts.append(f"{', '.join(failed)} could not be solved")
     caption = "Against the base, " + ("; ".join(parts) or "no scenario changes the cost") + "."
-    fig, png = stacked(grid, _labels(scen, status), True, COMPONENT_COLOURS, _cost_names(grid),
-                       "USD per year vs base", totals, "change of cost against the base, {unit} per year",
-                       relative=True)
-    return Chart("delta_vs_base", "Change of cost against the base, by component (USD per year)", caption, fig,
-                 png=png)
+    fig, png = stacked(
+        grid,
+        _labels(scen, status),
+        True,
+        COMPONENT_COLOURS,
+        _cost_names(grid),
+        "USD per year vs base",
+        totals,
+        "change of cost against the base, {unit} per year",
+        relative=True,
+    )
+    return Chart("delta_vs_base", "Change of cost against the base, by component (USD per year)", caption, fig, png=png)
 
 
 def feed_by_country(table: pd.DataFrame, cases: list[str]) -> Chart:
     """Ore refined in each refining country, per case."""
     status = _status(table, cases)
     grid = _pivot(table, "feed_by_refining_country", cases)
-    grid = grid.fillna(0.0).where(pd.Series([status[c] == "optimal" for c in cases], index=grid.index), np.nan,
-                                  axis=0)
+    grid = grid.fillna(0.0).where(pd.Series([status[c] == "optimal" for c in cases], index=grid.index), np.nan, axis=0)
     grid = grid[grid.sum().sort_values(ascending=False, kind="stable").index]
     lead = grid.columns[0]
     shares = (grid[lead] / grid.sum(axis=1)).dropna()
-    caption = (f"{fmt.country(lead)} refines {fmt.pct(shares.iloc[0])} of the ore in the base case, between "
-               f"{fmt.pct(shares.min())} ({shares.idxmin()}) and {fmt.pct(shares.max())} ({shares.idxmax()}) "
-               "across the cases.")
+    caption = (
+        f"{fmt.country(lead)} refines {fmt.pct(shares.iloc[0])} of the ore in the base case, between "
+        f"{fmt.pct(shares.min())} ({shares.idxmin()}) and {fmt.pct(shares.max())} ({shares.idxmax()}) "
+        "across the cases."
+    )
     names = {c: fmt.country(c) for c in grid.columns}
     colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(grid.columns)}
-    fig, png = stacked(grid, _labels(cases, status), False, colours, names, "t REO per year",
-                       grid.sum(axis=1, min_count=1).to_numpy(float), "ore refined, t REO per year")
-    return Chart("feed_by_country", "Ore refined by refining country, per scenario (t REO per year)", caption, fig,
-                 png=png)
+    fig, png = stacked(
+        grid,
+        _labels(cases, status),
+        False,
+        colours,
+        names,
+        "t REO per year",
+        grid.sum(axis=1, min_count=1).to_numpy(float),
+        "ore refined, t REO per year",
+    )
+    return Chart(
+        "feed_by_country", "Ore refined by refining country, per scenario (t REO per year)", caption, fig, png=png
+    )
 
 
 def comparison_charts(table: pd.DataFrame, cases: list[str]) -> list[Chart]:

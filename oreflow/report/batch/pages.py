@@ -14,14 +14,23 @@ from oreflow.report.common.chart import Chart
 from oreflow.report.common.html import Markup, chart_links, chart_section, code_items, page, table
 
 
-def comparison_page(name: str, summary: dict[str, Any], table_: pd.DataFrame, cases: list[str],
-                    charts: list[Chart], pngs: dict[str, str], failures: dict[str, list[str]]) -> str:
+def comparison_page(
+    name: str,
+    summary: dict[str, Any],
+    table_: pd.DataFrame,
+    cases: list[str],
+    charts: list[Chart],
+    pngs: dict[str, str],
+    failures: dict[str, list[str]],
+) -> str:
     """The batch's page: the table of cases (``table_``: comparison.csv), each failed case's
     conflicting constraints (``failures``) and the comparison ``charts``."""
     objective = table_.loc[table_["metric"] == "objective"].set_index("scenario")
     unmet = table_.loc[table_["metric"] == "unmet"].groupby("scenario")["value"].sum(min_count=1)
-    described = {s.get("name"): s.get("description") for s in
-                 ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])}
+    described = {
+        s.get("name"): s.get("description")
+        for s in ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])
+    }
     statuses = {c["name"]: c["status"] for c in summary.get("cases", [])}
     rows = []
     for case in cases:
@@ -29,20 +38,33 @@ def comparison_page(name: str, summary: dict[str, Any], table_: pd.DataFrame, ca
         status = statuses.get(case, "")
         value = float(row["value"]) if row is not None else float("nan")
         delta = float(row["delta"]) if row is not None else float("nan")
-        rows.append((Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>'), status,
-                     described.get(case) or ("the base dataset" if case == cases[0] else ""),
-                     fmt.num(value), "—" if delta != delta else f"{delta:+,.0f}",
-                     fmt.num(float(unmet.get(case, float("nan"))), 1)))
-    body = ["<section id=cases><h2>Cases</h2>" + table(rows, ("case", "status", "what it asks", "total cost, USD/yr",
-                                                              "vs base, USD/yr", "unmet, t"), {3, 4, 5})
-            + "</section>"]
+        rows.append(
+            (
+                Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>'),
+                status,
+                described.get(case) or ("the base dataset" if case == cases[0] else ""),
+                fmt.num(value),
+                "—" if delta != delta else f"{delta:+,.0f}",
+                fmt.num(float(unmet.get(case, float("nan"))), 1),
+            )
+        )
+    body = [
+        "<section id=cases><h2>Cases</h2>"
+        + table(
+            rows, ("case", "status", "what it asks", "total cost, USD/yr", "vs base, USD/yr", "unmet, t"), {3, 4, 5}
+        )
+        + "</section>"
+    ]
     for case, lines in failures.items():
         items = code_items(lines) or "<li>no explanation recorded</li>"
-        body.append(f"<section class=failed id=failed-{escape(case)}><h2>{escape(case)}: no solution</h2>"
-                    f"<p>These constraints cannot all hold (relax any one of them):</p><ul>{items}</ul></section>")
+        body.append(
+            f"<section class=failed id=failed-{escape(case)}><h2>{escape(case)}: no solution</h2>"
+            f"<p>These constraints cannot all hold (relax any one of them):</p><ul>{items}</ul></section>"
+        )
     body += [chart_section(c, pngs.get(c.name)) for c in charts]
     failed = len(failures)
-    lead = (f"{len(cases) - 1} scenario(s) against the base case"
-            + (f"; {failed} could not be solved." if failed else "; all solved."))
+    lead = f"{len(cases) - 1} scenario(s) against the base case" + (
+        f"; {failed} could not be solved." if failed else "; all solved."
+    )
     nav = [("#cases", "cases")] + chart_links(charts)
     return page(f"oreflow scenarios: {name}", lead, body, charts=bool(charts), nav=nav)

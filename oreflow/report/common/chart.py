@@ -15,8 +15,7 @@ import numpy as np
 HEAT = [[0.0, "#ffffcc"], [0.35, "#fed976"], [0.6, "#fd8d3c"], [0.8, "#e31a1c"], [1.0, "#800026"]]
 FONT = {"family": "DejaVu Sans, Helvetica, Arial, sans-serif", "size": 13}
 #: Colours of unordered categories (refining countries, products, scenarios' components).
-PALETTE = ["#e15759", "#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#9c755f", "#edc948", "#ff9da7",
-           "#bab0ac"]
+PALETTE = ["#e15759", "#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#9c755f", "#edc948", "#ff9da7", "#bab0ac"]
 
 
 @dataclass
@@ -43,8 +42,15 @@ class Chart:
 
 def layout(height: int, **extra: Any) -> dict[str, Any]:
     """A plotly layout ``height`` px tall in the report's font and margins; ``extra`` adds or overrides keys."""
-    return {"height": height, "margin": {"l": 60, "r": 30, "t": 30, "b": 60}, "font": FONT,
-            "paper_bgcolor": "white", "plot_bgcolor": "white", "separators": ".,", **extra}
+    return {
+        "height": height,
+        "margin": {"l": 60, "r": 30, "t": 30, "b": 60},
+        "font": FONT,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "separators": ".,",
+        **extra,
+    }
 
 
 def axis(title: str, **extra: Any) -> dict[str, Any]:

@@ -10,10 +10,28 @@ from oreflow.model.families import FAMILIES_BY_NAME
 
 #: Country (or market) codes of the shipped data, as people read them; unknown codes stay as written.
 COUNTRY_NAMES = {
-    "AU": "Australia", "BR": "Brazil", "CA": "Canada", "CN": "China", "DE": "Germany", "EE": "Estonia",
-    "EU": "European Union", "FR": "France", "GB": "United Kingdom", "GL": "Greenland", "IN": "India",
-    "JP": "Japan", "KR": "South Korea", "LA": "Laos", "MM": "Myanmar", "MY": "Malaysia", "PK": "Pakistan",
-    "RoW": "rest of world", "RU": "Russia", "TH": "Thailand", "US": "United States", "VN": "Vietnam",
+    "AU": "Australia",
+    "BR": "Brazil",
+    "CA": "Canada",
+    "CN": "China",
+    "DE": "Germany",
+    "EE": "Estonia",
+    "EU": "European Union",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "GL": "Greenland",
+    "IN": "India",
+    "JP": "Japan",
+    "KR": "South Korea",
+    "LA": "Laos",
+    "MM": "Myanmar",
+    "MY": "Malaysia",
+    "PK": "Pakistan",
+    "RoW": "rest of world",
+    "RU": "Russia",
+    "TH": "Thailand",
+    "US": "United States",
+    "VN": "Vietnam",
     "ZA": "South Africa",
 }
 

@@ -71,7 +71,7 @@ def plotly_js_version() -> str:
     """The version of the embedded plotly.js bundle, from its header."""
     head = plotly_js()[:300]
     marker = head.find("plotly.js v")
-    return head[marker + 11:].split()[0] if marker >= 0 else "unknown"
+    return head[marker + 11 :].split()[0] if marker >= 0 else "unknown"
 
 
 def tool_versions() -> dict[str, str]:
@@ -111,10 +111,12 @@ def chart_section(chart: Chart, png: str | None) -> str:
     if chart.captions:
         figure["captions"] = chart.captions
     link = f'<p class="png">Static image: <a href="{escape(png)}">{escape(png)}</a></p>' if png else ""
-    return (f'<section id="{chart.name}"><h2>{escape(chart.title)}</h2>'
-            f'<p class="caption" id="caption-{chart.name}">{escape(chart.caption)}</p>'
-            f'<div class="plot" id="plot-{chart.name}"></div>{json_block("fig-" + chart.name, figure, chart.name)}'
-            f"{link}</section>")
+    return (
+        f'<section id="{chart.name}"><h2>{escape(chart.title)}</h2>'
+        f'<p class="caption" id="caption-{chart.name}">{escape(chart.caption)}</p>'
+        f'<div class="plot" id="plot-{chart.name}"></div>{json_block("fig-" + chart.name, figure, chart.name)}'
+        f"{link}</section>"
+    )
 
 
 def chart_links(charts: list[Chart]) -> list[tuple[str, str]]:
@@ -122,15 +124,18 @@ def chart_links(charts: list[Chart]) -> list[tuple[str, str]]:
     return [(f"#{c.name}", c.title.split(" (")[0].split(":")[0]) for c in charts]
 
 
-def table(rows: list[tuple[Any, ...]], head: tuple[str, ...] | None = None,
-          numeric: Collection[int] = frozenset()) -> str:
+def table(
+    rows: list[tuple[Any, ...]], head: tuple[str, ...] | None = None, numeric: Collection[int] = frozenset()
+) -> str:
     """An HTML table of ``rows`` (cells escaped unless :class:`Markup`); columns in ``numeric`` right-aligned."""
     out = ["<table>"]
     if head:
         out.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>")
     for row in rows:
-        cells = "".join(f'<td{" class=n" if i in numeric else ""}>{c if isinstance(c, Markup) else escape(str(c))}</td>'
-                        for i, c in enumerate(row))
+        cells = "".join(
+            f"<td{' class=n' if i in numeric else ''}>{c if isinstance(c, Markup) else escape(str(c))}</td>"
+            for i, c in enumerate(row)
+        )
         out.append(f"<tr>{cells}</tr>")
     return "".join(out) + "</table>"
 
@@ -144,11 +149,14 @@ def page(title: str, lead: str, body: list[str], charts: bool, nav: Sequence[tup
     links = "".join(f'<a href="{escape(href)}">{escape(text)}</a>' for href, text in nav)
     script = f"<script>{plotly_js()}</script>" if charts else ""
     render = f"<script>{RENDER}</script>" if charts else ""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style>{script}</head>\n"
-            f"<body><main><h1>{escape(title)}</h1><p class=lead>{escape(lead)}</p><nav>{links}</nav>\n"
-            + "\n".join(body) + f"\n</main>{render}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style>{script}</head>\n"
+        f"<body><main><h1>{escape(title)}</h1><p class=lead>{escape(lead)}</p><nav>{links}</nav>\n"
+        + "\n".join(body)
+        + f"\n</main>{render}</body></html>\n"
+    )
 
 
 def timings_and_versions(summary: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -156,8 +164,17 @@ def timings_and_versions(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     rows = []
     timings = summary.get("timings_s") or {}
     if timings:
-        rows.append(("timings", ", ".join(f"{k.removesuffix('_per_s')} {float(v):,.1f} per s" if k.endswith("_per_s")
-                                          else f"{k.removesuffix('_s')} {float(v):.3f} s" for k, v in timings.items())))
+        rows.append(
+            (
+                "timings",
+                ", ".join(
+                    f"{k.removesuffix('_per_s')} {float(v):,.1f} per s"
+                    if k.endswith("_per_s")
+                    else f"{k.removesuffix('_s')} {float(v):.3f} s"
+                    for k, v in timings.items()
+                ),
+            )
+        )
     versions = {**(summary.get("versions") or {}), **{f"report: {k}": v for k, v in tool_versions().items()}}
     rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
     return rows
@@ -165,8 +182,10 @@ def timings_and_versions(summary: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def input_hashes(summary: dict[str, Any]) -> str:
     """The sha256 of each input file, as recorded in summary.json."""
-    hashes = [(name, Markup(f"<code>{escape(str(digest))}</code>"))
-              for name, digest in (summary.get("input_sha256") or {}).items()]
+    hashes = [
+        (name, Markup(f"<code>{escape(str(digest))}</code>"))
+        for name, digest in (summary.get("input_sha256") or {}).items()
+    ]
     return "<p>Input files (sha256):</p>" + table(hashes, ("file", "sha256"))
 
 

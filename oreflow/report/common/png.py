@@ -72,8 +72,15 @@ def stacked(data: dict[str, Any]) -> Any:
     if data.get("range"):
         ax.set_xlim(*data["range"])
         for note in data["notes"]:
-            ax.text(note["x"], labels.index(note["y"]), note["text"], ha=note["xanchor"], va="center", fontsize=8,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+            ax.text(
+                note["x"],
+                labels.index(note["y"]),
+                note["text"],
+                ha=note["xanchor"],
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            )
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel(data["unit"])

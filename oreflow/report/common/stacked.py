@@ -22,9 +22,17 @@ def _clip(totals: np.ndarray) -> tuple[float | None, list[int]]:
     return edge, [i for i, v in enumerate(totals) if np.isfinite(v) and abs(v) > edge]
 
 
-def stacked(grid: pd.DataFrame, labels: list[str], money: bool, colours: dict[str, str], names: dict[str, str],
-            hover_unit: str, totals: np.ndarray, title: str,
-            relative: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+def stacked(
+    grid: pd.DataFrame,
+    labels: list[str],
+    money: bool,
+    colours: dict[str, str],
+    names: dict[str, str],
+    hover_unit: str,
+    totals: np.ndarray,
+    title: str,
+    relative: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A horizontal stacked bar chart of ``grid`` (one row per label) and what its PNG drawer needs.
 
     ``colours`` and ``names`` by column (else the palette and the column's name); ``totals``
@@ -39,31 +47,77 @@ def stacked(grid: pd.DataFrame, labels: list[str], money: bool, colours: dict[st
     data = []
     for i, key in enumerate(grid.columns):
         values = grid[key].to_numpy(float)
-        data.append({"type": "bar", "orientation": "h", "name": names.get(key, key), "y": labels,
-                     "x": nulls(values, scale), "customdata": nulls(values),
-                     "marker": {"color": colours.get(key, PALETTE[i % len(PALETTE)])},
-                     "hovertemplate": f"%{{y}}<br>{names.get(key, key)}: %{{customdata:,.0f}} {hover_unit}"
-                                      "<extra></extra>"})
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": names.get(key, key),
+                "y": labels,
+                "x": nulls(values, scale),
+                "customdata": nulls(values),
+                "marker": {"color": colours.get(key, PALETTE[i % len(PALETTE)])},
+                "hovertemplate": f"%{{y}}<br>{names.get(key, key)}: %{{customdata:,.0f}} {hover_unit}<extra></extra>",
+            }
+        )
     if relative:
-        data.append({"type": "scatter", "mode": "markers", "name": "net change", "y": labels,
-                     "x": nulls(totals, scale), "customdata": nulls(totals),
-                     "marker": {"symbol": "diamond", "size": 11, "color": "black"},
-                     "hovertemplate": f"%{{y}}<br>net change: %{{customdata:+,.0f}} {hover_unit}<extra></extra>"})
-    rng = None
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "net change",
+                "y": labels,
+                "x": nulls(totals, scale),
+                "customdata": nulls(totals),
+                "marker": {"symbol": "diamond", "size": 11, "color": "black"},
+                "hovertemplate": f"%{{y}}<br>net change: %{{customdata:+,.0f}} {hover_unit}<extra></extra>",
+            }
+        )
+    rng: list[float] = []
     if edge:
         low = float(np.nanmin(grid.clip(upper=0.0).sum(axis=1).to_numpy(float), initial=0.0))
         rng = [1.15 * low / scale, edge / scale]
-    notes = [{"x": rng[1] if totals[i] > 0 else rng[0], "y": labels[i], "xanchor": "right" if totals[i] > 0 else "left",
-              "text": (fmt.signed_usd(totals[i]) if relative else fmt.usd(totals[i])) + " (off scale) ▶",
-              "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 12}} for i in off]
+    notes = [
+        {
+            "x": rng[1] if totals[i] > 0 else rng[0],
+            "y": labels[i],
+            "xanchor": "right" if totals[i] > 0 else "left",
+            "text": (fmt.signed_usd(totals[i]) if relative else fmt.usd(totals[i])) + " (off scale) ▶",
+            "showarrow": False,
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": 12},
+        }
+        for i in off
+    ]
     xaxis = axis(title, tickformat=",~r", **({"range": rng} if rng else {}))
-    fig = {"data": data, "layout": layout(190 + 34 * len(labels), barmode="relative" if relative else "stack",
-                                          xaxis=xaxis, yaxis=axis("", autorange="reversed"), annotations=notes,
-                                          margin={"l": 60, "r": 30, "t": 30, "b": 120},
-                                          legend={"orientation": "h", "traceorder": "normal", "yref": "container",
-                                                  "y": 0.0, "yanchor": "bottom", "x": 0.0})}
-    png = {"draw": "stacked", "grid": grid / scale, "labels": labels, "unit": title, "colours": colours, "names": names,
-           "range": rng, "notes": notes}
+    fig = {
+        "data": data,
+        "layout": layout(
+            190 + 34 * len(labels),
+            barmode="relative" if relative else "stack",
+            xaxis=xaxis,
+            yaxis=axis("", autorange="reversed"),
+            annotations=notes,
+            margin={"l": 60, "r": 30, "t": 30, "b": 120},
+            legend={
+                "orientation": "h",
+                "traceorder": "normal",
+                "yref": "container",
+                "y": 0.0,
+                "yanchor": "bottom",
+                "x": 0.0,
+            },
+        ),
+    }
+    png = {
+        "draw": "stacked",
+        "grid": grid / scale,
+        "labels": labels,
+        "unit": title,
+        "colours": colours,
+        "names": names,
+        "range": rng,
+        "notes": notes,
+    }
     if relative:
         png["totals"] = totals / scale
     return fig, png

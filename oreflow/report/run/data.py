@@ -58,8 +58,9 @@ class RunData:
 def load_run(folder: Path) -> RunData:
     """Read a run's (or case's) summary.json and every table of the manifest it holds."""
     folder = Path(folder)
-    tables = {name: read_csv(folder / f"{name}.csv") for name in KINDS["run"].tables
-              if (folder / f"{name}.csv").is_file()}
+    tables = {
+        name: read_csv(folder / f"{name}.csv") for name in KINDS["run"].tables if (folder / f"{name}.csv").is_file()
+    }
     return RunData(folder, read_summary(folder), tables)
 
 
@@ -70,6 +71,9 @@ def infeasibility(run: RunData) -> list[str]:
         return [str(line) for line in listed]
     path = run.folder / INFEASIBILITY
     if path.is_file():
-        return [line.strip().lstrip("- ").strip() for line in path.read_text(encoding="utf-8").splitlines()[1:]
-                if line.strip()]
+        return [
+            line.strip().lstrip("- ").strip()
+            for line in path.read_text(encoding="utf-8").splitlines()[1:]
+            if line.strip()
+        ]
     return []

@@ -29,24 +29,41 @@ def _scenario(summary: dict[str, Any]) -> list[str]:
     if not scen:
         return []
     rows = [(c.get("change"), c.get("description"), c.get("rows")) for c in scen.get("changes_applied", [])]
-    return [f"<section id=scenario><h2>Scenario {escape(scen.get('name', ''))}</h2>"
-            f"<p>{escape(scen.get('description') or '')}</p>"
-            + table(rows, ("change", "what it does", "rows touched"), {0, 2}) + "</section>"]
+    return [
+        f"<section id=scenario><h2>Scenario {escape(scen.get('name', ''))}</h2>"
+        f"<p>{escape(scen.get('description') or '')}</p>"
+        + table(rows, ("change", "what it does", "rows touched"), {0, 2})
+        + "</section>"
+    ]
 
 
 def metadata(summary: dict[str, Any]) -> str:
     """Inputs hash, versions, solver and timings, as recorded in summary.json."""
     size = summary.get("size") or {}
-    rows = [("status", summary.get("status")), ("backend", summary.get("backend")),
-            ("solver", summary.get("solver")), ("duals from", summary.get("dual_method")),
-            ("iterations", summary.get("iterations")),
-            ("LP size", f"{fmt.num(size.get('variables') or 0)} variables, {fmt.num(size.get('constraints') or 0)} "
-                        f"constraints, {fmt.num(size.get('nonzeros') or 0)} nonzeros" if size else "—"),
-            ("dual trust", _dual_trust(summary.get("dual_trust"))),
-            ("dataset", summary.get("dataset")), ("job file", summary.get("job_file"))]
+    rows = [
+        ("status", summary.get("status")),
+        ("backend", summary.get("backend")),
+        ("solver", summary.get("solver")),
+        ("duals from", summary.get("dual_method")),
+        ("iterations", summary.get("iterations")),
+        (
+            "LP size",
+            f"{fmt.num(size.get('variables') or 0)} variables, {fmt.num(size.get('constraints') or 0)} "
+            f"constraints, {fmt.num(size.get('nonzeros') or 0)} nonzeros"
+            if size
+            else "—",
+        ),
+        ("dual trust", _dual_trust(summary.get("dual_trust"))),
+        ("dataset", summary.get("dataset")),
+        ("job file", summary.get("job_file")),
+    ]
     rows += timings_and_versions(summary)
-    return ("<section id=metadata><h2>Run metadata</h2>" + table([(k, "—" if v is None else v) for k, v in rows])
-            + input_hashes(summary) + "</section>")
+    return (
+        "<section id=metadata><h2>Run metadata</h2>"
+        + table([(k, "—" if v is None else v) for k, v in rows])
+        + input_hashes(summary)
+        + "</section>"
+    )
 
 
 def _dual_trust(trust: dict[str, Any] | None) -> str | None:
@@ -55,8 +72,11 @@ def _dual_trust(trust: dict[str, Any] | None) -> str | None:
         return None
     if not trust.get("has_basis"):
         return "no basis: the prices are not basis duals and their uniqueness is unknown"
-    prices = "unique" if trust.get("unique_duals") else \
-        f"not unique at {fmt.num(trust.get('degenerate_rows') or 0)} degenerate row(s) (summary.json lists them)"
+    prices = (
+        "unique"
+        if trust.get("unique_duals")
+        else f"not unique at {fmt.num(trust.get('degenerate_rows') or 0)} degenerate row(s) (summary.json lists them)"
+    )
     allocation = "unique" if trust.get("unique_allocation") else "alternative optima exist"
     return f"prices {prices}; allocation {allocation}"
 
@@ -77,17 +97,21 @@ def run_page(run: RunData, charts: list[Chart], pngs: dict[str, str], in_batch: 
     s = run.summary
     unmet = run.table("unmet")
     short = float(unmet["unmet_t"].sum()) if len(unmet) else 0.0
-    lead = (f"Status {run.status}: total cost {fmt.usd(float(s.get('objective_usd') or 0))} per year; "
-            + (f"{fmt.tonnes(short)} of demand unmet." if short > 0 else "all demand met."))
+    lead = f"Status {run.status}: total cost {fmt.usd(float(s.get('objective_usd') or 0))} per year; " + (
+        f"{fmt.tonnes(short)} of demand unmet." if short > 0 else "all demand met."
+    )
     body = _scenario(s) + [chart_section(c, pngs.get(c.name)) for c in charts]
     if not any(c.name == "unmet" for c in charts):
         body.append("<section id=unmet><h2>Unmet demand</h2><p class=caption>All demand is met.</p></section>")
     if not any(c.name == "policies" for c in charts):
-        body.append(f"<section id=policies><h2>Binding policies</h2><p class=caption>{escape(_no_policy())}</p>"
-                    "</section>")
+        body.append(
+            f"<section id=policies><h2>Binding policies</h2><p class=caption>{escape(_no_policy())}</p></section>"
+        )
     products = run.products()
-    views = {"products": products,
-             "links": {p or ALL: links(run, p).to_dict(orient="records") for p in [None] + products}}
+    views = {
+        "products": products,
+        "links": {p or ALL: links(run, p).to_dict(orient="records") for p in [None] + products},
+    }
     body.append(json_block("sankey-data", views))
     body.append(metadata(s))
     nav = _back(in_batch) + chart_links(charts)
@@ -104,8 +128,12 @@ def failed_page(run: RunData, in_batch: bool) -> str:
     body = _scenario(s) + [
         f"<section id=infeasibility class=failed><h2>Why this case has no solution</h2>"
         f"<p class=caption>{escape(error)}.</p>"
-        + (f"<p>These constraints cannot all hold; relaxing any one of them restores feasibility:</p>{explain}"
-           if lines else "<p class=note>No explanation was recorded.</p>")
-        + "<p class=note>No charts: there is no allocation to show.</p></section>"]
+        + (
+            f"<p>These constraints cannot all hold; relaxing any one of them restores feasibility:</p>{explain}"
+            if lines
+            else "<p class=note>No explanation was recorded.</p>"
+        )
+        + "<p class=note>No charts: there is no allocation to show.</p></section>"
+    ]
     lead = f"Status {run.status}: this case could not be solved."
     return page(f"oreflow report: {run.name}", lead, body, charts=False, nav=_back(in_batch))

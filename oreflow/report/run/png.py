@@ -40,8 +40,14 @@ def sankey(data: dict[str, Any]) -> Any:
         height = value * scale
         colour = colours.get(key[1], "#2e86c1") if col == 1 else ("#5d6d7e" if col == 0 else "#1e8449")
         ax.add_patch(Rectangle((col - width / 2, cursor[col] - height), width, height, color=colour))
-        ax.text(col + (-0.03 if col == 0 else 0.03), cursor[col] - height / 2, f"{key[1]}  {value:,.0f} t",
-                ha="right" if col == 0 else "left", va="center", fontsize=7)
+        ax.text(
+            col + (-0.03 if col == 0 else 0.03),
+            cursor[col] - height / 2,
+            f"{key[1]}  {value:,.0f} t",
+            ha="right" if col == 0 else "left",
+            va="center",
+            fontsize=7,
+        )
         cursor[col] -= height + gap
     used_out = {k: 0.0 for k in size}
     used_in = {k: 0.0 for k in size}
@@ -54,8 +60,17 @@ def sankey(data: dict[str, Any]) -> Any:
         used_in[(c1, b)] += h
         x0, x1 = c0 + width / 2, c1 - width / 2
         xm = (x0 + x1) / 2
-        verts = [(x0, y0), (xm, y0), (xm, y1), (x1, y1), (x1, y1 - h), (xm, y1 - h), (xm, y0 - h), (x0, y0 - h),
-                 (x0, y0)]
+        verts = [
+            (x0, y0),
+            (xm, y0),
+            (xm, y1),
+            (x1, y1),
+            (x1, y1 - h),
+            (xm, y1 - h),
+            (xm, y0 - h),
+            (x0, y0 - h),
+            (x0, y0),
+        ]
         codes = [MPath.MOVETO] + [MPath.CURVE4] * 3 + [MPath.LINETO] + [MPath.CURVE4] * 3 + [MPath.CLOSEPOLY]
         refiner = b if stage == "ore" else a
         colour = colours.get(refiner, "#2e86c1") if stage in ("ore", "product") else "#aab7b8"
@@ -88,8 +103,15 @@ def delivered(data: dict[str, Any]) -> Any:
     ax.set_ylabel("product")
     top = np.nanmax(data["logz"])
     for (i, j), v in np.ndenumerate(data["z"]):
-        ax.text(j, i, "—" if np.isnan(v) else f"{v:,.0f}", ha="center", va="center", fontsize=8,
-                color="white" if data["logz"][i, j] > top - 1 else "black")
+        ax.text(
+            j,
+            i,
+            "—" if np.isnan(v) else f"{v:,.0f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if data["logz"][i, j] > top - 1 else "black",
+        )
     return fig
 
 
@@ -98,8 +120,13 @@ def policies(data: dict[str, Any]) -> Any:
     table, axes = data["rows"], data["axes"]
     height = 1.2 + 0.45 * len(table) + 0.9 * len(axes)
     fig = blank(height)
-    fig.subplots_adjust(left=min(0.6, 0.04 + 0.0085 * max(map(len, table["label"]))), right=0.97,
-                        top=1 - 0.5 / height, bottom=0.75 / height, hspace=1.2 / height * len(axes))
+    fig.subplots_adjust(
+        left=min(0.6, 0.04 + 0.0085 * max(map(len, table["label"]))),
+        right=0.97,
+        top=1 - 0.5 / height,
+        bottom=0.75 / height,
+        hspace=1.2 / height * len(axes),
+    )
     for ax, (unit, (title, colour)) in zip(np.atleast_1d(fig.subplots(len(axes), 1)), axes.items()):
         sub = table.loc[table["unit"] == unit]
         barh(ax, sub["label"].tolist(), sub["value"], colour, title)

@@ -35,8 +35,9 @@ def _links(frame: pd.DataFrame, stage: str, source: str, target: str, value: str
 
 def _sink(per_refiner: pd.Series, stage: str, target: str) -> pd.DataFrame:
     per_refiner = per_refiner.loc[per_refiner > TINY]
-    return pd.DataFrame({"stage": stage, "source": per_refiner.index.astype(str), "target": target,
-                         "t": per_refiner.to_numpy(float)})
+    return pd.DataFrame(
+        {"stage": stage, "source": per_refiner.index.astype(str), "target": target, "t": per_refiner.to_numpy(float)}
+    )
 
 
 def _once(run: RunData, key: Any, build: Callable[[], Any]) -> Any:
@@ -62,8 +63,11 @@ def _build(run: RunData, product: str | None) -> pd.DataFrame:
         flows = flows.loc[flows["product"] == product] if not flows.empty else flows
         ore = _links(flows, "ore", "origin", "refiner", "contained_t")
         feed = flows.groupby("refiner", sort=False)["contained_t"].sum() if not flows.empty else None
-    parts = [ore, _links(ship, "product", "refiner", "market", "shipped_t"),
-             _sink(prod.groupby("refiner", sort=False)["unsold_t"].sum(), "unsold", UNSOLD)]
+    parts = [
+        ore,
+        _links(ship, "product", "refiner", "market", "shipped_t"),
+        _sink(prod.groupby("refiner", sort=False)["unsold_t"].sum(), "unsold", UNSOLD),
+    ]
     if feed is not None:
         produced = prod.groupby("refiner", sort=False)["produced_t"].sum()
         lost = (feed - produced.reindex(feed.index).fillna(0.0)).clip(lower=0.0)
@@ -85,7 +89,7 @@ def _refiner_colors(run: RunData) -> dict[str, str]:
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -102,30 +106,48 @@ def trace(run: RunData, product: str | None, visible: bool) -> dict[str, Any]:
     nodes += [("market", n) for n in dict.fromkeys(table.loc[table.stage == "product", "target"])]
     nodes += [("sink", n) for n in sinks]
     index = {(kind, name): i for i, (kind, name) in enumerate(nodes)}
-    kind_of = {"ore": ("origin", "refiner"), "product": ("refiner", "market"), "unsold": ("refiner", "sink"),
-               "lost": ("refiner", "sink")}
+    kind_of = {
+        "ore": ("origin", "refiner"),
+        "product": ("refiner", "market"),
+        "unsold": ("refiner", "sink"),
+        "lost": ("refiner", "sink"),
+    }
     unit = "t REO" if product is None else f"t {product} (contained in the ore)"
-    link_unit = {"ore": unit, "product": f"t {product or 'product'}", "unsold": f"t {product or 'product'}",
-                 "lost": f"t {product or 'REO'}"}
+    link_unit = {
+        "ore": unit,
+        "product": f"t {product or 'product'}",
+        "unsold": f"t {product or 'product'}",
+        "lost": f"t {product or 'REO'}",
+    }
     node_colour = {"origin": "#5d6d7e", "market": "#1e8449", "sink": "#aab7b8"}
     return {
-        "type": "sankey", "name": product or ALL, "visible": visible, "arrangement": "snap",
-        "valueformat": ",.0f", "valuesuffix": " t",
+        "type": "sankey",
+        "name": product or ALL,
+        "visible": visible,
+        "arrangement": "snap",
+        "valueformat": ",.0f",
+        "valuesuffix": " t",
         "node": {
             "label": [name for _, name in nodes],
-            "customdata": [f"{kind}: {fmt.country(countries.get(name, '')) if kind != 'sink' else name}"
-                           for kind, name in nodes],
+            "customdata": [
+                f"{kind}: {fmt.country(countries.get(name, '')) if kind != 'sink' else name}" for kind, name in nodes
+            ],
             "color": [colours.get(name, "#2e86c1") if kind == "refiner" else node_colour[kind] for kind, name in nodes],
             "hovertemplate": "%{label}<br>%{customdata}<br>through it: %{value:,.0f} t<extra></extra>",
-            "pad": 12, "thickness": 16,
+            "pad": 12,
+            "thickness": 16,
         },
         "link": {
             "source": [index[(kind_of[s][0], a)] for s, a in zip(table.stage, table.source)],
             "target": [index[(kind_of[s][1], b)] for s, b in zip(table.stage, table.target)],
             "value": [float(v) for v in table.t],
             "customdata": [link_unit[s] for s in table.stage],
-            "color": [_rgba(colours.get(t if s == "ore" else a, "#2e86c1"), 0.35) if s in ("ore", "product")
-                      else "rgba(170,183,184,0.45)" for s, a, t in zip(table.stage, table.source, table.target)],
+            "color": [
+                _rgba(colours.get(t if s == "ore" else a, "#2e86c1"), 0.35)
+                if s in ("ore", "product")
+                else "rgba(170,183,184,0.45)"
+                for s, a, t in zip(table.stage, table.source, table.target)
+            ],
             "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,.1f} %{customdata}<extra></extra>",
         },
     }
@@ -157,13 +179,19 @@ def caption(run: RunData, product: str | None) -> str:
     parts = []
     if product is None:
         feed_c = ore.assign(c=ore.target.map(country)).groupby("c")["t"].sum().sort_values(ascending=False)
-        parts.append(f"{fmt.num(ore.t.sum())} t of ore (REO) is refined, {fmt.pct(feed_c.iloc[0] / ore.t.sum())} "
-                     f"of it in {fmt.country(feed_c.index[0])}")
+        parts.append(
+            f"{fmt.num(ore.t.sum())} t of ore (REO) is refined, {fmt.pct(feed_c.iloc[0] / ore.t.sum())} "
+            f"of it in {fmt.country(feed_c.index[0])}"
+        )
         parts.append(f"{fmt.num(shipped.t.sum())} t of products reach {shipped.target.nunique()} markets")
     else:
         share = fmt.pct(by_country.iloc[0] / shipped.t.sum()) if len(shipped) else ""
-        parts.append(f"{fmt.tonnes(shipped.t.sum())} of {product} is shipped, {share} of it refined in "
-                     f"{fmt.country(by_country.index[0])}" if len(shipped) else f"no {product} is shipped")
+        parts.append(
+            f"{fmt.tonnes(shipped.t.sum())} of {product} is shipped, {share} of it refined in "
+            f"{fmt.country(by_country.index[0])}"
+            if len(shipped)
+            else f"no {product} is shipped"
+        )
     if top is not None:
         parts.append(f"the largest shipment is {top.source} → {top.target}, {fmt.tonnes(top.t)}")
     unsold = table.loc[table.stage == "unsold", "t"].sum()

@@ -44,8 +44,9 @@ def sweep_charts(sweep: PointsData) -> list[Chart]:
         return grid_charts(sweep)
     if kind == "distribution":
         return sample_charts(sweep)
+    charts: list[Chart | None]
     if is_frontier(sweep):
-        charts = frontier_charts(sweep) + [feed_area(sweep)] + family_charts(sweep, (DEMAND, SHARE_LIMIT))
+        charts = [*frontier_charts(sweep), feed_area(sweep), *family_charts(sweep, (DEMAND, SHARE_LIMIT))]
     else:
-        charts = [cost_line(sweep), feed_area(sweep)] + family_charts(sweep)
+        charts = [cost_line(sweep), feed_area(sweep), *family_charts(sweep)]
     return [c for c in charts if c is not None]

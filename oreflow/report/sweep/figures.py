@@ -82,7 +82,7 @@ def wrap(title: str, width: int = 40) -> str:
     if not spaces:
         return title
     cut = min(spaces, key=lambda i: abs(i - len(title) / 2))
-    return f"{title[:cut]}<br>{title[cut + 1:]}"
+    return f"{title[:cut]}<br>{title[cut + 1 :]}"
 
 
 def _fit(values: np.ndarray, log: bool) -> list[float]:
@@ -98,13 +98,29 @@ def _log(values: np.ndarray) -> bool:
 
 
 def _hover(series: Series, parameter: dict[str, Any], xformat: str, unit: str, digits: int) -> str:
-    return (f"{series.name}<br>{parameter['name']} %{{x:{xformat}}}: %{{customdata:,.{digits}f}} {unit}"
-            + ("<br>%{text}" if series.text else "") + "<extra></extra>")
+    return (
+        f"{series.name}<br>{parameter['name']} %{{x:{xformat}}}: %{{customdata:,.{digits}f}} {unit}"
+        + ("<br>%{text}" if series.text else "")
+        + "<extra></extra>"
+    )
 
 
-def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: dict[str, Any],
-               series: list[Series], ytitle: str, unit: str, *, digits: int = 0, money: bool = False,
-               stacked: bool = False, focus: np.ndarray | None = None, note: str = "") -> Chart:
+def line_chart(
+    name: str,
+    title: str,
+    caption: str,
+    x: np.ndarray,
+    parameter: dict[str, Any],
+    series: list[Series],
+    ytitle: str,
+    unit: str,
+    *,
+    digits: int = 0,
+    money: bool = False,
+    stacked: bool = False,
+    focus: np.ndarray | None = None,
+    note: str = "",
+) -> Chart:
     """Lines (or a stacked area) of ``series`` against the parameter's values ``x``.
 
     ``ytitle`` may hold ``{unit}``: the unit after scaling money to M or bn USD. With
@@ -121,11 +137,17 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
     data = []
     for i, s in enumerate(series):
         colour = s.colour or PALETTE[i % len(PALETTE)]
-        trace = {"type": "scatter", "mode": "lines" if stacked else "lines+markers", "name": s.name,
-                 "x": nulls(x), "y": nulls(s.values, scale), "customdata": nulls(s.values),
-                 "line": {"color": colour},
-                 "marker": {"color": [MARK if m else colour for m in s.marked] if s.marked else colour},
-                 "hovertemplate": _hover(s, parameter, xformat, unit, digits)}
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "mode": "lines" if stacked else "lines+markers",
+            "name": s.name,
+            "x": nulls(x),
+            "y": nulls(s.values, scale),
+            "customdata": nulls(s.values),
+            "line": {"color": colour},
+            "marker": {"color": [MARK if m else colour for m in s.marked] if s.marked else colour},
+            "hovertemplate": _hover(s, parameter, xformat, unit, digits),
+        }
         if s.text:
             trace["text"] = s.text
         if stacked:
@@ -133,15 +155,49 @@ def line_chart(name: str, title: str, caption: str, x: np.ndarray, parameter: di
         data.append(trace)
     extra = ({"type": "log", "dtick": 1} if log else {}) | ({"range": yrange} if yrange else {})
     yaxis = axis(wrap(ytitle.format(unit=scaled)), tickformat=",~r", **extra)
-    notes = [{"x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
-              "text": note, "showarrow": False, "font": {"size": 12, "color": MARK}}] if note and yrange else []
-    fig = {"data": data, "layout": layout(480, xaxis=xaxis, yaxis=yaxis, showlegend=len(series) > 1, legend=LEGEND,
-                                          annotations=notes, margin={"l": 60, "r": 30, "t": 40, "b": 130})}
-    png = {"draw": "lines", "x": np.asarray(x, float), "series": [(s.name, s.values / scale) for s in series],
-           "marked": [np.asarray(s.marked or [False] * len(x), bool) for s in series],
-           "colours": [s.colour or PALETTE[i % len(PALETTE)] for i, s in enumerate(series)],
-           "xlabel": axis_title(parameter), "ylabel": wrap(ytitle.format(unit=scaled)), "stacked": stacked,
-           "percent": is_share(parameter), "log": log, "range": yrange, "note": notes[0]["text"] if notes else ""}
+    notes = (
+        [
+            {
+                "x": 0,
+                "y": 1,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": note,
+                "showarrow": False,
+                "font": {"size": 12, "color": MARK},
+            }
+        ]
+        if note and yrange
+        else []
+    )
+    fig = {
+        "data": data,
+        "layout": layout(
+            480,
+            xaxis=xaxis,
+            yaxis=yaxis,
+            showlegend=len(series) > 1,
+            legend=LEGEND,
+            annotations=notes,
+            margin={"l": 60, "r": 30, "t": 40, "b": 130},
+        ),
+    }
+    png = {
+        "draw": "lines",
+        "x": np.asarray(x, float),
+        "series": [(s.name, s.values / scale) for s in series],
+        "marked": [np.asarray(s.marked or [False] * len(x), bool) for s in series],
+        "colours": [s.colour or PALETTE[i % len(PALETTE)] for i, s in enumerate(series)],
+        "xlabel": axis_title(parameter),
+        "ylabel": wrap(ytitle.format(unit=scaled)),
+        "stacked": stacked,
+        "percent": is_share(parameter),
+        "log": log,
+        "range": yrange,
+        "note": notes[0]["text"] if notes else "",
+    }
     return Chart(name, title, caption, fig, png=png)
 
 
@@ -158,8 +214,16 @@ def _grid(count: int, columns: int, height: int, gap: int) -> tuple[list[list[fl
     return [xs[i % columns] for i in range(count)], [ys[i // columns] for i in range(count)], area
 
 
-def panels_chart(name: str, title: str, caption: str, panels: list[Panel], *, columns: int = 2,
-                 mode: str = "lines+markers", money: bool = False) -> Chart:
+def panels_chart(
+    name: str,
+    title: str,
+    caption: str,
+    panels: list[Panel],
+    *,
+    columns: int = 2,
+    mode: str = "lines+markers",
+    money: bool = False,
+) -> Chart:
     """Small multiples: one panel per :class:`Panel`, ``columns`` a row, each with its own axes;
     a series name seen in several panels is one legend entry (clicking it hides it everywhere).
     With ``money`` every panel's values are scaled alike to USD, M USD or bn USD (``{unit}``
@@ -175,96 +239,233 @@ def panels_chart(name: str, title: str, caption: str, panels: list[Panel], *, co
         log = _log(shown[np.isfinite(shown)] / scale)
         ytitle = wrap(panel.ytitle.format(unit=panel.unit.replace("USD", scaled, 1) if money else panel.unit), 28)
         axes[f"xaxis{suffix}"] = {**xaxis, "domain": xd, "anchor": f"y{suffix}"}
-        axes[f"yaxis{suffix}"] = axis(ytitle, tickformat=",~r", domain=yd, anchor=f"x{suffix}",
-                                      **({"type": "log", "dtick": 1} if log else {}))
-        heads.append({"x": xd[0], "y": yd[1], "xref": "paper", "yref": "paper", "xanchor": "left",
-                      "yanchor": "bottom", "text": panel.title, "showarrow": False, "font": {"size": 12}})
+        axes[f"yaxis{suffix}"] = axis(
+            ytitle, tickformat=",~r", domain=yd, anchor=f"x{suffix}", **({"type": "log", "dtick": 1} if log else {})
+        )
+        heads.append(
+            {
+                "x": xd[0],
+                "y": yd[1],
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": panel.title,
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
         lines = []
         for j, s in enumerate(panel.series):
             colour = s.colour or PALETTE[j % len(PALETTE)]
             x = panel.x if s.x is None else s.x
-            trace = {"type": "scatter", "mode": s.mode or mode, "name": s.name, "legendgroup": s.name,
-                     "showlegend": s.name not in seen, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
-                     "x": nulls(x), "y": nulls(s.values, scale), "customdata": nulls(s.values),
-                     "line": {"color": colour, "dash": s.dash or "solid"}, "marker": {"color": colour, "size": 5},
-                     "hovertemplate": _hover(s, panel.parameter, xformat, panel.unit, 0)}
+            trace = {
+                "type": "scatter",
+                "mode": s.mode or mode,
+                "name": s.name,
+                "legendgroup": s.name,
+                "showlegend": s.name not in seen,
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+                "x": nulls(x),
+                "y": nulls(s.values, scale),
+                "customdata": nulls(s.values),
+                "line": {"color": colour, "dash": s.dash or "solid"},
+                "marker": {"color": colour, "size": 5},
+                "hovertemplate": _hover(s, panel.parameter, xformat, panel.unit, 0),
+            }
             if s.text:
                 trace["text"] = s.text
             seen.add(s.name)
             data.append(trace)
-            lines.append((s.name, np.asarray(x, float), np.asarray(s.values, float) / scale, colour,
-                          s.mode or mode, s.dash))
-        drawn.append({"title": panel.title, "xlabel": axis_title(panel.parameter), "ylabel": ytitle, "log": log,
-                      "percent": is_share(panel.parameter), "series": lines})
+            lines.append(
+                (s.name, np.asarray(x, float), np.asarray(s.values, float) / scale, colour, s.mode or mode, s.dash)
+            )
+        drawn.append(
+            {
+                "title": panel.title,
+                "xlabel": axis_title(panel.parameter),
+                "ylabel": ytitle,
+                "log": log,
+                "percent": is_share(panel.parameter),
+                "series": lines,
+            }
+        )
     legend = len(seen) > 1
-    fig = {"data": data, "layout": layout(area + 50 + (130 if legend else 70), showlegend=legend, legend=LEGEND,
-                                          annotations=heads, margin={"l": 60, "r": 30, "t": 50,
-                                                                     "b": 130 if legend else 70}, **axes)}
+    fig = {
+        "data": data,
+        "layout": layout(
+            area + 50 + (130 if legend else 70),
+            showlegend=legend,
+            legend=LEGEND,
+            annotations=heads,
+            margin={"l": 60, "r": 30, "t": 50, "b": 130 if legend else 70},
+            **axes,
+        ),
+    }
     png = {"draw": "panels", "columns": min(columns, len(panels)), "panels": drawn, "legend": legend}
     return Chart(name, title, caption, fig, png=png)
 
 
-def heat_chart(name: str, title: str, caption: str, params: list[dict[str, Any]], x: np.ndarray, y: np.ndarray,
-               z: np.ndarray, unit: str = "USD per year") -> Chart:
+def heat_chart(
+    name: str,
+    title: str,
+    caption: str,
+    params: list[dict[str, Any]],
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    unit: str = "USD per year",
+) -> Chart:
     """A heat map of money ``z[i, j]`` over parameter 0 (``x[j]``) and parameter 1 (``y[i]``)."""
     scale, scaled = money_unit(z.ravel(), unit)
     (xaxis, xformat), (yaxis, yformat) = x_axis(params[0]), x_axis(params[1])
-    trace = {"type": "heatmap", "x": nulls(x), "y": nulls(y), "z": [nulls(row, scale) for row in z],
-             "customdata": [nulls(row) for row in z], "colorscale": HEAT, "colorbar": {"title": {"text": scaled}},
-             "hoverongaps": False,
-             "hovertemplate": f"{params[0]['name']} %{{x:{xformat}}}, {params[1]['name']} %{{y:{yformat}}}: "
-                              f"%{{customdata:,.0f}} {unit}<extra></extra>"}
+    trace = {
+        "type": "heatmap",
+        "x": nulls(x),
+        "y": nulls(y),
+        "z": [nulls(row, scale) for row in z],
+        "customdata": [nulls(row) for row in z],
+        "colorscale": HEAT,
+        "colorbar": {"title": {"text": scaled}},
+        "hoverongaps": False,
+        "hovertemplate": f"{params[0]['name']} %{{x:{xformat}}}, {params[1]['name']} %{{y:{yformat}}}: "
+        f"%{{customdata:,.0f}} {unit}<extra></extra>",
+    }
     if z.size <= 400:
         trace["texttemplate"] = "%{z:,.3~r}"
     fig = {"data": [trace], "layout": layout(160 + max(300, 32 * len(y)), xaxis=xaxis, yaxis=yaxis)}
-    png = {"draw": "heat", "x": np.asarray(x, float), "y": np.asarray(y, float), "z": z / scale,
-           "xlabel": axis_title(params[0]), "ylabel": axis_title(params[1]), "unit": scaled,
-           "percent": (is_share(params[0]), is_share(params[1]))}
+    png = {
+        "draw": "heat",
+        "x": np.asarray(x, float),
+        "y": np.asarray(y, float),
+        "z": z / scale,
+        "xlabel": axis_title(params[0]),
+        "ylabel": axis_title(params[1]),
+        "unit": scaled,
+        "percent": (is_share(params[0]), is_share(params[1])),
+    }
     return Chart(name, title, caption, fig, png=png)
 
 
-def histogram_chart(name: str, title: str, caption: str, values: np.ndarray, marks: dict[str, float],
-                    xtitle: str, unit: str = "USD per year") -> Chart:
+def histogram_chart(
+    name: str,
+    title: str,
+    caption: str,
+    values: np.ndarray,
+    marks: dict[str, float],
+    xtitle: str,
+    unit: str = "USD per year",
+) -> Chart:
     """Counts of ``values`` (money) in bins, with a dashed line at each of ``marks`` (e.g. P5, P50, P95)."""
     values = values[np.isfinite(values)]
     counts, edges = np.histogram(values, bins=min(30, max(5, int(np.sqrt(len(values))))))
     scale, scaled = money_unit(edges, unit)
-    trace = {"type": "bar", "x": nulls((edges[:-1] + edges[1:]) / 2, scale), "y": counts.tolist(),
-             "width": nulls(np.diff(edges), scale), "customdata": [[a, b] for a, b in zip(edges[:-1], edges[1:])],
-             "marker": {"color": "#2e86c1", "line": {"color": "white", "width": 1}},
-             "hovertemplate": f"%{{customdata[0]:,.0f}} to %{{customdata[1]:,.0f}} {unit}: "
-                              "%{y} points<extra></extra>"}
-    shapes = [{"type": "line", "x0": v / scale, "x1": v / scale, "y0": 0, "y1": 1, "yref": "paper",
-               "line": {"color": "#1c2833", "dash": "dash", "width": 1.5}} for v in marks.values()]
-    notes = [{"x": v / scale, "y": 1, "yref": "paper", "yanchor": "bottom", "yshift": 15 * i, "showarrow": False,
-              "text": f"{k}: {fmt.usd(v)}", "font": {"size": 11}} for i, (k, v) in enumerate(marks.items())]
-    fig = {"data": [trace], "layout": layout(440, bargap=0, shapes=shapes, annotations=notes,
-                                             margin={"l": 60, "r": 30, "t": 70, "b": 60},
-                                             xaxis=axis(xtitle.format(unit=scaled), tickformat=",~r"),
-                                             yaxis=axis("points", tickformat=",d", rangemode="tozero"))}
-    png = {"draw": "hist", "edges": edges / scale, "counts": counts, "marks": {k: v / scale for k, v in marks.items()},
-           "xlabel": xtitle.format(unit=scaled)}
+    trace = {
+        "type": "bar",
+        "x": nulls((edges[:-1] + edges[1:]) / 2, scale),
+        "y": counts.tolist(),
+        "width": nulls(np.diff(edges), scale),
+        "customdata": [[a, b] for a, b in zip(edges[:-1], edges[1:])],
+        "marker": {"color": "#2e86c1", "line": {"color": "white", "width": 1}},
+        "hovertemplate": f"%{{customdata[0]:,.0f}} to %{{customdata[1]:,.0f}} {unit}: %{{y}} points<extra></extra>",
+    }
+    shapes = [
+        {
+            "type": "line",
+            "x0": v / scale,
+            "x1": v / scale,
+            "y0": 0,
+            "y1": 1,
+            "yref": "paper",
+            "line": {"color": "#1c2833", "dash": "dash", "width": 1.5},
+        }
+        for v in marks.values()
+    ]
+    notes = [
+        {
+            "x": v / scale,
+            "y": 1,
+            "yref": "paper",
+            "yanchor": "bottom",
+            "yshift": 15 * i,
+            "showarrow": False,
+            "text": f"{k}: {fmt.usd(v)}",
+            "font": {"size": 11},
+        }
+        for i, (k, v) in enumerate(marks.items())
+    ]
+    fig = {
+        "data": [trace],
+        "layout": layout(
+            440,
+            bargap=0,
+            shapes=shapes,
+            annotations=notes,
+            margin={"l": 60, "r": 30, "t": 70, "b": 60},
+            xaxis=axis(xtitle.format(unit=scaled), tickformat=",~r"),
+            yaxis=axis("points", tickformat=",d", rangemode="tozero"),
+        ),
+    }
+    png = {
+        "draw": "hist",
+        "edges": edges / scale,
+        "counts": counts,
+        "marks": {k: v / scale for k, v in marks.items()},
+        "xlabel": xtitle.format(unit=scaled),
+    }
     return Chart(name, title, caption, fig, png=png)
 
 
-def bars_chart(name: str, title: str, caption: str, labels: list[str], values: np.ndarray, groups: list[str],
-               colours: dict[str, str], xtitle: str, unit: str, hover: list[str]) -> Chart:
+def bars_chart(
+    name: str,
+    title: str,
+    caption: str,
+    labels: list[str],
+    values: np.ndarray,
+    groups: list[str],
+    colours: dict[str, str],
+    xtitle: str,
+    unit: str,
+    hover: list[str],
+) -> Chart:
     """Horizontal bars (first label on top) of money ``values``, one trace (colour, legend entry) per group."""
     scale, scaled = money_unit(values, unit)
     data = []
     for group in dict.fromkeys(groups):
         rows = [i for i, g in enumerate(groups) if g == group]
-        data.append({"type": "bar", "orientation": "h", "name": group, "y": [labels[i] for i in rows],
-                     "x": nulls(values[rows], scale), "customdata": nulls(values[rows]),
-                     "text": [fmt.signed_usd(values[i]) if np.isfinite(values[i]) else "" for i in rows],
-                     "textposition": "auto", "hovertext": [hover[i] for i in rows],
-                     "marker": {"color": colours.get(group, "#2e86c1")},
-                     "hovertemplate": f"%{{y}} ({group}): %{{customdata:+,.0f}} {unit}<br>%{{hovertext}}"
-                                      "<extra></extra>"})
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": group,
+                "y": [labels[i] for i in rows],
+                "x": nulls(values[rows], scale),
+                "customdata": nulls(values[rows]),
+                "text": [fmt.signed_usd(values[i]) if np.isfinite(values[i]) else "" for i in rows],
+                "textposition": "auto",
+                "hovertext": [hover[i] for i in rows],
+                "marker": {"color": colours.get(group, "#2e86c1")},
+                "hovertemplate": f"%{{y}} ({group}): %{{customdata:+,.0f}} {unit}<br>%{{hovertext}}<extra></extra>",
+            }
+        )
     yaxis = axis("", categoryorder="array", categoryarray=labels, autorange="reversed")
-    fig = {"data": data, "layout": layout(170 + 26 * len(labels), xaxis=axis(xtitle.format(unit=scaled),
-                                                                              tickformat=",~r"),
-                                          yaxis=yaxis, legend=LEGEND, margin={"l": 60, "r": 30, "t": 30, "b": 110})}
-    png = {"draw": "bars", "labels": labels, "values": values / scale, "groups": groups, "colours": colours,
-           "xlabel": xtitle.format(unit=scaled)}
+    fig = {
+        "data": data,
+        "layout": layout(
+            170 + 26 * len(labels),
+            xaxis=axis(xtitle.format(unit=scaled), tickformat=",~r"),
+            yaxis=yaxis,
+            legend=LEGEND,
+            margin={"l": 60, "r": 30, "t": 30, "b": 110},
+        ),
+    }
+    png = {
+        "draw": "bars",
+        "labels": labels,
+        "values": values / scale,
+        "groups": groups,
+        "colours": colours,
+        "xlabel": xtitle.format(unit=scaled),
+    }
     return Chart(name, title, caption, fig, png=png)

@@ -72,13 +72,22 @@ def frontier_caption(sweep: PointsData, f: Frontier) -> str:
     """What de-risking costs: from the loosest limit to the tightest that still meets demand."""
     loose, tight = f.loose, f.tight
     if f.stop == 0:
-        return (f"Even at {f.at(loose)} ({_limit_words(f.param)}) {fmt.tonnes(loose['unmet_t'])} of demand goes "
-                f"unmet; total cost {fmt.usd(loose[COST])} per year" + failed_note(sweep) + ".")
+        return (
+            f"Even at {f.at(loose)} ({_limit_words(f.param)}) {fmt.tonnes(loose['unmet_t'])} of demand goes "
+            f"unmet; total cost {fmt.usd(loose[COST])} per year" + failed_note(sweep) + "."
+        )
     delta = float(tight[COST] - loose[COST])
-    effect = (f"raises total cost by {fmt.usd(delta)} per year" if delta > 0 else
-              "leaves total cost unchanged" if delta == 0 else f"lowers total cost by {fmt.usd(-delta)} per year")
-    text = (f"{'Cutting' if f.lower_is_tighter else 'Raising'} {_limit_words(f.param)} from {f.at(loose)} to "
-            f"{f.at(tight)} {effect} ({fmt.usd(loose[COST])} to {fmt.usd(tight[COST])})")
+    effect = (
+        f"raises total cost by {fmt.usd(delta)} per year"
+        if delta > 0
+        else "leaves total cost unchanged"
+        if delta == 0
+        else f"lowers total cost by {fmt.usd(-delta)} per year"
+    )
+    text = (
+        f"{'Cutting' if f.lower_is_tighter else 'Raising'} {_limit_words(f.param)} from {f.at(loose)} to "
+        f"{f.at(tight)} {effect} ({fmt.usd(loose[COST])} to {fmt.usd(tight[COST])})"
+    )
     if f.stop < len(f.ok):
         first = f.ok.iloc[f.stop]
         text += f"; {f.beyond} demand goes unmet ({fmt.tonnes(first['unmet_t'])} at {f.at(first)})"
@@ -92,11 +101,15 @@ def delivered_caption(sweep: PointsData, f: Frontier, columns: list[str]) -> str
     loose, tight = f.loose[columns].astype(float), f.tight[columns].astype(float)
     top = (tight - loose).abs().idxmax()
     market, _, product = sweep.meta(top)["key"].partition("/")
-    text = (f"Down to {f.at(f.tight)}, the delivered marginal cost of {product} in {fmt.country(market)} goes from "
-            f"{fmt.num(loose[top])} to {fmt.num(tight[top])} {sweep.unit(top)}")
+    text = (
+        f"Down to {f.at(f.tight)}, the delivered marginal cost of {product} in {fmt.country(market)} goes from "
+        f"{fmt.num(loose[top])} to {fmt.num(tight[top])} {sweep.unit(top)}"
+    )
     if f.stop < len(f.ok):
-        text += (f"; {f.beyond}, where demand goes unmet, it is the unmet-demand penalty "
-                 f"(up to {fmt.num(f.ok[columns].max().max())})")
+        text += (
+            f"; {f.beyond}, where demand goes unmet, it is the unmet-demand penalty "
+            f"(up to {fmt.num(f.ok[columns].max().max())})"
+        )
     return text + "."
 
 
@@ -108,9 +121,11 @@ def share_price_caption(sweep: PointsData, f: Frontier, columns: list[str]) -> s
     top = prices.abs().idxmax()
     if prices[top] == 0:
         return f"No share limit binds down to {f.at(f.tight)}: its shadow price is 0 there."
-    return (f"At {f.at(f.tight)}, the tightest limit that meets demand, one more percentage point of de-risking "
-            f"({sweep.meta(top)['key']}) costs {fmt.usd(abs(prices[top]))} per year "
-            f"(shadow price {fmt.num(prices[top])} {sweep.unit(top)}).")
+    return (
+        f"At {f.at(f.tight)}, the tightest limit that meets demand, one more percentage point of de-risking "
+        f"({sweep.meta(top)['key']}) costs {fmt.usd(abs(prices[top]))} per year "
+        f"(shadow price {fmt.num(prices[top])} {sweep.unit(top)})."
+    )
 
 
 def frontier_charts(sweep: PointsData) -> list[Chart]:
@@ -124,11 +139,31 @@ def frontier_charts(sweep: PointsData) -> list[Chart]:
     demand = [c for c in sweep.family_columns(DEMAND) if sweep.meta(c)["key"].split("/")[-1] == product]
     demand = demand or sweep.family_columns(DEMAND)
     limits = sweep.family_columns(SHARE_LIMIT)
-    charts = [cost_line(sweep, "frontier", "Cost of diversification: total cost against the share limit "
-                        "(USD per year)", frontier_caption(sweep, f), **view),
-              price_lines(sweep, "frontier_delivered",
-                          f"Delivered marginal cost of {product or 'each product'} in each market (USD/t)", demand,
-                          "delivered marginal costs", delivered_caption(sweep, f, demand), **view),
-              price_lines(sweep, "frontier_share_price", "Shadow price of the share limit (USD per percentage point)",
-                          limits, "share-limit prices", share_price_caption(sweep, f, limits), **view)]
+    charts = [
+        cost_line(
+            sweep,
+            "frontier",
+            "Cost of diversification: total cost against the share limit (USD per year)",
+            frontier_caption(sweep, f),
+            **view,
+        ),
+        price_lines(
+            sweep,
+            "frontier_delivered",
+            f"Delivered marginal cost of {product or 'each product'} in each market (USD/t)",
+            demand,
+            "delivered marginal costs",
+            delivered_caption(sweep, f, demand),
+            **view,
+        ),
+        price_lines(
+            sweep,
+            "frontier_share_price",
+            "Shadow price of the share limit (USD per percentage point)",
+            limits,
+            "share-limit prices",
+            share_price_caption(sweep, f, limits),
+            **view,
+        ),
+    ]
     return [c for c in charts if c is not None]

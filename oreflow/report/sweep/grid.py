@@ -62,8 +62,10 @@ class Grid:
     def series(self, column: str) -> list[Series]:
         """One series per drawn value of the second parameter, against the first."""
         table = self.table(column)
-        return [Series(self.line_name(y), table[y].to_numpy(float), colour)
-                for y, colour in zip(self.lines, ramp(len(self.lines)))]
+        return [
+            Series(self.line_name(y), table[y].to_numpy(float), colour)
+            for y, colour in zip(self.lines, ramp(len(self.lines)))
+        ]
 
     @property
     def thinned(self) -> str:
@@ -85,10 +87,19 @@ def heat(g: Grid) -> Chart:
     """The heat map of total cost over the two parameters."""
     ok = g.sweep.ok
     lo, hi = ok.loc[ok[COST].idxmin()], ok.loc[ok[COST].idxmax()]
-    caption = (f"Total cost ranges from {fmt.usd(lo[COST])} per year ({g.at(lo)}) to {fmt.usd(hi[COST])} "
-               f"({g.at(hi)})" + failed_note(g.sweep) + ".")
-    return heat_chart("cost_grid", f"Total cost over {g.a['name']} and {g.b['name']} (USD per year)", caption,
-                      [g.a, g.b], g.xs, g.ys, g.table(COST).to_numpy(float).T)
+    caption = (
+        f"Total cost ranges from {fmt.usd(lo[COST])} per year ({g.at(lo)}) to {fmt.usd(hi[COST])} "
+        f"({g.at(hi)})" + failed_note(g.sweep) + "."
+    )
+    return heat_chart(
+        "cost_grid",
+        f"Total cost over {g.a['name']} and {g.b['name']} (USD per year)",
+        caption,
+        [g.a, g.b],
+        g.xs,
+        g.ys,
+        g.table(COST).to_numpy(float).T,
+    )
 
 
 def cost_lines(g: Grid) -> Chart:
@@ -98,17 +109,36 @@ def cost_lines(g: Grid) -> Chart:
     for y in (g.lines[0], g.lines[-1]) if len(g.lines) > 1 else g.lines[:1]:
         solved = table[y].dropna()
         if len(solved):
-            ends.append(f"with {g.line_name(y)} it goes from {fmt.usd(solved.iloc[0])} at "
-                        f"{value_text(g.a, solved.index[0])} to {fmt.usd(solved.iloc[-1])} at "
-                        f"{value_text(g.a, solved.index[-1])}")
+            ends.append(
+                f"with {g.line_name(y)} it goes from {fmt.usd(solved.iloc[0])} at "
+                f"{value_text(g.a, solved.index[0])} to {fmt.usd(solved.iloc[-1])} at "
+                f"{value_text(g.a, solved.index[-1])}"
+            )
     apart = (table[g.lines].max(axis=1) - table[g.lines].min(axis=1)).max()
     if len(g.lines) > 1:
-        ends.append(f"at one value of {g.a['name']} the lines are at most {fmt.usd(apart)} apart" if apart > 0 else
-                    f"the lines coincide: {g.b['name']} does not change total cost")
-    caption = (f"Total cost per year against {g.a['name']}, one line per value of {g.b['name']}: "
-               + "; ".join(ends) + g.thinned + failed_note(g.sweep) + ".")
-    return line_chart("cost_lines", f"Total cost against {g.a['name']}, by {g.b['name']} (USD per year)", caption,
-                      g.xs, g.a, g.series(COST), "total cost, {unit}", "USD per year", money=True)
+        ends.append(
+            f"at one value of {g.a['name']} the lines are at most {fmt.usd(apart)} apart"
+            if apart > 0
+            else f"the lines coincide: {g.b['name']} does not change total cost"
+        )
+    caption = (
+        f"Total cost per year against {g.a['name']}, one line per value of {g.b['name']}: "
+        + "; ".join(ends)
+        + g.thinned
+        + failed_note(g.sweep)
+        + "."
+    )
+    return line_chart(
+        "cost_lines",
+        f"Total cost against {g.a['name']}, by {g.b['name']} (USD per year)",
+        caption,
+        g.xs,
+        g.a,
+        g.series(COST),
+        "total cost, {unit}",
+        "USD per year",
+        money=True,
+    )
 
 
 def price_panels(g: Grid, family: str) -> Chart | None:
@@ -123,15 +153,32 @@ def price_panels(g: Grid, family: str) -> Chart | None:
     lo, hi = ok.loc[ok[top].idxmin()], ok.loc[ok[top].idxmax()]
     name = fmt.family_title(family)
     key = sweep.meta(top)["key"]
-    caption = ((f"Of {count} prices of {name} that vary, {key} moves the most, from " if count > 1 else
-                f"Only one price of {name} varies: {key}, from ")
-               + f"{fmt.num(lo[top])} ({g.at(lo)}) to {fmt.num(hi[top])} {unit} ({g.at(hi)})"
-               + (f"; the {len(moving)} widest-moving are drawn" if count > len(moving) else "") + g.thinned
-               + failed_note(sweep) + ".")
-    panels = [Panel(f"{sweep.meta(c)['key']}: {fmt.num(ok[c].min())} to {fmt.num(ok[c].max())}", g.a, g.xs,
-                    g.series(c), "{unit}", sweep.unit(c)) for c in moving]
-    return panels_chart(f"prices_{family}", f"Shadow prices of {name} against {g.a['name']}, by {g.b['name']} "
-                        f"({unit})", caption, panels)
+    caption = (
+        (
+            f"Of {count} prices of {name} that vary, {key} moves the most, from "
+            if count > 1
+            else f"Only one price of {name} varies: {key}, from "
+        )
+        + f"{fmt.num(lo[top])} ({g.at(lo)}) to {fmt.num(hi[top])} {unit} ({g.at(hi)})"
+        + (f"; the {len(moving)} widest-moving are drawn" if count > len(moving) else "")
+        + g.thinned
+        + failed_note(sweep)
+        + "."
+    )
+    panels = [
+        Panel(
+            f"{sweep.meta(c)['key']}: {fmt.num(ok[c].min())} to {fmt.num(ok[c].max())}",
+            g.a,
+            g.xs,
+            g.series(c),
+            "{unit}",
+            sweep.unit(c),
+        )
+        for c in moving
+    ]
+    return panels_chart(
+        f"prices_{family}", f"Shadow prices of {name} against {g.a['name']}, by {g.b['name']} ({unit})", caption, panels
+    )
 
 
 def grid_charts(sweep: PointsData) -> list[Chart]:

@@ -29,8 +29,10 @@ def failed_note(sweep: PointsData, then: str = "") -> str:
 
 
 def _unmet_text(frame: pd.DataFrame) -> list[str]:
-    return ["not solved" if not np.isfinite(u) else (f"{fmt.tonnes(u)} of demand unmet" if u > TINY
-                                                     else "all demand met") for u in frame["unmet_t"]]
+    return [
+        "not solved" if not np.isfinite(u) else (f"{fmt.tonnes(u)} of demand unmet" if u > TINY else "all demand met")
+        for u in frame["unmet_t"]
+    ]
 
 
 def cost_line(sweep: PointsData, name: str = "cost", title: str = "", caption: str = "", **view: Any) -> Chart:
@@ -40,13 +42,28 @@ def cost_line(sweep: PointsData, name: str = "cost", title: str = "", caption: s
     if not caption:
         p = f"param.{param['name']}"
         first, last, low = ok.iloc[0], ok.iloc[-1], ok.loc[ok[COST].idxmin()]
-        caption = (f"Total cost goes from {fmt.usd(first[COST])} at {value_text(param, first[p])} to "
-                   f"{fmt.usd(last[COST])} per year at {value_text(param, last[p])} (lowest {fmt.usd(low[COST])} "
-                   f"at {value_text(param, low[p])})" + failed_note(sweep) + ".")
-    series = [Series("total cost", frame[COST].to_numpy(float), "#2e86c1", _unmet_text(frame),
-                     (frame["unmet_t"] > TINY).tolist())]
-    return line_chart(name, title or f"Total cost against {param['name']} (USD per year)", caption, x, param, series,
-                      "total cost, {unit}", "USD per year", money=True, **view)
+        caption = (
+            f"Total cost goes from {fmt.usd(first[COST])} at {value_text(param, first[p])} to "
+            f"{fmt.usd(last[COST])} per year at {value_text(param, last[p])} (lowest {fmt.usd(low[COST])} "
+            f"at {value_text(param, low[p])})" + failed_note(sweep) + "."
+        )
+    series = [
+        Series(
+            "total cost", frame[COST].to_numpy(float), "#2e86c1", _unmet_text(frame), (frame["unmet_t"] > TINY).tolist()
+        )
+    ]
+    return line_chart(
+        name,
+        title or f"Total cost against {param['name']} (USD per year)",
+        caption,
+        x,
+        param,
+        series,
+        "total cost, {unit}",
+        "USD per year",
+        money=True,
+        **view,
+    )
 
 
 def feed_area(sweep: PointsData) -> Chart | None:
@@ -60,17 +77,30 @@ def feed_area(sweep: PointsData) -> Chart | None:
     x = ok[f"param.{param['name']}"].to_numpy(float)
     big = (ok[columns].iloc[-1] - ok[columns].iloc[0]).abs().idxmax()
     share = ok[big] / ok[columns].sum(axis=1)
-    caption = (f"From {value_text(param, x[0])} to {value_text(param, x[-1])}, the ore refined in "
-               f"{fmt.country(big.removeprefix('feed_t.'))} goes from {fmt.tonnes(ok[big].iloc[0])} "
-               f"({fmt.pct(share.iloc[0])}) to {fmt.tonnes(ok[big].iloc[-1])} REO per year ({fmt.pct(share.iloc[-1])})"
-               + failed_note(sweep) + ".")
+    caption = (
+        f"From {value_text(param, x[0])} to {value_text(param, x[-1])}, the ore refined in "
+        f"{fmt.country(big.removeprefix('feed_t.'))} goes from {fmt.tonnes(ok[big].iloc[0])} "
+        f"({fmt.pct(share.iloc[0])}) to {fmt.tonnes(ok[big].iloc[-1])} REO per year ({fmt.pct(share.iloc[-1])})"
+        + failed_note(sweep)
+        + "."
+    )
     series = [Series(fmt.country(c.removeprefix("feed_t.")), ok[c].fillna(0.0).to_numpy(float)) for c in columns]
-    return line_chart("feed", f"Ore refined by refining country against {param['name']} (t REO per year)", caption,
-                      x, param, series, "ore refined, t REO per year", "t REO per year", stacked=True)
+    return line_chart(
+        "feed",
+        f"Ore refined by refining country against {param['name']} (t REO per year)",
+        caption,
+        x,
+        param,
+        series,
+        "ore refined, t REO per year",
+        "t REO per year",
+        stacked=True,
+    )
 
 
-def price_lines(sweep: PointsData, name: str, title: str, columns: list[str], what: str, caption: str = "",
-                **view: Any) -> Chart | None:
+def price_lines(
+    sweep: PointsData, name: str, title: str, columns: list[str], what: str, caption: str = "", **view: Any
+) -> Chart | None:
     """The prices among ``columns`` that vary (top 8 by range) against the parameter. ``view``: focus, note."""
     frame, param, x = by_parameter(sweep)
     ok = frame.loc[frame["status"] == "optimal"]
@@ -82,10 +112,13 @@ def price_lines(sweep: PointsData, name: str, title: str, columns: list[str], wh
         top = moving[0]
         at = ok[[f"param.{param['name']}", top]].dropna()
         count = len(varying(ok, columns, None))
-        caption = (sweep.meta(top)["key"] + (f", the widest-moving of {count} {what} that vary," if count > 1 else "")
-                   + f" goes from {fmt.num(at[top].iloc[0])} {units[0]} at {value_text(param, at.iloc[0, 0])} to "
-                   f"{fmt.num(at[top].iloc[-1])} at {value_text(param, at.iloc[-1, 0])} "
-                   f"(range {fmt.num(at[top].max() - at[top].min())}).")
+        caption = (
+            sweep.meta(top)["key"]
+            + (f", the widest-moving of {count} {what} that vary," if count > 1 else "")
+            + f" goes from {fmt.num(at[top].iloc[0])} {units[0]} at {value_text(param, at.iloc[0, 0])} to "
+            f"{fmt.num(at[top].iloc[-1])} at {value_text(param, at.iloc[-1, 0])} "
+            f"(range {fmt.num(at[top].max() - at[top].min())})."
+        )
     series = [Series(sweep.meta(c)["key"], frame[c].to_numpy(float)) for c in moving]
     unit = ", ".join(units)
     return line_chart(name, title, caption, x, param, series, f"shadow price, {unit}", unit, **view)
@@ -99,6 +132,13 @@ def family_charts(sweep: PointsData, skip: tuple[str, ...] = ()) -> list[Chart]:
         if family in skip:
             continue
         title = fmt.family_title(family)
-        found.append(price_lines(sweep, f"prices_{family}", f"Shadow prices of {title} against {param}",
-                                 sweep.family_columns(family), f"{title} prices"))
+        found.append(
+            price_lines(
+                sweep,
+                f"prices_{family}",
+                f"Shadow prices of {title} against {param}",
+                sweep.family_columns(family),
+                f"{title} prices",
+            )
+        )
     return [c for c in found if c is not None]

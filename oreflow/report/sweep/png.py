@@ -53,8 +53,9 @@ def lines(data: dict[str, Any]) -> Any:
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel(data["ylabel"].replace("<br>", "\n"))
     if len(names) > 1:
-        fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=min(6, len(names)), fontsize=8,
-                   frameon=False)
+        fig.legend(
+            *ax.get_legend_handles_labels(), loc="lower center", ncol=min(6, len(names)), fontsize=8, frameon=False
+        )
     return fig
 
 
@@ -64,10 +65,16 @@ def panels(data: dict[str, Any]) -> Any:
     rows = -(-len(panels) // columns)
     height = 0.9 + 2.9 * rows + (0.4 if data["legend"] else 0.0)
     fig = blank(height)
-    fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.75 / height, bottom=(0.6 + (0.4 if data["legend"] else 0))
-                        / height, hspace=0.6, wspace=0.35)
+    fig.subplots_adjust(
+        left=0.1,
+        right=0.98,
+        top=1 - 0.75 / height,
+        bottom=(0.6 + (0.4 if data["legend"] else 0)) / height,
+        hspace=0.6,
+        wspace=0.35,
+    )
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     labels: dict[str, Any] = {}
     for ax, panel in zip(axes, panels):
@@ -84,8 +91,9 @@ def panels(data: dict[str, Any]) -> Any:
         ax.set_ylabel(panel["ylabel"].replace("<br>", "\n"), fontsize=8)
         ax.tick_params(labelsize=7.5)
     if data["legend"]:
-        fig.legend(list(labels.values()), list(labels), loc="lower center", ncol=min(6, len(labels)), fontsize=8,
-                   frameon=False)
+        fig.legend(
+            list(labels.values()), list(labels), loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False
+        )
     return fig
 
 
@@ -110,8 +118,7 @@ def hist(data: dict[str, Any]) -> Any:
     ax.bar(edges[:-1], data["counts"], width=np.diff(edges), align="edge", color="#2e86c1", edgecolor="white")
     for i, (name, value) in enumerate(data["marks"].items()):
         ax.axvline(value, color="#1c2833", linestyle="--", linewidth=1)
-        ax.text(value, 1.01 + 0.06 * i, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                fontsize=8)
+        ax.text(value, 1.01 + 0.06 * i, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8)
     thousands(ax, "x")
     ax.set_xlabel(data["xlabel"])
     ax.set_ylabel("points")

@@ -23,8 +23,14 @@ from oreflow.report.common.data import TINY, display_name, read_csv, read_summar
 
 TEXT = ("label", "status", "error", "kind", "element")
 #: Units of the result columns that summary.json does not list, by prefix.
-UNITS = {"objective_usd": "USD per year", "cost.": "USD per year", "unmet_t": "t", "feed_t.": "t REO",
-         "ore_t.": "t REO", "solve_s": "s"}
+UNITS = {
+    "objective_usd": "USD per year",
+    "cost.": "USD per year",
+    "unmet_t": "t",
+    "feed_t.": "t REO",
+    "ore_t.": "t REO",
+    "solve_s": "s",
+}
 
 
 @dataclass
@@ -155,7 +161,8 @@ def describe(parameter: dict[str, Any]) -> str:
     """``scale refiners.capacity_t where refiner = CN_Baotou``."""
     where = ", ".join(f"{k} = {v}" for k, v in (parameter.get("where") or {}).items())
     return f"{parameter.get('action', 'set')} {parameter.get('table')}.{parameter.get('column')}" + (
-        f" where {where}" if where else "")
+        f" where {where}" if where else ""
+    )
 
 
 def percentiles(frame: pd.DataFrame, columns: list[str], qs: tuple[float, ...] = (5, 50, 95)) -> pd.DataFrame:

@@ -69,10 +69,17 @@ class Fit:
         """The points (at most :data:`DRAWN`) and the dashed least-squares line."""
         keep = picked(len(self.x))
         ends = np.array([self.x.min(), self.x.max()])
-        return Panel(title, self.parameter, self.x[keep],
-                     [Series(series, self.y[keep], DOTS, [self.labels[i] for i in keep], mode="markers"),
-                      Series("least-squares fit", self.intercept + self.slope * ends, FIT, x=ends, mode="lines",
-                             dash="dash")], ytitle, unit)
+        return Panel(
+            title,
+            self.parameter,
+            self.x[keep],
+            [
+                Series(series, self.y[keep], DOTS, [self.labels[i] for i in keep], mode="markers"),
+                Series("least-squares fit", self.intercept + self.slope * ends, FIT, x=ends, mode="lines", dash="dash"),
+            ],
+            ytitle,
+            unit,
+        )
 
 
 def picked(count: int) -> np.ndarray:
@@ -87,26 +94,38 @@ def fit(ok: pd.DataFrame, column: str, parameter: dict[str, Any]) -> Fit | None:
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
     slope, intercept = np.polyfit(x, y, 1)
-    return Fit(column, parameter, float(np.corrcoef(x, y)[0, 1]), float(slope), float(intercept), x, y,
-               both["label"].astype(str).tolist())
+    return Fit(
+        column,
+        parameter,
+        float(np.corrcoef(x, y)[0, 1]),
+        float(slope),
+        float(intercept),
+        x,
+        y,
+        both["label"].astype(str).tolist(),
+    )
 
 
 def drawn_note(sweep: PointsData) -> str:
     """What a caption adds when not every point is drawn or solved (empty when all are)."""
     solved = len(sweep.ok)
     return (f"; {DRAWN:,} of {solved:,} points drawn per panel, r over all" if solved > DRAWN else "") + failed_note(
-        sweep, " (left out)")
+        sweep, " (left out)"
+    )
 
 
 def distribution(sweep: PointsData) -> Chart:
     """The histogram of total cost over the solved points, P5, P50 and P95 marked."""
     values = sweep.ok[COST].to_numpy(float)
     marks = dict(zip(("P5", "P50", "P95"), np.percentile(values, [5, 50, 95])))
-    caption = (f"Across {len(values):,} solved points total cost has P5 {fmt.usd(marks['P5'])}, median "
-               f"{fmt.usd(marks['P50'])} and P95 {fmt.usd(marks['P95'])} per year (base case "
-               f"{fmt.usd(base_cost(sweep.summary))})" + failed_note(sweep) + ".")
-    return histogram_chart("cost_distribution", "Distribution of total cost (USD per year)", caption, values, marks,
-                           "total cost, {unit}")
+    caption = (
+        f"Across {len(values):,} solved points total cost has P5 {fmt.usd(marks['P5'])}, median "
+        f"{fmt.usd(marks['P50'])} and P95 {fmt.usd(marks['P95'])} per year (base case "
+        f"{fmt.usd(base_cost(sweep.summary))})" + failed_note(sweep) + "."
+    )
+    return histogram_chart(
+        "cost_distribution", "Distribution of total cost (USD per year)", caption, values, marks, "total cost, {unit}"
+    )
 
 
 def cost_scatter(sweep: PointsData) -> Chart | None:
@@ -119,22 +138,38 @@ def cost_scatter(sweep: PointsData) -> Chart | None:
     shown = [f for f in fits if f in closest[:PARAMETERS]]
     top = closest[0]
     others = ", ".join(f"{f.parameter['name']} r = {f.r:.2f}" for f in closest[1:PARAMETERS])
-    caption = (f"Over {len(ok):,} solved points total cost follows {top.parameter['name']} most closely: it "
-               + top.sentence("", fmt.usd(abs(top.slope * top.step)) + " per year").lstrip()
-               + (f"; {others}" if others else "")
-               + (f"; the {PARAMETERS} of {len(fits)} parameters it follows most closely are drawn"
-                  if len(fits) > PARAMETERS else "") + drawn_note(sweep) + ".")
-    panels = [f.panel(f"{f.parameter['name']} (r = {f.r:.2f})", "total cost", "total cost, {unit}", "USD per year")
-              for f in shown]
-    return panels_chart("cost_scatter", "Total cost against each parameter (USD per year)", caption, panels,
-                        columns=3, mode="markers", money=True)
+    caption = (
+        f"Over {len(ok):,} solved points total cost follows {top.parameter['name']} most closely: it "
+        + top.sentence("", fmt.usd(abs(top.slope * top.step)) + " per year").lstrip()
+        + (f"; {others}" if others else "")
+        + (
+            f"; the {PARAMETERS} of {len(fits)} parameters it follows most closely are drawn"
+            if len(fits) > PARAMETERS
+            else ""
+        )
+        + drawn_note(sweep)
+        + "."
+    )
+    panels = [
+        f.panel(f"{f.parameter['name']} (r = {f.r:.2f})", "total cost", "total cost, {unit}", "USD per year")
+        for f in shown
+    ]
+    return panels_chart(
+        "cost_scatter",
+        "Total cost against each parameter (USD per year)",
+        caption,
+        panels,
+        columns=3,
+        mode="markers",
+        money=True,
+    )
 
 
 def widest_prices(sweep: PointsData, count: int = PRICES) -> list[str]:
     """The prices that vary most: each family's widest-moving in turn (their units differ)."""
     ok = sweep.ok
     by_family = [varying(ok, sweep.family_columns(family), count) for family in sweep.families()]
-    turns = [column for rank in range(count) for columns in by_family for column in columns[rank:rank + 1]]
+    turns = [column for rank in range(count) for columns in by_family for column in columns[rank : rank + 1]]
     return turns[:count]
 
 
@@ -153,12 +188,20 @@ def price_scatter(sweep: PointsData) -> Chart | None:
         return f"{fmt.num(abs(f.slope * f.step), 0 if abs(f.slope * f.step) >= 10 else 2)} {sweep.unit(f.column)}"
 
     strongest = sorted(fits, key=lambda f: -abs(f.r))
-    caption = ("; ".join(f.sentence(f.column, amount(f)) for f in strongest[:3])
-               + f" ({len(fits)} price(s) drawn, the widest-moving of each family in turn, each against the "
-                 f"parameter it follows most closely)" + drawn_note(sweep) + ".")
+    caption = (
+        "; ".join(f.sentence(f.column, amount(f)) for f in strongest[:3])
+        + f" ({len(fits)} price(s) drawn, the widest-moving of each family in turn, each against the "
+        f"parameter it follows most closely)" + drawn_note(sweep) + "."
+    )
     panels = [f.panel(f"{f.column} (r = {f.r:.2f})", "shadow price", "{unit}", sweep.unit(f.column)) for f in fits]
-    return panels_chart("price_scatter", "Shadow prices that vary most, against the parameter each follows most "
-                        "closely", caption, panels, columns=2, mode="markers")
+    return panels_chart(
+        "price_scatter",
+        "Shadow prices that vary most, against the parameter each follows most closely",
+        caption,
+        panels,
+        columns=2,
+        mode="markers",
+    )
 
 
 def sample_charts(sweep: PointsData) -> list[Chart]:
