@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .arrays import Block, RowFamily
+from .arrays import Block, LinearProgram, RowFamily
 from .core import (
     balance_rows,
     capacity_rows,
@@ -253,7 +253,7 @@ class FamilySpec:
     compare_metric: str | None = None
     describe: Callable[[Mapping[str, str], str, float], str] | None = None
     explain_row: Callable[[Row], tuple[str, str, float]] | None = None
-    price: Callable[[Any, np.ndarray], np.ndarray] | None = None
+    price: Callable[[LinearProgram, np.ndarray], np.ndarray] | None = None
 
     def row_name(self, keys: Mapping[str, str], sign: str, rhs: float) -> str:
         """One row in words, with its bound, e.g. ``capacity[CN_Baotou] <= 174,000 t (...)``."""
@@ -336,7 +336,7 @@ def _explain_share_limit(row: Row) -> tuple[str, str, float]:
     return label, "each further point costs", float(row["shadow_price"])
 
 
-def demand_price(lp: Any, row_dual: np.ndarray) -> np.ndarray:
+def demand_price(lp: LinearProgram, row_dual: np.ndarray) -> np.ndarray:
     """d(optimal cost)/d(demand_t) of each demand row, USD per t (not yet cleaned).
 
     A share limit's right-hand side is share x demand_t, so one more tonne demanded also
@@ -351,7 +351,7 @@ def demand_price(lp: Any, row_dual: np.ndarray) -> np.ndarray:
     return price
 
 
-def demand_row_of_share_limits(lp: Any) -> np.ndarray:
+def demand_row_of_share_limits(lp: LinearProgram) -> np.ndarray:
     """For each share-limit row, the position of its market and product's demand row."""
     demand = pd.MultiIndex.from_frame(lp.rows[DEMAND].index[["market", "product"]])
     return demand.get_indexer(pd.MultiIndex.from_frame(lp.rows[SHARE_LIMIT].index[["market", "product"]]))

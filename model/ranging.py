@@ -177,7 +177,7 @@ def allocation_changes_past(lp: LinearProgram, record: SolutionRecord) -> tuple[
 # ---------------------------------------------------------------------------------
 
 
-def dual_uniqueness(lp: LinearProgram, record: SolutionRecord) -> np.ndarray:
+def dual_uniqueness(lp: LinearProgram, record: SolutionRecord, degenerate: int | None = None) -> np.ndarray:
     """Per row (LP order): UNIQUE, NOT_UNIQUE or UNDETERMINED (docs/conventions.md).
 
     With ranging, a row's price is UNIQUE when its rhs lies strictly inside its interval
@@ -187,10 +187,13 @@ def dual_uniqueness(lp: LinearProgram, record: SolutionRecord) -> np.ndarray:
     (:func:`price_changes_past`: another basis, optimal at this very rhs, prices the row
     differently), UNDETERMINED when the next basis keeps it (later ones are not
     examined). Without ranging: all UNIQUE for a basis with no basic variable at a bound
-    (a non-degenerate basis has unique duals), else all UNDETERMINED.
+    (a non-degenerate basis has unique duals), else all UNDETERMINED. ``degenerate``: the
+    basis's :func:`degenerate_positions` when the caller has it already.
     """
     if record.ranging is None:
-        certain = record.has_basis and degenerate_positions(lp, record) == 0
+        if degenerate is None and record.has_basis:
+            degenerate = degenerate_positions(lp, record)
+        certain = record.has_basis and degenerate == 0
         return np.full(lp.n_rows, UNIQUE if certain else UNDETERMINED, dtype=np.int8)
     rhs = row_rhs(lp)
     tolerance = BINDING_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isinf(rhs), 0.0, rhs)))

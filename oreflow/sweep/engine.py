@@ -132,8 +132,9 @@ class Engine:
             row.update(status=record.status, error=_failure(lp, record))
             if record.status == "optimal":
                 row.update(extractor.figures(lp, record))
-                codes = dual_uniqueness(lp, record)
-                row.update(trust_of(lp, record, codes))
+                degenerate = degenerate_positions(lp, record) if record.has_basis else None
+                codes = dual_uniqueness(lp, record, degenerate)
+                row.update(trust_of(lp, record, codes, degenerate))
                 if self.context.price_trust:
                     row.update(extractor.price_uniqueness(lp, codes))
             row["iterations"] = record.iterations
@@ -197,18 +198,17 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
     )
 
 
-def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray) -> dict[str, Any]:
+def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray, degenerate: int | None) -> dict[str, Any]:
     """A point's dual trust (docs/conventions.md, "Dual trust and degeneracy"): whether the
     duals come from a basis, whether every price is certified unique (``unique_duals``,
     the same test as a run's: :func:`~oreflow.model.ranging.certified_unique` of the
     per-row ``codes``; without ranging, a basis with no basic variable at a bound), how
-    many basic variables sit at a bound and how many non-basic columns have a zero
-    reduced cost (alternative optima)."""
-    degenerate = degenerate_positions(lp, record) if record.has_basis else -1
+    many basic variables sit at a bound (``degenerate``, None without a basis: -1) and how
+    many non-basic columns have a zero reduced cost (alternative optima)."""
     return {
         "has_basis": bool(record.has_basis),
         "unique_duals": certified_unique(record, codes),
-        "degenerate_rows": degenerate,
+        "degenerate_rows": -1 if degenerate is None else degenerate,
         "alternative_optima": int(alternative_optimum(lp, record).sum()),
     }
 
