@@ -80,6 +80,7 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
     import numpy as np
 
     import oreflow
+    from oreflow.model.families import CAPACITY, SUPPLY
     from oreflow.model.lp import build_lp
     from oreflow.outputs import write_tables
     from oreflow.result import make_result
@@ -105,8 +106,8 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
         m["write_s"] = clock() - mark
     m["rss_write_mb"] = m["peak_mb"] = _peak_mb()
 
-    capacity = result.shadow_prices["capacity"]
-    supply = result.shadow_prices["supply"]
+    capacity = result.shadow_prices[CAPACITY]
+    supply = result.shadow_prices[SUPPLY]
     finite_capacity = np.isfinite(capacity["rhs"].to_numpy())
     m.update(
         status=record.status,

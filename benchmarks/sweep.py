@@ -76,6 +76,7 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
     """The three sweeps on ``dataset``: points/s of the engine and of the two references."""
     import oreflow
     from oreflow.job import Scenario
+    from oreflow.model.families import CAPACITY, DEMAND, SUPPLY
     from oreflow.model.lp import build_lp
     from oreflow.scenarios import apply_scenario
     from oreflow.solvers.highs import solve_highs
@@ -84,7 +85,7 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
 
     network = oreflow.load_inputs(dataset)
     variables = build_lp(network).n_cols
-    prices = ("supply", "capacity", "demand")
+    prices = (SUPPLY, CAPACITY, DEMAND)
     rows = []
     for name, sweep_points in sweeps(network, points).items():
         context = SweepContext(f"bench-{dataset.name}-{name}", network, 1e7, {}, prices)

@@ -130,6 +130,8 @@ def changes(lp, seed: int) -> dict:  # noqa: ANN001  (numpy arrays; imported in 
     """
     import numpy as np
 
+    from oreflow.model.families import CAPACITY, SUPPLY
+
     out = {}
     for k, (name, (kind, share)) in enumerate(CHANGES.items()):
         rng = np.random.default_rng([int(seed), 4, k])
@@ -140,7 +142,7 @@ def changes(lp, seed: int) -> dict:  # noqa: ANN001  (numpy arrays; imported in 
             )
             out[name] = (kind, cols, lp.cost[cols] * rng.uniform(*COST_FACTOR, size=len(cols)))
         else:
-            rows = np.concatenate([np.arange(lp.rows[f].start, lp.rows[f].stop) for f in ("supply", "capacity")])
+            rows = np.concatenate([np.arange(lp.rows[f].start, lp.rows[f].stop) for f in (SUPPLY, CAPACITY)])
             rows = rows[np.isfinite(lp.row_upper[rows])]
             rows = np.sort(rng.choice(rows, size=max(1, round(share * len(rows))), replace=False))
             out[name] = (kind, rows, lp.row_upper[rows] * rng.uniform(*BOUND_FACTOR, size=len(rows)))
@@ -260,6 +262,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
     import numpy as np
 
     import oreflow
+    from oreflow.model.families import CAPACITY
     from oreflow.model.lp import build_lp
     from oreflow.solvers.highs import HighsModel, solve_highs
 
@@ -293,7 +296,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
         "x_cols_per_point": float(np.mean([len(cols_of[r]) for r, _ in plan])),
         "pinned_cpu": pinned,
     }
-    cap = lp.rows["capacity"].slice
+    cap = lp.rows[CAPACITY].slice
 
     def timed_loop(step) -> tuple[list[float], float, float]:  # noqa: ANN001
         objectives = []
@@ -339,7 +342,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
         record = solve_highs(changed)
         for k, t in (("pass_s", "pass_s"), ("run_s", "solve_s"), ("extract_s", "extract_s")):
             cold_parts[k] += record.timings[t]
-        float(record.row_dual[changed.rows["capacity"].slice].sum())
+        float(record.row_dual[changed.rows[CAPACITY].slice].sum())
         return record.objective
 
     cold_obj, m["cold_s"], m["cold_cpu_s"] = timed_loop(cold)
@@ -349,7 +352,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
     def full(r: int, cost: float) -> float:
         set_network_cost(r, cost)
         result = oreflow.solve(network)
-        float(result.shadow_prices["capacity"]["shadow_price"].sum())
+        float(result.shadow_prices[CAPACITY]["shadow_price"].sum())
         return result.objective
 
     full_obj, m["full_s"], m["full_cpu_s"] = timed_loop(full)

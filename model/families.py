@@ -221,15 +221,19 @@ class FamilySpec:
         summary: how the printed summary shows its binding priced rows: ``"resource"``
             (one line per row under ``binding_title``), ``"policy"`` (under "Binding
             policies", with :meth:`explain`), ``"grid"`` (the demand table) or ``"none"``.
-        binding_title: the heading of a ``"resource"`` family in the printed summary.
+        binding_title: the heading of a ``"resource"`` or ``"grid"`` family in the printed summary
+            (a grid: the family's two keys across and down, e.g. market x product).
         ranged: the summary says over which rhs its binding prices hold.
         compare_metric: the metric scenario comparison records its prices under (None: not compared).
         describe: ``(keys, sign, rhs) -> str``: one row as a user would write it
             (infeasibility report); None: ``name[keys] sign rhs (what)``.
         explain_row: ``row -> (label, meaning, value)`` of a binding priced row, read
             as "label: meaning value USD"; None: a generic sentence.
-        price: ``(lp, row_dual) -> price`` per row in reported units, for a family whose
-            price is more than its own dual (demand); None: the dual over the report scale.
+        price_terms: for a family whose price is more than its own dual (demand: its share
+            limits' right-hand sides move with it), ``lp -> [PriceTerm, ...]``: the other
+            rows whose duals enter its price. The price (:func:`family_price`) and whether
+            it is unique (``oreflow.model.solution.price_uniqueness``) are both derived from
+            them. None: the row's own dual over the report scale.
     """
 
     name: str
@@ -253,7 +257,7 @@ class FamilySpec:
     compare_metric: str | None = None
     describe: Callable[[Mapping[str, str], str, float], str] | None = None
     explain_row: Callable[[Row], tuple[str, str, float]] | None = None
-    price: Callable[[LinearProgram, np.ndarray], np.ndarray] | None = None
+    price_terms: Callable[[LinearProgram], list[PriceTerm]] | None = None
 
     def row_name(self, keys: Mapping[str, str], sign: str, rhs: float) -> str:
         """One row in words, with its bound, e.g. ``capacity[CN_Baotou] <= 174,000 t (...)``."""
@@ -336,25 +340,36 @@ def _explain_share_limit(row: Row) -> tuple[str, str, float]:
     return label, "each further point costs", float(row["shadow_price"])
 
 
-def demand_price(lp: LinearProgram, row_dual: np.ndarray) -> np.ndarray:
-    """d(optimal cost)/d(demand_t) of each demand row, USD per t (not yet cleaned).
+@dataclass(frozen=True)
+class PriceTerm:
+    """Rows of another family whose duals enter a family's price: row ``i`` of ``family``
+    adds ``weight[i]`` x its dual to the price of row ``target[i]``."""
 
-    A share limit's right-hand side is share x demand_t, so one more tonne demanded also
-    moves every share limit on that market and product: the price is the demand row's
-    dual plus, for each such limit, share x its dual per tonne.
-    """
-    price = np.asarray(row_dual[lp.rows[DEMAND].slice], dtype=float).copy()
-    limits = lp.rows[SHARE_LIMIT]
-    if len(limits.index):
-        share = lp.rhs(SHARE_LIMIT) * lp.report_scale(SHARE_LIMIT) / 100.0
-        np.add.at(price, demand_row_of_share_limits(lp), share * row_dual[limits.slice])
+    family: str
+    target: np.ndarray
+    weight: np.ndarray
+
+
+def family_price(lp: LinearProgram, row_dual: np.ndarray, name: str) -> np.ndarray:
+    """d(optimal cost)/d(rhs) of each row of family ``name`` in LP units (not yet cleaned):
+    its own dual plus its registered ``price_terms``."""
+    price = np.asarray(row_dual[lp.rows[name].slice], dtype=float).copy()
+    terms = FAMILIES_BY_NAME[name].price_terms
+    for term in terms(lp) if terms is not None else ():
+        np.add.at(price, term.target, term.weight * row_dual[lp.rows[term.family].slice])
     return price
 
 
-def demand_row_of_share_limits(lp: LinearProgram) -> np.ndarray:
-    """For each share-limit row, the position of its market and product's demand row."""
+def _demand_price_terms(lp: LinearProgram) -> list[PriceTerm]:
+    """A share limit's right-hand side is share x demand_t, so one more tonne demanded also
+    moves every share limit on that market and product: share x its dual per tonne."""
+    limits = lp.rows[SHARE_LIMIT]
+    if not len(limits.index):
+        return []
     demand = pd.MultiIndex.from_frame(lp.rows[DEMAND].index[["market", "product"]])
-    return demand.get_indexer(pd.MultiIndex.from_frame(lp.rows[SHARE_LIMIT].index[["market", "product"]]))
+    target = demand.get_indexer(pd.MultiIndex.from_frame(limits.index[["market", "product"]]))
+    share = lp.rhs(SHARE_LIMIT) * lp.report_scale(SHARE_LIMIT) / 100.0
+    return [PriceTerm(SHARE_LIMIT, target, share)]
 
 
 SUPPLY, CAPACITY, BALANCE, DEMAND, BAN, QUOTA, SHARE_LIMIT = (
@@ -433,8 +448,9 @@ FAMILIES: tuple[FamilySpec, ...] = (
         "demand (delivered cost)",
         rhs_inputs=(("demand", "demand_t"),),
         summary="grid",
+        binding_title="Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):",
         compare_metric="delivered_marginal_cost",
-        price=demand_price,
+        price_terms=_demand_price_terms,
     ),
     FamilySpec(
         BAN,
@@ -495,14 +511,6 @@ FAMILIES: tuple[FamilySpec, ...] = (
 FAMILIES_BY_NAME: dict[str, FamilySpec] = {f.name: f for f in FAMILIES}
 #: Families whose prices sweeps and stress tests record unless a job says otherwise.
 DEFAULT_PRICES: tuple[str, ...] = tuple(f.name for f in FAMILIES if f.sweep_default)
-
-
-def family(name: str) -> FamilySpec:
-    """The registry entry of family ``name`` (KeyError naming the known ones)."""
-    try:
-        return FAMILIES_BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"unknown constraint family {name!r}; known: {', '.join(FAMILIES_BY_NAME)}") from None
 
 
 def price_unit(name: str) -> str:

@@ -324,19 +324,26 @@ class DualTrust:
 
 
 def dual_trust(
-    lp: LinearProgram, record: SolutionRecord, codes: np.ndarray, column_alternative: np.ndarray
+    lp: LinearProgram,
+    record: SolutionRecord,
+    codes: np.ndarray,
+    column_alternative: np.ndarray,
+    degenerate: int | None = None,
 ) -> DualTrust:
     """The :class:`DualTrust` of a solution, from its per-row uniqueness codes
-    (:func:`dual_uniqueness`) and per-column ``alternative_optimum`` flags."""
+    (:func:`dual_uniqueness`), per-column ``alternative_optimum`` flags and, when the
+    caller has it, the basis's :func:`degenerate_positions`."""
     x = lp.columns[ORE_ROUTES]
     names = row_names(lp)
     basis = record.has_basis
+    if basis and degenerate is None:
+        degenerate = degenerate_positions(lp, record)
     return DualTrust(
         method=record.dual_method.split(" (", 1)[0],
         has_basis=basis,
         unique_duals=certified_unique(record, codes),
         unique_allocation=bool(basis and not column_alternative.any() and not _nonbasic_zero_price(record)),
-        degenerate_rows=degenerate_positions(lp, record) if basis else None,
+        degenerate_rows=degenerate if basis else None,
         alternative_optima_columns=int(column_alternative.sum()),
         alternative_optima_rows=_nonbasic_zero_price(record) if basis else None,
         non_unique_prices=tuple(names[codes == NOT_UNIQUE]),

@@ -17,19 +17,17 @@ import pandas as pd
 
 from .arrays import LinearProgram
 from .conventions import BINDING_TOLERANCE, clean, join_keys, price_key
-from .families import (
-    BALANCE,
-    DEMAND,
-    FAMILIES_BY_NAME,
-    ORE_ROUTES,
-    SHARE_LIMIT,
-    SHIPMENTS,
-    UNMET,
-    demand_row_of_share_limits,
-    price_unit,
-)
+from .families import BALANCE, FAMILIES_BY_NAME, ORE_ROUTES, SHIPMENTS, UNMET, family_price, price_unit
 from .network import Network
-from .ranging import DualTrust, alternative_optimum, as_boolean, dual_trust, dual_uniqueness, ranging_tables
+from .ranging import (
+    DualTrust,
+    alternative_optimum,
+    as_boolean,
+    degenerate_positions,
+    dual_trust,
+    dual_uniqueness,
+    ranging_tables,
+)
 from .record import SolutionRecord
 
 #: Columns of a ``shadow_prices_<family>`` table that are values, not keys naming the row.
@@ -72,11 +70,8 @@ def row_prices(lp: LinearProgram, record: SolutionRecord, family: str) -> np.nda
     """Each row's shadow price in the family's reported units (the dual divided by the
     report scale; a family with a ``price`` of its own in the registry, such as demand,
     computes it), magnitudes below the zero tolerance set to 0."""
-    spec = FAMILIES_BY_NAME[family]
-    if spec.price is not None:
-        return clean(spec.price(lp, record.row_dual))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return clean(record.row_dual[lp.rows[family].slice] / lp.report_scale(family))
+        return clean(family_price(lp, record.row_dual, family) / lp.report_scale(family))
 
 
 def shadow_table(lp: LinearProgram, record: SolutionRecord, family: str) -> pd.DataFrame:
@@ -105,12 +100,13 @@ def shadow_table(lp: LinearProgram, record: SolutionRecord, family: str) -> pd.D
 
 def price_uniqueness(lp: LinearProgram, codes: np.ndarray, family: str) -> np.ndarray:
     """Per row of ``family``, the uniqueness code of its reported price
-    (:func:`~oreflow.model.ranging.dual_uniqueness`). A demand price includes its share
-    limits' duals (the registry's ``price``), so it is unique only when the demand row's
-    and each such limit's duals are: the minimum of their codes."""
+    (:func:`~oreflow.model.ranging.dual_uniqueness`). A price with ``price_terms`` in the
+    registry (demand: its share limits' duals) is unique only when its own dual and each
+    dual entering it are: the minimum of their codes."""
     own = codes[lp.rows[family].slice].copy()
-    if family == DEMAND and len(lp.rows[SHARE_LIMIT].index):
-        np.minimum.at(own, demand_row_of_share_limits(lp), codes[lp.rows[SHARE_LIMIT].slice])
+    terms = FAMILIES_BY_NAME[family].price_terms
+    for term in terms(lp) if terms is not None else ():
+        np.minimum.at(own, term.target, codes[lp.rows[term.family].slice])
     return own
 
 
@@ -198,7 +194,8 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
         reduced_cost_usd_per_t=clean(record.col_dual[x.slice]),
         alternative_optimum=alternative[x.slice],
     )
-    codes = dual_uniqueness(lp, record)
+    degenerate = degenerate_positions(lp, record) if record.has_basis else None
+    codes = dual_uniqueness(lp, record, degenerate)
     prices = shadow_tables(lp, record, codes)
     binding = np.concatenate([frame["binding"].to_numpy(bool) for frame in prices.values()])
     return Solution(
@@ -211,7 +208,7 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
         reduced_costs=reduced_costs,
         shadow_prices=prices,
         ranging=ranging_tables(lp, record, binding),
-        dual_trust=dual_trust(lp, record, codes, alternative),
+        dual_trust=dual_trust(lp, record, codes, alternative, degenerate),
     )
 
 

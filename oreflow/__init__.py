@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from oreflow.model.arrays import LinearProgram
 from oreflow.model.errors import InputError, Problem, SolveError
 from oreflow.model.network import Network, load_inputs
+from oreflow.model.record import SolutionRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyomo.environ import ConcreteModel
@@ -43,7 +45,8 @@ def build_pyomo_model(network: Network, unmet_penalty_usd_per_t: float | None = 
     """The LP of ``network`` as a Pyomo ConcreteModel (see :mod:`oreflow.model.pyomo_model`).
 
     Components are named as in docs/formulation.md: variables ``x``, ``s``, ``u``;
-    constraints ``supply``, ``capacity``, ``balance``, ``demand``; objective
+    constraints ``supply``, ``capacity``, ``balance``, ``demand``, ``ban``, ``quota``,
+    ``share_limit`` (the families of :mod:`oreflow.model.families`); objective
     ``total_cost``. Pyomo is imported only when this is called.
     """
     from oreflow.model.pyomo_model import build_pyomo_model as build
@@ -55,9 +58,11 @@ def build_pyomo_model(network: Network, unmet_penalty_usd_per_t: float | None = 
 
 __all__ = [
     "InputError",
+    "LinearProgram",
     "Network",
     "Problem",
     "Result",
+    "SolutionRecord",
     "SolveError",
     "build_pyomo_model",
     "load_inputs",

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.model.families import DEMAND, FAMILIES, FAMILIES_BY_NAME, SHARE_LIMIT, cost_label
+from oreflow.model.conventions import join_keys
+from oreflow.model.families import FAMILIES, FAMILIES_BY_NAME, cost_label
 from oreflow.model.ranging import RHS_COLUMNS
 from oreflow.result import Result, largest_price_first
 
@@ -94,13 +95,15 @@ def summary_text(result: Result, name: str) -> str:
                 lines.append(f"  {element:<28}{rhs:>12,.0f} t/yr  saves {-shadow:>10,.0f} USD/t")
     lines += _policy_lines(result)
     lines += _range_lines(result)
-    demand = result.shadow_prices[DEMAND]
-    if len(demand):
-        lines.append("Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):")
-        grid = demand.pivot(index="product", columns="market", values="shadow_price")
-        grid = grid.reindex(index=[p for p in pd.unique(demand["product"])], columns=list(pd.unique(demand["market"])))
-        table = grid.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_string()
-        lines += ["  " + line for line in table.splitlines()]
+    for spec in FAMILIES:
+        prices = result.shadow_prices.get(spec.name)
+        if spec.summary == "grid" and prices is not None and len(prices):
+            lines.append(spec.binding_title)
+            columns, index = spec.keys  # e.g. market across, product down
+            grid = prices.pivot(index=index, columns=columns, values="shadow_price")
+            grid = grid.reindex(index=list(pd.unique(prices[index])), columns=list(pd.unique(prices[columns])))
+            table = grid.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_string()
+            lines += ["  " + line for line in table.splitlines()]
     unmet = result.unmet.loc[result.unmet["unmet_t"] > 0]
     if len(unmet):
         lines.append("Unmet demand:")
@@ -135,13 +138,12 @@ def _range_lines(result: Result) -> list[str]:
     rows = priced_ranges(result, tuple(ranged))
     rows = rows.groupby("family", sort=False).head(RANGE_LINES_PER_FAMILY)
     rows = rows.iloc[rows["family"].map(ranged.index).argsort(kind="stable")]
-    limits = result.shadow_prices[SHARE_LIMIT]
-    limited = set(limits["market"] + "/" + limits["product"])  # demand rows whose limits move with them
+    coupled = _coupled_rows(result)
     lines = []
     for row in rows.itertuples(index=False):
         spec = FAMILIES_BY_NAME[row.family]
         unit, price_unit = spec.rhs_unit, spec.price_unit_short
-        notes = _range_notes(row, limited)
+        notes = _range_notes(row, coupled)
         lines.append(
             f"  the {row.family.replace('_', ' ')} shadow price of {row.key} ({_amount(row.shadow_price)} "
             f"{price_unit}) holds {_interval(row.rhs_lower, row.rhs_upper, unit)}"
@@ -150,15 +152,30 @@ def _range_lines(result: Result) -> list[str]:
     return ["Where the binding prices hold (range of the right-hand side):"] + lines if lines else []
 
 
-def _range_notes(row: Any, limited: set[str]) -> list[str]:
+def _coupled_rows(result: Result) -> dict[tuple[str, str], str]:
+    """(family, key) -> caveat, for each row whose reported price also moves other rows'
+    right-hand sides (the registry's ``price_terms``: a demand row and its share limits):
+    its range is that of the row alone."""
+    lp, found = result.lp, {}
+    for spec in FAMILIES:
+        if lp is None or spec.price_terms is None:
+            continue
+        keys = join_keys(lp.rows[spec.name].index).to_numpy(dtype=object)
+        for term in spec.price_terms(lp):
+            note = f"the {spec.name.replace('_', ' ')} row alone, its {FAMILIES_BY_NAME[term.family].title} held fixed"
+            found.update({(spec.name, key): note for key in keys[np.unique(term.target[term.target >= 0])]})
+    return found
+
+
+def _range_notes(row: Any, coupled: dict[tuple[str, str], str]) -> list[str]:
     """Caveats of one range line: a finite end past which the price may still hold, and a
-    demand row whose share limits' right-hand sides the range holds fixed."""
+    row whose price moves other rows' right-hand sides, which the range holds fixed."""
     beyond = (np.isfinite(row.rhs_lower) and not row.price_changes_at_lower) or (
         np.isfinite(row.rhs_upper) and not row.price_changes_at_upper
     )
     notes = ["and may hold beyond"] if beyond else []
-    if row.family == DEMAND and row.key in limited:
-        notes.append("the demand row alone, its share limits held fixed")
+    if (row.family, row.key) in coupled:
+        notes.append(coupled[(row.family, row.key)])
     return notes
 
 
