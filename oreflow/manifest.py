@@ -35,6 +35,21 @@ RESULT_TABLES: tuple[str, ...] = (
 )
 #: Tables of a run that exist only when it was ranged (``ranging = false`` leaves them out).
 OPTIONAL_TABLES: tuple[str, ...] = ("ranging_costs", "ranging_rhs")
+#: The tables of a run its report reads: the allocation tables and the shadow prices of every
+#: family the report can show (all but those the summary does not show either, e.g. balance).
+REPORT_TABLES: tuple[str, ...] = (
+    "cost_breakdown",
+    "allocations",
+    "refinery",
+    "production",
+    "shipments",
+    "unmet",
+    "flows_by_product",
+    *(f"shadow_prices_{spec.name}" for spec in FAMILIES if spec.summary != "none"),
+)
+
+#: The kinds of output folder, as summary.json records them.
+RUN, CASE, BATCH, SWEEP, STRESS = "run", "case", "batch", "sweep", "stress"
 
 
 @dataclass(frozen=True)
@@ -70,12 +85,12 @@ _POINTS = ("points.parquet", "points.csv")
 KINDS: dict[str, OutputKind] = {
     kind.name: kind
     for kind in (
-        OutputKind("run", _RUN_FILES, RESULT_TABLES),
-        OutputKind("case", (*_RUN_FILES, INFEASIBILITY), RESULT_TABLES),
-        OutputKind("batch", (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
-        OutputKind("sweep", (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
+        OutputKind(RUN, _RUN_FILES, REPORT_TABLES),
+        OutputKind(CASE, (*_RUN_FILES, INFEASIBILITY), REPORT_TABLES),
+        OutputKind(BATCH, (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
+        OutputKind(SWEEP, (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
         OutputKind(
-            "stress",
+            STRESS,
             (SUMMARY, REPORT, REPORT_PNGS, *_POINTS, "stress.csv", "stress_unmet.csv", "stress_prices.csv"),
             ("stress", "stress_unmet", "stress_prices"),
         ),
@@ -93,5 +108,5 @@ def kind_of(summary: Any) -> OutputKind | None:
         return None
     kind = summary.get("kind")
     if kind is None:  # written before the kind was recorded
-        kind = "batch" if "cases" in summary else "case" if "status" in summary else None
+        kind = BATCH if "cases" in summary else CASE if "status" in summary else None
     return KINDS.get(kind) if isinstance(kind, str) else None

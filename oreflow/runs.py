@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from oreflow import outputs, report
 from oreflow.api import solve_network
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Job, JobFile
+from oreflow.manifest import BATCH, CASE
 from oreflow.model.network import Network
 from oreflow.scenarios import Outcome, apply_all, comparison
 from oreflow.summary import summary_dict, summary_text
@@ -80,21 +84,25 @@ def protected(spec_path: str | None, network: Network) -> tuple[Path, ...]:
 
 
 def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int, Path]:
-    """Solve once and write; raises SolveError (nothing written) when not optimal."""
+    """Solve once and write; raises SolveError (nothing written) when not optimal.
+
+    The output folder's lock is held from its check (before solving: fail fast) until the
+    output is in place; InputError at once when another oreflow process is writing it."""
     protect = protected(spec.job_path, network)
-    outputs.check_destination(spec.destination, protect)  # before solving: fail fast
-    result = _solve(spec, network, {"load_s": load_s})
+    with outputs.lock(spec.destination):
+        outputs.check_destination(spec.destination, protect)
+        result = _solve(spec, network, {"load_s": load_s})
 
-    def fill(folder: Path) -> None:
-        mark = time.perf_counter()
-        outputs.write_tables(result, folder)
-        result.timings["write_s"] = time.perf_counter() - mark
-        outputs.write_summary_json(
-            summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder
-        )
-        report.write_report(folder, png=spec.job.report_png)  # built from the files just written
+        def fill(folder: Path) -> None:
+            mark = time.perf_counter()
+            outputs.write_tables(result, folder)
+            result.timings["write_s"] = time.perf_counter() - mark
+            outputs.write_summary_json(
+                summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder
+            )
+            report.write_report(folder, png=spec.job.report_png)  # built from the files just written
 
-    written = outputs.write_atomically(spec.destination, fill, protect)
+        written = outputs.write_atomically(spec.destination, fill, protect)
     return summary_text(result, spec.name), 0, written
 
 
@@ -117,44 +125,46 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
             )
     applied = apply_all(network, scenarios)  # every change checked before anything is solved
     protect = protected(spec.job_path, network)
-    outputs.check_destination(spec.destination, protect)
-    outcomes = [_outcome("base", spec, network, None)]
-    outcomes += [_outcome(a.scenario.name, spec, a.network, a) for a in applied]
-    table = comparison(outcomes)
-
-    def fill(folder: Path) -> None:
-        for outcome in outcomes:
-            case = folder / outcome.name
-            case.mkdir()
-            summary = _case_summary(spec, outcome)
-            if outcome.result is not None:
-                outputs.write_tables(outcome.result, case)
-            elif outcome.error is not None and outcome.error.report is not None:
-                (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
-            outputs.write_summary_json(summary, case)
-        table.to_csv(folder / "comparison.csv", index=False)
-        outputs.write_summary_json(
-            {
-                "kind": "batch",
-                "name": spec.name,
-                "job_file": spec.job_path,
-                "job": spec.job_dump,
-                "cases": [
-                    {
-                        "name": o.name,
-                        "status": o.status,
-                        "objective_usd": o.result.objective if o.result is not None else None,
-                    }
-                    for o in outcomes
-                ],
-            },
-            folder,
-        )
-        report.write_batch_report(folder, png=spec.job.report_png)
-
-    written = outputs.write_atomically(spec.destination, fill, protect)
+    with outputs.lock(spec.destination):  # held from the check until the output is in place
+        outputs.check_destination(spec.destination, protect)
+        outcomes = [_outcome("base", spec, network, None)]
+        outcomes += [_outcome(a.scenario.name, spec, a.network, a) for a in applied]
+        table = comparison(outcomes)
+        written = outputs.write_atomically(spec.destination, partial(_fill_batch, spec, outcomes, table), protect)
     failed = [o for o in outcomes if o.result is None]
     return batch_text(spec.name, outcomes), (1 if failed else 0), written
+
+
+def _fill_batch(spec: RunSpec, outcomes: list[Outcome], table: pd.DataFrame, folder: Path) -> None:
+    """Write a batch into ``folder``: one folder per case, ``table`` as comparison.csv, summary.json, report."""
+    for outcome in outcomes:
+        case = folder / outcome.name
+        case.mkdir()
+        summary = _case_summary(spec, outcome)
+        if outcome.result is not None:
+            outputs.write_tables(outcome.result, case)
+        elif outcome.error is not None and outcome.error.report is not None:
+            (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
+        outputs.write_summary_json(summary, case)
+    table.to_csv(folder / "comparison.csv", index=False)
+    outputs.write_summary_json(
+        {
+            "kind": BATCH,
+            "name": spec.name,
+            "job_file": spec.job_path,
+            "job": spec.job_dump,
+            "cases": [
+                {
+                    "name": o.name,
+                    "status": o.status,
+                    "objective_usd": o.result.objective if o.result is not None else None,
+                }
+                for o in outcomes
+            ],
+        },
+        folder,
+    )
+    report.write_batch_report(folder, png=spec.job.report_png)
 
 
 def _outcome(name: str, spec: RunSpec, network: Network, applied: Any) -> Outcome:
@@ -174,10 +184,15 @@ def _case_summary(spec: RunSpec, outcome: Outcome) -> dict[str, Any]:
             "status": outcome.status,
             "error": str(error),
             "infeasibility": list(error.report.constraints) if error is not None and error.report else None,
+            # each constraint with what relaxing it alone does, as infeasibility.txt lists them
+            "infeasibility_items": error.report.items() if error is not None and error.report else None,
+            # what the set is and what relaxing one member does (model/infeasibility.py)
+            "infeasibility_heading": error.report.heading if error is not None and error.report else None,
+            "infeasibility_irreducible": error.report.irreducible if error is not None and error.report else None,
             "job_file": spec.job_path,
             "job": spec.job_dump,
         }
-    summary["kind"] = "case"
+    summary["kind"] = CASE
     if outcome.applied is not None:
         summary["scenario"] = {
             "name": outcome.applied.scenario.name,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oreflow.manifest import RUN
 from oreflow.model.conventions import join_keys
 from oreflow.model.families import FAMILIES, FAMILIES_BY_NAME, cost_label
 from oreflow.model.ranging import RHS_COLUMNS
@@ -36,7 +37,7 @@ def summary_dict(result: Result, *, name: str, job: dict[str, Any] | None, job_p
     network = result.network
     binding = result.binding()
     return {
-        "kind": "run",
+        "kind": RUN,
         "name": name,
         "status": result.status,
         "objective_usd": result.objective,

@@ -73,3 +73,9 @@ def test_a_file_another_kind_writes_is_foreign(tmp_path):
     (run / "points.parquet").write_text("not a run's")
     (run / "notes.txt").write_text("mine")
     assert [p.name for p in foreign_entries(run)] == ["notes.txt", "points.parquet"]
+
+
+def test_every_kind_has_a_report_writer():
+    from oreflow.report import WRITERS
+
+    assert set(WRITERS) == set(KINDS)

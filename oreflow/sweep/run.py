@@ -302,17 +302,30 @@ def destination_of(
     job_file: JobFile, network: Network, out: Path | None, command: str
 ) -> tuple[Path, tuple[Path, ...]]:
     """The output folder of ``oreflow sweep`` / ``stress`` (``--out``, else the job's) and
-    what it must not contain; checked before anything is solved."""
+    what it must not contain; checked before anything is solved.
+
+    The folder's lock is claimed first (:func:`oreflow.outputs.claim`) and held for the whole
+    run, until :func:`publish` has put the outputs in place: the journal beside the folder
+    has one writer. InputError at once when another oreflow process is writing the folder."""
     destination = out or job_file.output_of(command)
     protect = protected(str(job_file.path), network)
-    outputs.check_destination(destination, protect)
+    outputs.claim(destination)
+    try:
+        outputs.check_destination(destination, protect)
+    except BaseException:
+        outputs.release(destination)
+        raise
     return destination, protect
 
 
 def publish(destination: Path, protect: tuple[Path, ...], fill: Callable[[Path], None], solved: Solved) -> Path:
-    """Write the outputs atomically, then drop the journal the run no longer needs."""
-    written = outputs.write_atomically(destination, fill, protect)
-    Journal(destination, solved.context.fingerprint).clear()
+    """Write the outputs atomically, then drop the journal the run no longer needs; the
+    folder's lock (claimed by :func:`destination_of`) is released either way."""
+    try:
+        written = outputs.write_atomically(destination, fill, protect)
+        Journal(destination, solved.context.fingerprint).clear()
+    finally:
+        outputs.release(destination)
     return written
 
 
