@@ -1,33 +1,60 @@
 """Consistency rules of a dataset: one function per rule, all problems collected.
 
 Each rule takes the typed tables (see :mod:`oreflow.model.reading`; each with its
-``_line`` column) and returns the list of :class:`~oreflow.errors.Problem` it finds.
-:func:`run_checks` runs them all; the caller raises one :class:`~oreflow.errors.InputError`.
+``_line`` column) and returns the list of :class:`~oreflow.model.errors.Problem` it finds.
+:func:`run_checks` runs them all; the caller raises one :class:`~oreflow.model.errors.InputError`.
 Rules assume the columns exist (reading checks that first); cells that failed typing
-are NaN and are not reported twice.
+are NaN and are not reported twice. A rule builds at most
+:data:`~oreflow.model.errors.MAX_PROBLEMS` problems per kind and counts the others in the
+last one's ``more``: a file of a million bad rows costs no million objects.
+
+:func:`dataset_warnings` lists what is valid but probably not meant (an origin without
+any ore route ...): :class:`~oreflow.model.errors.InputWarning`, never refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
+from .arrays import Block
+from .errors import MAX_PROBLEMS, InputWarning, Problem, cap_problems
 from .groups import explode_list
-from .tables import ANY_COUNTRY, BAD, LINE, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
+from .policies import PolicyTables, policy_coverage
+from .tables import ANY_COUNTRY, BAD, ID, LINE, POLICY_TABLES, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
 
 Tables = dict[str, pd.DataFrame]
 Labels = dict[str, str]  # table name -> file label used in problems
 
 
+def _first(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """(positions of the first MAX_PROBLEMS True values of ``mask``, how many more there are)."""
+    positions = np.flatnonzero(mask)
+    return positions[:MAX_PROBLEMS], max(len(positions) - MAX_PROBLEMS, 0)
+
+
+def _with_more(problems: list[Problem], more: int) -> list[Problem]:
+    """``problems`` with ``more`` further ones of their kind counted in the last."""
+    if more and problems:
+        problems[-1] = dataclasses.replace(problems[-1], more=problems[-1].more + more)
+    return problems
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _rows(label: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
-    sub = frame.loc[mask]
-    return [
+    positions, more = _first(np.asarray(mask, dtype=bool))
+    sub = frame.iloc[positions]
+    problems = [
         Problem(label, int(line), column, "" if pd.isna(value) else str(value), expected, rule)
         for line, value in zip(sub[LINE].to_numpy(), sub[column].to_numpy())
     ]
+    return _with_more(problems, more)
 
 
 def check_not_empty(tables: Tables, labels: Labels) -> list[Problem]:
@@ -50,10 +77,12 @@ def check_unique_keys(tables: Tables, labels: Labels) -> list[Problem]:
         if not dup.any():
             continue
         first_line = frame.groupby(key, sort=False)[LINE].transform("min").to_numpy()
-        sub = frame.loc[dup]
-        for line, first, values in zip(sub[LINE], first_line[dup], sub[key].itertuples(index=False)):
+        positions, more = _first(dup)
+        sub = frame.iloc[positions]
+        found = []
+        for line, first, values in zip(sub[LINE], first_line[positions], sub[key].itertuples(index=False)):
             shown = ", ".join(map(str, values))
-            problems.append(
+            found.append(
                 Problem(
                     labels[name],
                     int(line),
@@ -63,6 +92,7 @@ def check_unique_keys(tables: Tables, labels: Labels) -> list[Problem]:
                     "unique_key",
                 )
             )
+        problems += _with_more(found, more)
     return problems
 
 
@@ -89,7 +119,12 @@ def check_references(tables: Tables, labels: Labels) -> list[Problem]:
         known = defined[target_column]
         mask = ~frame[column].isin(known) & (frame[column] != "")
         problems += _rows(
-            labels[name], frame, mask.to_numpy(), column, f"an {target_column} listed in {labels[target]}", "reference"
+            labels[name],
+            frame,
+            mask.to_numpy(),
+            column,
+            f"{_article(target_column)} {target_column} listed in {labels[target]}",
+            "reference",
         )
     return problems
 
@@ -122,9 +157,9 @@ def check_shares_sum_to_one(tables: Tables, labels: Labels) -> list[Problem]:
         return []  # a bad share is reported already; a sum would only repeat it
     sums = composition.groupby("origin", sort=False)["share"].sum()
     totals = origins["origin"].map(sums).fillna(0.0).to_numpy()
-    mask = np.abs(totals - 1.0) > SHARE_SUM_TOLERANCE
-    sub = origins.loc[mask]
-    return [
+    positions, more = _first(np.abs(totals - 1.0) > SHARE_SUM_TOLERANCE)
+    sub = origins.iloc[positions]
+    problems = [
         Problem(
             labels["composition"],
             None,
@@ -134,8 +169,9 @@ def check_shares_sum_to_one(tables: Tables, labels: Labels) -> list[Problem]:
             f"line {int(line)} of {labels['origins']}",
             "shares_sum",
         )
-        for origin, line, total in zip(sub["origin"], sub[LINE], totals[mask])
+        for origin, line, total in zip(sub["origin"], sub[LINE], totals[positions])
     ]
+    return _with_more(problems, more)
 
 
 def check_demand_is_producible(tables: Tables, labels: Labels) -> list[Problem]:
@@ -180,12 +216,14 @@ def _group_problems(
     if allow_any:
         values = values.where(values != ANY_COUNTRY, "")
     items = explode_list(values, "country")
-    bad = items.loc[~items["country"].isin(known)]
+    positions, more = _first(~items["country"].isin(known).to_numpy())
+    bad = items.iloc[positions]
     lines = rows[LINE].to_numpy()
-    return [
+    problems = [
         Problem(label, int(lines[r]), column, country, expected, "reference")
         for r, country in zip(bad["_row"], bad["country"])
     ]
+    return _with_more(problems, more)
 
 
 def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
@@ -291,9 +329,10 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
     country = np.where(mining, members["member"].map(owners["origins"]), members["member"].map(owners["refiners"]))
     groups = explode_list(quotas["country"], "country")
     inside = pd.MultiIndex.from_arrays([members["_row"], country]).isin(pd.MultiIndex.from_frame(groups))
-    bad = members.loc[~inside]
+    positions, more = _first(~inside)
+    bad = members.iloc[positions]
     lines, group_of = quotas[LINE].to_numpy(), quotas["country"].to_numpy()
-    return [
+    problems = [
         Problem(
             labels["quotas"],
             int(lines[r]),
@@ -303,8 +342,9 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
             f"{labels.get('origins' if mining_row else 'refiners')}",
             "quota_members",
         )
-        for r, member, mining_row in zip(bad["_row"], bad["member"], mining[~inside])
+        for r, member, mining_row in zip(bad["_row"], bad["member"], mining[positions])
     ]
+    return _with_more(problems, more)
 
 
 def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
@@ -364,6 +404,86 @@ def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Probl
     return problems
 
 
+# ---- policies cover flows -------------------------------------------------------------
+
+
+def _table(tables: Tables, name: str) -> pd.DataFrame:
+    """A table, or an empty one with its spec's columns when the (optional) file is absent."""
+    frame = tables.get(name)
+    if frame is not None:
+        return frame
+    spec = TABLES_BY_NAME[name]
+    columns = {c.name: pd.Series(dtype=object if c.kind == ID else float) for c in spec.columns}
+    return pd.DataFrame({**columns, LINE: pd.Series(dtype=np.int64), BAD: pd.Series(dtype=bool)})
+
+
+def _flows(tables: Tables) -> tuple[PolicyTables, Block, Block] | None:
+    """The policy builders' inputs and the LP's columns ``x`` (ore routes) and ``s`` (each
+    product route times each product its market demands, as model/core.py builds them), or
+    None while the ids they join on are not right yet (reported by the rules above)."""
+    needed = ("origins", "refiners", "markets", "demand", "ore_routes", "product_routes")
+    if any(tables.get(name) is None for name in needed):
+        return None
+    origins, refiners, markets = tables["origins"], tables["refiners"], tables["markets"]
+    demand, ore, product = tables["demand"], tables["ore_routes"], tables["product_routes"]
+    ids_ok = all(
+        frame[key].is_unique and not (frame["country"] == "").any()
+        for frame, key in ((origins, "origin"), (refiners, "refiner"), (markets, "market"))
+    )
+    resolved = (
+        ore["origin"].isin(origins["origin"]).all()
+        and ore["refiner"].isin(refiners["refiner"]).all()
+        and product["refiner"].isin(refiners["refiner"]).all()
+        and product["market"].isin(markets["market"]).all()
+    )
+    if not (ids_ok and resolved) or demand.duplicated(subset=["market", "product"]).any():
+        return None
+    inputs = PolicyTables(
+        origins=origins,
+        refiners=refiners,
+        markets=markets,
+        demand=demand,
+        **{spec.name: _table(tables, spec.name).reset_index(drop=True) for spec in POLICY_TABLES},
+    )
+    x = Block("x", 0, ore[["origin", "refiner"]].reset_index(drop=True))
+    ships = product[["refiner", "market"]].merge(demand[["market", "product"]], on="market", how="inner", sort=False)
+    s = Block("s", len(x.index), ships[["refiner", "market", "product"]].reset_index(drop=True))
+    return inputs, x, s
+
+
+def check_policies_cover_flows(tables: Tables, labels: Labels) -> list[Problem]:
+    """Every policy row (tariffs, bans, quotas, share_limits) covers at least one flow of
+    the dataset: one that covers none changes nothing, and is almost always a typo or the
+    wrong stage. Decided by the builders the LP is assembled with
+    (:func:`~oreflow.model.policies.policy_coverage`), so validation and the LP agree.
+    Rows with a cell already reported are left out."""
+    present = [spec.name for spec in POLICY_TABLES if tables.get(spec.name) is not None and len(tables[spec.name])]
+    if not present:
+        return []
+    flows = _flows(tables)
+    if flows is None:
+        return []
+    coverage = policy_coverage(*flows)
+    problems: list[Problem] = []
+    for name in present:
+        frame = tables[name].reset_index(drop=True)
+        keys = list(TABLES_BY_NAME[name].key)
+        positions, more = _first(~coverage[name] & ~frame[BAD].to_numpy(dtype=bool))
+        found = [
+            Problem(
+                labels[name],
+                int(frame.at[i, LINE]),
+                None,
+                ", ".join(f"{k}={frame.at[i, k]}" for k in keys if frame.at[i, k] != ""),
+                "a policy row that covers at least one route of the dataset (this one covers none)",
+                "policy_unused",
+            )
+            for i in positions
+        ]
+        problems += _with_more(found, more)
+    return problems
+
+
 #: The rules, in the order they run.
 RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_not_empty,
@@ -379,10 +499,84 @@ RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_min_shares_can_be_served,
 )
 
+#: Rules about a row as a whole, run after RULES: a row they find that RULES reported
+#: already (e.g. a tariff whose country is unknown, so it covers nothing) is not reported again.
+FOLLOW_UP_RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (check_policies_cover_flows,)
+
 
 def run_checks(tables: Tables, labels: Labels) -> list[Problem]:
-    """Run every rule and return all problems found."""
+    """Run every rule and return the problems found: at most MAX_PROBLEMS built per rule,
+    the others counted in the ``more`` of the last one kept."""
     problems: list[Problem] = []
     for rule in RULES:
         problems += rule(tables, labels)
-    return problems
+    reported = {(p.file, p.line) for p in problems}
+    for rule in FOLLOW_UP_RULES:
+        problems += [p for p in rule(tables, labels) if (p.file, p.line) not in reported]
+    return cap_problems(problems)
+
+
+# ---- warnings ----------------------------------------------------------------------------
+
+
+def _unlinked(
+    tables: Tables, labels: Labels, name: str, key: str, routes: str, end: str, what: str
+) -> list[InputWarning]:
+    """A warning per row of ``name`` whose id is not at the ``end`` of any row of ``routes``."""
+    frame, linked = tables.get(name), tables.get(routes)
+    if frame is None or linked is None:
+        return []
+    positions, more = _first(~frame[key].isin(linked[end]).to_numpy())
+    sub = frame.iloc[positions]
+    found = [
+        InputWarning(labels[name], int(line), f"{key} {ident!r} {what}", "isolated")
+        for ident, line in zip(sub[key], sub[LINE])
+    ]
+    if more:
+        found.append(InputWarning(labels[name], None, f"... and {more:,} more {key}s like that", "isolated"))
+    return found
+
+
+def dataset_warnings(tables: Tables, labels: Labels) -> list[InputWarning]:
+    """What is valid but probably not meant: an origin without any ore route, a refiner
+    without an ore route in or a product route out, a market without a product route in
+    (they take no part in the allocation; a market's demand can then only go unmet)."""
+    ore, product = labels.get("ore_routes", "ore_routes.csv"), labels.get("product_routes", "product_routes.csv")
+    return [
+        *_unlinked(
+            tables,
+            labels,
+            "origins",
+            "origin",
+            "ore_routes",
+            "origin",
+            f"has no ore route ({ore}): its ore cannot be used",
+        ),
+        *_unlinked(
+            tables,
+            labels,
+            "refiners",
+            "refiner",
+            "ore_routes",
+            "refiner",
+            f"has no ore route in ({ore}): it cannot be fed",
+        ),
+        *_unlinked(
+            tables,
+            labels,
+            "refiners",
+            "refiner",
+            "product_routes",
+            "refiner",
+            f"has no product route out ({product}): its output cannot reach a market",
+        ),
+        *_unlinked(
+            tables,
+            labels,
+            "markets",
+            "market",
+            "product_routes",
+            "market",
+            f"has no product route in ({product}): nothing can reach it, so any demand there goes unmet",
+        ),
+    ]

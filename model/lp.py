@@ -31,7 +31,10 @@ __all__ = ["Block", "LinearProgram", "RowFamily", "build_lp"]
 def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PENALTY_USD_PER_T) -> LinearProgram:
     """Assemble the LP of ``network`` as arrays (see the module docstring).
 
-    Raises InputError when a policy row covers no flow of the dataset.
+    Raises InputError when a policy row covers no flow of the dataset: a guard only, for a
+    Network built around validation; validation (model/checks.py,
+    ``check_policies_cover_flows``, with the same builders) reports such rows first, with
+    their lines, together with the dataset's other problems.
     """
     columns: dict[str, Block] = {}
     cost_terms: dict[str, dict[str, np.ndarray]] = {}
@@ -93,7 +96,8 @@ def uncovered_policies(
     network: Network, families: Mapping[str, RowFamily], terms: Mapping[str, CostTerms]
 ) -> list[Problem]:
     """Policy rows that cover no flow of the dataset (almost always a typo or a wrong stage):
-    for each registered family and cost term with ``policy_keys``."""
+    for each registered family and cost term with ``policy_keys``. The guard of
+    :func:`build_lp`; validation finds the same rows first (``check_policies_cover_flows``)."""
     problems: list[Problem] = []
     for term in COST_TERMS:
         built = terms.get(term.name)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .checks import run_checks
-from .errors import InputError, Problem
+from .checks import dataset_warnings, run_checks
+from .errors import InputError, InputWarning, Problem, cap_problems
 from .reading import frame_table, read_csv_table
 from .tables import BAD, ID, LINE, TABLES, TABLES_BY_NAME
 
@@ -24,6 +25,12 @@ class Network:
     ``float``; optional tables (``recoveries`` and the policy tables ``tariffs``,
     ``bans``, ``quotas``, ``share_limits``) are empty when the dataset has none, and
     ``demand.unmet_penalty_usd_per_t`` is NaN where the default penalty applies.
+
+    ``warnings`` lists what is valid but probably not meant (:class:`InputWarning`): a
+    CSV file whose name is close to a table's (``tarifs.csv``), which is not read; an
+    origin, refiner or market without the routes that would let it take part. The
+    commands print them as ``warning: ...`` lines; :func:`oreflow.solve` emits them as
+    Python warnings (:class:`~oreflow.model.errors.DatasetWarning`).
     """
 
     origins: pd.DataFrame
@@ -40,6 +47,7 @@ class Network:
     share_limits: pd.DataFrame = field(default_factory=lambda: empty_table("share_limits"))
     source: Path | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[InputWarning, ...] = ()
 
     @property
     def products(self) -> list[str]:
@@ -65,7 +73,7 @@ class Network:
     ) -> Network:
         """Validate in-memory tables (same columns as the CSV files) into a Network.
 
-        Raises :class:`~oreflow.errors.InputError` listing every problem; a problem's
+        Raises :class:`~oreflow.model.errors.InputError` listing every problem; a problem's
         line is the line the row would have in ``frame.to_csv(index=False)``.
         """
         given = {
@@ -88,14 +96,14 @@ class Network:
         for spec in TABLES:
             tables[spec.name], found = frame_table(given[spec.name], spec)
             labels[spec.name] = f"{spec.file} (DataFrame)"
-            problems += found
+            problems += cap_problems(found)
         return _validated(tables, labels, problems, source=None, hashes={})
 
 
 def load_inputs(folder: str | Path) -> Network:
     """Read and validate the dataset in ``folder`` (a folder of CSV files).
 
-    Raises :class:`~oreflow.errors.InputError` naming file, line, column, the bad value
+    Raises :class:`~oreflow.model.errors.InputError` naming file, line, column, the bad value
     and what was expected, for every problem found, before any model is built.
     """
     folder = Path(folder)
@@ -108,11 +116,39 @@ def load_inputs(folder: str | Path) -> Network:
     for spec in TABLES:
         tables[spec.name], found = read_csv_table(folder, spec)
         labels[spec.name] = spec.file
-        problems += found
+        problems += cap_problems(found)  # a file of a million bad cells keeps MAX_PROBLEMS of them per rule
+        del found
         path = folder / spec.file
         if path.is_file():
             hashes[spec.file] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _validated(tables, labels, problems, source=folder.resolve(), hashes=hashes)
+    return _validated(tables, labels, problems, source=folder.resolve(), hashes=hashes, warnings=unknown_files(folder))
+
+
+def unknown_files(folder: Path) -> list[InputWarning]:
+    """A warning per CSV file of ``folder`` that is no table of a dataset but whose name is
+    close to one (``tarifs.csv``: did you mean ``tariffs.csv``?): it is not read. Other files
+    (``sources.csv``, notes) are the dataset's own business and pass without a word."""
+    known = {spec.file: spec.name for spec in TABLES}
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() != ".csv" or path.name in known or not path.is_file():
+            continue
+        stem = path.stem.lower()
+        close = difflib.get_close_matches(stem, list(known.values()), n=1, cutoff=0.6)
+        if not close:
+            continue
+        right = f"{close[0]}.csv"
+        if (folder / right).exists() and (folder / right).samefile(path):
+            continue  # the same file on a case-insensitive file system
+        found.append(
+            InputWarning(
+                path.name,
+                None,
+                f"not a table oreflow reads, so it is ignored; did you mean {right}?",
+                "unknown_file",
+            )
+        )
+    return found
 
 
 def _validated(
@@ -121,17 +157,19 @@ def _validated(
     problems: list[Problem],
     source: Path | None,
     hashes: dict[str, str],
+    warnings: list[InputWarning] | None = None,
 ) -> Network:
     present = {name: frame for name, frame in tables.items() if frame is not None}
     problems = problems + run_checks(present, labels)
     if problems:
         where = f"dataset {source}" if source else "dataset"
         raise InputError(problems, heading=f"invalid {where}")
+    found = [*(warnings or []), *dataset_warnings(present, labels)]
     clean = {
         name: (frame.drop(columns=[LINE, BAD]).reset_index(drop=True) if frame is not None else empty_table(name))
         for name, frame in tables.items()
     }
-    return Network(**clean, source=source, file_hashes=hashes)
+    return Network(**clean, source=source, file_hashes=hashes, warnings=tuple(found))
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -15,16 +15,55 @@ to flows with pandas merges, never a Python loop over flows or policy rows:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 import numpy as np
 import pandas as pd
 
 from .arrays import Block, RowFamily
 from .groups import explode_list
-from .network import Network
 from .tables import ANY_COUNTRY
 
 
-def country_of(network: Network) -> dict[str, pd.Series]:
+class Inputs(Protocol):
+    """The tables the policy builders read: a :class:`~oreflow.model.network.Network`, or
+    the typed tables validation checks (:class:`PolicyTables`, model/checks.py), so that the
+    rule "a policy row covers some flow" is decided by the very code that builds the LP."""
+
+    @property
+    def origins(self) -> pd.DataFrame: ...
+    @property
+    def refiners(self) -> pd.DataFrame: ...
+    @property
+    def markets(self) -> pd.DataFrame: ...
+    @property
+    def demand(self) -> pd.DataFrame: ...
+    @property
+    def tariffs(self) -> pd.DataFrame: ...
+    @property
+    def bans(self) -> pd.DataFrame: ...
+    @property
+    def quotas(self) -> pd.DataFrame: ...
+    @property
+    def share_limits(self) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class PolicyTables:
+    """:class:`Inputs` as plain tables (before a Network exists: validation)."""
+
+    origins: pd.DataFrame
+    refiners: pd.DataFrame
+    markets: pd.DataFrame
+    demand: pd.DataFrame
+    tariffs: pd.DataFrame
+    bans: pd.DataFrame
+    quotas: pd.DataFrame
+    share_limits: pd.DataFrame
+
+
+def country_of(network: Inputs) -> dict[str, pd.Series]:
     """id -> country maps of origins, refiners and markets."""
     return {
         "origin": network.origins.set_index("origin")["country"],
@@ -33,7 +72,7 @@ def country_of(network: Network) -> dict[str, pd.Series]:
     }
 
 
-def ore_flows(network: Network, x_index: pd.DataFrame) -> pd.DataFrame:
+def ore_flows(network: Inputs, x_index: pd.DataFrame) -> pd.DataFrame:
     """The ore routes with ``from_country`` (origin's) and ``to_country`` (refiner's)."""
     countries = country_of(network)
     return pd.DataFrame(
@@ -45,7 +84,7 @@ def ore_flows(network: Network, x_index: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def product_flows(network: Network, s_index: pd.DataFrame) -> pd.DataFrame:
+def product_flows(network: Inputs, s_index: pd.DataFrame) -> pd.DataFrame:
     """The shipments with ``from_country`` (refiner's), ``to_country`` (market's) and product."""
     countries = country_of(network)
     return pd.DataFrame(
@@ -100,7 +139,7 @@ def match_flows(policy: pd.DataFrame, flows: pd.DataFrame) -> tuple[np.ndarray, 
     return row[keep].astype(np.int64), cand["_flow"].to_numpy()[keep].astype(np.int64)
 
 
-def stage_pairs(network: Network, table: pd.DataFrame, x: Block, s: Block) -> tuple[np.ndarray, np.ndarray]:
+def stage_pairs(network: Inputs, table: pd.DataFrame, x: Block, s: Block) -> tuple[np.ndarray, np.ndarray]:
     """(policy row position, LP column) pairs of a tariff or ban table, both stages."""
     table = table.reset_index(drop=True)
     rows, cols = [], []
@@ -132,7 +171,7 @@ def _empty_family(name: str, index: pd.DataFrame, sense: str) -> RowFamily:
 
 
 def tariff_costs(
-    network: Network, x: Block, s: Block, pairs: tuple[np.ndarray, np.ndarray] | None = None
+    network: Inputs, x: Block, s: Block, pairs: tuple[np.ndarray, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
     """tariffs: + sum over matching tariff rows of usd_per_t, per t of each matching flow.
 
@@ -150,7 +189,7 @@ def tariff_costs(
     return {"x": per_col[x.slice].astype(float), "s": per_col[s.slice].astype(float)}
 
 
-def ban_rows(network: Network, x: Block, s: Block) -> RowFamily:
+def ban_rows(network: Inputs, x: Block, s: Block) -> RowFamily:
     """ban[from_country, to_country, stage, product]:  sum of the matching flows <= 0  (t per year).
 
     One row per row of bans.csv. Stage ``ore`` matches ore routes x[o,r] (t REO), stage
@@ -172,7 +211,7 @@ def ban_rows(network: Network, x: Block, s: Block) -> RowFamily:
     )
 
 
-def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
+def quota_rows(network: Inputs, x: Block, s: Block) -> RowFamily:
     """quota[q]:  sum of the flows quota q covers <= limit_t[q]     (t per year).
 
     kind ``refining``: feed x[o,r] of refiners r in ``country`` (t REO);
@@ -230,19 +269,22 @@ def quota_rows(network: Network, x: Block, s: Block) -> RowFamily:
     )
 
 
-def share_limit_index(network: Network) -> pd.DataFrame:
-    """One row per limit given: market, product, country, bound (max/min), share, sense."""
+def share_limit_index(network: Inputs) -> pd.DataFrame:
+    """One row per limit given: market, product, country, bound (max/min), share, sense, and
+    ``table_row``, the position of its row in share_limits."""
     limits = network.share_limits.reset_index(drop=True)
     parts = []
     for bound, column, sense in (("max", "max_share", "<="), ("min", "min_share", ">=")):
         given = limits.loc[limits[column].notna()]
         parts.append(
-            given[["market", "product", "country"]].assign(bound=bound, share=given[column].to_numpy(), sense=sense)
+            given[["market", "product", "country"]].assign(
+                bound=bound, share=given[column].to_numpy(), sense=sense, table_row=given.index.to_numpy()
+            )
         )
     return pd.concat(parts, ignore_index=True)
 
 
-def share_limit_rows(network: Network, s: Block) -> RowFamily:
+def share_limit_rows(network: Inputs, s: Block) -> RowFamily:
     """share_limit[m,p,c,bound]:  sum_{r in c} s[r,m,p] <= max_share * demand_t[m,p]
     (bound ``max``) or >= min_share * demand_t[m,p] (bound ``min``)     (t product per year).
 
@@ -285,3 +327,28 @@ def share_limit_rows(network: Network, s: Block) -> RowFamily:
         index["sense"].to_numpy(),
         report_scale=scale,
     )
+
+
+def policy_coverage(network: Inputs, x: Block, s: Block) -> dict[str, np.ndarray]:
+    """Policy table -> for each of its rows, whether it covers at least one LP column.
+
+    Decided by the builders the LP is assembled with (:func:`stage_pairs` for tariffs,
+    :func:`ban_rows`, :func:`quota_rows`, :func:`share_limit_rows`), so validation's rule
+    "a policy row covers some flow" (model/checks.py) and the LP cannot disagree.
+    """
+
+    def covered(n: int, rows: np.ndarray) -> np.ndarray:
+        hit = np.zeros(n, dtype=bool)
+        hit[np.asarray(rows, dtype=np.int64)] = True
+        return hit
+
+    tariffs = network.tariffs.reset_index(drop=True)
+    none = np.zeros(0, dtype=np.int64)
+    limits = share_limit_rows(network, s)
+    limit_rows = share_limit_index(network)["table_row"].to_numpy(np.int64)[np.unique(limits.rows)]
+    return {
+        "tariffs": covered(len(tariffs), stage_pairs(network, tariffs, x, s)[0] if len(tariffs) else none),
+        "bans": covered(len(network.bans), ban_rows(network, x, s).rows),
+        "quotas": covered(len(network.quotas), quota_rows(network, x, s).rows),
+        "share_limits": covered(len(network.share_limits), limit_rows),
+    }

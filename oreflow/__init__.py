@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from oreflow.model.arrays import LinearProgram
-from oreflow.model.errors import InputError, Problem, SolveError
+from oreflow.model.errors import DatasetWarning, InputError, InputWarning, Problem, SolveError
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.record import SolutionRecord
 
@@ -57,7 +57,9 @@ def build_pyomo_model(network: Network, unmet_penalty_usd_per_t: float | None = 
 
 
 __all__ = [
+    "DatasetWarning",
     "InputError",
+    "InputWarning",
     "LinearProgram",
     "Network",
     "Problem",

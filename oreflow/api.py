@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem, SolveError
+from oreflow.model.errors import DatasetWarning
 from oreflow.model.infeasibility import explain
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network, load_inputs
-from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 from oreflow.result import Result, make_result
 from oreflow.solvers import solve_lp
 
@@ -54,6 +56,10 @@ def solve(
     Shadow prices follow docs/conventions.md: the change of the optimal total cost
     (USD) per one-unit increase of the constraint's right-hand side.
 
+    The dataset's warnings (``Network.warnings``: a misspelled file name that is not read,
+    an origin, refiner or market without routes) are emitted as Python warnings of category
+    :class:`~oreflow.model.errors.DatasetWarning` (a ``UserWarning``) before solving.
+
     Raises:
         InputError: the inputs are invalid (nothing is solved).
         SolveError: the solver did not reach an optimal solution.
@@ -81,17 +87,19 @@ def solve(
         else:
             network = load_inputs(path)
     timings["load_s"] = time.perf_counter() - started
+    for warning in network.warnings:
+        warnings.warn(str(warning), DatasetWarning, stacklevel=2)
     if solver_options:
         options.update(solver_options)
     if unmet_penalty_usd_per_t is not None:
-        if not (math.isfinite(unmet_penalty_usd_per_t) and unmet_penalty_usd_per_t > 0):
+        if not (math.isfinite(unmet_penalty_usd_per_t) and 0 < unmet_penalty_usd_per_t < NUMBER_LIMIT):
             raise InputError(
                 Problem(
                     "solve",
                     None,
                     "unmet_penalty_usd_per_t",
                     repr(unmet_penalty_usd_per_t),
-                    "a finite number > 0 (USD per t of unmet demand)",
+                    f"a number > 0 and below {NUMBER_LIMIT:g} (USD per t of unmet demand)",
                     "penalty",
                 )
             )

@@ -1,5 +1,5 @@
 """The exception types users catch, re-exported from the ground floor (:mod:`oreflow.model.errors`)."""
 
-from oreflow.model.errors import InputError, Problem, SolveError
+from oreflow.model.errors import DatasetWarning, InputError, InputWarning, Problem, SolveError
 
-__all__ = ["InputError", "Problem", "SolveError"]
+__all__ = ["DatasetWarning", "InputError", "InputWarning", "Problem", "SolveError"]

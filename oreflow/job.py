@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.families import BLOCKS, DEFAULT_PRICES, FAMILIES_BY_NAME
-from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 
 
 class Change(BaseModel):
@@ -96,7 +96,7 @@ class Scenario(BaseModel):
 
 def _known_family(name: str) -> str:
     if name not in FAMILIES_BY_NAME:
-        raise ValueError(f"input should be one of {', '.join(repr(f) for f in FAMILIES_BY_NAME)}")
+        raise ValueError(f"one of {', '.join(repr(f) for f in FAMILIES_BY_NAME)}")
     return name
 
 
@@ -108,7 +108,7 @@ PriceFamily = Annotated[str, AfterValidator(_known_family)]
 def _known_flows(name: str) -> str:
     kinds = [b.flows[0] for b in BLOCKS if b.flows is not None]
     if name not in kinds:
-        raise ValueError(f"input should be one of {', '.join(repr(k) for k in kinds)}")
+        raise ValueError(f"one of {', '.join(repr(k) for k in kinds)}")
     return name
 
 
@@ -320,6 +320,7 @@ class Job(BaseModel):
     unmet_penalty_usd_per_t: float = Field(
         DEFAULT_UNMET_PENALTY_USD_PER_T,
         gt=0,
+        lt=NUMBER_LIMIT,
         allow_inf_nan=False,
         description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
     )
@@ -342,15 +343,33 @@ class Job(BaseModel):
 
     @model_validator(mode="after")
     def _unique_scenario_names(self) -> Job:
-        names = [s.name.lower() for s in self.scenarios]  # folder names: unique on any file system
-        reserved = {"base", "comparison.csv", "summary.json"}
-        repeated = sorted({n for n in names if names.count(n) > 1} | (reserved & set(names)))
-        if repeated:
+        clashes = scenario_name_clashes([s.name for s in self.scenarios])
+        if clashes:
             raise ValueError(
-                f"scenario names must be unique (ignoring case) and not one of "
-                f"{', '.join(sorted(reserved))}: {', '.join(repeated)}"
+                "; ".join(f"scenario {self.scenarios[i].name!r}: {expected}" for i, _, expected in clashes)
             )
         return self
+
+
+#: Names a scenario cannot take: what a batch output folder holds besides the scenarios.
+RESERVED_SCENARIO_NAMES = ("base", "comparison.csv", "summary.json")
+
+
+def scenario_name_clashes(names: list[str]) -> list[tuple[int, int | None, str]]:
+    """(position, position of the earlier scenario with that name or None, what was expected)
+    for each scenario whose name repeats an earlier one, ignoring case (they are folder names,
+    unique on any file system), or is reserved."""
+    clashes: list[tuple[int, int | None, str]] = []
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        folded = name.lower()
+        if folded in RESERVED_SCENARIO_NAMES:
+            clashes.append((i, None, f"a scenario name other than {', '.join(RESERVED_SCENARIO_NAMES)}"))
+        elif folded in first:
+            clashes.append((i, first[folded], "a unique scenario name (ignoring case: it names a folder)"))
+        else:
+            first[folded] = i
+    return clashes
 
 
 class JobFile(BaseModel):
@@ -427,6 +446,11 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
     problems = []
     for key, errors in by_key.items():
         first = errors[0]
+        if not key and isinstance(raw.get("scenarios"), list) and _scenario_names(raw):
+            clashes = _name_problems(label, text, raw)
+            if clashes:  # the Job's own check: name each clashing scenario, not the whole job
+                problems += clashes
+                continue
         line = line_of_path(text, key) if key else None
         scenario = _scenario_of(raw, key)
         if scenario is not None:
@@ -439,10 +463,92 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
         elif first["type"] == "missing":
             expected, value = f"a value for the required key {key!r}", None
         else:
-            reasons = " or ".join(dict.fromkeys(e["msg"].lower() for e in errors))
+            reasons = _either(list(dict.fromkeys(_expected(e) for e in errors)))
             expected, value = f"{reasons} for key {key!r}", repr(first.get("input"))
         problems.append(Problem(label, line, key, value, expected, "job_schema"))
     return problems
+
+
+#: pydantic error type -> what was expected, in oreflow's words (``ctx`` fills the braces).
+_EXPECTED = {
+    "greater_than": "a number > {gt}",
+    "greater_than_equal": "a number >= {ge}",
+    "less_than": "a number < {lt}",
+    "less_than_equal": "a number <= {le}",
+    "finite_number": "a finite number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "a boolean (true or false)",
+    "bool_parsing": "a boolean (true or false)",
+    "string_type": "a string (in quotes)",
+    "string_pattern_mismatch": "a string matching the pattern {pattern}",
+    "literal_error": "{expected}",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+    "list_type": "a list ([...])",
+    "dict_type": "a table ({{...}} or a [section])",
+    "model_type": "a table ({{...}} or a [section])",
+    "model_attributes_type": "a table ({{...}} or a [section])",
+}
+
+
+def _expected(error: ErrorDetails) -> str:
+    """What a pydantic error says was expected, phrased as oreflow's messages are ("a number > 0"),
+    never lower-casing a pattern or a name. A validator's own ValueError is its text."""
+    template = _EXPECTED.get(error["type"])
+    if template is not None:
+        ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()}
+        try:
+            return template.format(**ctx)
+        except (KeyError, IndexError):
+            pass
+    message = error["msg"].removeprefix("Value error, ")
+    message = re.sub(r"^(Input|Value|String|List|Dictionary|Object) should (be|have) ", "", message)
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
+
+
+def _either(choices: list[str]) -> str:
+    """``a, b or c`` (what one value of a union may be)."""
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def _scenario_names(raw: dict[str, Any]) -> list[str]:
+    """The scenarios' names as written (non-string names are reported by their own key)."""
+    scenarios = raw.get("scenarios")
+    if not isinstance(scenarios, list):
+        return []
+    return [str(s.get("name", "")) if isinstance(s, dict) else "" for s in scenarios]
+
+
+def _name_problems(label: str, text: str, raw: dict[str, Any]) -> list[Problem]:
+    """One problem per scenario whose name repeats an earlier one or is reserved, at its line."""
+    names = _scenario_names(raw)
+    problems = []
+    for i, earlier, expected in scenario_name_clashes(names):
+        line = _line_of_scenario_name(text, names, i)
+        if earlier is not None:
+            at = _line_of_scenario_name(text, names, earlier)
+            where = f"on line {at}" if at else f"the name of scenario {earlier + 1}"
+            expected += f"; {names[earlier]!r} is already {where}"
+        problems.append(Problem(label, line, f"scenarios.{i}.name", names[i], expected, "job_schema"))
+    return problems
+
+
+def _line_of_scenario_name(text: str, names: list[str], i: int) -> int | None:
+    """The line of the ``name`` of scenario ``i``: after its ``[[scenarios]]`` header, or else
+    the n-th ``name = "..."`` line with that name (inline tables)."""
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines, start=1) if re.match(r"^\s*\[\[\s*scenarios\s*\]\]", line)]
+    if len(headers) == len(names):
+        return line_of_path(text, f"scenarios.{i}.name")
+    start = _line_of_key(text, "scenarios") or 1  # scenarios = [ {name = "a", ...}, ... ]
+    nth = names[:i].count(names[i])
+    pattern = re.compile(rf"(^|[{{,\s])name\s*=\s*[\"']{re.escape(names[i])}[\"']")
+    found = [n for n, line in enumerate(lines, start=1) if n >= start and pattern.search(line)]
+    return found[nth] if nth < len(found) else None
 
 
 def _section_of(loc: tuple[Any, ...]) -> type[BaseModel]:

@@ -129,7 +129,7 @@ def test_ban_within_a_country_does_not_match_wildcard_exports() -> None:
     with pytest.raises(oreflow.InputError) as caught:  # it covers no route: an error, not a silent no-op
         oreflow.solve(oreflow.Network.from_frames(**frames))
     problem = caught.value.problems[0]
-    assert (problem.file, problem.rule) == ("bans.csv", "policy_unused")
+    assert (problem.file, problem.line, problem.rule) == ("bans.csv (DataFrame)", 2, "policy_unused")
     assert problem.value == "from_country=X, to_country=*, stage=product"
 
 
@@ -159,11 +159,11 @@ def test_wildcards_and_groups(from_country: str, to_country: str, stage: str, co
             "usd_per_t": [1.0],
         }
     )
-    net = oreflow.Network.from_frames(**frames)
-    if covered is None:
+    if covered is None:  # found by validation (the LP's own matching), before any LP is built
         with pytest.raises(oreflow.InputError, match="covers none"):
-            build_lp(net)
+            oreflow.Network.from_frames(**frames)
         return
+    net = oreflow.Network.from_frames(**frames)
     lp = build_lp(net)
     block = "x" if stage == "ore" else "s"
     taxed = lp.cost_terms["tariffs"][block] > 0

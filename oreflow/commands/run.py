@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def handle(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     job_file, network = load_target(args.job, dataset_allowed=True)
+    for warning in network.warnings:  # the same lines `oreflow validate` prints
+        print(f"warning: {warning}", file=sys.stderr)
     spec = RunSpec.of(job_file, args.job, args.out)
     if spec.job.scenarios or args.scenario is not None:
         text, status, written = run_batch(spec, network, args.scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from oreflow.commands.shared import Command, load_target
@@ -14,9 +15,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Load and check everything a run would use; print one line of counts (InputError when invalid)."""
+    """Load and check everything a run would use; print one line of counts (InputError when invalid),
+    after the dataset's warnings (``warning: ...`` on stderr)."""
 
     job_file, network = load_target(args.target, dataset_allowed=True)
+    for warning in network.warnings:  # the same lines `oreflow run` prints
+        print(f"warning: {warning}", file=sys.stderr)
     what = f"job {job_file.path}" if job_file else f"dataset {network.source}"
     if job_file is not None and job_file.job.scenarios:
         from oreflow.scenarios import apply_all
