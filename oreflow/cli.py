@@ -7,8 +7,9 @@
 - ``oreflow report OUTPUT_DIR``: rebuild report.html from a finished run's folder, no re-solve.
 
 Exit status: 0 on success; 1 when the input is invalid, the solve is not optimal (the message
-names what to fix) or the outputs could not be written; 2 on a usage error; 130 when
-interrupted (a sweep or stress run resumes from its finished points when run again).
+names what to fix), the outputs could not be written or an output folder given to ``report``
+cannot be used; 2 on a usage error; 130 when interrupted (a sweep or stress run resumes from
+its finished points when run again; any other command starts over).
 """
 
 from __future__ import annotations
@@ -49,16 +50,26 @@ def main(argv: list[str] | None = None) -> int:
         print("No output was written.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            "oreflow: interrupted. Finished points are kept: run the same command again to resume "
-            "(--fresh to start over). No output was written.",
-            file=sys.stderr,
-        )
+        print(f"oreflow: {interrupted_text(args)}", file=sys.stderr)
         return 130
     except OSError as exc:
         print(f"oreflow: could not write outputs: {exc}", file=sys.stderr)
         print("The previous output, if any, is unchanged.", file=sys.stderr)
         return 1
+
+
+def interrupted_text(args: argparse.Namespace) -> str:
+    """What an interruption (Ctrl-C) of the command of ``args`` leaves, and how to go on: a
+    command taking ``--fresh`` (sweep, stress) keeps its finished points and resumes from
+    them; any other starts over."""
+    if getattr(args, "fresh", None) is not None:
+        return (
+            "interrupted. Finished points are kept: run the same command again to resume "
+            "(--fresh to start over). No output was written."
+        )
+    if args.command == "report":
+        return "interrupted. The report may be incomplete: run the same command again to rebuild it."
+    return "interrupted. No output was written. The previous output, if any, is unchanged: run the command again."
 
 
 if __name__ == "__main__":  # pragma: no cover

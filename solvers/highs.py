@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from oreflow.model.errors import InputError, Problem
+from oreflow.model.infeasibility import ConflictRows
 from oreflow.model.lp import LinearProgram
 from oreflow.model.record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
 
@@ -201,23 +202,32 @@ class HighsModel:
         self._solved = True
 
     def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
-        """Change the objective coefficients of columns ``cols`` (USD per unit)."""
+        """Change the objective coefficients of columns ``cols`` (USD per unit).
+
+        Raises ChangeRejected when HiGHS refuses the values (it then keeps the old ones).
+        """
         cols = np.asarray(cols, dtype=np.int32)
-        self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float))
+        _accepted(self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float)), "costs")
         self.lp.cost[cols] = costs
         self._costs_changed += len(cols)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change the bounds of rows ``rows`` (e.g. a capacity's upper bound, t)."""
         rows = np.asarray(rows, dtype=np.int32)
-        self.highs.changeRowsBounds(len(rows), rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        status = self.highs.changeRowsBounds(
+            len(rows), rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        )
+        _accepted(status, "row bounds")
         self.lp.row_lower[rows], self.lp.row_upper[rows] = lower, upper
         self._bounds_changed = True
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change the bounds of columns ``cols``."""
         cols = np.asarray(cols, dtype=np.int32)
-        self.highs.changeColsBounds(len(cols), cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        status = self.highs.changeColsBounds(
+            len(cols), cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        )
+        _accepted(status, "column bounds")
         self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
         self._bounds_changed = True
 
@@ -245,7 +255,7 @@ class HighsModel:
         solved = time.perf_counter()
         record = read_solution(h, self.lp)
         if record.status in ("infeasible", "infeasible_or_unbounded"):
-            record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h)
+            record.iis_rows, record.iis_cols = irreducible_infeasible_subset(h, self.lp)
             record.iis_moves = relaxation_moves(h, self.lp, record.iis_rows)
         record.timings = {
             "pass_s": self._pass_s,
@@ -363,6 +373,19 @@ def _run_from_basis(h: Any, basis: Any) -> bool:
     return h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getInfo().simplex_iteration_count == 0
 
 
+class ChangeRejected(RuntimeError):
+    """HiGHS refused a change of costs or bounds in place (e.g. a value beyond its infinity);
+    it keeps the old values, so the model must not be re-solved as if it had changed."""
+
+
+def _accepted(status: Any, what: str) -> None:
+    """Raise ChangeRejected unless HiGHS's status says the change was taken."""
+    import highspy
+
+    if status == highspy.HighsStatus.kError:
+        raise ChangeRejected(f"HiGHS rejected the new {what}")
+
+
 def option_value(h: Any, name: str) -> Any:
     """The current value of a HiGHS option (highspy returns ``(status, value)`` in some versions)."""
     value = h.getOptionValue(name)
@@ -408,60 +431,197 @@ def _values(values: Any, count: int | None = None) -> np.ndarray:
     return np.asarray(values if count is None else values[:count], dtype=float)
 
 
-def irreducible_infeasible_subset(h: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Rows and columns of an irreducible infeasible subset (IIS) of the loaded LP.
+def irreducible_infeasible_subset(h: Any, lp: LinearProgram) -> tuple[ConflictRows | None, np.ndarray | None]:
+    """Rows and columns of a set of constraints of the loaded (infeasible) LP that cannot all
+    hold, the rows a :class:`ConflictRows` saying whether the set is irreducible.
 
-    Uses HiGHS's IIS from the LP with the irreducibility pass; (None, None) when HiGHS
-    cannot give one.
+    HiGHS's IIS (from the LP, with its irreducibility pass), else its elastic filter's
+    infeasible subset (not irreducible). A set of up to MAX_CHECKED_ROWS rows is then checked
+    and reduced here (:func:`_deletion_filter`: one small LP per row, every column bound
+    kept), so ``irreducible`` is proved, not taken on trust (HiGHS's deletion filter was seen
+    to stop short of an irreducible set); a larger one is irreducible as HiGHS says.
+    (None, None) when HiGHS finds no set. The algorithm options of ``h`` are restored.
     """
     import highspy
 
-    strategy = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
-    h.setOptionValue("iis_strategy", strategy)
+    saved = {key: option_value(h, key) for key in ("solver", "simplex_strategy", "iis_strategy")}
+    from_lp = int(highspy.IisStrategy.kIisStrategyFromLp)
     # the IIS search re-solves sub-LPs: with the parallel (PAMI) simplex or IPM HiGHS's
     # deletion filter was seen to stop short of an irreducible set: serial dual simplex
     h.setOptionValue("solver", "simplex")
     h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
-    status, iis = h.getIis()
-    if status == highspy.HighsStatus.kError or not iis.valid_:
+    found: tuple[np.ndarray, np.ndarray, bool] | None = None
+    try:
+        for strategy in (from_lp | int(highspy.IisStrategy.kIisStrategyIrreducible), from_lp):
+            h.setOptionValue("iis_strategy", strategy)
+            status, iis = h.getIis()
+            if status != highspy.HighsStatus.kError and iis.valid_ and len(iis.row_index_):
+                rows = np.asarray(iis.row_index_, dtype=np.int64)
+                cols = np.asarray(iis.col_index_, dtype=np.int64)
+                found = rows, cols, int(iis.status_) == IIS_IRREDUCIBLE
+                break
+    finally:
+        for key, value in saved.items():
+            h.setOptionValue(key, value)
+    if found is None:
         return None, None
-    return np.asarray(iis.row_index_, dtype=np.int64), np.asarray(iis.col_index_, dtype=np.int64)
+    rows, cols, irreducible = found
+    if len(rows) <= MAX_CHECKED_ROWS:
+        reduced = _deletion_filter(lp, rows, option_value(h, "time_limit"))
+        if reduced is None:  # a check did not conclude: HiGHS's set, not proved irreducible
+            irreducible = False
+        else:
+            rows, irreducible = reduced, True
+            cols = cols[np.isin(cols, _columns_of(lp, rows))]
+    return ConflictRows(rows, irreducible), cols
 
 
-#: Relaxation solves are one per IIS row; beyond this many rows the amounts are skipped.
+#: HiGHS's ``HighsIis.status_`` of a set it reduced to an irreducible one (kIisModelStatusIrreducible).
+IIS_IRREDUCIBLE = 3
+#: Conflicting sets of up to this many rows are checked (and reduced) row by row.
+MAX_CHECKED_ROWS = 60
+
+
+def _row_subset(lp: LinearProgram, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays (starts, column index, value) of LP rows ``rows``, in that order."""
+    matrix = lp.matrix
+    col_of = np.repeat(np.arange(lp.n_cols), np.diff(matrix.indptr))
+    where = np.full(lp.n_rows, -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    keep = where[matrix.indices] >= 0
+    sub_row, sub_col, sub_value = where[matrix.indices[keep]], col_of[keep], matrix.data[keep]
+    order = np.lexsort((sub_col, sub_row))
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sub_row, minlength=len(rows)), out=starts[1:])
+    return starts, sub_col[order], sub_value[order]
+
+
+def _columns_of(lp: LinearProgram, rows: np.ndarray) -> np.ndarray:
+    """The columns with a nonzero in any of ``rows``."""
+    return np.unique(_row_subset(lp, rows)[1])
+
+
+def _feasibility_model(lp: LinearProgram, rows: np.ndarray | None, time_limit: Any) -> Any:
+    """A HiGHS instance holding ``lp`` (only ``rows`` of it if given) with no costs, every
+    column bound kept: its solves only ask whether the constraints can hold."""
+    h = new_highs()
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
+    if time_limit is not None and np.isfinite(float(time_limit)):
+        h.setOptionValue("time_limit", float(time_limit))
+    if rows is None:
+        pass_arrays(
+            h,
+            np.zeros(lp.n_cols),
+            lp.col_lower,
+            lp.col_upper,
+            lp.row_lower,
+            lp.row_upper,
+            lp.matrix.indptr,
+            lp.matrix.indices,
+            lp.matrix.data,
+        )
+    else:
+        starts, index, value = _row_subset(lp, rows)
+        pass_arrays(
+            h,
+            np.zeros(lp.n_cols),
+            lp.col_lower,
+            lp.col_upper,
+            lp.row_lower[rows],
+            lp.row_upper[rows],
+            starts,
+            index,
+            value,
+            rowwise=True,
+        )
+    return h
+
+
+def _feasible(h: Any) -> bool | None:
+    """Solve ``h`` (no costs): True feasible, False infeasible, None not concluded."""
+    import highspy
+
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return True
+    # with no costs an LP cannot be unbounded: "unbounded or infeasible" is infeasible
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return False
+    return None
+
+
+def _deletion_filter(lp: LinearProgram, rows: np.ndarray, time_limit: Any = None) -> np.ndarray | None:
+    """The rows of an irreducible infeasible subset within ``rows`` (every column bound
+    kept): each row is dropped in turn and stays out when the rest is still infeasible, so
+    each row kept is needed (without it the rest, a subset of a feasible set, is
+    feasible). None when ``rows`` are not infeasible or a solve does not conclude."""
+    h = _feasibility_model(lp, rows, time_limit)
+    if _feasible(h) is not False:
+        return None
+    keep = np.ones(len(rows), dtype=bool)
+    free = np.array([-np.inf]), np.array([np.inf])
+    for k in range(len(rows)):
+        position = np.array([k], dtype=np.int32)
+        h.changeRowsBounds(1, position, *free)
+        feasible = _feasible(h)
+        if feasible is None:
+            return None
+        if feasible:  # needed: put it back
+            h.changeRowsBounds(1, position, lp.row_lower[rows[k : k + 1]], lp.row_upper[rows[k : k + 1]])
+        else:
+            keep[k] = False
+    return rows[keep]
+
+
+#: Relaxation solves are one per row of the set; beyond this many rows the amounts are skipped.
 MAX_RELAXED_ROWS = 20
 
 
 def relaxation_moves(h: Any, lp: LinearProgram, rows: np.ndarray | None) -> np.ndarray | None:
-    """For each IIS row: how far its bound must move, that row alone relaxed, to restore
-    feasibility (LP units: + loosens it); NaN where moving that row alone cannot.
+    """For each row of the set: how far its bound must move, that row alone relaxed and the
+    rest of the model as it is, to restore feasibility (LP units: + loosens it); ``inf``
+    where relaxing that row alone cannot (the model is still infeasible without it), NaN
+    where a solve did not conclude.
 
-    One HiGHS feasibility relaxation per row (rhs penalty 1 on that row, every other row
-    and every bound fixed).
+    Solved on a copy of the model without costs: the row dropped, its activity minimised (a
+    <= row) or maximised (a >= row); the move is how far that extreme lies past its bound.
+    ``h`` gives the time limit.
     """
     if rows is None or len(rows) == 0 or len(rows) > MAX_RELAXED_ROWS:
         return None
     import highspy
 
+    model = _feasibility_model(lp, None, option_value(h, "time_limit"))
     moves = np.full(len(rows), np.nan)
-    for k, row in enumerate(rows):
-        penalty = np.full(lp.n_rows, -1.0)
-        penalty[row] = 1.0
-        if h.feasibilityRelaxation(-1.0, -1.0, -1.0, None, None, penalty) == highspy.HighsStatus.kError:
-            continue
-        solution = h.getSolution()
-        if not solution.value_valid:
-            continue
-        value = float(solution.row_value[row])
-        moves[k] = max(lp.row_lower[row] - value, 0.0) + max(value - lp.row_upper[row], 0.0)
+    zero = np.zeros(lp.n_cols)
+    everything = np.arange(lp.n_cols, dtype=np.int32)
+    for k, row in enumerate(np.asarray(rows, dtype=np.int64)):
+        upper = bool(lp.row_is_upper[row])
+        starts, cols, values = _row_subset(lp, np.array([row]))
+        cost = zero.copy()
+        cost[cols] = values if upper else -values
+        position = np.array([row], dtype=np.int32)
+        model.changeColsCost(lp.n_cols, everything, cost)
+        model.changeRowsBounds(1, position, np.array([-np.inf]), np.array([np.inf]))
+        model.run()
+        status = model.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            extreme = float(model.getInfo().objective_function_value) * (1.0 if upper else -1.0)
+            past = extreme - lp.row_upper[row] if upper else lp.row_lower[row] - extreme
+            moves[k] = max(past, 0.0)
+        elif status == highspy.HighsModelStatus.kInfeasible:
+            moves[k] = np.inf
+        model.changeRowsBounds(1, position, lp.row_lower[row : row + 1], lp.row_upper[row : row + 1])
     return moves
 
 
-def infeasible_subset_of(lp: LinearProgram) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """Load ``lp`` into HiGHS; return an IIS and its rows' relaxation moves (for backends
-    that cannot give them)."""
+def infeasible_subset_of(lp: LinearProgram) -> tuple[ConflictRows | None, np.ndarray | None, np.ndarray | None]:
+    """Load ``lp`` into HiGHS; return a set of rows that cannot all hold (irreducible when
+    proved), its columns and its rows' relaxation moves (for backends that cannot give them)."""
     h = new_highs()
     pass_lp(h, lp)
     h.run()
-    rows, cols = irreducible_infeasible_subset(h)
+    rows, cols = irreducible_infeasible_subset(h, lp)
     return rows, cols, relaxation_moves(h, lp, rows)

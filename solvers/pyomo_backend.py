@@ -14,7 +14,7 @@ all of them equal the array LP.
   interface (:mod:`.pyomo_highs`: the Pyomo model read into arrays in one pass and passed
   to highspy in one call, with no per-variable bookkeeping; the model is freed before
   HiGHS runs, as nothing reads it again). Options are checked against
-  HiGHS first so an unknown option raises :class:`~oreflow.errors.InputError`; the
+  HiGHS first so an unknown option raises :class:`~oreflow.model.errors.InputError`; the
   algorithm is oreflow's choice (:func:`oreflow.solvers.highs.effective_options`). HiGHS
   gets exactly the LP the highs backend passes it (rows in LP order, columns in LP order)
   and reaches the same vertex, duals and basis; its duals and reduced costs for a

@@ -15,14 +15,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Rebuild the report; exit 1 (nothing written) when the folder holds no finished run."""
+    """Rebuild the report; exit 1 when the folder holds no finished run, or its summary.json or
+    the files the report reads cannot be used (InputError: nothing written)."""
+    from oreflow.errors import InputError
+    from oreflow.manifest import SUMMARY
+    from oreflow.outputs import lock
     from oreflow.report import rebuild
 
     folder = args.folder
-    if not (folder / "summary.json").is_file():
-        print(f"oreflow: {folder} is not a finished run's output folder (it has no summary.json)", file=sys.stderr)
+    if not (folder / SUMMARY).is_file():
+        print(f"oreflow: {folder} is not a finished run's output folder (it has no {SUMMARY})", file=sys.stderr)
         return 1
-    print(f"Report written to {rebuild(folder).resolve()}")
+    try:
+        with lock(folder):  # no other oreflow process rewrites the folder meanwhile
+            written = rebuild(folder)  # InputError, before anything is written, for an unusable folder
+    except InputError:  # a ValueError too, but one that already says what to fix
+        raise
+    except (ValueError, LookupError, TypeError) as exc:  # a table changed since oreflow wrote it
+        print(
+            f"oreflow: could not rebuild the report of {folder}: its files are not as oreflow wrote them "
+            f"({type(exc).__name__}: {exc}). Run the command that wrote this folder again.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Report written to {written.resolve()}")
     return 0
 
 

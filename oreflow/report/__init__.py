@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem
-from oreflow.manifest import KINDS, REPORT, SUMMARY, kind_of
+from oreflow.manifest import BATCH, CASE, KINDS, REPORT, RUN, STRESS, SUMMARY, SWEEP, kind_of
 from oreflow.outputs import output_kind, write_text_atomically
 from oreflow.report.common.data import display_name, read_summary
 from oreflow.report.run.data import RunData, infeasibility, load_run
@@ -76,14 +76,14 @@ def _write_run(folder: Path, png: bool) -> RunData:
     return run
 
 
-def write_report(folder: Path, png: bool = True) -> Path:
+def write_report(folder: Path, *, png: bool = True) -> Path:
     """Write ``report.html`` and (with ``png``) ``report_*.png`` for one run's (or one case's) folder."""
     folder = Path(folder)
     _write_run(folder, png)
     return folder / REPORT
 
 
-def write_batch_report(folder: Path, png: bool = True) -> Path:
+def write_batch_report(folder: Path, *, png: bool = True) -> Path:
     """Every case's report, then the comparison page ``folder/report.html``."""
     from oreflow.report.batch.charts import comparison_charts, load_comparison
     from oreflow.report.batch.pages import comparison_page
@@ -119,7 +119,7 @@ def _write_built(
     return folder / REPORT
 
 
-def write_sweep_report(folder: Path, png: bool = True) -> Path:
+def write_sweep_report(folder: Path, *, png: bool = True) -> Path:
     """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a sweep's folder."""
     from oreflow.report.sweep.charts import sweep_charts
     from oreflow.report.sweep.pages import sweep_page
@@ -128,7 +128,7 @@ def write_sweep_report(folder: Path, png: bool = True) -> Path:
     return _write_built(folder, load_points, sweep_charts, sweep_page, png)
 
 
-def write_stress_report(folder: Path, png: bool = True) -> Path:
+def write_stress_report(folder: Path, *, png: bool = True) -> Path:
     """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a stress test's folder."""
     from oreflow.report.sweep.pages import stress_page
     from oreflow.report.sweep.stress import load_stress, stress_charts
@@ -138,31 +138,66 @@ def write_stress_report(folder: Path, png: bool = True) -> Path:
 
 #: Kind of output folder (:data:`oreflow.manifest.KINDS`) -> the function writing its report.
 WRITERS: dict[str, Callable[[Path], Path]] = {
-    "run": write_report,
-    "case": write_report,
-    "batch": write_batch_report,
-    "sweep": write_sweep_report,
-    "stress": write_stress_report,
+    RUN: write_report,
+    CASE: write_report,
+    BATCH: write_batch_report,
+    SWEEP: write_sweep_report,
+    STRESS: write_stress_report,
 }
 
 
 def rebuild(folder: Path) -> Path:
     """Rebuild the report of a finished folder (a run, a batch, a sweep or a stress test); no re-solve.
 
-    Its kind is what its summary.json says (:func:`oreflow.manifest.kind_of`); InputError
-    when that is no kind of oreflow output.
+    Its kind is what its summary.json says (:func:`oreflow.manifest.kind_of`). Raises
+    InputError, before anything is written, when the summary cannot be read or is no kind of
+    oreflow output, or a file the report of that kind needs is missing
+    (:func:`check_readable`).
     """
     folder = Path(folder)
-    kind = kind_of(read_summary(folder))  # a clear error when this is not an output folder
+    kind = check_readable(folder)
+    return WRITERS[kind](folder)
+
+
+#: Per kind of output, the files its report cannot do without.
+NEEDED: dict[str, tuple[str, ...]] = {"batch": ("comparison.csv",), "sweep": ("points.csv",), "stress": ("points.csv",)}
+
+
+def check_readable(folder: Path) -> str:
+    """The kind of output ``folder`` is, after checking that its report can be built: its
+    summary.json (and, for a batch, each case's) is an oreflow summary and the files the
+    report reads (:data:`NEEDED`) are there. InputError naming the file and what was
+    expected otherwise."""
+    folder = Path(folder)
+    summary = read_summary(folder)
+    kind = kind_of(summary)
+    path = str(folder / SUMMARY)
     if kind is None:
-        raise InputError(
-            Problem(
-                str(folder / SUMMARY),
-                None,
-                "kind",
-                None,
-                f"the summary of an oreflow output (kind {', '.join(KINDS)})",
-                "output_folder",
-            )
+        kinds = f"{', '.join(list(KINDS)[:-1])} or {list(KINDS)[-1]}"
+        found = summary.get("kind")
+        if "name" not in summary:
+            expected = f"the summary of an oreflow output: a 'name' and a 'kind' ({kinds})"
+            problem = Problem(path, None, None, None, expected, "output_folder")
+        else:
+            expected = f"a 'kind' of {kinds} (the summary of an oreflow output)"
+            problem = Problem(path, None, None, None if found is None else str(found), expected, "output_folder")
+        raise InputError(problem, heading="not an oreflow output folder")
+    problems = [
+        Problem(
+            str(folder / name),
+            None,
+            None,
+            None,
+            f"this file, which a {kind.name} output holds (its summary.json says kind {kind.name!r}): it is missing",
+            "output_folder",
         )
-    return WRITERS[kind.name](folder)
+        for name in NEEDED.get(kind.name, ())
+        if not (folder / name).is_file()
+    ]
+    if problems:
+        raise InputError(problems, heading="incomplete output folder")
+    if kind.cases:
+        for case in sorted(folder.iterdir()):
+            if (case / SUMMARY).is_file():
+                read_summary(case)
+    return kind.name

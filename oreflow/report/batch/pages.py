@@ -59,7 +59,8 @@ def comparison_page(
         items = code_items(lines) or "<li>no explanation recorded</li>"
         body.append(
             f"<section class=failed id=failed-{escape(case)}><h2>{escape(case)}: no solution</h2>"
-            f"<p>These constraints cannot all hold (relax any one of them):</p><ul>{items}</ul></section>"
+            f"<p>These constraints cannot all hold (the case's page says what relaxing one of them does):</p>"
+            f"<ul>{items}</ul></section>"
         )
     body += [chart_section(c, pngs.get(c.name)) for c in charts]
     failed = len(failures)

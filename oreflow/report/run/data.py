@@ -65,8 +65,9 @@ def load_run(folder: Path) -> RunData:
 
 
 def infeasibility(run: RunData) -> list[str]:
-    """The conflicting constraints of a failed case (summary.json, else infeasibility.txt)."""
-    listed = run.summary.get("infeasibility")
+    """The conflicting constraints of a failed case, each with what relaxing it alone does where
+    that is known (summary.json; an older one names the constraints only; else infeasibility.txt)."""
+    listed = run.summary.get("infeasibility_items") or run.summary.get("infeasibility")
     if listed:
         return [str(line) for line in listed]
     path = run.folder / INFEASIBILITY

@@ -125,11 +125,14 @@ def failed_page(run: RunData, in_batch: bool) -> str:
     lines = infeasibility(run)
     error = str(s.get("error") or "The solve did not reach an optimum.").splitlines()[0].split("; these constraints")[0]
     explain = f"<ul>{code_items(lines)}</ul>" if lines else ""
+    # the report's own heading (irreducible or not, whether relaxing one alone is enough);
+    # a summary written before it was recorded claims nothing more than the conflict
+    heading = str(s.get("infeasibility_heading") or "these constraints cannot all hold:")
     body = _scenario(s) + [
         f"<section id=infeasibility class=failed><h2>Why this case has no solution</h2>"
         f"<p class=caption>{escape(error)}.</p>"
         + (
-            f"<p>These constraints cannot all hold; relaxing any one of them restores feasibility:</p>{explain}"
+            f"<p>{escape(heading[:1].upper() + heading[1:])}</p>{explain}"
             if lines
             else "<p class=note>No explanation was recorded.</p>"
         )
