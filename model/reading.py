@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
-from .tables import BAD, ID, LINE, Column, TableSpec
+from .errors import Problem, cap_problems
+from .tables import BAD, ID, LINE, NUMBER_LIMIT, Column, TableSpec
 
 
 def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -34,9 +35,13 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
             return None, []
         return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}", "file_present")]
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         return None, [Problem(spec.file, None, None, None, f"a readable UTF-8 CSV file ({exc})", "file_readable")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, not_utf8(spec.file, data)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     header_line = 1
@@ -77,6 +82,28 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
     raw[LINE] = np.asarray(lines, dtype=np.int64)
     table, found = coerce_table(raw, spec, spec.file, header_line)
     return table, problems + found
+
+
+def not_utf8(label: str, data: bytes) -> list[Problem]:
+    """The problems of a file that is not UTF-8: the file as a whole (nothing else in it is
+    checked), then each line holding bytes that are not UTF-8, by its line number (header =
+    line 1), showing the line with those bytes as ``\\xNN``."""
+
+    def bad_lines() -> Iterator[Problem]:
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                shown = line.rstrip(b"\r").decode("utf-8", errors="backslashreplace")
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                yield Problem(label, number, None, shown, "UTF-8 text (save the file as UTF-8)", "encoding")
+
+    bad = cap_problems(bad_lines())
+    count = len(bad) + sum(p.more for p in bad)
+    where = ", ".join(str(p.line) for p in bad[:5]) + (f" and {count - 5:,} more" if count > 5 else "")
+    lines = f"line {where}" if count == 1 else f"lines {where}"
+    whole = Problem(label, None, None, None, f"a UTF-8 CSV file (bytes that are not UTF-8 on {lines})", "file_readable")
+    return [whole, *bad]
 
 
 def frame_table(frame: pd.DataFrame | None, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -174,10 +201,11 @@ def _coerce_number(series: pd.Series, lines: pd.Series, column: Column, label: s
     negative = values < 0
     too_low = (values <= 0) if column.minimum_exclusive else negative
     too_high = (values > column.maximum) if column.maximum is not None else np.zeros(len(values), dtype=bool)
+    too_large = np.isfinite(values) & (values >= NUMBER_LIMIT)  # the solver's range (tables.NUMBER_LIMIT)
     infinite = np.isinf(values) & ~negative
     if column.allow_inf:
         infinite = np.zeros(len(values), dtype=bool)
-    bad = bad_blank | not_number | too_low | too_high | infinite
+    bad = bad_blank | not_number | too_low | too_high | too_large | infinite
     expected = _expected_number(column)
     problems = [
         Problem(label, int(line), column.name, str(value), expected, "number")
@@ -196,12 +224,19 @@ def check_numbers(values: pd.Series, column: Column) -> list[tuple[int, str, str
 
 
 def _expected_number(column: Column) -> str:
+    """The number rule of ``column`` in words: ``a number >= 0 and below 1e9 (or inf)``."""
     low = "> 0" if column.minimum_exclusive else ">= 0"
-    what = f"a number {low}"
-    if column.maximum is not None:
+    if column.maximum is not None and column.maximum < NUMBER_LIMIT:
         what = f"a number {low} and <= {column.maximum:g}"
+    else:
+        what = f"a number {low} and below {number_text(NUMBER_LIMIT)}"
     if column.allow_inf:
         what += " (or inf)"
     if column.optional:
         what += ", or blank"
     return what
+
+
+def number_text(value: float) -> str:
+    """A number as people write it in a CSV file: ``1e9``, ``2.5e10``, ``0.5``."""
+    return f"{value:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")

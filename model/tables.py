@@ -15,9 +15,10 @@ class Column:
     """One column of a table.
 
     kind ``id`` is a non-empty string (one of ``choices`` when given); kind ``number``
-    is a finite float >= 0, or ``inf`` when ``allow_inf``. An optional column may be
-    absent or blank: a blank number is NaN (its default is resolved later, e.g. the
-    job's penalty), a blank id is the empty string (e.g. "all products").
+    is a finite float >= 0 and below :data:`NUMBER_LIMIT`, or ``inf`` when ``allow_inf``.
+    An optional column may be absent or blank: a blank number is NaN (its default is
+    resolved later, e.g. the job's penalty), a blank id is the empty string (e.g. "all
+    products").
     """
 
     name: str
@@ -49,6 +50,25 @@ class TableSpec:
 
 ID = "id"
 NUMBER = "number"
+
+#: Every finite number of a dataset is below this (an exclusive limit): the one range rule for
+#: each number that reaches the solver, whether it comes from a CSV file, a DataFrame, a scenario
+#: change or a sweep point (model/reading.py). Why 1e9:
+#:
+#: - HiGHS takes |x| >= 1e20 as infinite: a capacity there is no capacity, a cost there forbids
+#:   its flow, a demand there is rejected (a sweep point re-solved without it repeated another
+#:   point's answer; a run ended in a traceback);
+#: - the LP multiplies numbers: the objective sums cost x flow and penalty x unmet demand, so two
+#:   cells just below the limit make at most 1e18, two orders inside HiGHS's infinity;
+#: - HiGHS's feasibility and optimality tolerances are absolute (1e-7, on the unscaled LP), and a
+#:   number x carries a rounding error of x * 2.2e-16: 2e-7 at 1e9, so every figure HiGHS
+#:   certifies optimal is as exact as its tolerances. Beyond, the figures drift (an unmet demand
+#:   of 1e15 t came back 0.125 t off, of 1e16 t 2 t off) and HiGHS fails (a penalty and a demand
+#:   both at 1e17).
+#:
+#: Real data sit far below: world output about 4e5 t REO a year, costs up to about 1e6 USD/t, the
+#: default unmet penalty 1e7 USD/t. ``inf`` stays allowed where a column allows it (no limit).
+NUMBER_LIMIT = 1e9
 
 ORIGINS = TableSpec(
     "origins",

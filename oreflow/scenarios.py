@@ -25,7 +25,8 @@ from oreflow.model.checks import REFERENCES
 from oreflow.model.conventions import price_key
 from oreflow.model.families import FAMILIES
 from oreflow.model.network import Network
-from oreflow.model.tables import NUMBER, TABLES, TABLES_BY_NAME
+from oreflow.model.reading import number_text
+from oreflow.model.tables import NUMBER, NUMBER_LIMIT, TABLES, TABLES_BY_NAME
 from oreflow.result import Result
 
 
@@ -173,7 +174,20 @@ def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple
             return [Problem(label, None, "column", change.column, "a number column to scale", "scenario_column")], 0
         current = frame.loc[mask, change.column].astype(float)
         # x 0 closes a capacity or supply even where it is inf (inf * 0 would be NaN)
-        frame.loc[mask, change.column] = 0.0 if change.factor == 0 else current * change.factor
+        scaled = current * change.factor
+        if change.factor != 0 and (np.isfinite(current) & ~np.isfinite(scaled)).any():
+            # overflow to inf: not the inf a column may allow (no limit), nor a number it may hold
+            return [
+                Problem(
+                    label,
+                    None,
+                    "factor",
+                    f"{change.factor:g}",
+                    f"a factor that keeps {change.column} a number below {number_text(NUMBER_LIMIT)}",
+                    "scenario_value",
+                )
+            ], 0
+        frame.loc[mask, change.column] = 0.0 if change.factor == 0 else scaled
     else:
         value: Any = change.value
         optional = next(c.optional for c in spec.columns if c.name == change.column)

@@ -8,6 +8,11 @@ in HiGHS, which re-solves from the previous basis; otherwise the LP is rebuilt, 
 re-solved in place too when its structure is unchanged, or loaded afresh when it is not.
 Every chunk starts from the base case's optimal basis, so a point's answer does not
 depend on which worker ran it or what it ran before.
+
+A point never reports another point's figures: the values changed in HiGHS are read back
+before the re-solve (HiGHS keeps its old value where it rejects one), a re-solve that ends
+without a verdict is solved again from scratch, and a point that fails after its changes
+reached HiGHS leaves the next point a freshly loaded model.
 """
 
 from __future__ import annotations
@@ -24,14 +29,14 @@ from typing import Any
 import numpy as np
 
 from oreflow.errors import InputError, SolveError
-from oreflow.model.infeasibility import explain
+from oreflow.model.infeasibility import explain, row_name
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
 from oreflow.model.tables import TABLES
 from oreflow.scenarios import changed_network
-from oreflow.solvers.highs import HighsModel
+from oreflow.solvers.highs import ChangeRejected, HighsModel
 from oreflow.sweep.extract import Extractor
 from oreflow.sweep.points import Point
 
@@ -91,6 +96,11 @@ def structure_of(lp: LinearProgram) -> str:
 #: Models of other structures kept per worker (e.g. a stress test's removed routes).
 OTHER_MODELS = 2
 
+#: Statuses of a re-solve that ended without a verdict on the LP (HiGHS stopped on a numerical
+#: failure, e.g. "Not Set" after its dual simplex met excessive dual values from the previous
+#: point's basis): such a point is solved again from scratch.
+NO_VERDICT = ("error", "other")
+
 
 class Engine:
     """The base LP of a sweep, loaded into HiGHS, and the point-by-point re-solve."""
@@ -116,19 +126,29 @@ class Engine:
         """Solve ``points`` in order, starting from the base case's basis in a freshly
         loaded model (HiGHS keeps factorisation state between solves: a reused model gave
         answers equal only to rounding, a fresh one gives the same bits wherever it runs)."""
+        self._restart()
+        return [self.run_point(point) for point in points]
+
+    def _restart(self) -> None:
+        """The base LP freshly loaded, to re-solve from the base case's basis; no other models."""
         self.model = HighsModel(_copy_vectors(self.base_lp), self.context.solver_options)
         self.model.start_from(self.base_basis)
         self.others.clear()
-        return [self.run_point(point) for point in points]
 
     def run_point(self, point: Point) -> dict[str, Any]:
         """One point's row: its identity, status, error (if any), figures and dual trust."""
         row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
         row.update({f"param.{name}": value for name, value in point.values.items()})
         started = time.perf_counter()
+        touched = False  # whether HiGHS's models may hold this point's changes
         try:
             lp, model, extractor, warm = self._prepare(point)
+            touched = True
             record = _solve_in_place(model, lp, ranging=self.context.price_trust)
+            if record.status in NO_VERDICT and warm:
+                model = self._reload(model, lp)
+                record = model.solve(ranging=self.context.price_trust)
+                warm = False
             row.update(status=record.status, error=_failure(lp, record))
             if record.status == "optimal":
                 row.update(extractor.figures(lp, record))
@@ -146,8 +166,20 @@ class Engine:
                 status="error",
                 error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
             )
+            if touched:  # a model may hold changes its copy of the LP does not show: start again
+                self._restart()
         row["solve_s"] = time.perf_counter() - started
         return row
+
+    def _reload(self, model: HighsModel, lp: LinearProgram) -> HighsModel:
+        """A model of ``lp`` loaded afresh, to be solved from scratch, in ``model``'s place."""
+        fresh = HighsModel(_copy_vectors(lp), self.context.solver_options)
+        if model is self.model:
+            self.model = fresh
+        for structure, other in self.others.items():
+            if other is model:
+                self.others[structure] = fresh
+        return fresh
 
     def _prepare(self, point: Point) -> tuple[LinearProgram, HighsModel, Extractor, bool]:
         """The point's LP, the HiGHS model to solve it in, its extractor, and whether the
@@ -222,22 +254,63 @@ def _failure(lp: LinearProgram, record: Any) -> str:
         report = explain(lp, record.iis_rows, record.iis_cols, record.iis_moves)
         if report.constraints:
             return f"{record.solver_status}: these constraints cannot all hold: " + "; ".join(report.constraints)
+    if record.status in NO_VERDICT:
+        return f"{record.solver_status}: HiGHS stopped without a verdict on this point's LP (also solved from scratch)"
     return record.solver_status
 
 
 def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> Any:
-    """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve."""
+    """Move ``model`` to ``lp``'s costs and bounds (only what differs), check that HiGHS holds
+    them (:func:`_check_held`), then re-solve."""
     current = model.lp
-    cols = np.flatnonzero(current.cost != lp.cost)
-    if len(cols):
-        model.set_costs(cols, lp.cost[cols])
+    cost_cols = np.flatnonzero(current.cost != lp.cost)
     rows = np.flatnonzero((current.row_lower != lp.row_lower) | (current.row_upper != lp.row_upper))
-    if len(rows):
-        model.set_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
     cols = np.flatnonzero((current.col_lower != lp.col_lower) | (current.col_upper != lp.col_upper))
-    if len(cols):
-        model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
+    try:
+        if len(cost_cols):
+            model.set_costs(cost_cols, lp.cost[cost_cols])
+        if len(rows):
+            model.set_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
+        if len(cols):
+            model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
+    except ChangeRejected as exc:  # name what HiGHS kept, then fail the point
+        _check_held(model, lp, np.union1d(cost_cols, cols), rows)
+        raise SolveError("error", f"{exc}; the point is not solved") from None
+    _check_held(model, lp, np.union1d(cost_cols, cols), rows)
     return model.solve(ranging=ranging)
+
+
+def _check_held(model: HighsModel, lp: LinearProgram, cols: np.ndarray, rows: np.ndarray) -> None:
+    """Raise SolveError unless HiGHS holds ``lp``'s costs and bounds of the columns ``cols`` and
+    the bounds of the rows ``rows`` just changed. HiGHS keeps its old value where it rejects a
+    change (a >= row's lower bound at or beyond its infinity, 1e20) and stores a cost or bound
+    there as infinite; solved anyway, the point would report another LP's figures (its model
+    still "optimal" from the previous point, re-solved in 0 iterations)."""
+    h = model.highs
+    wrong_cols = wrong_rows = np.zeros(0, dtype=np.int32)
+    if len(cols):
+        index = np.asarray(cols, dtype=np.int32)
+        _, _, cost, lower, upper, _ = h.getCols(len(index), index)
+        held = (cost == lp.cost[index]) & (lower == lp.col_lower[index]) & (upper == lp.col_upper[index])
+        wrong_cols = index[~held]
+    if len(rows):
+        index = np.asarray(rows, dtype=np.int32)
+        _, _, lower, upper, _ = h.getRows(len(index), index)
+        wrong_rows = index[~((lower == lp.row_lower[index]) & (upper == lp.row_upper[index]))]
+    count = len(wrong_rows) + len(wrong_cols)
+    if count:
+        named = [row_name(lp, int(i)) for i in wrong_rows[:3]]
+        named += [f"the cost or bounds of {_column_label(lp, int(j))}" for j in wrong_cols[: 3 - len(named)]]
+        shown = "; ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
+        raise SolveError("error", f"HiGHS did not take the point's values ({shown}); the point is not solved")
+
+
+def _column_label(lp: LinearProgram, position: int) -> str:
+    """``block[key, ...]`` of LP column ``position``."""
+    for name, block in lp.columns.items():
+        if block.start <= position < block.stop:
+            return f"{name}[{', '.join(str(v) for v in block.index.iloc[position - block.start].tolist())}]"
+    return f"column {position}"
 
 
 # ---- the worker side: one engine per sweep and thread, kept between chunks -------------
