@@ -10,6 +10,7 @@ For tables given as DataFrames, ``_line`` is the line the row would have in
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, cap_problems
+from .errors import MAX_PROBLEMS, Problem, cap_problems
 from .tables import BAD, ID, LINE, NUMBER_LIMIT, Column, TableSpec
 
 
@@ -139,17 +140,18 @@ def coerce_table(
         ]
     problems: list[Problem] = []
     table = pd.DataFrame({LINE: raw[LINE].to_numpy()})
+    bad = np.zeros(len(table), dtype=bool)
     for column in spec.columns:
         if column.name not in raw.columns:  # optional column absent: all blank
             table[column.name] = "" if column.kind == ID else np.nan
             continue
-        values, found = (_coerce_id if column.kind == ID else _coerce_number)(
+        values, found, bad_cells = (_coerce_id if column.kind == ID else _coerce_number)(
             raw[column.name], raw[LINE], column, label
         )
         table[column.name] = values
         problems += found
-    bad_lines = {p.line for p in problems}
-    table[BAD] = table[LINE].isin(bad_lines).to_numpy()
+        bad |= bad_cells
+    table[BAD] = bad
     return table, problems
 
 
@@ -158,22 +160,39 @@ def _as_text(series: pd.Series) -> pd.Series:
     return text.astype(str).str.strip()
 
 
-def _coerce_id(series: pd.Series, lines: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+def _cells(
+    label: str, column: str, lines: pd.Series, text: pd.Series, mask: np.ndarray, expected: str, rule: str
+) -> list[Problem]:
+    """The problems of the cells ``mask`` selects: at most MAX_PROBLEMS built, the others
+    counted in the last one's ``more`` (a file of a million bad cells costs no more memory
+    than one of fifty)."""
+    where = np.flatnonzero(mask)
+    shown = where[:MAX_PROBLEMS]
+    found = [
+        Problem(label, int(line), column, str(value), expected, rule)
+        for line, value in zip(lines.to_numpy()[shown], text.to_numpy()[shown])
+    ]
+    if len(where) > len(shown):
+        found[-1] = dataclasses.replace(found[-1], more=len(where) - len(shown))
+    return found
+
+
+def _coerce_id(
+    series: pd.Series, lines: pd.Series, column: Column, label: str
+) -> tuple[pd.Series, list[Problem], np.ndarray]:
+    """The column as ids, its problems and which cells are bad."""
     text = _as_text(series)
     empty = (text == "").to_numpy()
-    problems = []
+    problems: list[Problem] = []
+    bad = np.zeros(len(text), dtype=bool)
     if not column.optional:
-        problems += [
-            Problem(label, int(line), column.name, "", "a non-empty id", "id_present")
-            for line in lines.to_numpy()[empty]
-        ]
+        problems += _cells(label, column.name, lines, text, empty, "a non-empty id", "id_present")
+        bad |= empty
     if column.choices is not None:
-        bad = ~text.isin(column.choices).to_numpy() & ~empty
-        problems += [
-            Problem(label, int(line), column.name, value, f"one of {', '.join(column.choices)}", "choice")
-            for line, value in zip(lines.to_numpy()[bad], text.to_numpy()[bad])
-        ]
-    return _shared(text), problems
+        wrong = ~text.isin(column.choices).to_numpy() & ~empty
+        problems += _cells(label, column.name, lines, text, wrong, f"one of {', '.join(column.choices)}", "choice")
+        bad |= wrong
+    return _shared(text), problems, bad
 
 
 def _shared(text: pd.Series) -> pd.Series:
@@ -184,7 +203,10 @@ def _shared(text: pd.Series) -> pd.Series:
     return pd.Series(np.asarray(distinct, dtype=object)[codes], index=text.index, dtype=object)
 
 
-def _coerce_number(series: pd.Series, lines: pd.Series, column: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+def _coerce_number(
+    series: pd.Series, lines: pd.Series, column: Column, label: str
+) -> tuple[pd.Series, list[Problem], np.ndarray]:
+    """The column as floats (NaN where bad), its problems and which cells are bad."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.astype(float).to_numpy(copy=True)
         text = pd.Series(values).astype(str)
@@ -206,20 +228,16 @@ def _coerce_number(series: pd.Series, lines: pd.Series, column: Column, label: s
     if column.allow_inf:
         infinite = np.zeros(len(values), dtype=bool)
     bad = bad_blank | not_number | too_low | too_high | too_large | infinite
-    expected = _expected_number(column)
-    problems = [
-        Problem(label, int(line), column.name, str(value), expected, "number")
-        for line, value in zip(lines.to_numpy()[bad], text.to_numpy()[bad])
-    ]
+    problems = _cells(label, column.name, lines, text, bad, _expected_number(column), "number")
     values[bad] = np.nan
-    return pd.Series(values, index=series.index, dtype=float), problems
+    return pd.Series(values, index=series.index, dtype=float), problems, bad
 
 
 def check_numbers(values: pd.Series, column: Column) -> list[tuple[int, str, str]]:
     """(row position, value as text, what was expected) for each cell of ``values`` that
     breaks ``column``'s number rules (the rules a CSV cell is read with)."""
     lines = pd.Series(np.arange(len(values)))
-    _, problems = _coerce_number(values.reset_index(drop=True), lines, column, "")
+    _, problems, _ = _coerce_number(values.reset_index(drop=True), lines, column, "")
     return [(int(p.line or 0), str(p.value), p.expected) for p in problems]  # every cell problem has a line
 
 
