@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,10 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
     if not path.is_file():
         if spec.optional:
             return None, []
-        return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}", "file_present")]
+        others = sorted(p.name for p in folder.glob("*.csv"))
+        close = difflib.get_close_matches(spec.file, others, n=1, cutoff=0.6)
+        hint = f" (there is {close[0]}: a misspelling?)" if close else ""
+        return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}{hint}", "file_present")]
     try:
         data = path.read_bytes()
     except OSError as exc:

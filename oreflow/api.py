@@ -14,6 +14,7 @@ from oreflow.model.errors import DatasetWarning
 from oreflow.model.infeasibility import explain
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network, load_inputs
+from oreflow.model.reading import number_text
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 from oreflow.result import Result, make_result
 from oreflow.solvers import solve_lp
@@ -91,6 +92,11 @@ def solve(
         warnings.warn(str(warning), DatasetWarning, stacklevel=2)
     if solver_options:
         options.update(solver_options)
+    bad = [name for name, value in options.items() if isinstance(value, float) and not math.isfinite(value)]
+    if bad:
+        raise InputError(
+            [Problem("solve", None, name, repr(options[name]), "a finite number", "solver_option") for name in bad]
+        )
     if unmet_penalty_usd_per_t is not None:
         if not (math.isfinite(unmet_penalty_usd_per_t) and 0 < unmet_penalty_usd_per_t < NUMBER_LIMIT):
             raise InputError(
@@ -99,7 +105,7 @@ def solve(
                     None,
                     "unmet_penalty_usd_per_t",
                     repr(unmet_penalty_usd_per_t),
-                    f"a number > 0 and below {NUMBER_LIMIT:g} (USD per t of unmet demand)",
+                    f"a number > 0 and below {number_text(NUMBER_LIMIT)} (USD per t of unmet demand)",
                     "penalty",
                 )
             )

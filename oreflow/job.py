@@ -17,6 +17,7 @@ that names it.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -27,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.families import BLOCKS, DEFAULT_PRICES, FAMILIES_BY_NAME
+from oreflow.model.reading import number_text
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 
 
@@ -116,6 +118,10 @@ def _known_flows(name: str) -> str:
 FlowKind = Annotated[str, AfterValidator(_known_flows)]
 
 
+#: A number that must be finite (a solver option: HiGHS takes a NaN tolerance without a word).
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class Range(BaseModel):
     """``num`` evenly spaced values from ``start`` to ``stop``, both included."""
 
@@ -196,8 +202,8 @@ class SweepParameter(BaseModel):
             raise ValueError("give exactly one of values, range (grid) or distribution (monte_carlo)")
         if "values" in self.model_fields_set and not self.values:
             raise ValueError("values must list at least one number")
-        if any(v != v or v in (float("inf"), float("-inf")) for v in self.values):
-            raise ValueError("values must be finite numbers")
+        if not all(math.isfinite(v) for v in self.grid_values()):
+            raise ValueError("values must be finite numbers (a range's values too)")
         if self.action == "scale" and self.distribution is None and min(self.grid_values()) < 0:
             raise ValueError('a scale factor must be >= 0 (to set a value, use action = "set")')
         return self
@@ -314,7 +320,7 @@ class Job(BaseModel):
     solver: str | None = Field(
         None, description="Pyomo solver name for backend 'pyomo' (default 'highs'); not used by 'highs'."
     )
-    solver_options: dict[str, bool | int | float | str] = Field(
+    solver_options: dict[str, bool | int | FiniteFloat | str] = Field(
         default_factory=dict, description="Options passed to the solver unchanged."
     )
     unmet_penalty_usd_per_t: float = Field(
@@ -473,7 +479,7 @@ def _problems(label: str, text: str, raw: dict[str, Any], exc: ValidationError) 
 _EXPECTED = {
     "greater_than": "a number > {gt}",
     "greater_than_equal": "a number >= {ge}",
-    "less_than": "a number < {lt}",
+    "less_than": "a number below {lt}",
     "less_than_equal": "a number <= {le}",
     "finite_number": "a finite number",
     "int_type": "a whole number",
@@ -500,7 +506,7 @@ def _expected(error: ErrorDetails) -> str:
     never lower-casing a pattern or a name. A validator's own ValueError is its text."""
     template = _EXPECTED.get(error["type"])
     if template is not None:
-        ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()}
+        ctx = {k: number_text(v) if isinstance(v, float) else v for k, v in error.get("ctx", {}).items()}
         try:
             return template.format(**ctx)
         except (KeyError, IndexError):

@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -297,11 +298,26 @@ _HOLDS: dict[Path, _Hold] = {}
 _HOLDS_LOCK = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    """A forked child holds no output lock: the flocks are its parent's (shared descriptions),
+    so it must neither re-enter nor remove them."""
+    global _HOLDS_LOCK
+    _HOLDS_LOCK = threading.Lock()
+    _HOLDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _take(target: Path, claimed: bool) -> tuple[_Hold, bool]:
     """Take (or re-enter) ``target``'s lock for this thread: (the hold, whether newly taken)."""
     me = threading.get_ident()
     with _HOLDS_LOCK:
         hold = _HOLDS.get(target)
+        if hold is not None and hold.pid != os.getpid():  # inherited from a parent: not ours
+            _HOLDS.pop(target)
+            hold = None
         if hold is not None and hold.thread != me:
             raise _busy(target, "another oreflow run in this process")
         if claimed:  # this thread's claims on other folders belong to earlier runs that failed
@@ -363,12 +379,24 @@ def _acquire(target: Path) -> int:
         )
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # never through a symbolic link (a planted one would have us truncate its target), and not
+    # inherited by processes this one starts
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            raise InputError(
+                Problem("output", None, "output", str(path), f"a lock file oreflow can create ({exc})", "output_lock")
+            ) from None
         try:
             if sys.platform != "win32":
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _same_file(fd, path):
+                if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_nlink != 1:  # not a hard link either
+                    raise InputError(
+                        Problem("output", None, "output", str(path), "a lock file that is a plain file", "output_lock")
+                    )
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 return fd

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ def apply_scenario(base: Network, scenario: Scenario) -> AppliedScenario:
         raise InputError(
             [_attribute(p, scenario, last_change) for p in exc.problems],
             heading=f"scenario {scenario.name!r} leaves the dataset invalid",
+            omitted=exc.omitted,
         ) from None
     network = dataclasses.replace(network, source=base.source, file_hashes=dict(base.file_hashes))
     return AppliedScenario(scenario, network, log)
@@ -63,13 +65,15 @@ def apply_scenario(base: Network, scenario: Scenario) -> AppliedScenario:
 def apply_all(base: Network, scenarios: list[Scenario]) -> list[AppliedScenario]:
     """Apply every scenario; all problems of all scenarios are reported together."""
     applied, problems = [], []
+    omitted: Counter[str] = Counter()
     for scenario in scenarios:
         try:
             applied.append(apply_scenario(base, scenario))
         except InputError as exc:
             problems += exc.problems
+            omitted.update(exc.omitted)
     if problems:
-        raise InputError(problems, heading="invalid scenarios")
+        raise InputError(problems, heading="invalid scenarios", omitted=omitted)
     return applied
 
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.model.errors import InputError, Problem
+from oreflow.model.errors import InputError, Problem, SolveError
 from oreflow.model.infeasibility import ConflictRows
 from oreflow.model.lp import LinearProgram
+from oreflow.model.reading import number_text
 from oreflow.model.record import BASIS_BASIC, RangingArrays, SolutionRecord, describe_duals
+from oreflow.model.tables import NUMBER_LIMIT
 
 #: Options oreflow sets unless the caller overrides them.
 DEFAULT_OPTIONS: dict[str, Any] = {"output_flag": False}
@@ -138,7 +140,11 @@ def pass_arrays(
     model.a_matrix_.index_ = index.astype(np.int32, copy=False)
     model.a_matrix_.value_ = value
     if h.passModel(model) == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS rejected the LP arrays (passModel returned kError)")
+        raise SolveError(
+            "error",
+            "HiGHS rejected the LP arrays (a cost or bound beyond its range: every input number must be "
+            f"below {number_text(NUMBER_LIMIT)}, model/tables.py NUMBER_LIMIT)",
+        )
 
 
 #: ``ranging_note`` of a solve asked not to range.

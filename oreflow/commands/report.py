@@ -19,7 +19,6 @@ def handle(args: argparse.Namespace) -> int:
     the files the report reads cannot be used (InputError: nothing written)."""
     from oreflow.errors import InputError
     from oreflow.manifest import SUMMARY
-    from oreflow.outputs import lock
     from oreflow.report import rebuild
 
     folder = args.folder
@@ -27,8 +26,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"oreflow: {folder} is not a finished run's output folder (it has no {SUMMARY})", file=sys.stderr)
         return 1
     try:
-        with lock(folder):  # no other oreflow process rewrites the folder meanwhile
-            written = rebuild(folder)  # InputError, before anything is written, for an unusable folder
+        written = rebuild(folder)  # InputError, before anything is written, for an unusable folder
     except InputError:  # a ValueError too, but one that already says what to fix
         raise
     except (ValueError, LookupError, TypeError) as exc:  # a table changed since oreflow wrote it

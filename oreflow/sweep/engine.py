@@ -18,6 +18,7 @@ reached HiGHS leaves the next point a freshly loaded model.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 import traceback
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.errors import InputError, SolveError
+from oreflow.errors import InputError, Problem, SolveError
 from oreflow.model.infeasibility import explain, row_name
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
@@ -185,6 +186,7 @@ class Engine:
         """The point's LP, the HiGHS model to solve it in, its extractor, and whether the
         model re-solves from a previous basis."""
         context = self.context
+        _check_finite(point)
         network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
         changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale") and c.column}
         structural = any(c.action in ("add", "remove") for c in point.changes)
@@ -278,6 +280,33 @@ def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False)
         raise SolveError("error", f"{exc}; the point is not solved") from None
     _check_held(model, lp, np.union1d(cost_cols, cols), rows)
     return model.solve(ranging=ranging)
+
+
+def _check_finite(point: Point) -> None:
+    """Raise InputError (the point is invalid) for a set value or scale factor that is not a
+    finite number: a Monte Carlo draw that overflowed (a lognormal's exp of a large mean) would
+    otherwise set a capacity or supply to inf (no limit) or an optional column to blank."""
+    bad = [
+        (change, value)
+        for change in point.changes
+        if change.action in ("set", "scale")
+        for value in [change.value if change.action == "set" else change.factor]
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
+    if bad:
+        raise InputError(
+            [
+                Problem(
+                    f"point {point.index} ({point.label})",
+                    None,
+                    f"{change.table}.{change.column}",
+                    repr(value),
+                    "a finite value (the sweep drew or computed one that is not)",
+                    "sweep_value",
+                )
+                for change, value in bad
+            ]
+        )
 
 
 def _check_held(model: HighsModel, lp: LinearProgram, cols: np.ndarray, rows: np.ndarray) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,41 +262,41 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
                 "sweep_missing",
             )
         )
-    destination, protect = destination_of(job_file, network, out, "sweep")
-    base = sweep_base(job_file, network)
-    check_parameters(base, sweep, job_file)
-    points = sweep_points(sweep)
-    solved = solve_points(
-        job_file,
-        base,
-        points,
-        tuple(sweep.prices),
-        destination,
-        execution,
-        "sweep",
-        tuple(sweep.flows),
-        sweep.price_trust,
-    )
-    summary = summary_base(job_file, "sweep", solved)
-    summary.update(
-        mode=sweep.mode,
-        seed=sweep.seed if sweep.mode == "monte_carlo" else None,
-        parameters=[
-            {
-                **p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
-                "unit": p.unit or ("factor" if p.action == "scale" else ""),
-            }
-            for p in sweep.parameters
-        ],
-    )
+    with claimed(job_file, network, out, "sweep") as (destination, protect):
+        base = sweep_base(job_file, network)
+        check_parameters(base, sweep, job_file)
+        points = sweep_points(sweep)
+        solved = solve_points(
+            job_file,
+            base,
+            points,
+            tuple(sweep.prices),
+            destination,
+            execution,
+            "sweep",
+            tuple(sweep.flows),
+            sweep.price_trust,
+        )
+        summary = summary_base(job_file, "sweep", solved)
+        summary.update(
+            mode=sweep.mode,
+            seed=sweep.seed if sweep.mode == "monte_carlo" else None,
+            parameters=[
+                {
+                    **p.model_dump(mode="json", exclude={"values", "range", "distribution"}),
+                    "unit": p.unit or ("factor" if p.action == "scale" else ""),
+                }
+                for p in sweep.parameters
+            ],
+        )
 
-    def fill(folder: Path) -> None:
-        write_points(folder, solved.table)
-        outputs.write_summary_json(summary, folder)
-        report.write_sweep_report(folder, png=job_file.job.report_png)
+        def fill(folder: Path) -> None:
+            write_points(folder, solved.table)
+            outputs.write_summary_json(summary, folder)
+            report.write_sweep_report(folder, png=job_file.job.report_png)
 
-    written = publish(destination, protect, fill, solved)
-    return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
+        written = publish(destination, protect, fill, solved)
+        return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
 
 
 def destination_of(
@@ -316,6 +317,20 @@ def destination_of(
         outputs.release(destination)
         raise
     return destination, protect
+
+
+@contextmanager
+def claimed(
+    job_file: JobFile, network: Network, out: Path | None, command: str
+) -> Iterator[tuple[Path, tuple[Path, ...]]]:
+    """:func:`destination_of` for the with-block; a run that fails inside it (bad parameters,
+    an interrupt, an error before :func:`publish`) releases the folder's lock on the way out."""
+    destination, protect = destination_of(job_file, network, out, command)
+    try:
+        yield destination, protect
+    except BaseException:
+        outputs.release(destination)
+        raise
 
 
 def publish(destination: Path, protect: tuple[Path, ...], fill: Callable[[Path], None], solved: Solved) -> Path:

@@ -26,7 +26,7 @@ from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
-from oreflow.sweep.run import ExecutionPlan, Solved, destination_of, publish, solve_points, summary_base, write_points
+from oreflow.sweep.run import ExecutionPlan, Solved, claimed, publish, solve_points, summary_base, write_points
 
 #: Statuses of a disruption that leaves no feasible allocation.
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
@@ -207,44 +207,45 @@ def run_stress(
 ) -> tuple[str, int, Path]:
     """Run the N-1 disruptions of the job's dataset; write and return (text, status, folder)."""
     options = job_file.job.stress
-    destination, protect = destination_of(job_file, network, out, "stress")
-    kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
-    points = disruptions(network, kinds)
-    if len(points) == 1:
-        raise InputError(
-            Problem(
-                str(job_file.path),
-                None,
-                "stress",
-                None,
-                "at least one kind of disruption turned on (origins, refiners, ore_route_groups, product_route_groups)",
-                "stress_nothing",
+    with claimed(job_file, network, out, "stress") as (destination, protect):
+        kinds = options.model_dump(include={"origins", "refiners", "ore_route_groups", "product_route_groups"})
+        points = disruptions(network, kinds)
+        if len(points) == 1:
+            raise InputError(
+                Problem(
+                    str(job_file.path),
+                    None,
+                    "stress",
+                    None,
+                    "at least one kind of disruption turned on "
+                    "(origins, refiners, ore_route_groups, product_route_groups)",
+                    "stress_nothing",
+                )
             )
+        solved = solve_points(
+            job_file, network, points, tuple(options.prices), destination, execution, "stress", price_trust=True
         )
-    solved = solve_points(
-        job_file, network, points, tuple(options.prices), destination, execution, "stress", price_trust=True
-    )
-    ranked, unmet, moves = ranking(solved.table, options.top_prices)
-    moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
-    summary = summary_base(job_file, "stress", solved)
-    summary.update(
-        disruptions=int(len(ranked)),
-        failed=int((ranked["status"] != "optimal").sum()),
-        most_critical=ranked.head(5)[["rank", "kind", "element", "cost_increase_usd", "unmet_increase_t"]].to_dict(
-            orient="records"
-        ),
-    )
+        ranked, unmet, moves = ranking(solved.table, options.top_prices)
+        moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
+        summary = summary_base(job_file, "stress", solved)
+        summary.update(
+            disruptions=int(len(ranked)),
+            failed=int((ranked["status"] != "optimal").sum()),
+            most_critical=ranked.head(5)[["rank", "kind", "element", "cost_increase_usd", "unmet_increase_t"]].to_dict(
+                orient="records"
+            ),
+        )
 
-    def fill(folder: Path) -> None:
-        write_points(folder, solved.table)
-        ranked.to_csv(folder / "stress.csv", index=False)
-        unmet.to_csv(folder / "stress_unmet.csv", index=False)
-        moves.to_csv(folder / "stress_prices.csv", index=False)
-        outputs.write_summary_json(summary, folder)
-        report.write_stress_report(folder, png=job_file.job.report_png)
+        def fill(folder: Path) -> None:
+            write_points(folder, solved.table)
+            ranked.to_csv(folder / "stress.csv", index=False)
+            unmet.to_csv(folder / "stress_unmet.csv", index=False)
+            moves.to_csv(folder / "stress_prices.csv", index=False)
+            outputs.write_summary_json(summary, folder)
+            report.write_stress_report(folder, png=job_file.job.report_png)
 
-    written = publish(destination, protect, fill, solved)
-    return stress_text(job_file.name, ranked, solved), (0 if summary["failed"] == 0 else 1), written
+        written = publish(destination, protect, fill, solved)
+        return stress_text(job_file.name, ranked, solved), (0 if summary["failed"] == 0 else 1), written
 
 
 def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
