@@ -325,7 +325,10 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
     owners = {}
     for name, key in (("refiners", "refiner"), ("origins", "origin")):
         frame = tables.get(name)
-        owners[name] = frame.set_index(key)["country"] if frame is not None else pd.Series(dtype=object)
+        # a repeated id is reported by check_unique_keys; its first row stands for it here
+        owners[name] = (
+            frame.drop_duplicates(key).set_index(key)["country"] if frame is not None else pd.Series(dtype=object)
+        )
     country = np.where(mining, members["member"].map(owners["origins"]), members["member"].map(owners["refiners"]))
     groups = explode_list(quotas["country"], "country")
     inside = pd.MultiIndex.from_arrays([members["_row"], country]).isin(pd.MultiIndex.from_frame(groups))
@@ -384,7 +387,8 @@ def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Probl
         return []
     label = labels["share_limits"]
     with_min = limits["min_share"].notna().to_numpy() & (limits["min_share"] > 0).to_numpy()
-    served = routes.assign(country=routes["refiner"].map(refiners.set_index("refiner")["country"]))
+    country = refiners.drop_duplicates("refiner").set_index("refiner")["country"]  # repeats: check_unique_keys
+    served = routes.assign(country=routes["refiner"].map(country))
     groups = explode_list(limits["country"], "country").assign(market=lambda f: limits["market"].to_numpy()[f["_row"]])
     reachable = groups.merge(served[["market", "country"]], on=["market", "country"])["_row"].unique()
     unserved = with_min & ~np.isin(np.arange(len(limits)), reachable)

@@ -66,9 +66,11 @@ class PolicyTables:
 def country_of(network: Inputs) -> dict[str, pd.Series]:
     """id -> country maps of origins, refiners and markets."""
     return {
-        "origin": network.origins.set_index("origin")["country"],
-        "refiner": network.refiners.set_index("refiner")["country"],
-        "market": network.markets.set_index("market")["country"],
+        # validated tables have unique ids; tables still being validated may repeat one (reported
+        # by check_unique_keys), whose first row stands for it
+        "origin": network.origins.drop_duplicates("origin").set_index("origin")["country"],
+        "refiner": network.refiners.drop_duplicates("refiner").set_index("refiner")["country"],
+        "market": network.markets.drop_duplicates("market").set_index("market")["country"],
     }
 
 
@@ -307,7 +309,7 @@ def share_limit_rows(network: Inputs, s: Block) -> RowFamily:
             family.sense,
             report_scale=np.zeros(0),
         )
-    demand = network.demand.set_index(["market", "product"])["demand_t"]
+    demand = network.demand.drop_duplicates(["market", "product"]).set_index(["market", "product"])["demand_t"]
     demand_t = demand.reindex(pd.MultiIndex.from_frame(index[["market", "product"]])).to_numpy(float)
     refiner_country = s.index["refiner"].map(country_of(network)["refiner"])
     ships = s.index.assign(country=refiner_country.to_numpy(), _col=np.arange(s.start, s.stop))

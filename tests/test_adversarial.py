@@ -20,7 +20,25 @@ from conftest import BASELINE_DATASET, write_job
 from oreflow.cli import main
 from oreflow.errors import InputError
 
-FILES = ("origins", "composition", "refiners", "recoveries", "markets", "demand", "ore_routes", "product_routes")
+FILES = (
+    "origins",
+    "composition",
+    "refiners",
+    "recoveries",
+    "markets",
+    "demand",
+    "ore_routes",
+    "product_routes",
+    "tariffs",
+    "share_limits",
+    "quotas",
+)
+#: Policy tables added to the copied dataset so that mutations reach the policy rules too.
+POLICIES = {
+    "tariffs": "from_country,to_country,stage,product,usd_per_t\nUS,CN,ore,,500\n",
+    "share_limits": "market,product,country,max_share,min_share\nEU,NdPr,CN,0.8,\n",
+    "quotas": "quota,kind,country,product,members,limit_t\nCN_refining,refining,CN,,,300000\n",
+}
 VALUES = (
     "",
     "junk",
@@ -81,6 +99,8 @@ def test_a_mutated_dataset_fails_cleanly_or_solves(mutation):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         shutil.copytree(BASELINE_DATASET, folder / "ds")
+        for name, text in POLICIES.items():
+            (folder / "ds" / f"{name}.csv").write_text(text, encoding="utf-8")
         mutate(folder / "ds", mutation)
         job = write_job(folder / "job.toml", "ds", "out", "ranging = false\n")
         try:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import REPO, micro_frames
@@ -178,6 +179,11 @@ def test_lp_has_the_registry_s_blocks_families_and_terms_in_order(every_policy):
         assert list(lp.rows[spec.name].index.columns) == list(spec.keys), spec.name
     for spec in BLOCKS:
         assert list(lp.columns[spec.name].index.columns) == list(spec.keys), spec.name
+    for spec in FAMILIES:  # each builder makes the rows its entry declares
+        built = spec.build(every_policy, lp.columns)
+        assert built.name == spec.name, spec.name
+        senses = set(np.atleast_1d(built.sense).tolist())
+        assert senses == {spec.sense} if spec.sense != "per row" else senses <= {"<=", ">="}, spec.name
 
 
 def test_registry_entries_are_complete():
