@@ -82,6 +82,12 @@ def new_highs() -> Any:
     return h
 
 
+def check_options(options: Mapping[str, Any], source: str = "solver_options") -> None:
+    """Set every option on a scratch HiGHS: an unknown name or a bad value raises InputError
+    (what ``oreflow validate`` and the pyomo backend check before anything is built)."""
+    apply_options(new_highs(), options, source)
+
+
 def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_options") -> None:
     """Set HiGHS options; an unknown option or a bad value raises InputError naming it."""
     import highspy

@@ -87,7 +87,9 @@ def solve_pyomo(
     started = time.perf_counter()
     options = dict(options or {})
     if solver_name == "highs":
-        _check_highs_options(options)
+        from .highs import check_options
+
+        check_options(options)
     else:
         opt = _legacy_solver(solver_name)
 
@@ -155,13 +157,6 @@ def _status(termination: Any) -> str:
 # ---------------------------------------------------------------------------------
 # HiGHS through oreflow's direct interface
 # ---------------------------------------------------------------------------------
-
-
-def _check_highs_options(options: Mapping[str, Any]) -> None:
-    """Set every option on a scratch HiGHS instance: unknown names or bad values raise InputError."""
-    from .highs import apply_options, new_highs
-
-    apply_options(new_highs(), options)
 
 
 def _via_pyomo(record: SolutionRecord, lp: LinearProgram, highs: Any) -> SolutionRecord:

@@ -92,3 +92,9 @@ def test_a_misspelled_required_file_names_the_file_it_found(tmp_path):
         frame.to_csv(folder / f"{'demnd' if name == 'demand' else name}.csv", index=False)
     with pytest.raises(InputError, match=r"there is demnd\.csv"):
         oreflow.load_inputs(folder)
+
+
+def test_validate_checks_the_solver_options_run_would_use(tmp_path, micro_dataset, capsys):
+    job = write_job(tmp_path / "job.toml", "micro", "out", "[solver_options]\nno_such_option = 3\n")
+    assert main(["validate", str(job)]) == 1
+    assert "no_such_option" in capsys.readouterr().err

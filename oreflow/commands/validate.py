@@ -22,6 +22,10 @@ def handle(args: argparse.Namespace) -> int:
     for warning in network.warnings:  # the same lines `oreflow run` prints
         print(f"warning: {warning}", file=sys.stderr)
     what = f"job {job_file.path}" if job_file else f"dataset {network.source}"
+    if job_file is not None and job_file.job.solver in (None, "highs"):  # HiGHS directly or through Pyomo
+        from oreflow.solvers.highs import check_options
+
+        check_options(job_file.job.solver_options, f"{job_file.path}: solver_options")
     if job_file is not None and job_file.job.scenarios:
         from oreflow.scenarios import apply_all
 

@@ -35,6 +35,7 @@ from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
+from oreflow.model.record import SolutionRecord
 from oreflow.model.tables import TABLES
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import ChangeRejected, HighsModel
@@ -232,7 +233,7 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
     )
 
 
-def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray, degenerate: int | None) -> dict[str, Any]:
+def trust_of(lp: LinearProgram, record: SolutionRecord, codes: np.ndarray, degenerate: int | None) -> dict[str, Any]:
     """A point's dual trust (docs/conventions.md, "Dual trust and degeneracy"): whether the
     duals come from a basis, whether every price is certified unique (``unique_duals``,
     the same test as a run's: :func:`~oreflow.model.ranging.certified_unique` of the
@@ -247,7 +248,7 @@ def trust_of(lp: LinearProgram, record: Any, codes: np.ndarray, degenerate: int 
     }
 
 
-def _failure(lp: LinearProgram, record: Any) -> str:
+def _failure(lp: LinearProgram, record: SolutionRecord) -> str:
     """Why a point is not optimal, in one line ('' when it is): for an infeasible LP the
     constraints that conflict, named (oreflow.infeasibility)."""
     if record.status == "optimal":
@@ -261,7 +262,7 @@ def _failure(lp: LinearProgram, record: Any) -> str:
     return record.solver_status
 
 
-def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> Any:
+def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> SolutionRecord:
     """Move ``model`` to ``lp``'s costs and bounds (only what differs), check that HiGHS holds
     them (:func:`_check_held`), then re-solve."""
     current = model.lp
