@@ -235,3 +235,16 @@ def test_every_family_row_reads_in_words(every_policy):
 def test_cost_labels_cover_every_term():
     assert [registry.cost_label(t.name) for t in COST_TERMS] == [t.label for t in COST_TERMS]
     assert registry.cost_label("total") == "total"
+
+
+def test_validation_and_the_lp_know_the_same_policy_tables(every_policy):
+    """Validation's coverage rule (policies.policy_coverage) lists every policy table the
+    registry declares, so a new policy family cannot be guarded in build_lp yet pass validation."""
+    from oreflow.model.policies import policy_coverage
+
+    lp = build_lp(every_policy)
+    coverage = policy_coverage(every_policy, lp.columns["x"], lp.columns["s"])
+    declared = {spec.table for spec in FAMILIES if spec.policy_keys}
+    declared |= {term.table for term in COST_TERMS if term.policy_keys}
+    assert set(coverage) == declared
+    assert all(covered.all() for covered in coverage.values())  # the fixture's rows each cover a flow
