@@ -50,6 +50,11 @@ if sys.platform != "win32":
     import fcntl
 
 
+def _refused(folder: str, expected: str, rule: str = "output_folder") -> InputError:
+    """The InputError refusing an output folder (or its lock file): what was expected of it."""
+    return InputError(Problem("output", None, "output", folder, expected, rule))
+
+
 def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
     """Refuse an output folder whose replacement would destroy anything but an earlier
     oreflow output. An existing folder must be empty, or an oreflow output holding only
@@ -58,47 +63,30 @@ def check_destination(target: Path, protect: tuple[Path, ...] = ()) -> None:
     target = Path(target).resolve()
     inside = [p for p in protect if Path(p).resolve().is_relative_to(target)]
     if inside:
-        raise InputError(
-            Problem(
-                "output",
-                None,
-                "output",
-                str(target),
-                f"an output folder that does not contain the job's own files ({inside[0]})",
-                "output_folder",
-            )
+        raise _refused(
+            str(target), f"an output folder that does not contain the job's own files ({inside[0]})", "output_folder"
         )
     if not target.exists():
         return
     if not target.is_dir():
-        raise InputError(Problem("output", None, "output", str(target), "a folder, not a file", "output_folder"))
+        raise _refused(str(target), "a folder, not a file", "output_folder")
     if not any(target.iterdir()):
         return
     if not is_output(target):
-        raise InputError(
-            Problem(
-                "output",
-                None,
-                "output",
-                str(target),
-                "a new or empty folder, or the output folder of an earlier oreflow run: this one "
-                "holds other files, which writing would delete",
-                "output_folder",
-            )
+        raise _refused(
+            str(target),
+            "a new or empty folder, or the output folder of an earlier oreflow run: this one "
+            "holds other files, which writing would delete",
+            "output_folder",
         )
     foreign = foreign_entries(target)
     if foreign:
         shown = ", ".join(str(p.relative_to(target)) for p in foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-        raise InputError(
-            Problem(
-                "output",
-                None,
-                "output",
-                str(target),
-                f"an earlier oreflow output holding only what oreflow writes; it also holds "
-                f"{shown}, which writing would delete (move them out first)",
-                "output_folder",
-            )
+        raise _refused(
+            str(target),
+            f"an earlier oreflow output holding only what oreflow writes; it also holds "
+            f"{shown}, which writing would delete (move them out first)",
+            "output_folder",
         )
 
 
@@ -374,9 +362,7 @@ def _acquire(target: Path) -> int:
     path (its holder may have removed it, and another writer created a new one, between our
     open and our flock): otherwise we start again on the new file."""
     if not target.name:
-        raise InputError(
-            Problem("output", None, "output", str(target), "a folder below the file system's root", "output_folder")
-        )
+        raise _refused(str(target), "a folder below the file system's root", "output_folder")
     path = lock_path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     # never through a symbolic link (a planted one would have us truncate its target), and not
@@ -386,17 +372,13 @@ def _acquire(target: Path) -> int:
         try:
             fd = os.open(path, flags, 0o666)
         except OSError as exc:
-            raise InputError(
-                Problem("output", None, "output", str(path), f"a lock file oreflow can create ({exc})", "output_lock")
-            ) from None
+            raise _refused(str(path), f"a lock file oreflow can create ({exc})", "output_lock") from None
         try:
             if sys.platform != "win32":
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _same_file(fd, path):
                 if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_nlink != 1:  # not a hard link either
-                    raise InputError(
-                        Problem("output", None, "output", str(path), "a lock file that is a plain file", "output_lock")
-                    )
+                    raise _refused(str(path), "a lock file that is a plain file", "output_lock")
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 return fd
