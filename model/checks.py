@@ -24,7 +24,7 @@ from .arrays import Block
 from .errors import MAX_PROBLEMS, InputWarning, Problem, cap_problems
 from .groups import explode_list
 from .policies import PolicyTables, policy_coverage
-from .tables import ANY_COUNTRY, BAD, ID, LINE, POLICY_TABLES, SHARE_SUM_TOLERANCE, TABLES_BY_NAME
+from .tables import ANY_COUNTRY, BAD, LINE, POLICY_TABLES, SHARE_SUM_TOLERANCE, TABLES_BY_NAME, empty_table
 
 Tables = dict[str, pd.DataFrame]
 Labels = dict[str, str]  # table name -> file label used in problems
@@ -416,9 +416,7 @@ def _table(tables: Tables, name: str) -> pd.DataFrame:
     frame = tables.get(name)
     if frame is not None:
         return frame
-    spec = TABLES_BY_NAME[name]
-    columns = {c.name: pd.Series(dtype=object if c.kind == ID else float) for c in spec.columns}
-    return pd.DataFrame({**columns, LINE: pd.Series(dtype=np.int64), BAD: pd.Series(dtype=bool)})
+    return empty_table(name).assign(**{LINE: pd.Series(dtype=np.int64), BAD: pd.Series(dtype=bool)})
 
 
 def _flows(tables: Tables) -> tuple[PolicyTables, Block, Block] | None:

@@ -12,7 +12,7 @@ import pandas as pd
 from .checks import dataset_warnings, run_checks
 from .errors import InputError, InputWarning, Problem, cap_problems
 from .reading import frame_table, read_csv_table
-from .tables import BAD, ID, LINE, TABLES, TABLES_BY_NAME
+from .tables import BAD, LINE, TABLES, empty_table
 
 
 @dataclass(frozen=True)
@@ -170,9 +170,3 @@ def _validated(
         for name, frame in tables.items()
     }
     return Network(**clean, source=source, file_hashes=hashes, warnings=tuple(found))
-
-
-def empty_table(name: str) -> pd.DataFrame:
-    """A table with the spec's columns and no rows (an absent optional file)."""
-    spec = TABLES_BY_NAME[name]
-    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == ID else float) for c in spec.columns})

@@ -67,9 +67,10 @@ def cost_breakdown(lp: LinearProgram, value: np.ndarray) -> dict[str, float]:
 
 
 def row_prices(lp: LinearProgram, record: SolutionRecord, family: str) -> np.ndarray:
-    """Each row's shadow price in the family's reported units (the dual divided by the
-    report scale; a family with a ``price`` of its own in the registry, such as demand,
-    computes it), magnitudes below the zero tolerance set to 0."""
+    """Each row's shadow price in the family's reported units: its price in LP units
+    (:func:`~oreflow.model.families.family_price`: the dual plus any registered
+    ``price_terms``, as for demand) divided by the report scale, magnitudes below the zero
+    tolerance set to 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return clean(family_price(lp, record.row_dual, family) / lp.report_scale(family))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class Column:
@@ -201,3 +203,9 @@ DEFAULT_UNMET_PENALTY_USD_PER_T = 1e7
 LINE = "_line"
 #: Hidden column: True where a cell of the row failed typing (already reported).
 BAD = "_bad"
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """A table with the spec's columns and no rows (an absent optional file)."""
+    spec = TABLES_BY_NAME[name]
+    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == ID else float) for c in spec.columns})

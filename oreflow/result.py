@@ -18,6 +18,7 @@ Units and signs are those of docs/conventions.md:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,16 +142,9 @@ def make_result(
     """Turn a solution record into a Result (:func:`oreflow.model.solution.read_solution`)."""
     solution = read_solution(network, lp, record)
     return Result(
+        **{f.name: getattr(solution, f.name) for f in dataclasses.fields(solution)},  # every table
         status=record.status,
         objective=float(record.objective),
-        cost_breakdown=solution.cost_breakdown,
-        allocations=solution.allocations,
-        refinery=solution.refinery,
-        production=solution.production,
-        shipments=solution.shipments,
-        unmet=solution.unmet,
-        reduced_costs=solution.reduced_costs,
-        shadow_prices=solution.shadow_prices,
         dual_method=record.dual_method,
         backend=backend,
         solver=record.solver,
@@ -158,7 +152,5 @@ def make_result(
         timings={**record.timings, **(timings or {})},
         network=network,
         lp=lp,
-        ranging=solution.ranging,
         ranging_note=record.ranging_note,
-        dual_trust=solution.dual_trust,
     )

@@ -216,30 +216,36 @@ class HighsModel:
     def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         """Change the objective coefficients of columns ``cols`` (USD per unit).
 
-        Raises ChangeRejected when HiGHS refuses the values (it then keeps the old ones).
+        Raises ChangeRejected when HiGHS does not hold the values (:func:`_held`).
         """
         cols = np.asarray(cols, dtype=np.int32)
-        _accepted(self.highs.changeColsCost(len(cols), cols, np.asarray(costs, dtype=float)), "costs")
+        costs = np.asarray(costs, dtype=float)
+        status = self.highs.changeColsCost(len(cols), cols, costs)
+        order = np.argsort(cols)  # HiGHS reads a set of positions back in ascending order
+        _held(status, "costs", cols=cols[order][self.highs.getCols(len(cols), cols[order])[2] != costs[order]])
         self.lp.cost[cols] = costs
         self._costs_changed += len(cols)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Change the bounds of rows ``rows`` (e.g. a capacity's upper bound, t)."""
+        """Change the bounds of rows ``rows`` (e.g. a capacity's upper bound, t); ChangeRejected
+        when HiGHS does not hold them."""
         rows = np.asarray(rows, dtype=np.int32)
-        status = self.highs.changeRowsBounds(
-            len(rows), rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-        )
-        _accepted(status, "row bounds")
+        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        status = self.highs.changeRowsBounds(len(rows), rows, lower, upper)
+        order = np.argsort(rows)
+        _, _, held_lower, held_upper, _ = self.highs.getRows(len(rows), rows[order])
+        _held(status, "row bounds", rows=rows[order][(held_lower != lower[order]) | (held_upper != upper[order])])
         self.lp.row_lower[rows], self.lp.row_upper[rows] = lower, upper
         self._bounds_changed = True
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Change the bounds of columns ``cols``."""
+        """Change the bounds of columns ``cols``; ChangeRejected when HiGHS does not hold them."""
         cols = np.asarray(cols, dtype=np.int32)
-        status = self.highs.changeColsBounds(
-            len(cols), cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-        )
-        _accepted(status, "column bounds")
+        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        status = self.highs.changeColsBounds(len(cols), cols, lower, upper)
+        order = np.argsort(cols)
+        _, _, _, held_lower, held_upper, _ = self.highs.getCols(len(cols), cols[order])
+        _held(status, "column bounds", cols=cols[order][(held_lower != lower[order]) | (held_upper != upper[order])])
         self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
         self._bounds_changed = True
 
@@ -386,16 +392,24 @@ def _run_from_basis(h: Any, basis: Any) -> bool:
 
 
 class ChangeRejected(RuntimeError):
-    """HiGHS refused a change of costs or bounds in place (e.g. a value beyond its infinity);
-    it keeps the old values, so the model must not be re-solved as if it had changed."""
+    """HiGHS did not take a change of costs or bounds in place: it refused it (keeping the old
+    values: a bound at or beyond its infinity) or stores another value (an infinite one). The
+    model must not be re-solved as if it had changed. ``rows`` and ``cols``: the LP positions
+    whose values HiGHS does not hold (all those changed when it refused them together)."""
+
+    def __init__(self, what: str, rows: np.ndarray, cols: np.ndarray) -> None:
+        super().__init__(f"HiGHS did not take the new {what}")
+        self.rows, self.cols = rows, cols
 
 
-def _accepted(status: Any, what: str) -> None:
-    """Raise ChangeRejected unless HiGHS's status says the change was taken."""
+def _held(status: Any, what: str, rows: Any = (), cols: Any = ()) -> None:
+    """Raise ChangeRejected when HiGHS refused the change or, read back, does not hold the
+    values at ``rows``/``cols`` (the positions where what it holds differs)."""
     import highspy
 
-    if status == highspy.HighsStatus.kError:
-        raise ChangeRejected(f"HiGHS rejected the new {what}")
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if status == highspy.HighsStatus.kError or len(rows) or len(cols):
+        raise ChangeRejected(what, rows, cols)
 
 
 def option_value(h: Any, name: str) -> Any:

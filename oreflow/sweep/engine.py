@@ -263,8 +263,10 @@ def _failure(lp: LinearProgram, record: SolutionRecord) -> str:
 
 
 def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> SolutionRecord:
-    """Move ``model`` to ``lp``'s costs and bounds (only what differs), check that HiGHS holds
-    them (:func:`_check_held`), then re-solve."""
+    """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve. Where
+    HiGHS does not hold a new value (HighsModel raises ChangeRejected), the point fails naming
+    the rows and columns: solved anyway, it would report another LP's figures (the model still
+    "optimal" from the previous point, re-solved in 0 iterations)."""
     current = model.lp
     cost_cols = np.flatnonzero(current.cost != lp.cost)
     rows = np.flatnonzero((current.row_lower != lp.row_lower) | (current.row_upper != lp.row_upper))
@@ -276,10 +278,9 @@ def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False)
             model.set_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
         if len(cols):
             model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
-    except ChangeRejected as exc:  # name what HiGHS kept, then fail the point
-        _check_held(model, lp, np.union1d(cost_cols, cols), rows)
-        raise SolveError("error", f"{exc}; the point is not solved") from None
-    _check_held(model, lp, np.union1d(cost_cols, cols), rows)
+    except ChangeRejected as exc:
+        message = f"HiGHS did not take the point's values ({_named(lp, exc)}); the point is not solved"
+        raise SolveError("error", message) from None
     return model.solve(ranging=ranging)
 
 
@@ -310,29 +311,12 @@ def _check_finite(point: Point) -> None:
         )
 
 
-def _check_held(model: HighsModel, lp: LinearProgram, cols: np.ndarray, rows: np.ndarray) -> None:
-    """Raise SolveError unless HiGHS holds ``lp``'s costs and bounds of the columns ``cols`` and
-    the bounds of the rows ``rows`` just changed. HiGHS keeps its old value where it rejects a
-    change (a >= row's lower bound at or beyond its infinity, 1e20) and stores a cost or bound
-    there as infinite; solved anyway, the point would report another LP's figures (its model
-    still "optimal" from the previous point, re-solved in 0 iterations)."""
-    h = model.highs
-    wrong_cols = wrong_rows = np.zeros(0, dtype=np.int32)
-    if len(cols):
-        index = np.asarray(cols, dtype=np.int32)
-        _, _, cost, lower, upper, _ = h.getCols(len(index), index)
-        held = (cost == lp.cost[index]) & (lower == lp.col_lower[index]) & (upper == lp.col_upper[index])
-        wrong_cols = index[~held]
-    if len(rows):
-        index = np.asarray(rows, dtype=np.int32)
-        _, _, lower, upper, _ = h.getRows(len(index), index)
-        wrong_rows = index[~((lower == lp.row_lower[index]) & (upper == lp.row_upper[index]))]
-    count = len(wrong_rows) + len(wrong_cols)
-    if count:
-        named = [row_name(lp, int(i)) for i in wrong_rows[:3]]
-        named += [f"the cost or bounds of {_column_label(lp, int(j))}" for j in wrong_cols[: 3 - len(named)]]
-        shown = "; ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
-        raise SolveError("error", f"HiGHS did not take the point's values ({shown}); the point is not solved")
+def _named(lp: LinearProgram, rejected: ChangeRejected) -> str:
+    """The first few rows and columns whose values HiGHS did not take, in words."""
+    count = len(rejected.rows) + len(rejected.cols)
+    named = [row_name(lp, int(i)) for i in rejected.rows[:3]]
+    named += [f"the cost or bounds of {_column_label(lp, int(j))}" for j in rejected.cols[: 3 - len(named)]]
+    return "; ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
 
 
 def _column_label(lp: LinearProgram, position: int) -> str:
