@@ -14,14 +14,13 @@ any ore route ...): :class:`~oreflow.model.errors.InputWarning`, never refused.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from .arrays import Block
-from .errors import MAX_PROBLEMS, InputWarning, Problem, cap_problems
+from .errors import InputWarning, Problem, cap_problems, first_positions, with_more
 from .groups import explode_list
 from .policies import PolicyTables, policy_coverage
 from .tables import ANY_COUNTRY, BAD, LINE, POLICY_TABLES, SHARE_SUM_TOLERANCE, TABLES_BY_NAME, empty_table
@@ -30,31 +29,18 @@ Tables = dict[str, pd.DataFrame]
 Labels = dict[str, str]  # table name -> file label used in problems
 
 
-def _first(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """(positions of the first MAX_PROBLEMS True values of ``mask``, how many more there are)."""
-    positions = np.flatnonzero(mask)
-    return positions[:MAX_PROBLEMS], max(len(positions) - MAX_PROBLEMS, 0)
-
-
-def _with_more(problems: list[Problem], more: int) -> list[Problem]:
-    """``problems`` with ``more`` further ones of their kind counted in the last."""
-    if more and problems:
-        problems[-1] = dataclasses.replace(problems[-1], more=problems[-1].more + more)
-    return problems
-
-
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _rows(label: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
-    positions, more = _first(np.asarray(mask, dtype=bool))
+    positions, more = first_positions(np.asarray(mask, dtype=bool))
     sub = frame.iloc[positions]
     problems = [
         Problem(label, int(line), column, "" if pd.isna(value) else str(value), expected, rule)
         for line, value in zip(sub[LINE].to_numpy(), sub[column].to_numpy())
     ]
-    return _with_more(problems, more)
+    return with_more(problems, more)
 
 
 def check_not_empty(tables: Tables, labels: Labels) -> list[Problem]:
@@ -77,7 +63,7 @@ def check_unique_keys(tables: Tables, labels: Labels) -> list[Problem]:
         if not dup.any():
             continue
         first_line = frame.groupby(key, sort=False)[LINE].transform("min").to_numpy()
-        positions, more = _first(dup)
+        positions, more = first_positions(dup)
         sub = frame.iloc[positions]
         found = []
         for line, first, values in zip(sub[LINE], first_line[positions], sub[key].itertuples(index=False)):
@@ -92,7 +78,7 @@ def check_unique_keys(tables: Tables, labels: Labels) -> list[Problem]:
                     "unique_key",
                 )
             )
-        problems += _with_more(found, more)
+        problems += with_more(found, more)
     return problems
 
 
@@ -157,7 +143,7 @@ def check_shares_sum_to_one(tables: Tables, labels: Labels) -> list[Problem]:
         return []  # a bad share is reported already; a sum would only repeat it
     sums = composition.groupby("origin", sort=False)["share"].sum()
     totals = origins["origin"].map(sums).fillna(0.0).to_numpy()
-    positions, more = _first(np.abs(totals - 1.0) > SHARE_SUM_TOLERANCE)
+    positions, more = first_positions(np.abs(totals - 1.0) > SHARE_SUM_TOLERANCE)
     sub = origins.iloc[positions]
     problems = [
         Problem(
@@ -171,7 +157,7 @@ def check_shares_sum_to_one(tables: Tables, labels: Labels) -> list[Problem]:
         )
         for origin, line, total in zip(sub["origin"], sub[LINE], totals[positions])
     ]
-    return _with_more(problems, more)
+    return with_more(problems, more)
 
 
 def check_demand_is_producible(tables: Tables, labels: Labels) -> list[Problem]:
@@ -216,14 +202,14 @@ def _group_problems(
     if allow_any:
         values = values.where(values != ANY_COUNTRY, "")
     items = explode_list(values, "country")
-    positions, more = _first(~items["country"].isin(known).to_numpy())
+    positions, more = first_positions(~items["country"].isin(known).to_numpy())
     bad = items.iloc[positions]
     lines = rows[LINE].to_numpy()
     problems = [
         Problem(label, int(lines[r]), column, country, expected, "reference")
         for r, country in zip(bad["_row"], bad["country"])
     ]
-    return _with_more(problems, more)
+    return with_more(problems, more)
 
 
 def check_policy_countries(tables: Tables, labels: Labels) -> list[Problem]:
@@ -332,7 +318,7 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
     country = np.where(mining, members["member"].map(owners["origins"]), members["member"].map(owners["refiners"]))
     groups = explode_list(quotas["country"], "country")
     inside = pd.MultiIndex.from_arrays([members["_row"], country]).isin(pd.MultiIndex.from_frame(groups))
-    positions, more = _first(~inside)
+    positions, more = first_positions(~inside)
     bad = members.iloc[positions]
     lines, group_of = quotas[LINE].to_numpy(), quotas["country"].to_numpy()
     problems = [
@@ -347,7 +333,7 @@ def check_quota_members(tables: Tables, labels: Labels) -> list[Problem]:
         )
         for r, member, mining_row in zip(bad["_row"], bad["member"], mining[positions])
     ]
-    return _with_more(problems, more)
+    return with_more(problems, more)
 
 
 def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
@@ -470,7 +456,7 @@ def check_policies_cover_flows(tables: Tables, labels: Labels) -> list[Problem]:
     for name in present:
         frame = tables[name].reset_index(drop=True)
         keys = list(TABLES_BY_NAME[name].key)
-        positions, more = _first(~coverage[name] & ~frame[BAD].to_numpy(dtype=bool))
+        positions, more = first_positions(~coverage[name] & ~frame[BAD].to_numpy(dtype=bool))
         found = [
             Problem(
                 labels[name],
@@ -482,7 +468,7 @@ def check_policies_cover_flows(tables: Tables, labels: Labels) -> list[Problem]:
             )
             for i in positions
         ]
-        problems += _with_more(found, more)
+        problems += with_more(found, more)
     return problems
 
 
@@ -528,7 +514,7 @@ def _unlinked(
     frame, linked = tables.get(name), tables.get(routes)
     if frame is None or linked is None:
         return []
-    positions, more = _first(~frame[key].isin(linked[end]).to_numpy())
+    positions, more = first_positions(~frame[key].isin(linked[end]).to_numpy())
     sub = frame.iloc[positions]
     found = [
         InputWarning(labels[name], int(line), f"{key} {ident!r} {what}", "isolated")

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 #: How many problems an :class:`InputError` lists one by one; the rest are counted by rule.
 MAX_PROBLEMS = 50
 
@@ -39,6 +41,20 @@ class Problem:
             where += f", column {self.column!r}"
         got = "" if self.value is None else f"got {self.value!r}; "
         return f"{where}: {got}expected {self.expected}"
+
+
+def first_positions(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """(positions of the first MAX_PROBLEMS True values of ``mask``, how many more there are):
+    a rule builds Problems for those only and counts the rest (:func:`with_more`)."""
+    positions = np.flatnonzero(mask)
+    return positions[:MAX_PROBLEMS], max(len(positions) - MAX_PROBLEMS, 0)
+
+
+def with_more(problems: list[Problem], more: int) -> list[Problem]:
+    """``problems`` with ``more`` further ones of their kind counted in the last."""
+    if more and problems:
+        problems[-1] = dataclasses.replace(problems[-1], more=problems[-1].more + more)
+    return problems
 
 
 def cap_problems(problems: Iterable[Problem], keep: int = MAX_PROBLEMS) -> list[Problem]:

@@ -10,7 +10,6 @@ For tables given as DataFrames, ``_line`` is the line the row would have in
 from __future__ import annotations
 
 import csv
-import dataclasses
 import difflib
 import io
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MAX_PROBLEMS, Problem, cap_problems
+from .errors import Problem, cap_problems, first_positions, with_more
 from .tables import BAD, ID, LINE, NUMBER_LIMIT, Column, TableSpec
 
 
@@ -170,15 +169,12 @@ def _cells(
     """The problems of the cells ``mask`` selects: at most MAX_PROBLEMS built, the others
     counted in the last one's ``more`` (a file of a million bad cells costs no more memory
     than one of fifty)."""
-    where = np.flatnonzero(mask)
-    shown = where[:MAX_PROBLEMS]
+    shown, more = first_positions(mask)
     found = [
         Problem(label, int(line), column, str(value), expected, rule)
         for line, value in zip(lines.to_numpy()[shown], text.to_numpy()[shown])
     ]
-    if len(where) > len(shown):
-        found[-1] = dataclasses.replace(found[-1], more=len(where) - len(shown))
-    return found
+    return with_more(found, more)
 
 
 def _coerce_id(
