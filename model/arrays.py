@@ -127,7 +127,11 @@ class LinearProgram:
     """The LP as arrays. ``matrix`` is CSC, shape (n_rows, n_cols).
 
     ``cost_terms`` splits the objective into named components: component -> column
-    block -> unit cost of each column of that block (USD per unit), summing to ``cost``.
+    block -> unit cost of each column of that block (USD per unit), summing to ``cost``;
+    ``cost_offsets`` holds a component's constant (USD, e.g. ``willingness_to_pay``'s
+    -WTP of the reference demand), their sum is the objective's constant :attr:`offset`.
+    ``hessian`` (None for an LP) is the diagonal of a convex quadratic objective term
+    1/2 v'Hv (the ``linear`` demand form, a QP).
     """
 
     cost: np.ndarray
@@ -141,6 +145,18 @@ class LinearProgram:
     row_is_upper: np.ndarray
     row_report_scale: np.ndarray
     cost_terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    cost_offsets: dict[str, float] = field(default_factory=dict)
+    hessian: np.ndarray | None = None
+
+    @property
+    def offset(self) -> float:
+        """The objective's constant, USD (sum of ``cost_offsets``)."""
+        return float(sum(self.cost_offsets.values()))
+
+    @property
+    def is_qp(self) -> bool:
+        """True when the objective has a quadratic term (no ranging, no basis-based trust)."""
+        return self.hessian is not None and bool(np.any(self.hessian))
 
     @property
     def n_cols(self) -> int:

@@ -123,7 +123,7 @@ def check_product_references(tables: Tables, labels: Labels) -> list[Problem]:
         return []
     products = composition["product"]
     problems: list[Problem] = []
-    for name in ("demand", "recoveries", "tariffs", "bans", "quotas", "share_limits"):
+    for name in ("demand", "recoveries", "tariffs", "bans", "quotas", "share_limits", "contracts"):
         frame = tables.get(name)
         if frame is None:
             continue
@@ -365,6 +365,35 @@ def check_share_limits(tables: Tables, labels: Labels) -> list[Problem]:
     return problems
 
 
+def check_demand_curves(tables: Tables, labels: Labels) -> list[Problem]:
+    """A demand row's elasticity needs its reference price (the curve passes through
+    (demand_t, reference price)), and a row with a curve needs demand_t > 0."""
+    demand = tables.get("demand")
+    if demand is None or demand.empty or "elasticity" not in demand:
+        return []
+    label = labels["demand"]
+    price = demand["reference_price_usd_per_t"] if "reference_price_usd_per_t" in demand else np.nan
+    elastic = demand["elasticity"].notna()
+    problems = _rows(
+        label,
+        demand,
+        (elastic & pd.Series(price, index=demand.index).isna() & ~demand[BAD]).to_numpy(),
+        "reference_price_usd_per_t",
+        "a reference price (USD/t) where an elasticity is given: the demand curve passes through "
+        "(demand_t, reference_price_usd_per_t)",
+        "demand_curve",
+    )
+    problems += _rows(
+        label,
+        demand,
+        (elastic & (demand["demand_t"] == 0)).to_numpy(),
+        "demand_t",
+        "a reference demand > 0 on a row with a demand curve",
+        "demand_curve",
+    )
+    return problems
+
+
 def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Problem]:
     """A min share needs a product route from a refiner of its country group to its market,
     and the min shares of one market and product add up to at most 100 %."""
@@ -391,6 +420,123 @@ def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Probl
     problems += _rows(
         label, limits, over, "min_share", "min shares of one market and product adding up to at most 1", "share_limit"
     )
+    return problems
+
+
+# ---- contracts -----------------------------------------------------------------------------
+
+#: Per stage of a contract: the table and id column defining its ``from``, those defining its
+#: ``to``, and the table of routes (from, to) it must name.
+CONTRACT_ENDS: dict[str, tuple[str, str, str, str, str]] = {
+    "ore": ("origins", "origin", "refiners", "refiner", "ore_routes"),
+    "product": ("refiners", "refiner", "markets", "market", "product_routes"),
+}
+
+
+def _contract_end_known(tables: Tables, contracts: pd.DataFrame, stage: str, column: str) -> np.ndarray:
+    """Per contract: it is of ``stage`` and its ``column`` (from, to) names an id of the table
+    that defines it (False where that table is absent: reported as missing already)."""
+    from_table, from_key, to_table, to_key, _ = CONTRACT_ENDS[stage]
+    table, key = (from_table, from_key) if column == "from" else (to_table, to_key)
+    defined = tables.get(table)
+    on_stage = (contracts["stage"] == stage).to_numpy()
+    if defined is None:
+        return np.zeros(len(contracts), dtype=bool)
+    return on_stage & contracts[column].isin(defined[key]).to_numpy()
+
+
+def check_contract_ends(tables: Tables, labels: Labels) -> list[Problem]:
+    """A contract's ``from`` and ``to`` are ids of the dataset: an origin and a refiner for
+    stage ore, a refiner and a market for stage product."""
+    contracts = tables.get("contracts")
+    if contracts is None or contracts.empty:
+        return []
+    problems: list[Problem] = []
+    for stage, (from_table, from_key, to_table, to_key, _) in CONTRACT_ENDS.items():
+        on_stage = (contracts["stage"] == stage).to_numpy()
+        for column, table, key in (("from", from_table, from_key), ("to", to_table, to_key)):
+            if tables.get(table) is None:
+                continue
+            given = (contracts[column] != "").to_numpy()
+            unknown = on_stage & given & ~_contract_end_known(tables, contracts, stage, column)
+            expected = f"{_article(key)} {key} listed in {labels[table]} (stage {stage})"
+            problems += _rows(labels["contracts"], contracts, unknown, column, expected, "reference")
+    return problems
+
+
+def check_contract_routes(tables: Tables, labels: Labels) -> list[Problem]:
+    """A contract's route exists: (from, to) is a row of ore_routes for stage ore, of
+    product_routes for stage product. Unknown ends are reported by check_contract_ends."""
+    contracts = tables.get("contracts")
+    if contracts is None or contracts.empty:
+        return []
+    label = labels["contracts"]
+    problems: list[Problem] = []
+    for stage, (_, from_key, _, to_key, routes_name) in CONTRACT_ENDS.items():
+        routes = tables.get(routes_name)
+        if routes is None:
+            continue
+        known = _contract_end_known(tables, contracts, stage, "from")
+        known &= _contract_end_known(tables, contracts, stage, "to")
+        listed = pd.MultiIndex.from_frame(routes[[from_key, to_key]])
+        missing = known & ~pd.MultiIndex.from_frame(contracts[["from", "to"]]).isin(listed)
+        positions, more = first_positions(missing)
+        sub = contracts.iloc[positions]
+        found = [
+            Problem(
+                label,
+                int(line),
+                "from/to",
+                f"{source}, {target}",
+                f"{_article(stage)} {stage} route listed in {labels[routes_name]} (stage {stage})",
+                "contract_route",
+            )
+            for line, source, target in zip(sub[LINE], sub["from"], sub["to"])
+        ]
+        problems += with_more(found, more)
+    return problems
+
+
+def check_contract_products(tables: Tables, labels: Labels) -> list[Problem]:
+    """A contract names a product only for stage product (ore carries every product), and
+    then one its market demands: a shipment of a product the market does not demand is not
+    modelled (docs/formulation.md). An unknown product is reported by check_product_references."""
+    contracts, composition = tables.get("contracts"), tables.get("composition")
+    if contracts is None or contracts.empty or composition is None:
+        return []
+    label = labels["contracts"]
+    named = (contracts["product"] != "").to_numpy() & contracts["product"].isin(composition["product"]).to_numpy()
+    on_ore = named & (contracts["stage"] == "ore").to_numpy()
+    problems = _rows(
+        label, contracts, on_ore, "product", "a blank product for stage ore (ore carries every product)", "contract"
+    )
+    demand = tables.get("demand")
+    if demand is not None:
+        to_market = _contract_end_known(tables, contracts, "product", "to")
+        demanded = pd.MultiIndex.from_frame(contracts[["to", "product"]]).isin(
+            pd.MultiIndex.from_frame(demand[["market", "product"]])
+        )
+        problems += _rows(
+            label,
+            contracts,
+            named & to_market & ~demanded,
+            "product",
+            f"a product the market `to` demands (a row of {labels['demand']}), or blank for all it demands",
+            "contract",
+        )
+    return problems
+
+
+def check_contract_bounds(tables: Tables, labels: Labels) -> list[Problem]:
+    """Each contract has a min_t or a max_t (t per year), and min_t <= max_t."""
+    contracts = tables.get("contracts")
+    if contracts is None or contracts.empty:
+        return []
+    label = labels["contracts"]
+    neither = (contracts["min_t"].isna() & contracts["max_t"].isna() & ~contracts[BAD]).to_numpy()
+    problems = _rows(label, contracts, neither, "min_t", "a min_t or a max_t (t per year)", "contract")
+    crossed = (contracts["min_t"] > contracts["max_t"]).to_numpy()
+    problems += _rows(label, contracts, crossed, "min_t", "min_t <= max_t", "contract")
     return problems
 
 
@@ -440,7 +586,7 @@ def _flows(tables: Tables) -> tuple[PolicyTables, Block, Block] | None:
 
 
 def check_policies_cover_flows(tables: Tables, labels: Labels) -> list[Problem]:
-    """Every policy row (tariffs, bans, quotas, share_limits) covers at least one flow of
+    """Every policy row (tariffs, bans, quotas, share_limits, contracts) covers at least one flow of
     the dataset: one that covers none changes nothing, and is almost always a typo or the
     wrong stage. Decided by the builders the LP is assembled with
     (:func:`~oreflow.model.policies.policy_coverage`), so validation and the LP agree.
@@ -484,7 +630,12 @@ RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
     check_policy_products,
     check_quota_members,
     check_share_limits,
+    check_demand_curves,
     check_min_shares_can_be_served,
+    check_contract_ends,
+    check_contract_routes,
+    check_contract_products,
+    check_contract_bounds,
 )
 
 #: Rules about a row as a whole, run after RULES: a row they find that RULES reported

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import Block, RowFamily
+from .market import MarketOptions, StepColumns, as_options, step_columns, unmet_penalties
 from .network import Network
 
 # ---------------------------------------------------------------------------------
@@ -55,15 +56,28 @@ def shipment_columns(network: Network) -> tuple[pd.DataFrame, dict[str, np.ndarr
     return ships[["refiner", "market", "product"]], {"product_freight": ships["freight_usd_per_t"].to_numpy(float)}
 
 
-def unmet_columns(network: Network, unmet_penalty_usd_per_t: float) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def unmet_columns(network: Network, options: MarketOptions | float) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """u[m,p] >= 0, t of product p per year of market m's demand left unmet.
 
-    One per demand row. Unit cost (USD/t) = the row's unmet_penalty_usd_per_t, or
-    ``unmet_penalty_usd_per_t`` where the row leaves it blank.
+    One per demand row. Unit cost (USD/t) = the row's unmet_penalty_usd_per_t, else
+    ``penalty_multiple`` x its reference price, else the options' penalty
+    (:func:`~oreflow.model.market.unmet_penalties`); a number for ``options`` is that penalty.
     """
     demand = network.demand.reset_index(drop=True)
-    penalty = demand["unmet_penalty_usd_per_t"].fillna(unmet_penalty_usd_per_t).to_numpy(float)
-    return demand[["market", "product"]], {"unmet_penalty": penalty}
+    return demand[["market", "product"]], {"unmet_penalty": unmet_penalties(network, as_options(options))}
+
+
+def demand_step_columns(network: Network, options: MarketOptions | float) -> StepColumns:
+    """q[m,p,side,k]: the steps of every demand curve (:mod:`.market`), t product per year.
+
+    ``down`` steps (0 <= q <= width) give up consumption below the reference quantity at
+    unit cost +WTP of the step (USD/t); ``up`` steps add consumption above it at -WTP.
+    With ``demand_form = "linear"`` one column per curve, the change of consumption
+    (-Q0 <= q <= -e Q0), with the linear curve's WTP as a quadratic cost. The cost term is
+    ``willingness_to_pay``; its constant (-WTP of the reference quantities) makes it
+    -WTP(consumed). No columns when no demand row has a curve.
+    """
+    return step_columns(network, as_options(options))
 
 
 # ---------------------------------------------------------------------------------
@@ -164,22 +178,32 @@ def balance_rows(network: Network, x: Block, s: Block) -> RowFamily:
     )
 
 
-def demand_rows(network: Network, s: Block, u: Block) -> RowFamily:
-    """demand[m,p]:  sum_r s[r,m,p] + u[m,p] >= demand_t[m,p]     (t product per year).
+def demand_rows(network: Network, s: Block, u: Block, q: Block | None = None) -> RowFamily:
+    """demand[m,p]:  sum_r s[r,m,p] + u[m,p] + sum_k q[m,p,down,k] - sum_k q[m,p,up,k] >= demand_t[m,p]
 
-    One row per demand row. Shadow price: USD per extra tonne demanded, the marginal
-    delivered cost of product p in market m (>= 0).
+    (t product per year; one row per demand row; the q terms only where the row has a
+    demand curve, and with ``demand_form = "linear"`` ``- q[m,p,change]``.) Shadow price
+    (USD/t, >= 0): for a fixed demand, the marginal delivered cost of one more tonne
+    demanded; for a demand with a curve, the equilibrium price, where the curve's
+    willingness to pay meets the marginal delivered cost.
     """
     demand = network.demand[["market", "product"]].reset_index(drop=True)
     keys = pd.MultiIndex.from_frame(demand)
     ship_rows = keys.get_indexer(pd.MultiIndex.from_frame(s.index[["market", "product"]]))
     unmet_rows = np.arange(len(demand))
+    rows = [ship_rows, unmet_rows]
+    cols = [np.arange(s.start, s.stop), np.arange(u.start, u.stop)]
+    values = [np.ones(len(s.index) + len(demand))]
+    if q is not None and len(q.index):
+        rows.append(keys.get_indexer(pd.MultiIndex.from_frame(q.index[["market", "product"]])))
+        cols.append(np.arange(q.start, q.stop))
+        values.append(np.where(q.index["side"].to_numpy() == "down", 1.0, -1.0))
     return RowFamily(
         "demand",
         demand,
-        np.concatenate([ship_rows, unmet_rows]),
-        np.concatenate([np.arange(s.start, s.stop), np.arange(u.start, u.stop)]),
-        np.ones(len(s.index) + len(demand)),
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(values),
         network.demand["demand_t"].to_numpy(float),
         ">=",
     )

@@ -15,7 +15,7 @@ Order matters: blocks are placed as columns and families as rows in the order li
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,13 +26,15 @@ from .core import (
     balance_rows,
     capacity_rows,
     demand_rows,
+    demand_step_columns,
     ore_route_columns,
     shipment_columns,
     supply_rows,
     unmet_columns,
 )
+from .market import MarketOptions
 from .network import Network
-from .policies import ban_rows, quota_rows, share_limit_rows, stage_pairs, tariff_costs
+from .policies import ban_rows, contract_rows, quota_rows, share_limit_rows, stage_pairs, tariff_costs
 
 #: An input of the dataset: (table, column).
 Input = tuple[str, str]
@@ -40,7 +42,9 @@ Input = tuple[str, str]
 Row = Mapping[str, Any]
 
 # Names of the column blocks, for the code that reads one block's values.
-ORE_ROUTES, SHIPMENTS, UNMET = "x", "s", "u"
+ORE_ROUTES, SHIPMENTS, UNMET, DEMAND_STEPS = "x", "s", "u", "q"
+#: The cost term of the demand curves: minus the willingness to pay of what is consumed.
+WILLINGNESS_TO_PAY = "willingness_to_pay"
 
 
 # ---------------------------------------------------------------------------------
@@ -49,13 +53,43 @@ ORE_ROUTES, SHIPMENTS, UNMET = "x", "s", "u"
 
 
 @dataclass(frozen=True)
+class BlockColumns:
+    """What a block's builder returns: the table naming each column, per cost term each
+    column's unit cost, the columns' bounds (None: 0 and +inf), each cost term's constant
+    (USD) and the diagonal of a quadratic cost (None: linear)."""
+
+    index: pd.DataFrame
+    costs: dict[str, np.ndarray]
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    offsets: dict[str, float] = field(default_factory=dict)
+    hessian: np.ndarray | None = None
+
+
+def _plain(built: tuple[pd.DataFrame, dict[str, np.ndarray]]) -> BlockColumns:
+    return BlockColumns(*built)
+
+
+def _demand_steps(network: Network, options: MarketOptions) -> BlockColumns:
+    steps = demand_step_columns(network, options)
+    return BlockColumns(
+        steps.index,
+        {WILLINGNESS_TO_PAY: steps.cost},
+        steps.lower,
+        steps.upper,
+        {WILLINGNESS_TO_PAY: steps.offset} if len(steps.index) else {},
+        steps.hessian,
+    )
+
+
+@dataclass(frozen=True)
 class BlockSpec:
     """One block of columns (variables).
 
     Attributes:
         name: the variable's name (``x``), also its name in the Pyomo twin.
-        build: ``(network, unmet_penalty_usd_per_t) -> (index, cost terms)``: the table
-            naming each column and, per cost term, each column's unit cost.
+        build: ``(network, market options) -> BlockColumns``: the table naming each
+            column, per cost term each column's unit cost, and its bounds.
         table: the input table its columns come from.
         keys: the columns of ``index``.
         unit: unit of a column's value.
@@ -67,7 +101,7 @@ class BlockSpec:
     """
 
     name: str
-    build: Callable[[Network, float], tuple[pd.DataFrame, dict[str, np.ndarray]]]
+    build: Callable[[Network, MarketOptions], BlockColumns]
     table: str
     keys: tuple[str, ...]
     unit: str
@@ -79,7 +113,7 @@ class BlockSpec:
 BLOCKS: tuple[BlockSpec, ...] = (
     BlockSpec(
         ORE_ROUTES,
-        lambda n, penalty: ore_route_columns(n),
+        lambda n, options: _plain(ore_route_columns(n)),
         "ore_routes",
         ("origin", "refiner"),
         "t REO per year",
@@ -93,7 +127,7 @@ BLOCKS: tuple[BlockSpec, ...] = (
     ),
     BlockSpec(
         SHIPMENTS,
-        lambda n, penalty: shipment_columns(n),
+        lambda n, options: _plain(shipment_columns(n)),
         "product_routes",
         ("refiner", "market", "product"),
         "t product per year",
@@ -103,12 +137,29 @@ BLOCKS: tuple[BlockSpec, ...] = (
     ),
     BlockSpec(
         UNMET,
-        unmet_columns,
+        lambda n, options: _plain(unmet_columns(n, options)),
         "demand",
         ("market", "product"),
         "t product per year",
         "unmet demand",
-        cost_inputs=(("demand", "unmet_penalty_usd_per_t"),),
+        cost_inputs=(
+            ("demand", "unmet_penalty_usd_per_t"),
+            ("demand", "reference_price_usd_per_t"),
+            ("demand", "elasticity"),  # a curve's highest price, below its row's penalty
+        ),
+    ),
+    BlockSpec(
+        DEMAND_STEPS,
+        _demand_steps,
+        "demand",
+        ("market", "product", "side", "step"),
+        "t product per year",
+        "step of a demand curve",
+        cost_inputs=(
+            ("demand", "demand_t"),
+            ("demand", "reference_price_usd_per_t"),
+            ("demand", "elasticity"),
+        ),
     ),
 )
 BLOCKS_BY_NAME: dict[str, BlockSpec] = {b.name: b for b in BLOCKS}
@@ -165,6 +216,7 @@ COST_TERMS: tuple[CostTermSpec, ...] = (
     CostTermSpec("processing", "processing"),
     CostTermSpec("product_freight", "product freight"),
     CostTermSpec("unmet_penalty", "unmet-demand penalty"),
+    CostTermSpec(WILLINGNESS_TO_PAY, "minus willingness to pay of what is consumed"),
     CostTermSpec(
         "tariffs",
         "tariffs",
@@ -340,6 +392,25 @@ def _explain_share_limit(row: Row) -> tuple[str, str, float]:
     return label, "each further point costs", float(row["shadow_price"])
 
 
+def _contract_flow(keys: Mapping[str, Any]) -> str:
+    """``AU_MtWeld ore to MY_Lynas_Kuantan``, ``NdPr from MY_Lynas_Kuantan to JP``."""
+    if keys["stage"] == "ore":
+        return f"{keys['from']} ore to {keys['to']}"
+    product = keys["product"]  # blank: every product; read back from a CSV file, NaN
+    return f"{product if isinstance(product, str) and product else 'all products'} from {keys['from']} to {keys['to']}"
+
+
+def _contract_name(keys: Mapping[str, str], sign: str, rhs: float) -> str:
+    return f"contract[{keys['contract']}: {_contract_flow(keys)} {sign} {tonnes_text(rhs)}]"
+
+
+def _explain_contract(row: Row) -> tuple[str, str, float]:
+    label = f"contract {row['contract']} ({row['bound']} {tonnes_text(float(row['rhs']))} {_contract_flow(row)})"
+    if row["bound"] == "min":
+        return label, "each further tonne obliged costs", float(row["shadow_price"])
+    return label, "each further tonne allowed would save", -float(row["shadow_price"])
+
+
 @dataclass(frozen=True)
 class PriceTerm:
     """Rows of another family whose duals enter a family's price: row ``i`` of ``family``
@@ -381,6 +452,7 @@ SUPPLY, CAPACITY, BALANCE, DEMAND, BAN, QUOTA, SHARE_LIMIT = (
     "quota",
     "share_limit",
 )
+CONTRACT = "contract"
 BALANCE_WHAT = "shipments of the product cannot exceed what the refiner recovers"
 
 FAMILIES: tuple[FamilySpec, ...] = (
@@ -436,7 +508,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
     ),
     FamilySpec(
         DEMAND,
-        lambda n, c: demand_rows(n, c[SHIPMENTS], c[UNMET]),
+        lambda n, c: demand_rows(n, c[SHIPMENTS], c[UNMET], c[DEMAND_STEPS]),
         "demand",
         ("market", "product"),
         ">=",
@@ -506,6 +578,25 @@ FAMILIES: tuple[FamilySpec, ...] = (
         compare_metric="share_limit_shadow_price",
         describe=_share_limit_name,
         explain_row=_explain_share_limit,
+    ),
+    FamilySpec(
+        CONTRACT,
+        lambda n, c: contract_rows(n, c[ORE_ROUTES], c[SHIPMENTS]),
+        "contracts",
+        ("contract", "stage", "from", "to", "product", "bound"),
+        "per row",
+        "t",
+        "USD per t of contracted flow",
+        "USD/t",
+        ">= 0 for a min (one more tonne obliged costs), <= 0 for a max (one more tonne allowed saves)",
+        "contracted flow on the route",
+        "contracts",
+        label_keys=("contract", "bound"),
+        rhs_inputs=(("contracts", "min_t"), ("contracts", "max_t")),
+        policy_keys=("contract",),
+        compare_metric="contract_shadow_price",
+        describe=_contract_name,
+        explain_row=_explain_contract,
     ),
 )
 FAMILIES_BY_NAME: dict[str, FamilySpec] = {f.name: f for f in FAMILIES}

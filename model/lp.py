@@ -22,37 +22,53 @@ import pandas as pd
 from .arrays import Block, CscMatrix, LinearProgram, RowFamily, row_bounds, total_cost
 from .errors import InputError, Problem
 from .families import BLOCKS, COST_TERMS, FAMILIES, CostTerms
+from .market import MarketOptions, as_options
 from .network import Network
 from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 
 __all__ = ["Block", "LinearProgram", "RowFamily", "build_lp"]
 
 
-def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PENALTY_USD_PER_T) -> LinearProgram:
+def build_lp(network: Network, options: MarketOptions | float = DEFAULT_UNMET_PENALTY_USD_PER_T) -> LinearProgram:
     """Assemble the LP of ``network`` as arrays (see the module docstring).
+
+    ``options`` says how demand is represented (:class:`~oreflow.model.market.MarketOptions`:
+    the unmet penalty, the form and steps of demand curves); a number is the unmet penalty
+    with every other option at its default.
 
     Raises InputError when a policy row covers no flow of the dataset: a guard only, for a
     Network built around validation; validation (model/checks.py,
     ``check_policies_cover_flows``, with the same builders) reports such rows first, with
     their lines, together with the dataset's other problems.
     """
+    options = as_options(options)
     columns: dict[str, Block] = {}
     cost_terms: dict[str, dict[str, np.ndarray]] = {}
+    cost_offsets: dict[str, float] = {}
+    lower_parts, upper_parts, hessian_parts = [], [], []
     start = 0
     for spec in BLOCKS:
-        index, terms = spec.build(network, unmet_penalty_usd_per_t)
-        columns[spec.name] = Block(spec.name, start, index.reset_index(drop=True))
-        start += len(index)
-        for term, values in terms.items():
-            cost_terms.setdefault(term, {})[spec.name] = values
+        built = spec.build(network, options)
+        n = len(built.index)
+        columns[spec.name] = Block(spec.name, start, built.index.reset_index(drop=True))
+        start += n
+        lower_parts.append(np.zeros(n) if built.lower is None else np.asarray(built.lower, float))
+        upper_parts.append(np.full(n, np.inf) if built.upper is None else np.asarray(built.upper, float))
+        hessian_parts.append(np.zeros(n) if built.hessian is None else np.asarray(built.hessian, float))
+        for term, values in built.costs.items():
+            if n:
+                cost_terms.setdefault(term, {})[spec.name] = values
+        for term, constant in built.offsets.items():
+            cost_offsets[term] = cost_offsets.get(term, 0.0) + float(constant)
     own_terms: dict[str, CostTerms] = {}
     for term_spec in COST_TERMS:
         if term_spec.build is not None:
-            own_terms[term_spec.name] = built = term_spec.build(network, columns)
-            if built.by_block:
-                cost_terms[term_spec.name] = built.by_block
+            own_terms[term_spec.name] = built_terms = term_spec.build(network, columns)
+            if built_terms.by_block:
+                cost_terms[term_spec.name] = built_terms.by_block
     n_cols = start
     cost = total_cost(cost_terms, columns, n_cols)
+    hessian = np.concatenate(hessian_parts)
 
     families = [spec.build(network, columns) for spec in FAMILIES]
     unused = uncovered_policies(network, {f.name: f for f in families}, own_terms)
@@ -80,8 +96,8 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
     return LinearProgram(
         cost=cost,
         matrix=matrix,
-        col_lower=np.zeros(n_cols),
-        col_upper=np.full(n_cols, np.inf),
+        col_lower=np.concatenate(lower_parts),
+        col_upper=np.concatenate(upper_parts),
         row_lower=np.concatenate(lowers),
         row_upper=np.concatenate(uppers),
         columns=columns,
@@ -89,6 +105,8 @@ def build_lp(network: Network, unmet_penalty_usd_per_t: float = DEFAULT_UNMET_PE
         row_is_upper=np.concatenate(is_upper),
         row_report_scale=np.concatenate(scales),
         cost_terms=cost_terms,
+        cost_offsets=cost_offsets,
+        hessian=hessian if np.any(hessian) else None,
     )
 
 

@@ -22,8 +22,8 @@ class Network:
     Build one with :func:`load_inputs` (a folder of CSV files) or
     :meth:`Network.from_frames` (pandas DataFrames). Tables hold exactly the columns of
     the data contract (see docs/formulation.md), ids as ``str`` and numbers as
-    ``float``; optional tables (``recoveries`` and the policy tables ``tariffs``,
-    ``bans``, ``quotas``, ``share_limits``) are empty when the dataset has none, and
+    ``float``; optional tables (``recoveries``, the policy tables ``tariffs``,
+    ``bans``, ``quotas``, ``share_limits`` and ``contracts``) are empty when the dataset has none, and
     ``demand.unmet_penalty_usd_per_t`` is NaN where the default penalty applies.
 
     ``warnings`` lists what is valid but probably not meant (:class:`InputWarning`): a
@@ -45,6 +45,7 @@ class Network:
     bans: pd.DataFrame = field(default_factory=lambda: empty_table("bans"))
     quotas: pd.DataFrame = field(default_factory=lambda: empty_table("quotas"))
     share_limits: pd.DataFrame = field(default_factory=lambda: empty_table("share_limits"))
+    contracts: pd.DataFrame = field(default_factory=lambda: empty_table("contracts"))
     source: Path | None = None
     file_hashes: dict[str, str] = field(default_factory=dict)
     warnings: tuple[InputWarning, ...] = ()
@@ -70,6 +71,7 @@ class Network:
         bans: pd.DataFrame | None = None,
         quotas: pd.DataFrame | None = None,
         share_limits: pd.DataFrame | None = None,
+        contracts: pd.DataFrame | None = None,
     ) -> Network:
         """Validate in-memory tables (same columns as the CSV files) into a Network.
 
@@ -89,6 +91,7 @@ class Network:
             "bans": bans,
             "quotas": quotas,
             "share_limits": share_limits,
+            "contracts": contracts,
         }
         tables: dict[str, pd.DataFrame | None] = {}
         labels: dict[str, str] = {}

@@ -17,9 +17,16 @@ import numpy as np
 import pandas as pd
 
 from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
-from .checks import check_demand_is_producible, check_min_shares_can_be_served, check_share_limits
+from .checks import (
+    check_contract_bounds,
+    check_demand_curves,
+    check_demand_is_producible,
+    check_min_shares_can_be_served,
+    check_share_limits,
+)
 from .errors import Problem
 from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, FamilySpec, in_place_inputs
+from .market import MarketOptions, as_options
 from .network import Network
 from .reading import check_numbers
 from .tables import BAD, LINE, TABLES, TABLES_BY_NAME
@@ -31,16 +38,20 @@ IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = in_place_inputs()
 #: Inputs with rules beyond their own cells: the dataset rules (model/checks.py) their change
 #: can break, re-run on the changed tables. Every other input of IN_PLACE is checked cell by cell.
 DATASET_RULES: dict[tuple[str, str], tuple[Callable[..., list[Problem]], ...]] = {
-    ("demand", "demand_t"): (check_demand_is_producible, check_share_limits),  # producible; > 0 under a limit
+    ("demand", "demand_t"): (check_demand_is_producible, check_share_limits, check_demand_curves),  # > 0 where needed
+    ("demand", "elasticity"): (check_demand_curves,),  # needs a reference price
+    ("demand", "reference_price_usd_per_t"): (check_demand_curves,),
     ("share_limits", "max_share"): (check_share_limits, check_min_shares_can_be_served),  # min <= max; sum <= 1
     ("share_limits", "min_share"): (check_share_limits, check_min_shares_can_be_served),
+    ("contracts", "min_t"): (check_contract_bounds,),  # min_t <= max_t
+    ("contracts", "max_t"): (check_contract_bounds,),
 }
 
 
 def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily]) -> Callable[..., bool]:
     """A piece that recomputes one row family's right-hand sides (and reporting scales)."""
 
-    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict) -> bool:
+    def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
         rows = make(network, lp)
         block = lp.rows[family]
         if len(rows.index) != len(block.index):
@@ -56,13 +67,13 @@ def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily])
 
 
 def _cost_piece(
-    terms_of: Callable[[Network, LinearProgram, float], dict[str, dict[str, np.ndarray]]],
+    terms_of: Callable[[Network, LinearProgram, MarketOptions], dict[str, dict[str, np.ndarray]]],
 ) -> Callable[..., bool]:
     """A piece that recomputes cost terms (term -> block -> values); the cost vector is then
     summed from all terms again (:func:`~oreflow.model.arrays.total_cost`)."""
 
-    def update(network: Network, lp: LinearProgram, penalty: float, arrays: dict) -> bool:
-        for term, by_block in terms_of(network, lp, penalty).items():
+    def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
+        for term, by_block in terms_of(network, lp, options).items():
             arrays["cost_terms"][term] = {**arrays["cost_terms"].get(term, {}), **by_block}
         return True
 
@@ -70,10 +81,30 @@ def _cost_piece(
 
 
 def _block_terms(block: BlockSpec) -> Callable[..., bool]:
-    """The piece of one block's cost terms (term -> block -> values)."""
-    return _cost_piece(
-        lambda n, lp, penalty: {term: {block.name: values} for term, values in block.build(n, penalty)[1].items()}
-    )
+    """The piece of one block: its cost terms, their constants, its column bounds and its
+    quadratic cost, rebuilt with the block's builder; False when its columns changed."""
+
+    def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
+        built = block.build(network, options)
+        where = lp.columns[block.name]
+        if len(built.index) != len(where.index):
+            return False  # the block gained or lost columns (e.g. a curve added): rebuild
+        if len(where.index):
+            for term, values in built.costs.items():
+                arrays["cost_terms"][term] = {**arrays["cost_terms"].get(term, {}), block.name: values}
+        for term, constant in built.offsets.items():
+            arrays["cost_offsets"][term] = float(constant)
+        if built.lower is not None:
+            arrays["col_lower"][where.slice] = built.lower
+        if built.upper is not None:
+            arrays["col_upper"][where.slice] = built.upper
+        if built.hessian is not None:
+            if arrays["hessian"] is None:
+                return False
+            arrays["hessian"][where.slice] = built.hessian
+        return True
+
+    return update
 
 
 def _family_rows(spec: FamilySpec) -> Callable[..., bool]:
@@ -85,7 +116,7 @@ def _own_terms(term: CostTermSpec) -> Callable[..., bool]:
     """The piece of a cost term with its own builder (e.g. tariffs)."""
     assert term.build is not None
     build = term.build
-    return _cost_piece(lambda n, lp, penalty: {term.name: build(n, lp.columns).by_block})
+    return _cost_piece(lambda n, lp, options: {term.name: build(n, lp.columns).by_block})
 
 
 #: Piece name -> the function that recomputes it: one per family, block and cost term with a builder.
@@ -102,7 +133,7 @@ def in_place(changed: Iterable[tuple[str, str]]) -> bool:
 
 
 def updated_lp(
-    base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]], penalty: float
+    base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]], options: MarketOptions | float
 ) -> LinearProgram | None:
     """``base`` with the pieces fed by the ``changed`` inputs recomputed from ``network``
     (which differs from base's network only in those inputs); None when a change turns
@@ -110,15 +141,20 @@ def updated_lp(
 
     The matrix and the index tables are shared with ``base``; the vectors are new.
     """
+    options = as_options(options)
     pieces = dict.fromkeys(piece for key in changed for piece in IN_PLACE[key])
     arrays: dict = {
         "row_lower": base.row_lower.copy(),
         "row_upper": base.row_upper.copy(),
         "row_report_scale": base.row_report_scale.copy(),
+        "col_lower": base.col_lower.copy(),
+        "col_upper": base.col_upper.copy(),
         "cost_terms": dict(base.cost_terms),
+        "cost_offsets": dict(base.cost_offsets),
+        "hessian": None if base.hessian is None else base.hessian.copy(),
     }
     for piece in pieces:
-        if not PIECES[piece](network, base, penalty, arrays):
+        if not PIECES[piece](network, base, options, arrays):
             return None
     return dataclasses.replace(base, cost=total_cost(arrays["cost_terms"], base.columns, base.n_cols), **arrays)
 

@@ -1,4 +1,5 @@
-"""Trade policies as LP terms: tariffs (a cost term) and bans, quotas, share limits (rows).
+"""Trade policies as LP terms: tariffs (a cost term) and bans, quotas, share limits (rows);
+and supply contracts (rows), optional tables handled alike.
 
 Each policy table is optional (docs/formulation.md, "Policies"). Policy rows are matched
 to flows with pandas merges, never a Python loop over flows or policy rows:
@@ -47,6 +48,8 @@ class Inputs(Protocol):
     def quotas(self) -> pd.DataFrame: ...
     @property
     def share_limits(self) -> pd.DataFrame: ...
+    @property
+    def contracts(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class PolicyTables:
     bans: pd.DataFrame
     quotas: pd.DataFrame
     share_limits: pd.DataFrame
+    contracts: pd.DataFrame
 
 
 def country_of(network: Inputs) -> dict[str, pd.Series]:
@@ -331,12 +335,101 @@ def share_limit_rows(network: Inputs, s: Block) -> RowFamily:
     )
 
 
+# ---------------------------------------------------------------------------------
+# Supply contracts
+# ---------------------------------------------------------------------------------
+
+#: The key columns of a contract row: the table's naming columns and which bound it is.
+CONTRACT_KEYS = ["contract", "stage", "from", "to", "product", "bound"]
+
+
+def contract_index(network: Inputs) -> pd.DataFrame:
+    """One row per bound given, contract by contract (``min`` before ``max``): the
+    CONTRACT_KEYS, ``limit_t`` (the bound), ``sense`` (``>=`` for min, ``<=`` for max) and
+    ``table_row``, the position of its row in contracts."""
+    contracts = network.contracts.reset_index(drop=True)
+    parts = []
+    for order, (bound, column, sense) in enumerate((("min", "min_t", ">="), ("max", "max_t", "<="))):
+        given = contracts.loc[contracts[column].notna()]
+        parts.append(
+            given[["contract", "stage", "from", "to", "product"]].assign(
+                bound=bound,
+                limit_t=given[column].to_numpy(float),
+                sense=sense,
+                table_row=given.index.to_numpy(np.int64),
+                _order=order,
+            )
+        )
+    index = pd.concat(parts, ignore_index=True)
+    index = index.iloc[np.lexsort((index["_order"].to_numpy(), index["table_row"].to_numpy()))]
+    return index.drop(columns="_order").reset_index(drop=True)
+
+
+def _contract_pairs(index: pd.DataFrame, x: Block, s: Block) -> tuple[np.ndarray, np.ndarray]:
+    """(contract row position, LP column) pairs: stage ore rows match the ore route x[from,to],
+    stage product rows the shipments s[from,to,p] of their product (blank: every product)."""
+    rows = index[["stage", "from", "to", "product"]].assign(_row=np.arange(len(index)))
+    ore = rows.loc[rows["stage"] == "ore"].merge(
+        x.index.assign(_col=np.arange(x.start, x.stop)),
+        left_on=["from", "to"],
+        right_on=["origin", "refiner"],
+        sort=False,
+    )
+    ships = rows.loc[rows["stage"] == "product"].merge(
+        s.index.rename(columns={"product": "_product"}).assign(_col=np.arange(s.start, s.stop)),
+        left_on=["from", "to"],
+        right_on=["refiner", "market"],
+        sort=False,
+    )
+    ships = ships.loc[(ships["product"] == "") | (ships["product"] == ships["_product"])]
+    return (
+        np.concatenate([ore["_row"].to_numpy(), ships["_row"].to_numpy()]).astype(np.int64),
+        np.concatenate([ore["_col"].to_numpy(), ships["_col"].to_numpy()]).astype(np.int64),
+    )
+
+
+def contract_rows(network: Inputs, x: Block, s: Block) -> RowFamily:
+    """contract[c,bound]:  min_t[c] <= sum of the flows contract c covers <= max_t[c]  (t per year).
+
+    Stage ``ore``: the flow is x[from,to], ore from origin ``from`` to refiner ``to``
+    (t REO per year). Stage ``product``: sum_p s[from,to,p], shipments from refiner
+    ``from`` to market ``to`` of ``product`` (blank: every product the market demands)
+    (t product per year). One row per bound given: ``min`` (>= min_t) and ``max``
+    (<= max_t; ``inf`` = no limit). Shadow price (USD per t of contracted flow):
+    >= 0 for a min (what one more tonne of obligation costs), <= 0 for a max (minus
+    what one more tonne allowed would save).
+    """
+    index = contract_index(network)
+    if index.empty:
+        return _empty_family("contract", index[CONTRACT_KEYS], "<=")
+    rows, cols = _contract_pairs(index, x, s)
+    return RowFamily(
+        "contract",
+        index[CONTRACT_KEYS],
+        rows,
+        cols,
+        np.ones(len(rows)),
+        index["limit_t"].to_numpy(float),
+        index["sense"].to_numpy(),
+    )
+
+
+def contract_coverage(network: Inputs, x: Block, s: Block) -> np.ndarray:
+    """The positions of the rows of contracts that cover at least one LP column (one bound
+    given is enough: a contract with no bound is reported by validation on its own)."""
+    index = contract_index(network)
+    if index.empty:
+        return np.zeros(0, dtype=np.int64)
+    rows, _ = _contract_pairs(index, x, s)
+    return np.unique(index["table_row"].to_numpy(np.int64)[rows])
+
+
 def policy_coverage(network: Inputs, x: Block, s: Block) -> dict[str, np.ndarray]:
     """Policy table -> for each of its rows, whether it covers at least one LP column.
 
     Decided by the builders the LP is assembled with (:func:`stage_pairs` for tariffs,
-    :func:`ban_rows`, :func:`quota_rows`, :func:`share_limit_rows`), so validation's rule
-    "a policy row covers some flow" (model/checks.py) and the LP cannot disagree.
+    :func:`ban_rows`, :func:`quota_rows`, :func:`share_limit_rows`, :func:`contract_rows`), so
+    validation's rule "a policy row covers some flow" (model/checks.py) and the LP cannot disagree.
     """
 
     def covered(n: int, rows: np.ndarray) -> np.ndarray:
@@ -353,4 +446,5 @@ def policy_coverage(network: Inputs, x: Block, s: Block) -> dict[str, np.ndarray
         "bans": covered(len(network.bans), ban_rows(network, x, s).rows),
         "quotas": covered(len(network.quotas), quota_rows(network, x, s).rows),
         "share_limits": covered(len(network.share_limits), limit_rows),
+        "contracts": covered(len(network.contracts), contract_coverage(network, x, s)),
     }

@@ -4,19 +4,26 @@
 (docs/formulation.md), one named component per symbol of the formulation:
 
 - Sets ``ORIGINS``, ``REFINERS``, ``MARKETS``, ``PRODUCTS``, ``ORE_ROUTES`` (o,r),
-  ``PRODUCT_ROUTES`` (r,m), ``COMPOSITION`` (o,p), ``SHIPMENTS`` (r,m,p) and
-  ``DEMANDS`` (m,p);
+  ``PRODUCT_ROUTES`` (r,m), ``COMPOSITION`` (o,p), ``SHIPMENTS`` (r,m,p),
+  ``DEMANDS`` (m,p) and ``DEMAND_STEPS`` (m,p,side,k: the steps of the demand curves,
+  :mod:`.market`; empty when no demand row has a curve);
 - Params with their unit in the name and ``doc`` (``supply_t``, ``capacity_t``,
   ``mining_cost_usd_per_t``, ...);
-- Vars ``x[ORE_ROUTES]``, ``s[SHIPMENTS]``, ``u[DEMANDS]`` (all >= 0);
+- Vars ``x[ORE_ROUTES]``, ``s[SHIPMENTS]``, ``u[DEMANDS]`` (all >= 0) and
+  ``q[DEMAND_STEPS]`` (each between its step's bounds ``step_lower_t`` and ``step_upper_t``);
 - Constraints ``supply[ORIGINS]``, ``capacity[REFINERS]``,
-  ``balance[REFINERS, PRODUCTS]``, ``demand[DEMANDS]``;
+  ``balance[REFINERS, PRODUCTS]``, ``demand[DEMANDS]`` (with the q steps of its curve);
 - Objective ``total_cost`` (minimise, USD per year), with tariffs (Params
-  ``ore_tariff_usd_per_t``, ``product_tariff_usd_per_t``) when the dataset has any;
+  ``ore_tariff_usd_per_t``, ``product_tariff_usd_per_t``) when the dataset has any, and
+  with demand curves minus the willingness to pay of what is consumed (Params
+  ``step_cost_usd_per_t``, ``wtp_constant_usd``; with ``demand_form = "linear"`` also
+  ``step_curvature_usd_per_t2``: a convex quadratic objective, a QP);
 - policy Constraints ``ban[from_country, to_country, stage, product]``,
   ``quota[name]`` and ``share_limit[market, product, country, bound]`` (Sets ``BANS``,
   ``QUOTAS``, ``SHARE_LIMITS``), each the sum of the flows its policy row covers; which
-  flows those are is decided by :mod:`.policies`, the code the array LP uses.
+  flows those are is decided by :mod:`.policies`, the code the array LP uses;
+- Constraints ``contract[contract, bound]`` (Set ``CONTRACTS``, Param ``contract_t``): the
+  flow on a contract's route within its min_t / max_t.
 
 Index sets are ordered exactly as the column blocks and row families of the array LP
 (they come from the same column functions of :mod:`.lp`), so a solution of this model
@@ -44,6 +51,7 @@ imported only by these two modules; ``import oreflow`` does not.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,10 +59,17 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .arrays import Block
-from .core import normalised_shares, ore_route_columns, recovery_table, shipment_columns, unmet_columns
+from .core import (
+    demand_step_columns,
+    normalised_shares,
+    ore_route_columns,
+    recovery_table,
+    shipment_columns,
+    unmet_columns,
+)
+from .market import MarketOptions, as_options
 from .network import Network
-from .policies import ban_rows, quota_rows, share_limit_rows, tariff_costs
-from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
+from .policies import ban_rows, contract_rows, quota_rows, share_limit_rows, tariff_costs
 
 
 def _floats(values) -> list[float]:
@@ -77,39 +92,69 @@ def _lookup(frame: pd.DataFrame, by: list[str], member: str) -> dict:
     return groups.to_dict()
 
 
+def _finite(value: float) -> float | None:
+    """A bound as Pyomo takes it: None for an infinite one."""
+    return None if np.isinf(value) else value
+
+
 def _doc(rule) -> str:
     """First line of a rule's docstring: the equation, shown by ``model.pprint()``."""
     return (rule.__doc__ or "").strip().splitlines()[0]
 
 
+def _market_options(
+    unmet_penalty_usd_per_t: MarketOptions | float | Sequence[float] | np.ndarray | None,
+    market: MarketOptions | None,
+) -> tuple[MarketOptions, np.ndarray | None]:
+    """The market options of :func:`build_pyomo_model`'s two arguments, and the per-row
+    penalties when ``unmet_penalty_usd_per_t`` gives them (else None)."""
+    if isinstance(unmet_penalty_usd_per_t, MarketOptions):
+        if market is not None:
+            raise ValueError("give the market options once: as unmet_penalty_usd_per_t or as market, not both")
+        return unmet_penalty_usd_per_t, None
+    options = as_options(market)
+    if unmet_penalty_usd_per_t is None:
+        return options, None
+    if np.ndim(unmet_penalty_usd_per_t) == 0:
+        penalty = float(np.asarray(unmet_penalty_usd_per_t))
+        return dataclasses.replace(options, unmet_penalty_usd_per_t=penalty), None
+    return options, np.asarray(unmet_penalty_usd_per_t, dtype=float)
+
+
 def build_pyomo_model(
     network: Network,
-    unmet_penalty_usd_per_t: float | Sequence[float] | np.ndarray = DEFAULT_UNMET_PENALTY_USD_PER_T,
+    unmet_penalty_usd_per_t: MarketOptions | float | Sequence[float] | np.ndarray | None = None,
+    market: MarketOptions | None = None,
 ) -> pyo.ConcreteModel:
     """The LP of ``network`` as a Pyomo ConcreteModel (see the module docstring).
 
     Args:
         network: a validated :class:`~oreflow.Network`.
-        unmet_penalty_usd_per_t: cost of a tonne of unmet demand (USD/t) where
-            demand.csv leaves ``unmet_penalty_usd_per_t`` blank, exactly as
-            :func:`~oreflow.model.lp.build_lp`; or one already-resolved value per
-            demand row (in ``network.demand`` order, e.g. the array LP's
-            ``lp.cost_terms["unmet_penalty"]["u"]``).
+        unmet_penalty_usd_per_t: how demand is represented, exactly as the options of
+            :func:`~oreflow.model.lp.build_lp`: :class:`~oreflow.model.market.MarketOptions`
+            (the unmet penalty, the form and steps of demand curves); or a number, the cost
+            of a tonne of unmet demand (USD/t) where demand.csv gives neither
+            ``unmet_penalty_usd_per_t`` nor a reference price, with ``market``'s other
+            options; or one already-resolved penalty per demand row (in ``network.demand``
+            order, e.g. the array LP's ``lp.cost_terms["unmet_penalty"]["u"]``). None:
+            ``market``'s penalty (default 1e7 USD/t).
+        market: the market options when ``unmet_penalty_usd_per_t`` is a number, per-row
+            penalties or None (default ``MarketOptions()``).
     """
+    options, row_penalty = _market_options(unmet_penalty_usd_per_t, market)
     # ---- index frames, in the array LP's column and row order -----------------------
     x_index, x_terms = ore_route_columns(network)
     s_index, s_terms = shipment_columns(network)
-    if np.ndim(unmet_penalty_usd_per_t) == 0:
-        u_index, u_terms = unmet_columns(network, float(np.asarray(unmet_penalty_usd_per_t)))
-        penalty = u_terms["unmet_penalty"]
-    else:
-        u_index, _ = unmet_columns(network, DEFAULT_UNMET_PENALTY_USD_PER_T)
-        penalty = np.asarray(unmet_penalty_usd_per_t, dtype=float)
-        if penalty.shape != (len(u_index),):
+    u_index, u_terms = unmet_columns(network, options)
+    penalty = u_terms["unmet_penalty"]
+    if row_penalty is not None:
+        if row_penalty.shape != (len(u_index),):
             raise ValueError(
                 f"unmet_penalty_usd_per_t: expected a number or {len(u_index)} values (one per demand row), "
-                f"got shape {penalty.shape}"
+                f"got shape {row_penalty.shape}"
             )
+        penalty = row_penalty
+    steps = demand_step_columns(network, options)
     origins = network.origins.reset_index(drop=True)
     refiners = network.refiners.reset_index(drop=True)
     product_routes = network.product_routes.reset_index(drop=True)
@@ -119,6 +164,7 @@ def build_pyomo_model(
     ore_route_keys = index_keys(x_index)
     shipment_keys = index_keys(s_index)
     demand_keys = index_keys(u_index)
+    step_keys = index_keys(steps.index)
 
     m = pyo.ConcreteModel(name="oreflow allocation LP")
 
@@ -149,6 +195,12 @@ def build_pyomo_model(
         doc="(refiner r, market m, product p): product route (r,m) and p demanded in m",
     )
     m.DEMANDS = pyo.Set(initialize=demand_keys, dimen=2, ordered=True, doc="(market m, product p) with a demand row")
+    m.DEMAND_STEPS = pyo.Set(
+        initialize=step_keys,
+        dimen=4,
+        ordered=True,
+        doc="(market m, product p, side, step k) of the demand curves: side down, up or change (linear form)",
+    )
 
     # ---- parameters -----------------------------------------------------------------------
     def param(index, values, doc):
@@ -182,11 +234,32 @@ def build_pyomo_model(
     )
     m.demand_t = param(m.DEMANDS, network.demand["demand_t"].to_numpy(float), "demand, t of product p per year")
     m.unmet_penalty_usd_per_t = param(m.DEMANDS, penalty, "cost of unmet demand, USD per t")
+    m.step_cost_usd_per_t = param(
+        m.DEMAND_STEPS,
+        steps.cost,
+        "cost of a tonne of a demand step, USD per t: +WTP given up (down), -WTP added (up), -P0 (change)",
+    )
+    m.step_lower_t = param(m.DEMAND_STEPS, steps.lower, "lowest value of a demand step, t per year")
+    m.step_upper_t = param(m.DEMAND_STEPS, steps.upper, "highest value of a demand step (its width), t per year")
+    if steps.hessian is not None:  # demand_form = "linear": 1/2 h q^2 more per change column
+        m.step_curvature_usd_per_t2 = param(
+            m.DEMAND_STEPS, steps.hessian, "minus the linear demand curve's slope, USD per t per t"
+        )
+    m.wtp_constant_usd = pyo.Param(
+        initialize=float(steps.offset) if len(step_keys) else 0.0,
+        within=pyo.Any,
+        doc="minus the willingness to pay of the reference demand of the curves, USD per year",
+    )
 
     # ---- variables ------------------------------------------------------------------------
     m.x = pyo.Var(m.ORE_ROUTES, within=pyo.NonNegativeReals, doc="ore shipped o -> r, t REO per year")
     m.s = pyo.Var(m.SHIPMENTS, within=pyo.NonNegativeReals, doc="product p shipped r -> m, t per year")
     m.u = pyo.Var(m.DEMANDS, within=pyo.NonNegativeReals, doc="unmet demand for p in m, t per year")
+    m.q = pyo.Var(
+        m.DEMAND_STEPS,
+        bounds=lambda m, *k: (_finite(m.step_lower_t[k]), _finite(m.step_upper_t[k])),
+        doc="demand step: t per year of p given up (down) or added (up) in m; change of consumption (change)",
+    )
 
     # ---- lookups: the terms of each row, one groupby each -----------------------------------
     routes_from = _lookup(x_index, ["origin"], "refiner")  # o -> [r]
@@ -195,6 +268,9 @@ def build_pyomo_model(
     feeders = _lookup(feeds, ["refiner", "product"], "origin")  # (r,p) -> [o containing p]
     ships_from = _lookup(s_index, ["refiner", "product"], "market")  # (r,p) -> [m]
     ships_to = _lookup(s_index, ["market", "product"], "refiner")  # (m,p) -> [r]
+    curve_steps: dict = {}  # (m,p) -> [(side, k)] of its demand curve
+    for mk, p, side, k in step_keys:
+        curve_steps.setdefault((mk, p), []).append((side, k))
 
     # ---- constraints ------------------------------------------------------------------------
     def supply_rule(m, o):
@@ -237,13 +313,21 @@ def build_pyomo_model(
         return shipped - produced <= 0
 
     def demand_rule(m, mk, p):
-        """demand[m,p]:  sum_r s[r,m,p] + u[m,p] >= demand_t[m,p]     (t product per year).
+        """demand[m,p]:  sum_r s[r,m,p] + u[m,p] + sum_k q[m,p,down,k] - sum_k q[m,p,up,k] >= demand_t[m,p].
 
-        One row per demand row. Shadow price: USD per extra tonne demanded, the marginal
-        delivered cost of product p in market m (>= 0).
+        Units: t product per year; one row per demand row. The q terms only where the row
+        has a demand curve (``demand_form = "linear"``: ``- q[m,p,change,0]``, the change
+        of consumption), so that what is consumed is demand_t - sum q down + sum q up.
+        Shadow price (USD/t, >= 0): for a fixed demand, the marginal delivered cost of one
+        more tonne demanded; for a demand with a curve, the equilibrium price.
         """
         shipped = pyo.quicksum(m.s[r, mk, p] for r in ships_to.get((mk, p), []))
-        return shipped + m.u[mk, p] >= m.demand_t[mk, p]
+        curve = curve_steps.get((mk, p), [])
+        if not curve:
+            return shipped + m.u[mk, p] >= m.demand_t[mk, p]
+        given_up = pyo.quicksum(m.q[mk, p, side, k] for side, k in curve if side == "down")
+        added = pyo.quicksum(m.q[mk, p, side, k] for side, k in curve if side != "down")
+        return shipped + m.u[mk, p] + given_up - added >= m.demand_t[mk, p]
 
     m.supply = pyo.Constraint(m.ORIGINS, rule=supply_rule, doc=_doc(supply_rule))
     m.capacity = pyo.Constraint(m.REFINERS, rule=capacity_rule, doc=_doc(capacity_rule))
@@ -252,12 +336,14 @@ def build_pyomo_model(
 
     # ---- objective --------------------------------------------------------------------------
     def total_cost_rule(m):
-        """total_cost = sum (mining + ore freight + processing) x + sum freight s + sum penalty u  (USD/yr).
+        """total_cost = sum (mining + ore freight + processing) x + sum freight s + sum penalty u - WTP  (USD/yr).
 
         USD per year: x[o,r] costs mining_cost_usd_per_t[o] + ore_freight_usd_per_t[o,r]
         + processing_cost_usd_per_t[r] per t REO; s[r,m,p] costs
         product_freight_usd_per_t[r,m] per t; u[m,p] costs unmet_penalty_usd_per_t[m,p]
-        per t.
+        per t. With demand curves, minus the willingness to pay (WTP) of what they consume:
+        sum step_cost_usd_per_t q (+ 1/2 sum step_curvature_usd_per_t2 q^2 with
+        ``demand_form = "linear"``) + wtp_constant_usd (minus the WTP of the reference demand).
         """
         ore = pyo.quicksum(
             (m.mining_cost_usd_per_t[o] + m.ore_freight_usd_per_t[o, r] + m.processing_cost_usd_per_t[r]) * m.x[o, r]
@@ -265,7 +351,16 @@ def build_pyomo_model(
         )
         product = pyo.quicksum(m.product_freight_usd_per_t[r, mk] * m.s[r, mk, p] for r, mk, p in m.SHIPMENTS)
         unmet = pyo.quicksum(m.unmet_penalty_usd_per_t[mk, p] * m.u[mk, p] for mk, p in m.DEMANDS)
-        return ore + product + unmet
+        if not len(m.DEMAND_STEPS):
+            return ore + product + unmet
+        wtp = pyo.quicksum(m.step_cost_usd_per_t[k] * m.q[k] for k in m.DEMAND_STEPS)
+        if m.component("step_curvature_usd_per_t2") is not None:
+            wtp += pyo.quicksum(
+                0.5 * m.step_curvature_usd_per_t2[k] * m.q[k] ** 2
+                for k in m.DEMAND_STEPS
+                if m.step_curvature_usd_per_t2[k]
+            )
+        return ore + product + unmet + wtp + m.wtp_constant_usd
 
     m.total_cost = pyo.Objective(rule=total_cost_rule, sense=pyo.minimize, doc=_doc(total_cost_rule))
     _add_policies(m, network, x_index, s_index)
@@ -362,6 +457,38 @@ def _add_policies(m: pyo.ConcreteModel, network: Network, x_index: pd.DataFrame,
     m.ban = pyo.Constraint(m.BANS, rule=ban_rule, doc=_doc(ban_rule))
     m.quota = pyo.Constraint(m.QUOTAS, rule=quota_rule, doc=_doc(quota_rule))
     m.share_limit = pyo.Constraint(m.SHARE_LIMITS, rule=share_limit_rule, doc=_doc(share_limit_rule))
+    _add_contracts(m, network, x_block, s_block, flow_vars)
+
+
+def _add_contracts(m: pyo.ConcreteModel, network: Network, x_block: Block, s_block: Block, flow_vars: list) -> None:
+    """The contract constraints, indexed by (contract, bound): which flows a contract covers is
+    decided by :func:`~oreflow.model.policies.contract_rows`, the code the array LP uses."""
+    contracts = contract_rows(network, x_block, s_block)
+    keys = index_keys(contracts.index[["contract", "bound"]])
+    m.CONTRACTS = pyo.Set(
+        initialize=keys, dimen=2, ordered=True, doc="(contract, bound) of each min_t / max_t of contracts.csv"
+    )
+    m.contract_t = pyo.Param(
+        m.CONTRACTS,
+        initialize=dict(zip(keys, _floats(contracts.rhs))),
+        within=pyo.Any,
+        doc="contracted flow bound, t per year (t REO for stage ore, t product for stage product; inf: no limit)",
+    )
+    terms: dict = {}
+    for row, col in zip(contracts.rows.tolist(), contracts.cols.tolist()):
+        terms.setdefault(keys[row], []).append(flow_vars[col])
+
+    def contract_rule(m, contract, bound):
+        """contract[c,bound]:  sum of the flows contract c covers >= min_t[c] (min) or <= max_t[c] (max)  (t/yr)."""
+        flows = terms.get((contract, bound), [])
+        limit = m.contract_t[contract, bound]
+        if bound == "max":
+            return pyo.quicksum(flows) <= limit if flows and not np.isinf(limit) else pyo.Constraint.Skip
+        if not flows:  # validation rejects a contract that covers no flow
+            raise ValueError(f"contract[{contract}, min]: no flow is covered by this contract")
+        return pyo.quicksum(flows) >= limit
+
+    m.contract = pyo.Constraint(m.CONTRACTS, rule=contract_rule, doc=_doc(contract_rule))
 
 
 __all__ = ["build_pyomo_model"]

@@ -221,10 +221,15 @@ def _coerce_number(
         bad_blank = blank
     not_number = np.isnan(values) & ~blank
     negative = values < 0
-    too_low = (values <= 0) if column.minimum_exclusive else negative
+    if column.negative:  # e.g. an elasticity: < 0 and above -NUMBER_LIMIT, never infinite
+        too_low = values >= 0
+        too_large = np.isfinite(values) & (values <= -NUMBER_LIMIT)
+        infinite = np.isinf(values)
+    else:
+        too_low = (values <= 0) if column.minimum_exclusive else negative
+        too_large = np.isfinite(values) & (values >= NUMBER_LIMIT)  # the solver's range (tables.NUMBER_LIMIT)
+        infinite = np.isinf(values) & ~negative
     too_high = (values > column.maximum) if column.maximum is not None else np.zeros(len(values), dtype=bool)
-    too_large = np.isfinite(values) & (values >= NUMBER_LIMIT)  # the solver's range (tables.NUMBER_LIMIT)
-    infinite = np.isinf(values) & ~negative
     if column.allow_inf:
         infinite = np.zeros(len(values), dtype=bool)
     bad = bad_blank | not_number | too_low | too_high | too_large | infinite
@@ -243,6 +248,8 @@ def check_numbers(values: pd.Series, column: Column) -> list[tuple[int, str, str
 
 def _expected_number(column: Column) -> str:
     """The number rule of ``column`` in words: ``a number >= 0 and below 1e9 (or inf)``."""
+    if column.negative:
+        return f"a number < 0 and above -{number_text(NUMBER_LIMIT)}" + (", or blank" if column.optional else "")
     low = "> 0" if column.minimum_exclusive else ">= 0"
     if column.maximum is not None and column.maximum < NUMBER_LIMIT:
         what = f"a number {low} and <= {column.maximum:g}"

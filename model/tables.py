@@ -17,7 +17,8 @@ class Column:
     """One column of a table.
 
     kind ``id`` is a non-empty string (one of ``choices`` when given); kind ``number``
-    is a finite float >= 0 and below :data:`NUMBER_LIMIT`, or ``inf`` when ``allow_inf``.
+    is a finite float >= 0 and below :data:`NUMBER_LIMIT`, or ``inf`` when ``allow_inf``
+    (with ``negative``: a finite float < 0 and above ``-NUMBER_LIMIT``).
     An optional column may be absent or blank: a blank number is NaN (its default is
     resolved later, e.g. the job's penalty), a blank id is the empty string (e.g. "all
     products").
@@ -30,6 +31,7 @@ class Column:
     minimum_exclusive: bool = False  # number must be > 0 rather than >= 0
     maximum: float | None = None  # inclusive upper bound, e.g. recovery <= 1
     choices: tuple[str, ...] | None = None  # allowed values of an id column
+    negative: bool = False  # number must be < 0 (and above -NUMBER_LIMIT), e.g. an elasticity
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,9 @@ DEMAND = TableSpec(
         Column("product", ID),
         Column("demand_t", NUMBER),
         Column("unmet_penalty_usd_per_t", NUMBER, optional=True),
+        # a demand curve (docs/formulation.md, "Price-responsive demand"): both or neither
+        Column("reference_price_usd_per_t", NUMBER, optional=True, minimum_exclusive=True),
+        Column("elasticity", NUMBER, optional=True, negative=True),
     ),
     key=("market", "product"),
 )
@@ -175,9 +180,27 @@ SHARE_LIMITS = TableSpec(
     key=("market", "product", "country"),
     optional=True,
 )
+#: Supply contracts (docs/formulation.md, "Contracts"): a minimum and/or maximum flow on one
+#: route, ``from`` -> ``to``: origin -> refiner for stage ore (t REO), refiner -> market for
+#: stage product (t product; ``product`` blank = every product the market demands).
+CONTRACTS = TableSpec(
+    "contracts",
+    (
+        Column("contract", ID),
+        Column("stage", ID, choices=STAGES),
+        Column("from", ID),
+        Column("to", ID),
+        Column("product", ID, optional=True),
+        Column("min_t", NUMBER, optional=True),
+        Column("max_t", NUMBER, optional=True, allow_inf=True),
+    ),
+    key=("contract",),
+    optional=True,
+)
 
-#: The policy tables, in the order their constraint families appear.
-POLICY_TABLES: tuple[TableSpec, ...] = (TARIFFS, BANS, QUOTAS, SHARE_LIMITS)
+#: The policy tables, in the order their constraint families appear. Contracts are commercial
+#: rather than trade policy, but are handled alike (optional, checked to cover some flow).
+POLICY_TABLES: tuple[TableSpec, ...] = (TARIFFS, BANS, QUOTAS, SHARE_LIMITS, CONTRACTS)
 
 #: Every table of a dataset, in the order they are read and reported.
 TABLES: tuple[TableSpec, ...] = (

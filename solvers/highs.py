@@ -105,11 +105,41 @@ def apply_options(h: Any, options: Mapping[str, Any], source: str = "solver_opti
 
 
 def pass_lp(h: Any, lp: LinearProgram) -> None:
-    """Hand the whole LP to HiGHS in one call (column-wise CSC arrays)."""
+    """Hand the whole LP to HiGHS in one call (column-wise CSC arrays) and, for a QP, its
+    diagonal Hessian (:func:`pass_hessian`). The objective's constant ``lp.offset`` stays
+    out of HiGHS (HiGHS 1.16's IIS search crashed on an LP with a constant): the objective
+    and ranging values read back add it (:func:`read_solution`, :func:`ranging_arrays`)."""
     matrix = lp.matrix
     pass_arrays(
-        h, lp.cost, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper, matrix.indptr, matrix.indices, matrix.data
+        h,
+        lp.cost,
+        lp.col_lower,
+        lp.col_upper,
+        lp.row_lower,
+        lp.row_upper,
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
     )
+    if lp.is_qp:
+        assert lp.hessian is not None
+        pass_hessian(h, lp.hessian)
+
+
+def pass_hessian(h: Any, diagonal: np.ndarray) -> None:
+    """Give HiGHS the objective's quadratic term 1/2 v'Hv for a diagonal H (triangular
+    CSC: one entry per column with a non-zero diagonal)."""
+    import highspy
+
+    diagonal = np.asarray(diagonal, dtype=float)
+    n = len(diagonal)
+    nonzero = diagonal != 0
+    starts = np.concatenate([[0], np.cumsum(nonzero)]).astype(np.int32)
+    index = np.flatnonzero(nonzero).astype(np.int32)
+    if h.passHessian(n, len(index), highspy.HessianFormat.kTriangular, starts, index, diagonal[nonzero]) == (
+        highspy.HighsStatus.kError
+    ):
+        raise SolveError("error", "HiGHS rejected the quadratic term of the objective (demand_form = 'linear')")
 
 
 def pass_arrays(
@@ -249,6 +279,16 @@ class HighsModel:
         self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
         self._bounds_changed = True
 
+    def set_objective_terms(self, cost_offsets: Mapping[str, float], hessian: np.ndarray | None) -> None:
+        """Change the objective's constant (kept by oreflow, added to the objective read
+        back) and, for a QP, its diagonal Hessian (handed to HiGHS again)."""
+        self.lp.cost_offsets = dict(cost_offsets)
+        if hessian is not None or self.lp.hessian is not None:
+            diagonal = np.zeros(self.lp.n_cols) if hessian is None else np.asarray(hessian, dtype=float)
+            pass_hessian(self.highs, diagonal)
+            self.lp.hessian = None if hessian is None else diagonal.copy()
+            self._costs_changed += self.lp.n_cols
+
     def solve(self, *, ranging: bool = False) -> SolutionRecord:
         """(Re-)solve and read the solution back as whole arrays.
 
@@ -321,7 +361,7 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
     return SolutionRecord(
         status=_STATUS.get(name, "other"),
         solver_status=h.modelStatusToString(model_status),
-        objective=float(info.objective_function_value),
+        objective=float(info.objective_function_value) + lp.offset,
         col_value=col_value,
         col_dual=col_dual,
         row_value=row_value,
@@ -352,6 +392,8 @@ def no_ranging_reason(record: SolutionRecord) -> str | None:
 def attach_ranging(h: Any, lp: LinearProgram, record: SolutionRecord) -> None:
     """Store the ranging of ``h``'s optimal basis on ``record``, or in ``ranging_note`` why there is none."""
     reason = no_ranging_reason(record)
+    if reason is None and lp.is_qp:
+        reason = "not available: with demand_form = 'linear' the problem is a QP, which HiGHS does not range"
     raw = None if reason else _highs_ranging(h)
     if raw is None:
         record.ranging_note = reason or "not available: HiGHS could not range the optimal basis"
@@ -438,14 +480,14 @@ def ranging_arrays(lp: LinearProgram, record: SolutionRecord, raw: Any) -> Rangi
     return RangingArrays(
         cost_lower=_values(raw.col_cost_dn.value_, n),
         cost_upper=_values(raw.col_cost_up.value_, n),
-        cost_objective_lower=_values(raw.col_cost_dn.objective_, n),
-        cost_objective_upper=_values(raw.col_cost_up.objective_, n),
+        cost_objective_lower=_values(raw.col_cost_dn.objective_, n) + lp.offset,
+        cost_objective_upper=_values(raw.col_cost_up.objective_, n) + lp.offset,
         cost_enter_lower=np.asarray(raw.col_cost_dn.in_var_[:n], dtype=np.int64),
         cost_enter_upper=np.asarray(raw.col_cost_up.in_var_[:n], dtype=np.int64),
         rhs_lower=np.where(basic, free_lower, _values(raw.row_bound_dn.value_)),
         rhs_upper=np.where(basic, free_upper, _values(raw.row_bound_up.value_)),
-        rhs_objective_lower=np.where(basic, objective, _values(raw.row_bound_dn.objective_)),
-        rhs_objective_upper=np.where(basic, objective, _values(raw.row_bound_up.objective_)),
+        rhs_objective_lower=np.where(basic, objective, _values(raw.row_bound_dn.objective_) + lp.offset),
+        rhs_objective_upper=np.where(basic, objective, _values(raw.row_bound_up.objective_) + lp.offset),
         rhs_enter_lower=np.asarray(raw.row_bound_dn.in_var_, dtype=np.int64),
         rhs_enter_upper=np.asarray(raw.row_bound_up.in_var_, dtype=np.int64),
         col_rise=_values(raw.col_bound_up.value_, n) - record.col_value,

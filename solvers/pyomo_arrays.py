@@ -10,7 +10,8 @@ functions over tuple-keyed Sets, and without matching anything against the netwo
 - one constraint component per row family (``supply``, ``capacity``, ``balance``,
   ``demand``, and the policy families), indexed by the row's position in the family
   (``lp.rows[family].index`` names each);
-- Objective ``total_cost`` = ``cost @ v`` (USD per year), minimised.
+- Objective ``total_cost`` = ``cost @ v + offset`` (USD per year; for a QP, the
+  ``linear`` demand form, also ``1/2 sum_j hessian_j v_j^2``), minimised.
 
 The rows take one of two forms:
 
@@ -45,7 +46,13 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.matrix_constraint import MatrixConstraint
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    PowExpression,
+    ProductExpression,
+    SumExpression,
+)
 
 from oreflow.model.arrays import LinearProgram
 
@@ -95,12 +102,21 @@ def _row_wise(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _objective(lp: LinearProgram, variables: list) -> pyo.Objective:
-    """``total_cost = cost @ v`` (USD per year), minimised."""
+    """``total_cost = cost @ v + offset`` (USD per year; the constant a term in the
+    ``LinearExpression``), and for a QP ``+ 1/2 h_j v_j^2`` per column with a non-zero
+    ``hessian`` entry (one ``SumExpression`` of the linear part and those terms); minimised."""
     cost = lp.cost.tolist()
-    return pyo.Objective(
-        expr=LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(cost, variables) if c != 0.0]),
-        sense=pyo.minimize,
-    )
+    terms: list = [MonomialTermExpression((c, v)) for c, v in zip(cost, variables) if c != 0.0]
+    if lp.offset != 0.0:
+        terms.append(lp.offset)
+    expr = LinearExpression(terms)
+    if lp.is_qp:
+        assert lp.hessian is not None
+        columns = np.flatnonzero(lp.hessian)
+        halves = (0.5 * lp.hessian[columns]).tolist()
+        squares = [ProductExpression((h, PowExpression((variables[j], 2)))) for h, j in zip(halves, columns.tolist())]
+        expr = SumExpression([expr, *squares])
+    return pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
 def build_array_model(lp: LinearProgram) -> ArrayModel:
@@ -165,7 +181,7 @@ def build_matrix_model(lp: LinearProgram) -> ArrayModel:
     """The LP ``lp`` as a Pyomo ConcreteModel in matrix form: the Vars of
     :func:`build_array_model`, and per row family one :class:`MatrixRows` holding that
     family's rows of the CSR matrix and its row bounds (every LP row, none skipped: a row
-    is never built as an expression). The objective is the same ``LinearExpression``.
+    is never built as an expression). The objective is the same expression.
 
     Per-row expressions are what Pyomo models spend most memory on (an object per
     coefficient other than 1); here the rows take the arrays' 12 bytes per nonzero. Only

@@ -29,6 +29,15 @@ all of them equal the array LP.
   suffixes; options are passed through unchecked; no basis information. Pyomo reports
   suffix duals of a minimisation with the same sign convention.
 
+The models' objective includes the LP's constant (``lp.offset``: demand curves' -WTP of
+the reference demand), so ``record.objective`` is the highs backend's: with ``highs`` the
+constant is held out of HiGHS and added to what it reports, as the highs backend does;
+with another solver ``pyo.value`` of the objective includes it. With
+``demand_form = "linear"`` it is quadratic (a QP): ``highs`` passes its diagonal Hessian
+to HiGHS; of Pyomo's own interfaces ``appsi_highs`` refuses a quadratic objective, and a
+solver that fails on a QP ends with status ``error`` and a message naming
+``demand_form = 'linear'`` and the ways out.
+
 Timings: ``pyomo_build_s`` (the Pyomo model), ``solve_s`` (the model's translation for
 the solver, and the solve), ``run_s`` (HiGHS's own ``run()`` within it;
 NaN for other solvers), ``extract_s`` (values, duals, basis back in LP order) and
@@ -104,10 +113,14 @@ def solve_pyomo(
             from .highs import HighsModel
             from .pyomo_highs import compile_model, pass_compiled
 
+            # HighsModel adds lp.offset to the objective HiGHS reports, as for the highs backend
+            # (HiGHS holds no constant): the model's constant, lp.offset, is held out of HiGHS
             model = HighsModel(
                 lp,
                 options,
-                load=lambda h: pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints)),
+                load=lambda h: pass_compiled(
+                    h, compile_model(arrays.model, arrays.variables, arrays.constraints), held_out_offset=lp.offset
+                ),
             )
             # Nothing reads the Pyomo model again (values, duals and the basis come back from
             # HiGHS in LP order): free it before HiGHS's run, its peak (~40 MB at 1e5
@@ -216,11 +229,14 @@ def _solve_legacy(
         results = opt.solve(model, load_solutions=False, tee=False, options=options)
     except Exception as exc:  # noqa: BLE001 - report the solver's own words as an error status
         solve_s = time.perf_counter() - mark
-        return _empty_record(lp, "error", f"{type(exc).__name__}: {exc}", name), solve_s
+        return _empty_record(lp, "error", f"{type(exc).__name__}: {exc}{_qp_hint(lp, name)}", name), solve_s
     solve_s = time.perf_counter() - mark
 
     termination = results.solver.termination_condition
     status = _status(termination)
+    solver_status = str(getattr(termination, "name", termination))
+    if status in ("error", "other"):
+        solver_status += _qp_hint(lp, name)
     n, m = lp.n_cols, lp.n_rows
     col_value, col_dual = np.full(n, np.nan), np.full(n, np.nan)
     row_value, row_dual = np.full(m, np.nan), np.full(m, np.nan)
@@ -241,13 +257,16 @@ def _solve_legacy(
             if len(model.rc) > 0:
                 col_dual = _values(model.rc, variables) + 0.0
             else:
-                # some Pyomo wrappers drop the rc suffix; for an LP, reduced cost = c - A'y
+                # some Pyomo wrappers drop the rc suffix; reduced cost = c - A'y (+ H v for a QP)
                 col_dual = lp.cost - lp.matrix.rmatvec(row_dual)
+                if lp.is_qp:
+                    assert lp.hessian is not None
+                    col_dual = col_dual + lp.hessian * col_value
     version = getattr(opt, "version", lambda: None)()
     version = ".".join(str(part) for part in version) if isinstance(version, tuple) else ""
     record = SolutionRecord(
         status=status,
-        solver_status=str(getattr(termination, "name", termination)),
+        solver_status=solver_status,
         objective=objective,
         col_value=col_value,
         col_dual=col_dual,
@@ -261,6 +280,16 @@ def _solve_legacy(
     )
     record.ranging_note = no_ranging_reason(record) or "not computed"
     return record, solve_s
+
+
+def _qp_hint(lp: LinearProgram, name: str) -> str:
+    """For a QP that a Pyomo solver could not solve: what the quadratic objective is, and the ways out."""
+    if not lp.is_qp:
+        return ""
+    return (
+        f" (the objective is quadratic, a QP: demand_form = 'linear'; Pyomo solver {name!r} may not take a "
+        "quadratic objective: use solver 'highs' (the default), or demand_form 'steps' or 'linear_steps', an LP)"
+    )
 
 
 def _empty_record(lp: LinearProgram, status: str, solver_status: str, name: str) -> SolutionRecord:

@@ -1,4 +1,4 @@
-"""A direct HiGHS interface for linear Pyomo models: compiled to arrays in one pass, passed in one call.
+"""A direct HiGHS interface for linear Pyomo models and diagonal QPs: compiled to arrays, passed in one call.
 
 Pyomo's own HiGHS interface (``pyomo.contrib.solver``'s ``highs``) is *persistent*: it
 keeps, for every variable and constraint, Python bookkeeping so that a model can be
@@ -22,7 +22,14 @@ What it reads, in the caller's column and row order (``variables``, ``constraint
   - any other body through Pyomo's ``generate_standard_repn``, which must find it linear;
   - a body's constant moves to the bounds; a variable repeated within a row gets the sum
     of its coefficients;
-- the one active objective, linear, minimised or maximised.
+- the one active objective, minimised or maximised: linear, or with a quadratic part whose
+  Hessian is diagonal (terms ``c v_j^2`` only: the ``linear`` demand form's QP), passed to
+  HiGHS as its diagonal (:func:`oreflow.solvers.highs.pass_hessian`); a product of two
+  different variables, a non-convex term (a negative ``c`` when minimising, a positive one
+  when maximising) or anything beyond degree 2 raises :class:`ValueError`. A linear
+  objective is read as fast as before: a ``LinearExpression`` (constants among its terms
+  included) in one loop, and only a quadratic objective's other terms through Pyomo's
+  ``generate_standard_repn``.
 
 A fixed variable is a constant wherever it appears (as in Pyomo's standard
 representation): its terms move to the bounds and the objective's constant, and its
@@ -43,11 +50,12 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.base.matrix_constraint import MatrixConstraint
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression, SumExpression
+from pyomo.core.expr.numvalue import native_numeric_types
 from pyomo.core.expr.numvalue import value as pyomo_value
 from pyomo.repn import generate_standard_repn
 
-from .highs import pass_arrays
+from .highs import pass_arrays, pass_hessian
 
 INF = math.inf
 
@@ -57,7 +65,8 @@ class CompiledModel:
     """A linear Pyomo model as arrays, in the caller's column and row order.
 
     ``starts``/``index``/``value`` are the row-wise (CSR) matrix; ``objective_offset`` is
-    the objective's constant (USD); ``maximise`` is the objective's sense.
+    the objective's constant (USD); ``maximise`` is the objective's sense; ``hessian`` the
+    diagonal of the objective's quadratic term 1/2 v'Hv (None: a linear objective).
     """
 
     cost: np.ndarray
@@ -70,6 +79,7 @@ class CompiledModel:
     value: np.ndarray
     objective_offset: float
     maximise: bool
+    hessian: np.ndarray | None = None
 
 
 def _bound(value: Any, missing: float) -> float:
@@ -123,11 +133,12 @@ def compile_model(model: Any, variables: list, constraints: list) -> CompiledMod
     if len(objectives) != 1:
         raise ValueError(f"the model has {len(objectives)} active objectives; one is needed")
     objective = objectives[0]
+    maximise = objective.sense == pyo.maximize
     cost = np.zeros(n)
-    columns, coefs, offset = _linear_terms(objective.expr, position, objective.name)
+    columns, coefs, offset, hessian = _objective_terms(objective.expr, position, objective.name, n, maximise)
     np.add.at(cost, columns, coefs)
     return CompiledModel(
-        cost, col_lower, col_upper, row_lower, row_upper, starts, index, value, offset, objective.sense == pyo.maximize
+        cost, col_lower, col_upper, row_lower, row_upper, starts, index, value, offset, maximise, hessian
     )
 
 
@@ -201,6 +212,8 @@ def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np
             elif getattr(term, "is_variable_type", lambda: False)():
                 coefs.append(1.0)
                 variables.append(term)
+            elif type(term) in native_numeric_types:  # a constant (the objective's offset)
+                constant += term
             else:
                 break
         else:
@@ -218,8 +231,77 @@ def _linear_terms(expr: Any, position: dict, where: str) -> tuple[np.ndarray, np
     )
 
 
-def pass_compiled(h: Any, lp: CompiledModel) -> None:
-    """Hand the compiled model to HiGHS in one call (row-wise matrix)."""
+def _objective_terms(
+    expr: Any, position: dict, where: str, n: int, maximise: bool
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None]:
+    """Columns, coefficients, constant and Hessian diagonal (None: linear) of an objective.
+
+    A ``LinearExpression`` takes :func:`_linear_terms`' fast path (the LP case, unchanged).
+    A ``SumExpression`` (the array models' QP objective: their ``LinearExpression`` and one
+    term per squared column) has its ``LinearExpression`` parts read the same way and only
+    the rest through ``generate_standard_repn(quadratic=True)``; any other expression
+    wholly through it.
+    """
+    if type(expr) is LinearExpression:
+        columns, coefs, constant = _linear_terms(expr, position, where)
+        return columns, coefs, constant, None
+    parts = list(expr.args) if type(expr) is SumExpression else [expr]
+    linear = [part for part in parts if type(part) is LinearExpression]
+    rest = [part for part in parts if type(part) is not LinearExpression]
+    pieces = [_linear_terms(part, position, where) for part in linear]
+    hessian = None
+    if rest:
+        repn = generate_standard_repn(SumExpression(rest), compute_values=True, quadratic=True)
+        if repn.nonlinear_expr is not None:
+            raise ValueError(f"{where} is neither linear nor quadratic; the HiGHS interface solves LPs and QPs only")
+        pieces.append(
+            (
+                _columns_of(repn.linear_vars, position, where),
+                np.asarray(repn.linear_coefs, dtype=float),
+                float(pyomo_value(repn.constant)),
+            )
+        )
+        if repn.quadratic_vars:
+            hessian = _diagonal_hessian(repn.quadratic_vars, repn.quadratic_coefs, position, where, n, maximise)
+    columns = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, dtype=np.int64)
+    coefs = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0)
+    return columns, coefs, float(sum(p[2] for p in pieces)), hessian
+
+
+def _diagonal_hessian(pairs: Any, coefs: Any, position: dict, where: str, n: int, maximise: bool) -> np.ndarray:
+    """The diagonal H of the quadratic terms ``c v_i v_j`` (as 1/2 v'Hv: H_jj = 2 c); ValueError
+    for a term in two different variables or a Hessian that is not convex (concave when maximising)."""
+    for (first, second), coef in zip(pairs, coefs):
+        if first is not second and coef != 0:
+            raise ValueError(
+                f"{where} has the quadratic term {coef} * {first.name} * {second.name} of two different "
+                "variables; the HiGHS interface takes a quadratic objective with a diagonal Hessian only "
+                "(terms c * v**2)"
+            )
+    variables = [first for first, _ in pairs]
+    columns = _columns_of(variables, position, where)
+    hessian = np.zeros(n)
+    np.add.at(hessian, columns, 2.0 * np.asarray(coefs, dtype=float))
+    wrong = hessian > 0 if maximise else hessian < 0
+    if wrong.any():
+        j = int(np.flatnonzero(wrong)[0])
+        name = variables[int(np.flatnonzero(columns == j)[0])].name
+        raise ValueError(
+            f"{where}: the quadratic term {hessian[j] / 2} * {name}**2 is not "
+            f"{'concave (maximising)' if maximise else 'convex (minimising)'}; HiGHS solves convex QPs only"
+        )
+    return hessian
+
+
+def pass_compiled(h: Any, lp: CompiledModel, *, held_out_offset: float = 0.0) -> None:
+    """Hand the compiled model to HiGHS in one call (row-wise matrix), then the diagonal of
+    a quadratic objective's Hessian when it has one.
+
+    ``held_out_offset`` is kept out of the objective's constant HiGHS gets: the part the
+    caller adds back to what HiGHS reports. :class:`~oreflow.solvers.highs.HighsModel`
+    adds ``lp.offset`` (HiGHS holds no constant of the array LP: its IIS search crashed on
+    an LP with one), so the pyomo backend passes ``held_out_offset=lp.offset``.
+    """
     pass_arrays(
         h,
         lp.cost,
@@ -231,9 +313,11 @@ def pass_compiled(h: Any, lp: CompiledModel) -> None:
         lp.index,
         lp.value,
         rowwise=True,
-        offset=lp.objective_offset,
+        offset=lp.objective_offset - held_out_offset,
         maximise=lp.maximise,
     )
+    if lp.hessian is not None and lp.hessian.any():
+        pass_hessian(h, lp.hessian)
 
 
 __all__ = ["CompiledModel", "compile_model", "pass_compiled"]

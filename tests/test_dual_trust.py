@@ -24,6 +24,7 @@ from test_micro_models import supply_model
 import oreflow
 from conftest import REPO, micro_frames
 from oreflow.model.lp import build_lp
+from oreflow.model.solution import SHADOW_VALUE_COLUMNS
 from oreflow.ranging import DualTrust
 from oreflow.result import BINDING_TOLERANCE, ZERO_TOLERANCE
 from oreflow.solvers.highs import solve_highs
@@ -46,7 +47,7 @@ def tie() -> oreflow.Network:
 def unique_flags(result: oreflow.Result, family: str) -> dict[str, object]:
     """``dual_unique`` of each row of a family by its key (``<NA>`` as None)."""
     table = result.shadow_prices[family]
-    keys = table.drop(columns=["rhs", "activity", "shadow_price", "slack", "binding", "dual_unique"])
+    keys = table.drop(columns=list(SHADOW_VALUE_COLUMNS))
     flags = table["dual_unique"].astype(object).where(table["dual_unique"].notna(), None)
     return dict(zip(keys.astype(str).agg("/".join, axis=1), flags))
 

@@ -3,17 +3,19 @@
 Three Pyomo models state the LP: the backend's two, built from the LP's arrays
 (``solvers/pyomo_arrays.py``: matrix form for HiGHS, expression form for other solvers),
 and the readable twin for users (``build_pyomo_model``). Each is read back through Pyomo's
-standard representation (cost, matrix, row bounds in LP order) and solved through
-oreflow's direct HiGHS interface (``solvers/pyomo_highs.py``): on micro models, the
-default dataset and a model of each policy, all state the array LP exactly and give its
-objective, duals, reduced costs and basis. Pyomo's own HiGHS interfaces solve the
-expression form and the twin to the same optimum.
+standard representation (objective with its constant and quadratic part, matrix, row and
+column bounds in LP order) and solved through oreflow's direct HiGHS interface
+(``solvers/pyomo_highs.py``): on micro models, the default dataset, a model of each policy
+and the micro model with a demand curve (stepped, and the linear form's QP), all state the
+array LP exactly and give its objective, duals, reduced costs and basis. Pyomo's own HiGHS
+interfaces solve the expression form and the twin to the same optimum.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -24,6 +26,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.repn import generate_standard_repn
+from test_contracts import ORE_CONTRACT, PRODUCT_CONTRACT
 from test_policies import (
     EXPORT_QUOTA,
     MAX_SHARE,
@@ -37,12 +40,14 @@ from test_policies import (
 
 import oreflow
 from conftest import BASELINE_DATASET, micro_frames
-from oreflow.errors import InputError
+from oreflow.errors import InputError, SolveError
+from oreflow.model.families import FAMILIES_BY_NAME
 from oreflow.model.lp import build_lp
+from oreflow.model.market import MarketOptions
 from oreflow.model.pyomo_model import build_pyomo_model, index_keys
 from oreflow.model.record import BASIS_BASIC, SolutionRecord
 from oreflow.solvers import solve_lp
-from oreflow.solvers.highs import HighsModel, solve_highs
+from oreflow.solvers.highs import HighsModel, pass_lp, solve_highs
 from oreflow.solvers.pyomo_arrays import ArrayModel, build_array_model, build_matrix_model
 from oreflow.solvers.pyomo_highs import compile_model, pass_compiled
 
@@ -277,8 +282,30 @@ POLICIES = {
     "export quota": EXPORT_QUOTA,
     "min share": MIN_SHARE,
     "max share": MAX_SHARE,
+    "ore contract": ORE_CONTRACT,
+    "product contract": PRODUCT_CONTRACT,
 }
-CASES = ["micro", "default dataset", *POLICIES]
+#: Cases with a demand curve on the micro model's demand (M, P1): through (40 t, 200 USD/t),
+#: elasticity -0.5 (tests/test_demand_curves.py), and the form it takes in the LP.
+LINEAR = MarketOptions(demand_form="linear")
+CURVES = {
+    "demand curve (steps)": MarketOptions(demand_form="steps", demand_steps=8),
+    "demand curve (linear QP)": LINEAR,
+    "demand curve (linear QP), product tariff": LINEAR,
+}
+CASES = ["micro", "default dataset", *POLICIES, *CURVES]
+
+
+def curve_frames() -> dict[str, pd.DataFrame]:
+    """The micro model with a demand curve: the linear one is P(q) = 200 - 10 (q - 40)."""
+    frames = micro_frames()
+    frames["demand"] = frames["demand"].assign(reference_price_usd_per_t=200.0, elasticity=-0.5)
+    return frames
+
+
+def case_market(case: str) -> MarketOptions | None:
+    """The market options of a case with a demand curve (None: the defaults)."""
+    return CURVES.get(case)
 
 
 def case_lp(case: str) -> tuple[oreflow.Network, object]:
@@ -286,15 +313,18 @@ def case_lp(case: str) -> tuple[oreflow.Network, object]:
     if case == "default dataset":
         net = oreflow.load_inputs(BASELINE_DATASET)
         return net, build_lp(net)
-    frames = micro_frames()
-    frames.update({name: pd.DataFrame(rows) for name, rows in POLICIES.get(case, {}).items()})
+    frames = curve_frames() if case in CURVES else micro_frames()
+    policy = PRODUCT_TARIFF if case.endswith("product tariff") else POLICIES.get(case, {})
+    frames.update({name: pd.DataFrame(rows) for name, rows in policy.items()})
     net = oreflow.Network.from_frames(**frames)
+    if case in CURVES:
+        return net, build_lp(net, CURVES[case])
     return net, build_lp(net, 1000.0 if case in ("ore ban", "mining quota") else 1e7)
 
 
-def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
+def twin_in_lp_order(net: oreflow.Network, lp, market: MarketOptions | None = None) -> ArrayModel:
     """The readable twin with its variables and constraints in LP order (None where it skips a row)."""
-    model = build_pyomo_model(net, lp.cost_terms["unmet_penalty"]["u"])
+    model = build_pyomo_model(net, lp.cost_terms["unmet_penalty"]["u"], market)
     variables: list = []
     for name, block in lp.columns.items():
         component = getattr(model, name)
@@ -303,7 +333,7 @@ def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
     constraints: list = []
     for family, block in lp.rows.items():
         component = getattr(model, family)
-        keys = index_keys(block.index[["quota"]] if family == "quota" else block.index)
+        keys = index_keys(block.index[list(FAMILIES_BY_NAME[family].naming_keys)])  # quota[q], contract[c, bound]
         assert list(component.index_set()) == keys, family
         constraints += [component[key] if key in component else None for key in keys]
     return ArrayModel(model, variables, constraints)
@@ -311,57 +341,89 @@ def twin_in_lp_order(net: oreflow.Network, lp) -> ArrayModel:
 
 def via_direct_interface(arrays: ArrayModel, lp) -> SolutionRecord:
     """A Pyomo model solved as the backend solves it: compiled, passed to HiGHS, run, read in LP order."""
-    load = lambda h: pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints))  # noqa: E731
-    return HighsModel(lp, load=load).solve()
+    compiled = compile_model(arrays.model, arrays.variables, arrays.constraints)
+    assert compiled.objective_offset == pytest.approx(lp.offset, rel=1e-15, abs=0.0)
+    return HighsModel(lp, load=lambda h: pass_compiled(h, compiled, held_out_offset=lp.offset)).solve()
 
 
-def pyomo_models(net: oreflow.Network, lp) -> list[tuple[str, ArrayModel]]:
-    """Every Pyomo model of ``lp``: matrix form, expression form, the readable twin."""
+def pyomo_models(net: oreflow.Network, lp, market: MarketOptions | None = None) -> list[tuple[str, ArrayModel]]:
+    """Every Pyomo model of ``lp``: matrix form, expression form, the readable twin (built
+    with ``market``, the options ``lp`` was built with)."""
     return [
         ("matrix model", build_matrix_model(lp)),
         ("expression model", build_array_model(lp)),
-        ("twin", twin_in_lp_order(net, lp)),
+        ("twin", twin_in_lp_order(net, lp, market)),
     ]
 
 
-def stated_lp(arrays: ArrayModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cost, dense matrix and row bounds a Pyomo model states, read back through Pyomo's standard
+@dataclass
+class StatedLP:
+    """What a Pyomo model states, in LP order: objective 1/2 v'Hv + cost'v + offset (H
+    diagonal: ``hessian``), the dense matrix, row and column bounds."""
+
+    cost: np.ndarray
+    offset: float
+    hessian: np.ndarray
+    matrix: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+
+
+def stated_lp(arrays: ArrayModel) -> StatedLP:
+    """Objective, dense matrix and bounds a Pyomo model states, read back through Pyomo's standard
     representation in LP order (rows the model skips: no terms, no bounds)."""
     position = {id(v): j for j, v in enumerate(arrays.variables)}
     n, m = len(arrays.variables), len(arrays.constraints)
 
     def coefficients(expr, out: np.ndarray) -> float:
         repn = generate_standard_repn(expr, quadratic=False)
+        assert repn.is_linear()
         for coef, var in zip(repn.linear_coefs, repn.linear_vars):
             out[position[id(var)]] += coef
         return pyo.value(repn.constant)
 
-    cost, matrix = np.zeros(n), np.zeros((m, n))
+    cost, hessian, matrix = np.zeros(n), np.zeros(n), np.zeros((m, n))
     lower, upper = np.full(m, -INF), np.full(m, INF)
-    assert coefficients(arrays.model.total_cost.expr, cost) == 0.0
+    objective = generate_standard_repn(arrays.model.total_cost.expr, quadratic=True)
+    assert objective.nonlinear_expr is None
+    for coef, var in zip(objective.linear_coefs, objective.linear_vars):
+        cost[position[id(var)]] += coef
+    for coef, (first, second) in zip(objective.quadratic_coefs, objective.quadratic_vars):
+        assert first is second  # a diagonal Hessian: c v^2 = 1/2 (2c) v^2
+        hessian[position[id(first)]] += 2 * coef
     for i, con in enumerate(arrays.constraints):
         if con is not None:
             constant = coefficients(con.body, matrix[i])
             lower[i] = pyo.value(con.lower) - constant if con.has_lb() else -INF
             upper[i] = pyo.value(con.upper) - constant if con.has_ub() else INF
-    return cost, matrix, lower, upper
+    col_lower = np.array([-INF if v.lb is None else v.lb for v in arrays.variables], dtype=float)
+    col_upper = np.array([INF if v.ub is None else v.ub for v in arrays.variables], dtype=float)
+    return StatedLP(cost, float(pyo.value(objective.constant)), hessian, matrix, lower, upper, col_lower, col_upper)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_both_pyomo_models_state_the_array_lp(case):
     net, lp = case_lp(case)
     dense = lp.matrix.to_scipy().toarray()
+    hessian = np.zeros(lp.n_cols) if lp.hessian is None else lp.hessian
+    assert lp.is_qp == ("QP" in case)
+    assert lp.offset != 0.0 or case not in CURVES  # (the default dataset may have curves too)
     # a row may be left out only where it cannot bind: no terms, or no finite bound
     free = (~dense.any(axis=1)) | (np.isinf(lp.row_lower) & np.isinf(lp.row_upper))
-    for name, arrays in pyomo_models(net, lp):
+    for name, arrays in pyomo_models(net, lp, case_market(case)):
         skipped = np.array([con is None for con in arrays.constraints])
         assert not (skipped & ~free).any(), name
-        cost, matrix, lower, upper = stated_lp(arrays)
-        np.testing.assert_allclose(cost, lp.cost, rtol=1e-15, err_msg=name)
-        np.testing.assert_allclose(matrix[~skipped], dense[~skipped], rtol=1e-15, atol=0.0, err_msg=name)
-        np.testing.assert_array_equal(lower[~skipped], lp.row_lower[~skipped], err_msg=name)
-        np.testing.assert_array_equal(upper[~skipped], lp.row_upper[~skipped], err_msg=name)
-        assert all(v.lb == 0 and v.ub is None for v in arrays.variables), name
+        stated = stated_lp(arrays)
+        np.testing.assert_allclose(stated.cost, lp.cost, rtol=1e-15, err_msg=name)
+        assert stated.offset == pytest.approx(lp.offset, rel=1e-15, abs=0.0), name
+        np.testing.assert_array_equal(stated.hessian, hessian, err_msg=name)
+        np.testing.assert_allclose(stated.matrix[~skipped], dense[~skipped], rtol=1e-15, atol=0.0, err_msg=name)
+        np.testing.assert_array_equal(stated.lower[~skipped], lp.row_lower[~skipped], err_msg=name)
+        np.testing.assert_array_equal(stated.upper[~skipped], lp.row_upper[~skipped], err_msg=name)
+        np.testing.assert_array_equal(stated.col_lower, lp.col_lower, err_msg=name)
+        np.testing.assert_array_equal(stated.col_upper, lp.col_upper, err_msg=name)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -370,7 +432,7 @@ def test_every_pyomo_model_solves_to_the_array_lps_duals(case):
     net, lp = case_lp(case)
     direct = solve_highs(lp)
     assert direct.status == "optimal"
-    for name, arrays in pyomo_models(net, lp):
+    for name, arrays in pyomo_models(net, lp, case_market(case)):
         via = via_direct_interface(arrays, lp)
         assert via.status == "optimal" and via.has_basis, name
         assert via.objective == pytest.approx(direct.objective, rel=1e-12), name
@@ -386,7 +448,7 @@ def test_pyomos_own_highs_interface_reaches_the_same_optimum(case):
     translation, its own column order): the array LP's optimal cost."""
     net, lp = case_lp(case)
     direct = solve_highs(lp)
-    for name, arrays in pyomo_models(net, lp)[1:]:
+    for name, arrays in pyomo_models(net, lp, case_market(case))[1:]:
         results = SolverFactory("highs").solve(arrays.model, load_solutions=False)
         assert results.incumbent_objective == pytest.approx(direct.objective, rel=1e-9), name
 
@@ -409,11 +471,14 @@ def test_highs_gets_the_lp_in_lp_order():
     """The direct interface hands HiGHS, from each Pyomo model, exactly the LP the highs
     backend passes: columns and rows in LP order, the same costs, bounds and matrix."""
     net, lp = case_lp("default dataset")
+    reference = highspy.Highs()
+    pass_lp(reference, lp)
     for name, arrays in pyomo_models(net, lp):
         assert all(con is not None for con in arrays.constraints), name
         h = highspy.Highs()
-        pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints))
+        pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints), held_out_offset=lp.offset)
         got = h.getLp()
+        assert got.offset_ == reference.getLp().offset_, name
         np.testing.assert_array_equal(got.col_cost_, lp.cost, err_msg=name)
         np.testing.assert_array_equal(got.col_lower_, lp.col_lower, err_msg=name)
         np.testing.assert_array_equal(got.col_upper_, lp.col_upper, err_msg=name)
@@ -428,6 +493,104 @@ def test_highs_gets_the_lp_in_lp_order():
         else:  # HiGHS stores what it is passed column-wise
             matrix[index, np.repeat(np.arange(lp.n_cols), np.diff(starts))] = value
         np.testing.assert_array_equal(matrix, lp.matrix.to_scipy().toarray(), err_msg=name)
+
+
+def test_highs_gets_the_qps_hessian():
+    """From each Pyomo model of the linear demand form, HiGHS gets the highs backend's Hessian."""
+    net, lp = case_lp("demand curve (linear QP)")
+    reference = highspy.Highs()
+    pass_lp(reference, lp)
+    expected = reference.getModel().hessian_
+    for name, arrays in pyomo_models(net, lp, LINEAR):
+        h = highspy.Highs()
+        pass_compiled(h, compile_model(arrays.model, arrays.variables, arrays.constraints), held_out_offset=lp.offset)
+        got = h.getModel().hessian_
+        assert got.dim_ == expected.dim_ == lp.n_cols, name
+        for field in ("start_", "index_", "value_"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), err_msg=name)
+
+
+# ---------------------------------------------------------------------------------
+# Demand curves: the pyomo backend's Result equals the highs backend's
+# ---------------------------------------------------------------------------------
+
+STEPS = CURVES["demand curve (steps)"]
+
+
+def curve_network() -> oreflow.Network:
+    return oreflow.Network.from_frames(**curve_frames())
+
+
+@pytest.mark.parametrize("market", [STEPS, LINEAR], ids=["steps", "linear QP"])
+def test_pyomo_backend_gives_the_highs_backends_market(market):
+    """Prices, quantities, surpluses, welfare, every shadow price and the objective (with its
+    constant, -WTP of the reference demand) as the highs backend gives them."""
+    net = curve_network()
+    highs = oreflow.solve(net, backend="highs", market=market)
+    pyomo = oreflow.solve(net, backend="pyomo", market=market)
+    assert pyomo.backend == "pyomo" and "via Pyomo" in pyomo.solver
+    assert pyomo.objective == pytest.approx(highs.objective, rel=1e-12)
+    pd.testing.assert_frame_equal(pyomo.market, highs.market, rtol=1e-9, atol=1e-9)
+    assert pyomo.welfare == pytest.approx(highs.welfare, rel=1e-9, abs=1e-9)
+    assert pyomo.cost_breakdown == pytest.approx(highs.cost_breakdown, rel=1e-9, abs=1e-9)
+    for family in highs.shadow_prices:
+        np.testing.assert_allclose(shadow(pyomo, family), shadow(highs, family), rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(pyomo.allocations, highs.allocations, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(pyomo.reduced_costs, highs.reduced_costs, rtol=1e-9, atol=1e-9)
+    assert pyomo.ranging_note == highs.ranging_note
+    if market is LINEAR:  # by hand (tests/test_demand_curves.py): 262 USD/t, 33.8 t, objective -11,442.2 USD
+        row = pyomo.market.set_index(["market", "product"]).loc[("M", "P1")]
+        assert row["price_usd_per_t"] == pytest.approx(262.0, abs=1e-5)
+        assert row["quantity_t"] == pytest.approx(33.8, abs=1e-5)
+        assert pyomo.objective == pytest.approx(-11442.2, abs=1e-3)
+        assert "QP" in pyomo.ranging_note
+
+
+def test_pyomos_appsi_highs_takes_curve_steps_and_names_the_qp_it_cannot():
+    """Through Pyomo's own appsi HiGHS interface: the stepped curve (an LP with a constant) to
+    the highs backend's objective and price; the linear form (a QP) an error naming it."""
+    net = curve_network()
+    highs = oreflow.solve(net, backend="highs", market=STEPS)
+    appsi = oreflow.solve(net, backend="pyomo", solver="appsi_highs", market=STEPS)
+    assert "suffixes" in appsi.dual_method
+    assert appsi.objective == pytest.approx(highs.objective, rel=1e-9)
+    np.testing.assert_allclose(shadow(appsi, "demand"), shadow(highs, "demand"), rtol=1e-9)
+    pd.testing.assert_frame_equal(appsi.reduced_costs, highs.reduced_costs, rtol=1e-9, atol=1e-6)
+    with pytest.raises(SolveError, match="demand_form = 'linear'"):
+        oreflow.solve(net, backend="pyomo", solver="appsi_highs", market=LINEAR)
+
+
+@pytest.mark.parametrize("market", [STEPS, LINEAR], ids=["steps", "linear QP"])
+def test_an_infeasible_curve_case_names_the_same_conflict(market):
+    """A contract beyond the ore there is (250 t from A, which has 200 t): the pyomo backend
+    holds the objective's constant out of HiGHS as the highs backend does, and its IIS search
+    names the same rows."""
+    frames = curve_frames()
+    frames["contracts"] = pd.DataFrame(
+        {"contract": ["k"], "stage": ["ore"], "from": ["A"], "to": ["R2"], "product": [""], "min_t": [250.0]}
+    )
+    net = oreflow.Network.from_frames(**frames)
+    messages = []
+    for backend in ("highs", "pyomo"):
+        with pytest.raises(SolveError, match="infeasible") as raised:
+            oreflow.solve(net, backend=backend, market=market)
+        messages.append(str(raised.value))
+    assert "supply[A]" in messages[0] and "contract[k" in messages[0]
+    assert messages[1] == messages[0]
+
+
+def test_legacy_reduced_costs_of_a_qp_include_the_hessian_term():
+    """A Pyomo solver without an rc suffix (Pyomo's contrib HiGHS through pyo.SolverFactory):
+    reduced costs are c + Hv - A'y, the highs backend's."""
+    from oreflow.solvers.pyomo_backend import _legacy_solver, _solve_legacy
+
+    lp = build_lp(curve_network(), LINEAR)
+    direct = solve_highs(lp)
+    record, _ = _solve_legacy(_legacy_solver("highs"), "highs", build_array_model(lp), lp, {})
+    assert record.status == "optimal"
+    assert record.objective == pytest.approx(direct.objective, rel=1e-9)
+    np.testing.assert_allclose(record.col_dual, direct.col_dual, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(record.row_dual, direct.row_dual, rtol=1e-6, atol=1e-4)
 
 
 # ---------------------------------------------------------------------------------
@@ -475,6 +638,34 @@ def test_default_penalty_and_row_overrides_match_lp():
     assert per_row.unmet_penalty_usd_per_t["M", "P1"] == 123.0
     with pytest.raises(ValueError, match="one per demand row"):
         build_pyomo_model(net, [1.0, 2.0])
+
+
+def test_build_pyomo_model_with_a_linear_demand_curve():
+    """The twin takes MarketOptions (in place of the penalty, or as ``market``): the linear
+    curve as one change column q in [-Q0, -e Q0] = [-40, 20] with a quadratic cost, solved by
+    Pyomo's HiGHS to the hand-derived optimum (q = 33.8 - 40 = -6.2 t, -11,442.2 USD)."""
+    net = curve_network()
+    model = oreflow.build_pyomo_model(net, market=LINEAR)
+    assert list(model.DEMAND_STEPS) == [("M", "P1", "change", 0)]
+    change = model.q["M", "P1", "change", 0]
+    assert (change.lb, change.ub) == (-40.0, 20.0)
+    pyo.SolverFactory("highs").solve(model)
+    assert pyo.value(model.total_cost) == pytest.approx(-11442.2, abs=1e-3)
+    assert change.value == pytest.approx(-6.2, abs=1e-5)
+
+    same = oreflow.build_pyomo_model(net, LINEAR)
+    assert pyo.value(same.step_curvature_usd_per_t2["M", "P1", "change", 0]) == 10.0  # -slope, USD/t per t
+    penalised = oreflow.build_pyomo_model(net, 123.0, market=LINEAR)  # a number overrides market's penalty
+    assert penalised.unmet_penalty_usd_per_t["M", "P1"] == 10.0 * 200.0  # but the curve's row: 10 x its price
+    assert oreflow.build_pyomo_model(micro_network(), 123.0, LINEAR).unmet_penalty_usd_per_t["M", "P1"] == 123.0
+    with pytest.raises(ValueError, match="not both"):
+        build_pyomo_model(net, LINEAR, market=STEPS)
+
+
+def test_build_pyomo_model_without_curves_has_an_empty_step_set():
+    model = oreflow.build_pyomo_model(micro_network(), market=LINEAR)
+    assert len(model.DEMAND_STEPS) == 0 and len(model.q) == 0
+    assert generate_standard_repn(model.total_cost.expr, quadratic=True).is_linear()
 
 
 # ---------------------------------------------------------------------------------

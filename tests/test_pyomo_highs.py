@@ -210,3 +210,88 @@ def test_the_model_needs_one_objective():
     model.cost.deactivate()
     with pytest.raises(ValueError, match="0 active objectives"):
         compile_model(model, variables, constraints)
+
+
+# ---------------------------------------------------------------------------------
+# Quadratic objectives with a diagonal Hessian (the linear demand form's QP)
+# ---------------------------------------------------------------------------------
+
+
+def test_a_diagonal_quadratic_objective_goes_to_highs_as_its_hessian():
+    """min (a - 1)^2 + b^2 + 2b with the hand model's rows. On c1 alone (a + b = 4) the
+    optimum a = 3, b = 1 breaks c2 (a - b <= 1), so c1 and c2 bind: a = 2.5, b = 1.5,
+    objective 1.5^2 + 1.5^2 + 3 = 7.5; duals from the gradient (2(a - 1), 2b + 2) = (3, 5)
+    = y1 (1, 1) + y2 (1, -1): y1 = 4, y2 = -1."""
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    model.qp = pyo.Objective(expr=(model.a - 1) ** 2 + model.b**2 + 2 * model.b)
+    compiled = compile_model(model, variables, constraints)
+    np.testing.assert_array_equal(compiled.hessian, [2.0, 2.0])
+    np.testing.assert_array_equal(compiled.cost, [-2.0, 2.0])
+    assert compiled.objective_offset == 1.0
+    h = solved(model, variables, constraints)
+    assert h.getInfo().objective_function_value == pytest.approx(7.5, abs=1e-6)
+    np.testing.assert_allclose(h.getSolution().col_value, [2.5, 1.5], atol=1e-6)
+    np.testing.assert_allclose(h.getSolution().row_dual, [4.0, -1.0, 0.0], atol=1e-6)
+
+
+def test_a_concave_quadratic_objective_is_maximised():
+    """max 4a - a^2 with a + b <= 4: a = 2, value 4 (HiGHS takes the negative Hessian when maximising)."""
+    m = pyo.ConcreteModel()
+    m.a = pyo.Var(within=pyo.NonNegativeReals)
+    m.b = pyo.Var(within=pyo.NonNegativeReals)
+    m.c = pyo.Constraint(expr=m.a + m.b <= 4)
+    m.value = pyo.Objective(expr=4 * m.a - m.a**2, sense=pyo.maximize)
+    compiled = compile_model(m, [m.a, m.b], [m.c])
+    assert compiled.maximise
+    np.testing.assert_array_equal(compiled.hessian, [-2.0, 0.0])
+    h = solved(m, [m.a, m.b], [m.c])
+    assert h.getInfo().objective_function_value == pytest.approx(4.0, abs=1e-6)
+    assert h.getSolution().col_value[0] == pytest.approx(2.0, abs=1e-5)
+
+
+def test_a_linear_objective_with_a_constant_keeps_the_fast_path(monkeypatch):
+    """A LinearExpression holding a constant (the array models' objective with demand curves)
+    is read term by term, without Pyomo's standard repn; its Hessian is None."""
+    from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+    import oreflow.solvers.pyomo_highs as pyomo_highs
+
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    model.linear = pyo.Objective(
+        expr=LinearExpression([MonomialTermExpression((2.0, model.a)), MonomialTermExpression((3.0, model.b)), 1.0])
+    )
+    model.c3.deactivate()  # the one row read through the standard repn
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("generate_standard_repn called")
+
+    monkeypatch.setattr(pyomo_highs, "generate_standard_repn", refuse)
+    compiled = compile_model(model, variables, [constraints[0], constraints[1], None])
+    np.testing.assert_array_equal(compiled.cost, [2.0, 3.0])
+    assert compiled.objective_offset == 1.0 and compiled.hessian is None
+
+
+def test_an_off_diagonal_quadratic_term_is_an_error():
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    model.qp = pyo.Objective(expr=model.a**2 + model.a * model.b)
+    with pytest.raises(ValueError, match="of two different variables.*diagonal Hessian only"):
+        compile_model(model, variables, constraints)
+
+
+def test_a_nonconvex_quadratic_objective_is_an_error():
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    model.qp = pyo.Objective(expr=model.a - model.b**2)
+    with pytest.raises(ValueError, match=r"-1.0 \* b\*\*2 is not convex"):
+        compile_model(model, variables, constraints)
+
+
+def test_an_objective_beyond_degree_two_is_an_error():
+    model, variables, constraints = hand_model()
+    model.cost.deactivate()
+    model.cubic = pyo.Objective(expr=model.a**3 + model.b)
+    with pytest.raises(ValueError, match="neither linear nor quadratic"):
+        compile_model(model, variables, constraints)
