@@ -1,11 +1,14 @@
-"""oreflow: least-cost allocation of rare-earth ore to refiners and markets, with shadow prices.
+"""oreflow: the rare-earth supply chain as a market model — ore to refiners to markets at
+least cost, or at maximum welfare where demand has curves — with shadow prices.
 
 Typical use::
 
     import oreflow
     result = oreflow.solve("inputs/rare_earths_2024")
-    result.objective                       # USD per year
+    result.market                          # price, quantity and surplus per market and product
+    result.welfare                         # willingness to pay, total cost, welfare, rents
     result.shadow_prices["capacity"]       # refiner, rhs, activity, shadow_price, slack, binding
+    oreflow.solve("inputs/baseline.toml", market=oreflow.MarketOptions(demand_form="linear"))
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from oreflow.model.arrays import LinearProgram
 from oreflow.model.errors import DatasetWarning, InputError, InputWarning, Problem, SolveError
+from oreflow.model.market import MarketOptions
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.record import SolutionRecord
 
@@ -41,19 +45,25 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 
-def build_pyomo_model(network: Network, unmet_penalty_usd_per_t: float | None = None) -> ConcreteModel:
+def build_pyomo_model(
+    network: Network,
+    unmet_penalty_usd_per_t: float | MarketOptions | None = None,
+    market: MarketOptions | None = None,
+) -> ConcreteModel:
     """The LP of ``network`` as a Pyomo ConcreteModel (see :mod:`oreflow.model.pyomo_model`).
 
-    Components are named as in docs/formulation.md: variables ``x``, ``s``, ``u``;
-    constraints ``supply``, ``capacity``, ``balance``, ``demand``, ``ban``, ``quota``,
-    ``share_limit`` (the families of :mod:`oreflow.model.families`); objective
-    ``total_cost``. Pyomo is imported only when this is called.
+    Components are named as in docs/formulation.md: variables ``x``, ``s``, ``u``, ``q``
+    (the demand-curve steps); constraints ``supply``, ``capacity``, ``balance``, ``demand``,
+    ``ban``, ``quota``, ``share_limit``, ``contract`` (the families of
+    :mod:`oreflow.model.families`); objective ``total_cost``. ``market``
+    (:class:`~oreflow.model.market.MarketOptions`, also accepted in place of the penalty)
+    says how demand curves are represented, as in :func:`oreflow.solve`; a penalty given
+    with it overrides its ``unmet_penalty_usd_per_t``. With ``demand_form = "linear"`` the
+    objective is quadratic (a QP). Pyomo is imported only when this is called.
     """
     from oreflow.model.pyomo_model import build_pyomo_model as build
 
-    if unmet_penalty_usd_per_t is None:
-        return build(network)
-    return build(network, unmet_penalty_usd_per_t)
+    return build(network, unmet_penalty_usd_per_t, market)
 
 
 __all__ = [
@@ -61,6 +71,7 @@ __all__ = [
     "InputError",
     "InputWarning",
     "LinearProgram",
+    "MarketOptions",
     "Network",
     "Problem",
     "Result",

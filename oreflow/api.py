@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -13,9 +14,10 @@ from oreflow.errors import InputError, Problem, SolveError
 from oreflow.model.errors import DatasetWarning
 from oreflow.model.infeasibility import explain
 from oreflow.model.lp import build_lp
+from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.reading import number_text
-from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
+from oreflow.model.tables import NUMBER_LIMIT
 from oreflow.result import Result, make_result
 from oreflow.solvers import solve_lp
 
@@ -36,6 +38,7 @@ def solve(
     solver_options: Mapping[str, Any] | None = None,
     unmet_penalty_usd_per_t: float | None = None,
     ranging: bool | None = None,
+    market: MarketOptions | None = None,
 ) -> Result:
     """Solve the least-cost allocation LP and return a :class:`~oreflow.Result`.
 
@@ -50,6 +53,10 @@ def solve(
         solver_options: passed to the solver unchanged (e.g. ``{"time_limit": 60}``).
         unmet_penalty_usd_per_t: cost of a tonne of unmet demand where demand.csv
             leaves it blank; default 1e7 USD/t.
+        market: how demand is represented (:class:`~oreflow.model.market.MarketOptions`:
+            demand-curve form, steps, price cap and floor, penalty multiple); default the
+            job file's options, else the defaults. ``unmet_penalty_usd_per_t``, when
+            given, overrides its penalty.
         ranging: range the optimal basis (``Result.ranging``; default True, or the job
             file's ``ranging``); False saves its time (about 9 % of the solve at 1e5
             variables) and leaves ``Result.ranging`` empty.
@@ -68,21 +75,21 @@ def solve(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     options: dict[str, Any] = {}
-    penalty = DEFAULT_UNMET_PENALTY_USD_PER_T
+    job_market = MarketOptions()
     job_ranging = True
     if isinstance(inputs, Network):
         network = inputs
     else:
         path = Path(inputs)
         if path.suffix == ".toml":
-            from oreflow.job import load_job
+            from oreflow.job import load_job, market_options
 
             job_file = load_job(path)
             job = job_file.job
             backend = backend or job.backend
             solver = solver or job.solver
             options = dict(job.solver_options)
-            penalty = job.unmet_penalty_usd_per_t
+            job_market = market_options(job)
             job_ranging = job.ranging
             network = load_inputs(job_file.dataset)
         else:
@@ -109,13 +116,15 @@ def solve(
                     "penalty",
                 )
             )
-        penalty = float(unmet_penalty_usd_per_t)
+    chosen = market or job_market
+    if unmet_penalty_usd_per_t is not None:
+        chosen = dataclasses.replace(chosen, unmet_penalty_usd_per_t=float(unmet_penalty_usd_per_t))
     return solve_network(
         network,
         backend or "highs",
         solver=solver,
         solver_options=options,
-        penalty=penalty,
+        market=chosen,
         timings=timings,
         ranging=job_ranging if ranging is None else ranging,
     )
@@ -127,14 +136,16 @@ def solve_network(
     *,
     solver: str | None,
     solver_options: Mapping[str, Any],
-    penalty: float,
+    market: MarketOptions | float,
     timings: dict[str, float] | None = None,
     ranging: bool = True,
 ) -> Result:
-    """Build, solve and tabulate one validated network (the shared core of every path)."""
+    """Build, solve and tabulate one validated network (the shared core of every path);
+    ``market`` is the LP's market options (a number: the unmet penalty)."""
     timings = dict(timings or {})
     mark = time.perf_counter()
-    lp = build_lp(network, penalty)
+    market = as_options(market)
+    lp = build_lp(network, market)
     timings["build_s"] = time.perf_counter() - mark
     record = solve_lp(lp, backend, solver, solver_options, ranging)
     if record.status in ("infeasible", "infeasible_or_unbounded"):

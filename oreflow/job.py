@@ -28,6 +28,13 @@ from pydantic_core import ErrorDetails
 
 from oreflow.model.errors import InputError, Problem
 from oreflow.model.families import BLOCKS, DEFAULT_PRICES, FAMILIES_BY_NAME
+from oreflow.model.market import (
+    DEFAULT_DEMAND_STEPS,
+    DEFAULT_PENALTY_MULTIPLE,
+    DEFAULT_PRICE_CAP_MULTIPLE,
+    DEFAULT_PRICE_FLOOR_MULTIPLE,
+    MarketOptions,
+)
 from oreflow.model.reading import number_text
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 
@@ -328,7 +335,39 @@ class Job(BaseModel):
         gt=0,
         lt=NUMBER_LIMIT,
         allow_inf_nan=False,
-        description="Cost of a tonne of unmet demand where demand.csv leaves it blank (USD/t).",
+        description="Cost of a tonne of unmet demand where demand.csv gives neither a penalty nor a reference "
+        "price (USD/t).",
+    )
+    demand_form: Literal["steps", "linear", "linear_steps"] = Field(
+        "steps",
+        description="How demand curves (demand.csv reference_price_usd_per_t + elasticity) enter: 'steps' "
+        "(constant elasticity by steps, an LP), 'linear' (the linear curve with the same slope at the reference "
+        "point, an exact QP: no ranging), 'linear_steps' (that linear curve by steps).",
+    )
+    demand_steps: int = Field(
+        DEFAULT_DEMAND_STEPS, ge=2, le=10_000, description="Steps per demand curve (the steps forms)."
+    )
+    price_cap_multiple: float = Field(
+        DEFAULT_PRICE_CAP_MULTIPLE,
+        gt=1,
+        lt=1e6,
+        allow_inf_nan=False,
+        description="Highest price of a constant-elasticity demand curve, x its reference price.",
+    )
+    price_floor_multiple: float = Field(
+        DEFAULT_PRICE_FLOOR_MULTIPLE,
+        gt=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Lowest price of a constant-elasticity demand curve, x its reference price (no buyer below).",
+    )
+    penalty_multiple: float = Field(
+        DEFAULT_PENALTY_MULTIPLE,
+        gt=0,
+        lt=1e6,
+        allow_inf_nan=False,
+        description="Unmet penalty of a fixed demand with a reference price (and no penalty of its own), "
+        "x that price (USD/t).",
     )
     ranging: bool = Field(
         True,
@@ -376,6 +415,18 @@ def scenario_name_clashes(names: list[str]) -> list[tuple[int, int | None, str]]
         else:
             first[folded] = i
     return clashes
+
+
+def market_options(job: Job) -> MarketOptions:
+    """How ``job`` represents demand (the LP's market options)."""
+    return MarketOptions(
+        unmet_penalty_usd_per_t=job.unmet_penalty_usd_per_t,
+        demand_form=job.demand_form,
+        demand_steps=job.demand_steps,
+        price_cap_multiple=job.price_cap_multiple,
+        price_floor_multiple=job.price_floor_multiple,
+        penalty_multiple=job.penalty_multiple,
+    )
 
 
 class JobFile(BaseModel):

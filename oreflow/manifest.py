@@ -27,6 +27,8 @@ RESULT_TABLES: tuple[str, ...] = (
     "production",
     "shipments",
     "unmet",
+    "market",
+    "welfare",
     "reduced_costs",
     "flows_by_product",
     *(f"shadow_prices_{spec.name}" for spec in FAMILIES),
@@ -44,8 +46,11 @@ REPORT_TABLES: tuple[str, ...] = (
     "production",
     "shipments",
     "unmet",
+    "market",
+    "welfare",
     "flows_by_product",
     *(f"shadow_prices_{spec.name}" for spec in FAMILIES if spec.summary != "none"),
+    "calibration",  # written only when the dataset has observed.csv (oreflow/calibration.py)
 )
 
 #: The kinds of output folder, as summary.json records them.
@@ -79,7 +84,7 @@ class OutputKind:
         return any(fnmatchcase(name, pattern) for pattern in self.files + self.replaced)
 
 
-_RUN_FILES = (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in RESULT_TABLES))
+_RUN_FILES = (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in RESULT_TABLES), "calibration.csv")
 _POINTS = ("points.parquet", "points.csv")
 
 KINDS: dict[str, OutputKind] = {

@@ -50,10 +50,13 @@ class Result:
 
     Attributes:
         status: ``"optimal"`` (a non-optimal solve raises :class:`~oreflow.SolveError`).
-        objective: optimal total cost, USD per year.
+        objective: the minimised quantity, USD per year: the total cost, minus the
+            willingness to pay of what is consumed where demand rows have curves (then
+            ``-objective`` is the welfare; ``welfare`` has both parts).
         cost_breakdown: USD per year by component (``mining``, ``ore_freight``,
-            ``processing``, ``product_freight``, ``unmet_penalty``, and ``tariffs`` when
-            the dataset has any) and ``total``.
+            ``processing``, ``product_freight``, ``unmet_penalty``, ``tariffs`` when the
+            dataset has any, ``willingness_to_pay`` (negative) when it has demand curves)
+            and ``total`` (= ``objective``).
         allocations: one row per ore route: origin, refiner, ``ore_t``, unit and total cost.
         refinery: one row per refiner: ``throughput_t``, ``capacity_t``, ``utilisation``.
         production: one row per refiner and product: ``produced_t``, ``shipped_t``, ``unsold_t``.
@@ -70,6 +73,13 @@ class Result:
         ranging_note: how the ranging was obtained, or why there is none.
         dual_trust: whether the duals and the allocation are unique
             (:class:`oreflow.ranging.DualTrust`).
+        market: one row per demand row: price (the equilibrium price where the row has a
+            curve, else the marginal delivered cost), quantity, reference demand and price,
+            demand change, consumer surplus, and flags ``fragile`` and ``surplus`` with a
+            ``note`` in words (:func:`oreflow.model.solution.market_table`).
+        welfare: USD per year: ``willingness_to_pay``, ``total_cost``, ``welfare``,
+            ``consumer_surplus``, ``origin_rents``, ``refiner_rents`` and ``other``
+            (:func:`oreflow.model.solution.welfare`).
     """
 
     status: str
@@ -92,6 +102,8 @@ class Result:
     ranging: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     ranging_note: str = "not computed"
     dual_trust: DualTrust | None = None
+    market: pd.DataFrame = field(default_factory=pd.DataFrame)
+    welfare: dict[str, float] = field(default_factory=dict)
 
     @functools.cached_property
     def flows_by_product(self) -> pd.DataFrame:
@@ -114,6 +126,8 @@ class Result:
             "production": self.production,
             "shipments": self.shipments,
             "unmet": self.unmet,
+            "market": self.market,
+            "welfare": pd.DataFrame({"component": list(self.welfare), "usd": list(self.welfare.values())}),
             "reduced_costs": self.reduced_costs,
             "flows_by_product": self.flows_by_product,
         }

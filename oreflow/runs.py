@@ -21,10 +21,13 @@ import pandas as pd
 
 from oreflow import outputs, report
 from oreflow.api import solve_network
+from oreflow.calibration import CALIBRATION_TABLE, calibrate, calibration_line, observed_for
 from oreflow.errors import InputError, Problem, SolveError
-from oreflow.job import Job, JobFile
+from oreflow.job import Job, JobFile, market_options
 from oreflow.manifest import BATCH, CASE
 from oreflow.model.network import Network
+from oreflow.prices import has_curves
+from oreflow.result import Result
 from oreflow.scenarios import Outcome, apply_all, comparison
 from oreflow.summary import summary_dict, summary_text
 
@@ -72,7 +75,7 @@ def _solve(spec: RunSpec, network: Network, timings: dict[str, float] | None = N
         job.backend,
         solver=job.solver,
         solver_options=job.solver_options,
-        penalty=job.unmet_penalty_usd_per_t,
+        market=market_options(job),
         timings=timings,
         ranging=job.ranging,
     )
@@ -89,13 +92,17 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
     The output folder's lock is held from its check (before solving: fail fast) until the
     output is in place; InputError at once when another oreflow process is writing it."""
     protect = protected(spec.job_path, network)
+    observed = observed_for(network)  # checked before solving
     with outputs.lock(spec.destination):
         outputs.check_destination(spec.destination, protect)
         result = _solve(spec, network, {"load_s": load_s})
+        checked = calibrate(result, observed, strict=False) if observed is not None else None
 
         def fill(folder: Path) -> None:
             mark = time.perf_counter()
             outputs.write_tables(result, folder)
+            if checked is not None:
+                checked.to_csv(folder / CALIBRATION_TABLE, index=False)
             result.timings["write_s"] = time.perf_counter() - mark
             outputs.write_summary_json(
                 summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder
@@ -103,7 +110,10 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
             report.write_report(folder, png=spec.job.report_png)  # built from the files just written
 
         written = outputs.write_atomically(spec.destination, fill, protect)
-    return summary_text(result, spec.name), 0, written
+    text = summary_text(result, spec.name)
+    if checked is not None:
+        text += "\n" + calibration_line(checked)
+    return text, 0, written
 
 
 def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple[str, int, Path]:
@@ -124,25 +134,36 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
                 )
             )
     applied = apply_all(network, scenarios)  # every change checked before anything is solved
+    observed = observed_for(network)  # the base case is compared with it (calibration.csv)
     protect = protected(spec.job_path, network)
     with outputs.lock(spec.destination):  # held from the check until the output is in place
         outputs.check_destination(spec.destination, protect)
         outcomes = [_outcome("base", spec, network, None)]
         outcomes += [_outcome(a.scenario.name, spec, a.network, a) for a in applied]
         table = comparison(outcomes)
-        written = outputs.write_atomically(spec.destination, partial(_fill_batch, spec, outcomes, table), protect)
+        base = outcomes[0].result
+        checked = calibrate(base, observed, strict=False) if observed is not None and base is not None else None
+        written = outputs.write_atomically(
+            spec.destination, partial(_fill_batch, spec, outcomes, table, checked), protect
+        )
     failed = [o for o in outcomes if o.result is None]
     return batch_text(spec.name, outcomes), (1 if failed else 0), written
 
 
-def _fill_batch(spec: RunSpec, outcomes: list[Outcome], table: pd.DataFrame, folder: Path) -> None:
-    """Write a batch into ``folder``: one folder per case, ``table`` as comparison.csv, summary.json, report."""
+def _fill_batch(
+    spec: RunSpec, outcomes: list[Outcome], table: pd.DataFrame, checked: pd.DataFrame | None, folder: Path
+) -> None:
+    """Write a batch into ``folder``: one folder per case (the base case with ``checked``, its
+    comparison with the observed figures, as calibration.csv), ``table`` as comparison.csv,
+    summary.json, report."""
     for outcome in outcomes:
         case = folder / outcome.name
         case.mkdir()
         summary = _case_summary(spec, outcome)
         if outcome.result is not None:
             outputs.write_tables(outcome.result, case)
+            if checked is not None and outcome is outcomes[0]:
+                checked.to_csv(case / CALIBRATION_TABLE, index=False)
         elif outcome.error is not None and outcome.error.report is not None:
             (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
         outputs.write_summary_json(summary, case)
@@ -202,23 +223,38 @@ def _case_summary(spec: RunSpec, outcome: Outcome) -> dict[str, Any]:
     return summary
 
 
+def _total_cost(result: Result) -> float:
+    """The total cost of a result (with demand curves: the objective less the willingness to pay)."""
+    return float(result.welfare.get("total_cost", result.objective))
+
+
 def batch_text(name: str, outcomes: list[Outcome]) -> str:
     """One line per case: status, total cost and its change against the base."""
     base = outcomes[0].result
+    # with demand curves the objective is total cost - WTP: show the total cost and the welfare
+    curves = any(o.result is not None and has_curves(o.result.market) for o in outcomes)
     lines = [
         f"oreflow run {name!r}: base case and {len(outcomes) - 1} scenario(s)",
-        f"  {'case':<32}{'status':<12}{'total cost, USD/yr':>22}{'vs base':>18}{'unmet t':>12}",
+        f"  {'case':<32}{'status':<12}{'total cost, USD/yr':>22}{'vs base':>18}{'unmet t':>12}"
+        + (f"{'welfare vs base':>20}" if curves else ""),
     ]
     for outcome in outcomes:
         if outcome.result is None:
-            lines.append(f"  {outcome.name:<32}{outcome.status:<12}{'—':>22}{'—':>18}{'—':>12}")
+            lines.append(
+                f"  {outcome.name:<32}{outcome.status:<12}{'—':>22}{'—':>18}{'—':>12}"
+                + (f"{'—':>20}" if curves else "")
+            )
             continue
         result = outcome.result
-        delta = f"{result.objective - base.objective:+,.0f}" if base is not None else "—"
-        lines.append(
-            f"  {outcome.name:<32}{result.status:<12}{result.objective:>22,.0f}{delta:>18}"
-            f"{result.unmet['unmet_t'].sum():>12,.0f}"
+        cost = _total_cost(result) if curves else result.objective
+        base_cost = (_total_cost(base) if curves else base.objective) if base is not None else float("nan")
+        delta = f"{cost - base_cost:+,.0f}" if base is not None else "—"
+        line = (
+            f"  {outcome.name:<32}{result.status:<12}{cost:>22,.0f}{delta:>18}{result.unmet['unmet_t'].sum():>12,.0f}"
         )
+        if curves:  # welfare = -objective
+            line += f"{base.objective - result.objective:>+20,.0f}" if base is not None else f"{'—':>20}"
+        lines.append(line)
     for outcome in outcomes:
         if outcome.error is not None:
             lines.append(f"Scenario {outcome.name!r}: {outcome.error}")

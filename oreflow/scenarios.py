@@ -245,8 +245,19 @@ class Outcome:
         return self.result.status if self.result is not None else (self.error.status if self.error else "error")
 
 
+#: Metrics of the market table (``Result.market``) in a comparison: (metric, column, unit),
+#: keyed ``market/product``.
+MARKET_METRICS = (("market_price", "price_usd_per_t", "USD/t"), ("market_quantity", "quantity_t", "t"))
+
+
 def metrics(result: Result) -> pd.DataFrame:
-    """The figures a comparison shows, long format: metric, key, unit, value."""
+    """The figures a comparison shows, long format: metric, key, unit, value.
+
+    Metrics: ``objective`` (total cost, less the willingness to pay with demand curves),
+    ``cost`` by component, ore by origin country and feed by refining country, each
+    family's ``compare_metric`` (shadow prices), ``unmet``, ``market_price`` (USD/t) and
+    ``market_quantity`` (t) per ``market/product``, and ``welfare`` by component of
+    ``Result.welfare`` (``welfare``, ``consumer_surplus``, ``total_cost``, ...; USD)."""
     parts = [pd.DataFrame({"metric": ["objective"], "key": ["total"], "unit": ["USD"], "value": [result.objective]})]
     breakdown = {k: v for k, v in result.cost_breakdown.items() if k != "total"}
     parts.append(
@@ -280,6 +291,22 @@ def metrics(result: Result) -> pd.DataFrame:
             {"metric": "unmet", "key": unmet["market"] + "/" + unmet["product"], "unit": "t", "value": unmet["unmet_t"]}
         )
     )
+    market = result.market
+    if market is not None and len(market):
+        key = market["market"].astype(str) + "/" + market["product"].astype(str)
+        for metric, column, unit in MARKET_METRICS:
+            parts.append(pd.DataFrame({"metric": metric, "key": key, "unit": unit, "value": market[column].to_numpy()}))
+    if result.welfare:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "metric": "welfare",
+                    "key": list(result.welfare),
+                    "unit": "USD",
+                    "value": list(result.welfare.values()),
+                }
+            )
+        )
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 

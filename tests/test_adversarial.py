@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import BASELINE_DATASET, write_job
 from oreflow.cli import main
-from oreflow.errors import InputError
+from oreflow.errors import InputError, SolveError
 
 FILES = (
     "origins",
@@ -114,6 +114,13 @@ def test_a_mutated_dataset_fails_cleanly_or_solves(mutation):
                 assert problem.file, (mutation, str(problem))
                 if problem.rule == "number":
                     assert problem.column and problem.line, (mutation, str(problem))
+            assert main(["run", str(job), "--quiet"]) == 1
+            assert not (folder / "out").exists(), mutation
+            return
+        except SolveError as exc:
+            # a contract's minimum that a mutated limit cannot meet: infeasible, the conflict named
+            event("infeasible")
+            assert exc.status == "infeasible" and exc.report is not None and exc.report.constraints, mutation
             assert main(["run", str(job), "--quiet"]) == 1
             assert not (folder / "out").exists(), mutation
             return

@@ -8,8 +8,10 @@ point never reports another point's figures. Bytes that are not UTF-8 are report
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,23 @@ US_NDPR = {"market": "US", "product": "NdPr"}
 ISSUE_VALUES = [1e30, 1, 2, 1e16, 1e18, 1e25]
 
 
+@functools.lru_cache(maxsize=1)
+def fixed_dataset() -> Path:
+    """The default dataset with fixed demand (its demand curves left out): these tests are about
+    numbers reaching the solver, and read unmet demand at the penalty as issue 12 did."""
+    folder = Path(tempfile.mkdtemp(prefix="oreflow-fixed-")) / "ds"
+    shutil.copytree(BASELINE_DATASET, folder)
+    demand = pd.read_csv(folder / "demand.csv")
+    demand[["market", "product", "demand_t"]].to_csv(folder / "demand.csv", index=False)
+    return folder
+
+
+#: US/NdPr demand of the default dataset (demand.csv line 5), t.
+US_NDPR_T = int(
+    pd.read_csv(BASELINE_DATASET / "demand.csv").set_index(["market", "product"]).loc[("US", "NdPr"), "demand_t"]
+)
+
+
 def demand_sweep(tmp_path: Path, values: list[float], workers: int = 1) -> pd.DataFrame:
     """A grid sweep setting demand_t of US/NdPr on the default dataset; its points table."""
     text = f"""
@@ -48,7 +67,7 @@ column = "demand_t"
 action = "set"
 values = [{", ".join(repr(float(v)) for v in values)}]
 """
-    job_file = load_job(write_job(tmp_path / "sweep.toml", str(BASELINE_DATASET), str(tmp_path / "out"), text))
+    job_file = load_job(write_job(tmp_path / "sweep.toml", str(fixed_dataset()), str(tmp_path / "out"), text))
     execution = execution_of(job_file, workers, None, True, False)
     _, _, folder = run_sweep(job_file, oreflow.load_inputs(job_file.dataset), None, execution)
     return pd.read_csv(folder / "points.csv", keep_default_na=False, na_values=[""])
@@ -57,7 +76,7 @@ values = [{", ".join(repr(float(v)) for v in values)}]
 def solved_alone(value: float) -> oreflow.Result:
     """The default dataset with US/NdPr demand ``value``, solved on its own."""
     change = Change(action="set", table="demand", column="demand_t", where=dict(US_NDPR), value=value)
-    network = apply_scenario(oreflow.load_inputs(BASELINE_DATASET), Scenario(name="alone", changes=[change])).network
+    network = apply_scenario(oreflow.load_inputs(fixed_dataset()), Scenario(name="alone", changes=[change])).network
     return oreflow.solve(network, ranging=False)
 
 
@@ -120,7 +139,7 @@ def test_a_value_highs_does_not_take_fails_the_point_instead_of_repeating_anothe
     assert (table.loc[~failed, "status"] == "optimal").all()
     assert table.loc[~failed, "objective_usd"].is_unique
     for _, point in table.loc[~failed].iterrows():  # each its own value's, not the point before's
-        assert point["unmet_t.US/NdPr"] == pytest.approx(max(point["param.us_ndpr"] - 2010, 0), rel=1e-6, abs=1e-6)
+        assert point["unmet_t.US/NdPr"] == pytest.approx(max(point["param.us_ndpr"] - US_NDPR_T, 0), rel=1e-6, abs=1e-6)
     after = table.loc[table["param.us_ndpr"] == 1].iloc[0]  # right after the failed 1e30
     assert after["objective_usd"] == pytest.approx(solved_alone(1).objective, rel=1e-9)
 
@@ -147,12 +166,12 @@ def test_a_resolve_without_verdict_is_solved_again_from_scratch(tmp_path: Path, 
 
 def baseline_copy(tmp_path: Path, demand_cell: str | None = None) -> Path:
     """A job on a copy of the default dataset, US/NdPr demand (demand.csv line 5) replaced."""
-    shutil.copytree(BASELINE_DATASET, tmp_path / "ds")
+    shutil.copytree(fixed_dataset(), tmp_path / "ds")
     if demand_cell is not None:
         path = tmp_path / "ds" / "demand.csv"
         lines = path.read_text(encoding="utf-8").splitlines()
-        assert lines[4].startswith("US,NdPr,2010")
-        lines[4] = lines[4].replace("US,NdPr,2010", f"US,NdPr,{demand_cell}", 1)
+        assert lines[4].startswith(f"US,NdPr,{US_NDPR_T}")
+        lines[4] = lines[4].replace(f"US,NdPr,{US_NDPR_T}", f"US,NdPr,{demand_cell}", 1)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return write_job(tmp_path / "job.toml", "ds", "out")
 

@@ -91,12 +91,12 @@ def test_run_writes_a_self_contained_report(which: str, request: pytest.FixtureR
 def test_baseline_report_states_the_findings(baseline_out: Path) -> None:
     html = (baseline_out / "report.html").read_text(encoding="utf-8")
     summary = json.loads((baseline_out / "summary.json").read_text(encoding="utf-8"))
-    assert "2.69 bn USD per year" in html
+    assert "total cost 3.13 bn USD, willingness to pay 36.34 bn USD, welfare 33.21 bn USD per year" in html
     for digest in summary["input_sha256"].values():
         assert digest in html
-    assert "CN_Ganzhou_CREG (2,649 USD/t)" in html  # what one more tonne of its capacity saves
-    assert "Tb in JP (888,928 USD/t)" in html  # the dearest delivered product
-    assert "All demand is met." in html and "No trade policy binds" in html
+    assert "CN_Ganzhou_CREG (2,161 USD/t)" in html  # what one more tonne of its capacity saves
+    assert "Tb in JP (790,983 USD/t)" in html  # the dearest delivered product
+    assert "All demand is met." in html and "MP_inhouse" in html  # the binding contracts are listed
     trust = summary["dual_trust"]  # idle refiners: degenerate balance rows (docs/conventions.md)
     assert f"prices not unique at {trust['degenerate_rows']} degenerate row(s)" in html
     heat = figure(html, "delivered")["data"][0]
@@ -251,7 +251,7 @@ def test_report_command_needs_an_output_folder(tmp_path: Path, capsys: pytest.Ca
 
 def test_batch_writes_a_comparison_and_each_case(batch_out: Path) -> None:
     html = (batch_out / "report.html").read_text(encoding="utf-8")
-    assert charts(html) == ["cost_by_scenario", "delta_vs_base", "feed_by_country"]
+    assert charts(html) == ["cost_by_scenario", "delta_vs_base", "feed_by_country", "market_prices"]
     for name in charts(html):
         assert (batch_out / f"report_{name}.png").stat().st_size > 5_000
     assert 'href="no_exports/report.html"' in html and 'href="impossible/report.html"' in html

@@ -548,7 +548,9 @@ def test_a_sweep_written_by_oreflow_sweep(tmp_path: Path) -> None:
     assert main(["sweep", str(job), "--quiet"]) == 0
     folder = tmp_path / "out-sweep"
     html, points = _opened(folder)
-    assert charts(html) == ["cost_grid", "cost_lines", "prices_capacity", "prices_demand"]
+    # and, where the dataset's demand has curves, the quantities bought at those prices
+    curves = ["quantities"] if any(c.startswith("quantity_t.") for c in points.columns) else []
+    assert charts(html) == ["cost_grid", "cost_lines", "prices_capacity", "prices_demand", *curves]
     assert all((folder / f"report_{c}.png").stat().st_size > 5_000 for c in charts(html))
     assert any(c.startswith("flow_t.") for c in points.columns) and "has_basis" in points.columns
     lines = figure(html, "cost_lines")["data"]

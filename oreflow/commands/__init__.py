@@ -9,10 +9,17 @@ heavy inside its handler, so ``oreflow --help`` stays fast.
 
 from __future__ import annotations
 
-from oreflow.commands import report, run, sweep, validate
+from oreflow.commands import calibrate, report, run, sweep, validate
 from oreflow.commands.shared import Command, load_target
 
 #: Every command, in the order ``oreflow --help`` lists them.
-COMMANDS: tuple[Command, ...] = (run.COMMAND, validate.COMMAND, sweep.SWEEP, sweep.STRESS, report.COMMAND)
+COMMANDS: tuple[Command, ...] = (
+    run.COMMAND,
+    validate.COMMAND,
+    sweep.SWEEP,
+    sweep.STRESS,
+    report.COMMAND,
+    calibrate.COMMAND,
+)
 
 __all__ = ["COMMANDS", "Command", "load_target"]

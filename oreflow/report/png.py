@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from oreflow.report.batch.prices import market_price_png
 from oreflow.report.common import png as common
 from oreflow.report.common.chart import Chart
 from oreflow.report.run import png as run
@@ -25,6 +26,7 @@ DRAWERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "unmet": run.unmet,
     "policies": run.policies,
     "stacked": common.stacked,
+    "market_prices": market_price_png,
     "lines": sweep.lines,
     "panels": sweep.panels,
     "heat": sweep.heat,

@@ -32,6 +32,7 @@ import numpy as np
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.model.infeasibility import explain, row_name
 from oreflow.model.lp import LinearProgram, build_lp
+from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
@@ -49,7 +50,7 @@ class SweepContext:
 
     fingerprint: str
     network: Network
-    penalty: float
+    market: MarketOptions | float  # a number: the unmet penalty, other options at their defaults
     solver_options: dict[str, Any]
     prices: tuple[str, ...]
     flows: tuple[str, ...] = ()
@@ -109,7 +110,8 @@ class Engine:
 
     def __init__(self, context: SweepContext) -> None:
         self.context = context
-        self.base_lp = build_lp(context.network, context.penalty)
+        self.market = as_options(context.market)
+        self.base_lp = build_lp(context.network, self.market)
         self.structure = structure_of(self.base_lp)
         self.model = HighsModel(_copy_vectors(self.base_lp), context.solver_options)
         record = self.model.solve()
@@ -197,14 +199,10 @@ class Engine:
                 raise InputError(problems)
         else:
             network = Network.from_frames(**{t.name: getattr(network, t.name) for t in TABLES})
-        lp = (
-            updated_lp(self.base_lp, network, changed, context.penalty)
-            if not structural and in_place(changed)
-            else None
-        )
+        lp = updated_lp(self.base_lp, network, changed, self.market) if not structural and in_place(changed) else None
         if lp is not None:
             return lp, self.model, self.extractor, True
-        lp = build_lp(network, context.penalty)
+        lp = build_lp(network, self.market)
         extractor = Extractor(network, lp, context.prices, context.flows)
         structure = structure_of(lp)
         if structure == self.structure:
@@ -225,6 +223,8 @@ def _copy_vectors(lp: LinearProgram) -> LinearProgram:
 
     return dataclasses.replace(
         lp,
+        cost_offsets=dict(lp.cost_offsets),
+        hessian=None if lp.hessian is None else lp.hessian.copy(),
         cost=lp.cost.copy(),
         row_lower=lp.row_lower.copy(),
         row_upper=lp.row_upper.copy(),
@@ -278,10 +278,17 @@ def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False)
             model.set_row_bounds(rows, lp.row_lower[rows], lp.row_upper[rows])
         if len(cols):
             model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
+        if current.cost_offsets != lp.cost_offsets or not _same(current.hessian, lp.hessian):
+            model.set_objective_terms(lp.cost_offsets, lp.hessian)
     except ChangeRejected as exc:
         message = f"HiGHS did not take the point's values ({_named(lp, exc)}); the point is not solved"
         raise SolveError("error", message) from None
     return model.solve(ranging=ranging)
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two optional arrays (a QP's Hessians) are equal."""
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _check_finite(point: Point) -> None:

@@ -6,7 +6,10 @@ refined there); ``ore_t.<origin country>`` (t REO mined there);
 ``price.<family>.<key>`` (shadow prices in the units of the ``shadow_prices_<family>``
 tables, demand prices including share limits' effect, as in :class:`~oreflow.Result`);
 when asked for, ``flow_t.<origin>/<refiner>`` (t REO per ore route) and
-``ship_t.<refiner>/<market>/<product>`` (t product per shipment).
+``ship_t.<refiner>/<market>/<product>`` (t product per shipment). Where demand rows have
+curves: ``quantity_t.<market>/<product>`` (t delivered to each such row, as
+``Result.market``'s ``quantity_t``; its price is ``price.demand.<market>/<product>``) and
+``welfare_usd`` (willingness to pay - total cost = -objective).
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ import pandas as pd
 
 from oreflow.model.arrays import LinearProgram
 from oreflow.model.conventions import price_key
-from oreflow.model.families import BLOCKS, ORE_ROUTES, UNMET, price_unit
+from oreflow.model.families import BLOCKS, DEMAND, ORE_ROUTES, SHIPMENTS, UNMET, price_unit
 from oreflow.model.network import Network
 from oreflow.model.ranging import UNDETERMINED, UNIQUE
 from oreflow.model.record import SolutionRecord
-from oreflow.model.solution import column_values, cost_breakdown, price_keys, price_uniqueness, row_prices
+from oreflow.model.solution import (
+    column_values,
+    cost_breakdown,
+    curve_rows,
+    price_keys,
+    price_uniqueness,
+    row_prices,
+)
 
 __all__ = ["Extractor", "price_columns", "price_key"]
 
@@ -60,6 +70,15 @@ class Extractor:
             if b.flows is not None and b.flows[0] in flows
         }
         self.price_names = {family: [f"price.{family}.{k}" for k in price_keys(lp, family)] for family in prices}
+        # demand rows with a curve: each shipment's position among them (-1: a row without one)
+        demand = lp.rows[DEMAND].index
+        curved = curve_rows(lp)
+        rows = pd.MultiIndex.from_frame(demand.loc[curved, ["market", "product"]])
+        self.quantity_names = [f"quantity_t.{m}/{p}" for m, p in rows]
+        s = lp.columns[SHIPMENTS].index
+        self.quantity_codes = (
+            rows.get_indexer(pd.MultiIndex.from_frame(s[["market", "product"]])) if len(rows) else None
+        )
 
     def price_uniqueness(self, lp: LinearProgram, codes: np.ndarray) -> dict[str, Any]:
         """``unique.<family>.<key>`` for every recorded price: True, False, or None where
@@ -75,9 +94,14 @@ class Extractor:
         """The point's figures from its LP (costs and scales as solved) and solution."""
         value = column_values(record)
         out: dict[str, Any] = {"objective_usd": float(record.objective)}
-        out.update(
-            {f"cost.{term}_usd": amount for term, amount in cost_breakdown(lp, value).items() if term != "total"}
-        )
+        breakdown = cost_breakdown(lp, value)
+        out.update({f"cost.{term}_usd": amount for term, amount in breakdown.items() if term != "total"})
+        if self.quantity_codes is not None:
+            out["welfare_usd"] = -breakdown["total"] + 0.0  # + 0.0: no -0.0
+            shipped = value[lp.columns[SHIPMENTS].slice]
+            known = self.quantity_codes >= 0
+            delivered = np.bincount(self.quantity_codes[known], shipped[known], minlength=len(self.quantity_names))
+            out.update(zip(self.quantity_names, delivered.tolist()))
         unmet = value[lp.columns[UNMET].slice]
         out["unmet_t"] = float(unmet.sum())
         out.update(zip(self.unmet_names, unmet.tolist()))

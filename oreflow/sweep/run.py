@@ -23,7 +23,7 @@ import pandas as pd
 
 from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
-from oreflow.job import JobFile, Scenario, Sweep, line_of_path
+from oreflow.job import JobFile, Scenario, Sweep, line_of_path, market_options
 from oreflow.model.network import Network
 from oreflow.runs import protected
 from oreflow.scenarios import apply_scenario, changed_network
@@ -45,9 +45,11 @@ COLUMN_ORDER = (
     "status",
     "error",
     "objective_usd",
+    "welfare_usd",
     "cost.",
     "unmet_t",
     "unmet_t.",
+    "quantity_t.",
     "feed_t.",
     "ore_t.",
     "flow_t.",
@@ -119,13 +121,13 @@ def solve_points(
             what,
             raw,
             dict(base.file_hashes),
-            job.unmet_penalty_usd_per_t,
+            dataclasses.asdict(market_options(job)),
             execution.chunk_size,
             versions("highs"),
             source_hash(),
         ),
         base,
-        job.unmet_penalty_usd_per_t,
+        market_options(job),
         dict(job.solver_options),
         prices,
         flows,

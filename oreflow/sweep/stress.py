@@ -8,10 +8,11 @@ Disruptions (each a point of the sweep machinery, solved against the base case):
   (a ban row: the routes stay in the data, no flow may use them);
 - ``product_route_group``: all products from one refining country to one market country banned.
 
+A disruption voids the contracts on the flows it removes (:func:`voided_contracts`).
 Ranked most critical first: disruptions that leave no feasible allocation (a policy they
-make impossible) first, then by the increase of total cost, in which unmet demand counts
-at its penalty (1e7 USD/t by default); disruptions that failed otherwise (an error, a
-time limit) last.
+make impossible) first, then by the increase of the objective (the total cost, in which
+unmet demand counts at its penalty; with demand curves, the welfare lost), disruptions
+that failed otherwise (an error, a time limit) last.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import pandas as pd
 
 from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
-from oreflow.job import Change, JobFile
+from oreflow.job import Change, JobFile, market_options
+from oreflow.model.families import CONTRACT, FAMILIES_BY_NAME
+from oreflow.model.market import price_caps
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
 from oreflow.sweep.run import ExecutionPlan, Solved, claimed, publish, solve_points, summary_base, write_points
@@ -93,15 +96,52 @@ def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
                 )
             )
     points = [Point(0, "base case", (), tags={"kind": "base", "element": "", "description": "no disruption"})]
-    points += [
-        Point(number, description, (change,), tags={"kind": kind, "element": element, "description": description})
-        for number, (kind, element, description, change) in enumerate(found, start=1)
-    ]
+    for number, (kind, element, description, change) in enumerate(found, start=1):
+        void = voided_contracts(network, kind, element, countries)
+        changes: tuple[Change, ...] = (change,)
+        if void:
+            description += f"; contracts void: {', '.join(void)}"
+            spec = FAMILIES_BY_NAME[CONTRACT]
+            changes += (Change(action="remove", table=spec.table, where={spec.keys[0]: list(void)}),)
+        points.append(
+            Point(number, description, changes, tags={"kind": kind, "element": element, "description": description})
+        )
     return points
 
 
-def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(stress.csv, stress_unmet.csv, stress_prices.csv) from the points table."""
+def voided_contracts(network: Network, kind: str, element: str, countries: dict[str, pd.Series]) -> list[str]:
+    """The contracts a disruption makes void (force majeure): those on the lost origin's or
+    refiner's flows, or on the banned country pair's flows. Kept, a contract's minimum would
+    make the disruption infeasible and say nothing about what losing the element costs."""
+    spec = FAMILIES_BY_NAME[CONTRACT]
+    contracts = getattr(network, spec.table)
+    if not len(contracts):
+        return []
+    ore = (contracts["stage"] == "ore").to_numpy()
+    frm, to = contracts["from"].to_numpy(object), contracts["to"].to_numpy(object)
+    if kind == "origin":
+        hit = ore & (frm == element)
+    elif kind == "refiner":
+        hit = (ore & (to == element)) | (~ore & (frm == element))
+    else:
+        pair, stage = element.rsplit(" ", 1)
+        a, b = pair.split("->")
+        if stage == "ore":
+            hit = ore & (contracts["from"].map(countries["origin"]).to_numpy(object) == a)
+            hit &= contracts["to"].map(countries["refiner"]).to_numpy(object) == b
+        else:
+            hit = ~ore & (contracts["from"].map(countries["refiner"]).to_numpy(object) == a)
+            hit &= contracts["to"].map(countries["market"]).to_numpy(object) == b
+    return contracts.loc[hit, spec.keys[0]].astype(str).tolist()
+
+
+def ranking(
+    table: pd.DataFrame, top_prices: int, caps: dict[str, float] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(stress.csv, stress_unmet.csv, stress_prices.csv) from the points table. ``caps``: the
+    price column (``price.demand.<market>/<product>``) -> its demand curve's highest price;
+    a disruption that drives a price there lists it in ``at_price_cap``: its welfare loss is
+    then a lower bound that depends on the cap."""
     base = table.loc[table["kind"] == "base"].iloc[0]
     cases = table.loc[table["kind"] != "base"].reset_index(drop=True)
     increase = cases["objective_usd"] - base["objective_usd"]
@@ -116,10 +156,12 @@ def ranking(table: pd.DataFrame, top_prices: int) -> tuple[pd.DataFrame, pd.Data
             "error": cases["error"],
             "objective_usd": cases["objective_usd"],
             "cost_increase_usd": increase,
-            "cost_increase_pct": 100.0 * increase / base["objective_usd"] if base["objective_usd"] else np.nan,
+            # of the base objective's size: its total cost, or its welfare where demand has curves
+            "cost_increase_pct": 100.0 * increase / abs(base["objective_usd"]) if base["objective_usd"] else np.nan,
             "unmet_t": cases["unmet_t"],
             "unmet_increase_t": cases["unmet_t"] - base["unmet_t"],
             "top_price_moves": _moves_texts(moves, cases),
+            "at_price_cap": _at_cap(cases, caps or {}),
         }
     )
     # a disruption that makes the LP infeasible (a policy it makes impossible) ranks first; one that
@@ -194,6 +236,18 @@ def _price_moves(cases: pd.DataFrame, base: pd.Series, prices: list[str], top: i
     )
 
 
+def _at_cap(cases: pd.DataFrame, caps: dict[str, float]) -> list[str]:
+    """Per disruption, the demand rows whose price reached its curve's cap ("CN/NdPr; ...")."""
+    columns = [c for c in caps if c in cases.columns]
+    if not columns or cases.empty:
+        return [""] * len(cases)
+    values = cases[columns].to_numpy(float)
+    limits = np.asarray([caps[c] for c in columns])
+    hit = values >= limits * (1 - 1e-9)
+    names = np.asarray([c.removeprefix("price.demand.") for c in columns], dtype=object)
+    return ["; ".join(names[row]) for row in hit]
+
+
 def _moves_texts(moves: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
     """Per disruption (in ``cases`` order), its three largest price moves in a few words."""
     first = moves.groupby(["kind", "element"], sort=False).head(3)
@@ -225,7 +279,12 @@ def run_stress(
         solved = solve_points(
             job_file, network, points, tuple(options.prices), destination, execution, "stress", price_trust=True
         )
-        ranked, unmet, moves = ranking(solved.table, options.top_prices)
+        caps = price_caps(network, market_options(job_file.job))
+        ranked, unmet, moves = ranking(
+            solved.table,
+            options.top_prices,
+            {f"price.demand.{m}/{p}": cap for m, p, cap in caps.itertuples(index=False)},
+        )
         moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
         summary = summary_base(job_file, "stress", solved)
         summary.update(
@@ -250,19 +309,27 @@ def run_stress(
 
 def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
     """The ten most critical disruptions, in words."""
+    curves = "cost.willingness_to_pay_usd" in solved.table.columns
     lines = [
         f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
         f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",
-        f"  {'rank':>4}  {'disruption':<40}{'cost increase, USD/yr':>24}{'%':>8}{'unmet +t':>12}",
+        f"  {'rank':>4}  {'disruption':<40}{'welfare loss, USD/yr' if curves else 'cost increase, USD/yr':>24}"
+        f"{'%':>8}{'unmet +t':>12}",
     ]
     for row in ranked.head(10).itertuples(index=False):
         what = f"{row.kind} {row.element}"
         if row.status != "optimal":
             lines.append(f"  {row.rank:>4}  {what:<40}{row.status:>24}  {row.error}")
             continue
+        capped = " ^" if row.at_price_cap else ""
         lines.append(
             f"  {row.rank:>4}  {what:<40}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
-            f"{row.unmet_increase_t:>12,.0f}"
+            f"{row.unmet_increase_t:>12,.0f}{capped}"
+        )
+    if ranked.head(10)["at_price_cap"].astype(bool).any():
+        lines.append(
+            "  ^ a price reaches its demand curve's cap (at_price_cap in stress.csv): the loss is a lower "
+            "bound that depends on the cap (price_cap_multiple)"
         )
     lines.append("All disruptions: stress.csv; unmet demand: stress_unmet.csv; price moves: stress_prices.csv")
     return "\n".join(lines)

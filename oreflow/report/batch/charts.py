@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow.model.families import cost_label
+from oreflow.model.families import WILLINGNESS_TO_PAY, cost_label
+from oreflow.report.batch.prices import market_price_chart
 from oreflow.report.common import fmt
 from oreflow.report.common.chart import PALETTE, Chart
 from oreflow.report.common.data import read_csv, read_summary
@@ -49,6 +50,22 @@ def _labels(cases: list[str], status: dict[str, str]) -> list[str]:
     return [c if status[c] == "optimal" else f"{c} ({status[c]})" for c in cases]
 
 
+def _costs(table: pd.DataFrame, cases: list[str], column: str = "value") -> pd.DataFrame:
+    """Cost by component (columns) of each case, without the willingness to pay of demand
+    curves (no cost: the comparison's ``welfare`` metric has it)."""
+    grid = _pivot(table, "cost", cases, column)
+    return grid.drop(columns=[WILLINGNESS_TO_PAY], errors="ignore")
+
+
+def _total_cost(table: pd.DataFrame, cases: list[str], column: str = "value") -> np.ndarray:
+    """Each case's total cost: the objective, less the willingness to pay where demand has curves."""
+    objective = _pivot(table, "objective", cases, column).iloc[:, 0].to_numpy(float)
+    wtp = _pivot(table, "cost", cases, column)
+    if WILLINGNESS_TO_PAY not in wtp:
+        return objective
+    return objective - wtp[WILLINGNESS_TO_PAY].fillna(0.0).to_numpy(float)
+
+
 def _cost_names(grid: pd.DataFrame) -> dict[str, str]:
     """Each cost component of ``grid`` as people read it (the registry's label)."""
     return {c: cost_label(c) for c in grid.columns}
@@ -57,8 +74,8 @@ def _cost_names(grid: pd.DataFrame) -> dict[str, str]:
 def cost_by_scenario(table: pd.DataFrame, cases: list[str]) -> Chart:
     """Total cost of each case, stacked by component."""
     status = _status(table, cases)
-    grid = _pivot(table, "cost", cases)
-    totals = _pivot(table, "objective", cases).iloc[:, 0].to_numpy(float)
+    grid = _costs(table, cases)
+    totals = _total_cost(table, cases)
     ok = [i for i, v in enumerate(totals) if i > 0 and np.isfinite(v)]
     caption = f"The base case costs {fmt.usd(totals[0])} per year"
     for word, pick in (("dearest", max), ("cheapest", min)):
@@ -85,9 +102,9 @@ def delta_vs_base(table: pd.DataFrame, cases: list[str]) -> Chart:
     """The change of each scenario's cost against the base, by component, with its net change."""
     status = _status(table, cases)
     scen = cases[1:]
-    value, base = _pivot(table, "cost", scen), _pivot(table, "cost", scen, "base")
+    value, base = _costs(table, scen), _costs(table, scen, "base")
     grid = value - base.fillna(0.0)  # a component only in the scenario (tariffs) was 0 in the base
-    totals = _pivot(table, "objective", scen, "delta").iloc[:, 0].to_numpy(float)
+    totals = _total_cost(table, scen, "delta")
     ok = [i for i, v in enumerate(totals) if np.isfinite(v)]
     parts = []
     if ok and totals[up := max(ok, key=lambda i: totals[i])] > 0:
@@ -146,4 +163,10 @@ def comparison_charts(table: pd.DataFrame, cases: list[str]) -> list[Chart]:
     """The comparison's charts (none when the base case failed)."""
     if table.loc[table["scenario"] == cases[0], "value"].isna().all():
         return []  # the base case failed: nothing to compare against
-    return [cost_by_scenario(table, cases), delta_vs_base(table, cases), feed_by_country(table, cases)]
+    found = [
+        cost_by_scenario(table, cases),
+        delta_vs_base(table, cases),
+        feed_by_country(table, cases),
+        market_price_chart(table, cases, _labels(cases, _status(table, cases))),
+    ]
+    return [c for c in found if c is not None]

@@ -27,6 +27,10 @@ def comparison_page(
     conflicting constraints (``failures``) and the comparison ``charts``."""
     objective = table_.loc[table_["metric"] == "objective"].set_index("scenario")
     unmet = table_.loc[table_["metric"] == "unmet"].groupby("scenario")["value"].sum(min_count=1)
+    welfare = table_.loc[table_["metric"] == "welfare"].set_index(["scenario", "key"])
+    # with demand curves the objective is total cost - WTP: show total cost, welfare and consumer surplus
+    wtp = welfare.xs("willingness_to_pay", level="key")["value"] if len(welfare) else pd.Series(dtype=float)
+    curves = bool((wtp.abs() > 0).any())
     described = {
         s.get("name"): s.get("description")
         for s in ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])
@@ -38,20 +42,31 @@ def comparison_page(
         status = statuses.get(case, "")
         value = float(row["value"]) if row is not None else float("nan")
         delta = float(row["delta"]) if row is not None else float("nan")
-        rows.append(
-            (
-                Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>'),
-                status,
-                described.get(case) or ("the base dataset" if case == cases[0] else ""),
-                fmt.num(value),
-                "—" if delta != delta else f"{delta:+,.0f}",
-                fmt.num(float(unmet.get(case, float("nan"))), 1),
-            )
-        )
+        if curves:
+            value, delta = _figure(welfare, case, "total_cost")
+        cells = [
+            Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>'),
+            status,
+            described.get(case) or ("the base dataset" if case == cases[0] else ""),
+            fmt.num(value),
+            _signed(delta),
+            fmt.num(float(unmet.get(case, float("nan"))), 1),
+        ]
+        if curves:
+            for key in ("welfare", "consumer_surplus"):
+                cells += [_signed(_figure(welfare, case, key)[1])]
+        rows.append(tuple(cells))
+    head = ["case", "status", "what it asks", "total cost, USD/yr", "vs base, USD/yr", "unmet, t"]
+    if curves:
+        head += ["welfare vs base, USD/yr", "consumer surplus vs base, USD/yr"]
     body = [
         "<section id=cases><h2>Cases</h2>"
-        + table(
-            rows, ("case", "status", "what it asks", "total cost, USD/yr", "vs base, USD/yr", "unmet, t"), {3, 4, 5}
+        + table(rows, tuple(head), set(range(3, len(head))))
+        + (
+            "<p class=note>Demand has curves: total cost excludes the willingness to pay; welfare is the "
+            "willingness to pay less the total cost (comparison.csv, metric welfare).</p>"
+            if curves
+            else ""
         )
         + "</section>"
     ]
@@ -69,3 +84,16 @@ def comparison_page(
     )
     nav = [("#cases", "cases")] + chart_links(charts)
     return page(f"oreflow scenarios: {name}", lead, body, charts=bool(charts), nav=nav)
+
+
+def _figure(welfare: pd.DataFrame, case: str, key: str) -> tuple[float, float]:
+    """(value, delta) of one welfare component of a case; NaN where it has none."""
+    if (case, key) not in welfare.index:
+        return float("nan"), float("nan")
+    row = welfare.loc[(case, key)]
+    return float(row["value"]), float(row["delta"])
+
+
+def _signed(delta: float) -> str:
+    """``+1,234``, ``—`` for NaN."""
+    return "—" if delta != delta else f"{delta:+,.0f}"

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from oreflow.model.families import CAPACITY, DEMAND, FAMILIES, cost_label
+from oreflow.model.families import CAPACITY, DEMAND, FAMILIES, WILLINGNESS_TO_PAY, cost_label
+from oreflow.prices import FRAGILE, fragile
 from oreflow.report.common import fmt
 from oreflow.report.common.chart import HEAT, Chart, axis, layout, nulls
 from oreflow.report.run import sankey
@@ -85,7 +86,8 @@ def flows_chart(run: RunData) -> Chart:
 def cost_chart(run: RunData) -> Chart:
     """Total cost by component (the registry's cost-term labels)."""
     table = run.table("cost_breakdown")
-    table = table.loc[table["component"] != "total"]
+    # the willingness to pay (demand curves) is no cost: it is in the welfare section
+    table = table.loc[~table["component"].isin(["total", WILLINGNESS_TO_PAY])]
     total = float(table["cost_usd"].sum())
     labels = [cost_label(c) for c in table["component"]]
     values = table["cost_usd"].to_numpy(float)
@@ -198,7 +200,11 @@ def delivered_chart(run: RunData) -> Chart | None:
     )
     z = grid.to_numpy(float)
     logz = np.log10(np.clip(z, 1.0, None))
-    text = [[fmt.num(v) for v in row] for row in z]
+    flagged = dict(zip(zip(demand["product"].astype(str), demand["market"].astype(str)), fragile(demand)))
+    weak = np.array([[bool(flagged.get((str(p), m), False)) for m in markets] for p in products], dtype=bool)
+    # a fragile price is marked * in its cell and said so on hover
+    text = [[fmt.num(v) + ("*" if w else "") for v, w in zip(row, marks)] for row, marks in zip(z, weak)]
+    hover = [[f" ({FRAGILE})" if w else "" for w in marks] for marks in weak]
     hi, lo = np.unravel_index(np.nanargmax(z), z.shape), np.unravel_index(np.nanargmin(z), z.shape)
     caption = (
         f"Delivering one more tonne costs the most for {products[hi[0]]} in {markets[hi[1]]} "
@@ -212,6 +218,8 @@ def delivered_chart(run: RunData) -> Chart | None:
             f" Where demand is not met ({len(short)} product–market pair{'s' if len(short) > 1 else ''}) "
             f"the price is the unmet-demand penalty, {fmt.usd(float(short['penalty_usd_per_t'].max()), 't')}."
         )
+    if weak.any():
+        caption += f" * {int(weak.sum())} fragile price{'s' if weak.sum() > 1 else ''} (near a change of basis)."
     low, high = np.nanmin(logz) - 0.5, np.nanmax(logz) + 0.5
     ticks = [v for v in (1e2, 1e3, 1e4, 1e5, 1e6, 1e7) if low <= math.log10(v) <= high]
     fig = {
@@ -222,9 +230,10 @@ def delivered_chart(run: RunData) -> Chart | None:
                 "y": products,
                 "z": [[None if math.isnan(v) else round(float(v), 4) for v in row] for row in logz],
                 "text": text,
+                "customdata": hover,
                 "texttemplate": "%{text}",
                 "colorscale": HEAT,
-                "hovertemplate": "%{y} delivered in %{x}: %{text} USD/t<extra></extra>",
+                "hovertemplate": "%{y} delivered in %{x}: %{text} USD/t%{customdata}<extra></extra>",
                 "colorbar": {
                     "title": {"text": "USD/t"},
                     "tickvals": [math.log10(v) for v in ticks],
@@ -241,7 +250,7 @@ def delivered_chart(run: RunData) -> Chart | None:
         "Marginal delivered cost of each product in each market (USD/t)",
         caption,
         fig,
-        png={"draw": "delivered", "products": products, "markets": markets, "z": z, "logz": logz},
+        png={"draw": "delivered", "products": products, "markets": markets, "z": z, "logz": logz, "fragile": weak},
     )
 
 

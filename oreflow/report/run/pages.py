@@ -20,6 +20,7 @@ from oreflow.report.common.html import (
     timings_and_versions,
 )
 from oreflow.report.run.data import RunData, infeasibility
+from oreflow.report.run.market import calibration_section, curves, market_section, welfare, welfare_section
 from oreflow.report.run.sankey import ALL, links
 
 
@@ -97,10 +98,24 @@ def run_page(run: RunData, charts: list[Chart], pngs: dict[str, str], in_batch: 
     s = run.summary
     unmet = run.table("unmet")
     short = float(unmet["unmet_t"].sum()) if len(unmet) else 0.0
-    lead = f"Status {run.status}: total cost {fmt.usd(float(s.get('objective_usd') or 0))} per year; " + (
-        f"{fmt.tonnes(short)} of demand unmet." if short > 0 else "all demand met."
+    found = welfare(run)
+    if curves(run) and found:
+        figures = (
+            f"total cost {fmt.usd(found['total_cost'])}, willingness to pay {fmt.usd(found['willingness_to_pay'])}, "
+            f"welfare {fmt.usd(found['welfare'])} per year; "
+        )
+    else:
+        figures = f"total cost {fmt.usd(float(s.get('objective_usd') or 0))} per year; "
+    lead = (
+        f"Status {run.status}: "
+        + figures
+        + (f"{fmt.tonnes(short)} of demand unmet." if short > 0 else "all demand met.")
     )
-    body = _scenario(s) + [chart_section(c, pngs.get(c.name)) for c in charts]
+    sections = [chart_section(c, pngs.get(c.name)) for c in charts]
+    # the market table and welfare right after the delivered prices (or after the charts)
+    at = next((i + 1 for i, c in enumerate(charts) if c.name == "delivered"), len(sections))
+    market = [text for text in (market_section(run), welfare_section(run), calibration_section(run)) if text]
+    body = _scenario(s) + sections[:at] + market + sections[at:]
     if not any(c.name == "unmet" for c in charts):
         body.append("<section id=unmet><h2>Unmet demand</h2><p class=caption>All demand is met.</p></section>")
     if not any(c.name == "policies" for c in charts):
@@ -114,7 +129,13 @@ def run_page(run: RunData, charts: list[Chart], pngs: dict[str, str], in_batch: 
     }
     body.append(json_block("sankey-data", views))
     body.append(metadata(s))
-    nav = _back(in_batch) + chart_links(charts)
+    linked = chart_links(charts)
+    extra = [
+        (f"#{name}", name)
+        for name in ("market", "welfare", "calibration")
+        if any(f"<section id={name}>" in t for t in market)
+    ]
+    nav = _back(in_batch) + linked[:at] + extra + linked[at:]
     nav.append(("#metadata", "metadata"))
     return page(f"oreflow report: {run.name}", lead, body, charts=True, nav=nav)
 

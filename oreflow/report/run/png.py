@@ -99,14 +99,16 @@ def delivered(data: dict[str, Any]) -> Any:
     ax.imshow(data["logz"], cmap="YlOrRd", aspect="auto")  # pale = cheap, dark red = dear
     ax.set_xticks(range(len(data["markets"])), data["markets"])
     ax.set_yticks(range(len(data["products"])), data["products"])
-    ax.set_xlabel("market (cells: USD/t delivered)")
+    marked = data.get("fragile") is not None and bool(np.asarray(data["fragile"]).any())
+    ax.set_xlabel("market (cells: USD/t delivered" + ("; * fragile" if marked else "") + ")")
     ax.set_ylabel("product")
     top = np.nanmax(data["logz"])
+    weak = data.get("fragile")
     for (i, j), v in np.ndenumerate(data["z"]):
         ax.text(
             j,
             i,
-            "—" if np.isnan(v) else f"{v:,.0f}",
+            "—" if np.isnan(v) else f"{v:,.0f}" + ("*" if weak is not None and weak[i, j] else ""),
             ha="center",
             va="center",
             fontsize=8,

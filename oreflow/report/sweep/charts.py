@@ -17,7 +17,7 @@ from oreflow.model.families import DEMAND, FAMILIES_BY_NAME, SHARE_LIMIT
 from oreflow.report.common.chart import Chart
 from oreflow.report.sweep.frontier import frontier_charts
 from oreflow.report.sweep.grid import grid_charts
-from oreflow.report.sweep.lines import cost_line, family_charts, feed_area
+from oreflow.report.sweep.lines import cost_line, family_charts, feed_area, quantity_lines
 from oreflow.report.sweep.points import PointsData
 from oreflow.report.sweep.sample import sample_charts
 
@@ -49,4 +49,5 @@ def sweep_charts(sweep: PointsData) -> list[Chart]:
         charts = [*frontier_charts(sweep), feed_area(sweep), *family_charts(sweep, (DEMAND, SHARE_LIMIT))]
     else:
         charts = [cost_line(sweep), feed_area(sweep), *family_charts(sweep)]
+    charts.append(quantity_lines(sweep))  # demand with a curve: what is bought at those prices
     return [c for c in charts if c is not None]

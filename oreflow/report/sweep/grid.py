@@ -8,6 +8,7 @@ ordered colours (the captions say when some are left out).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 from oreflow.report.common import fmt
 from oreflow.report.common.chart import Chart
 from oreflow.report.sweep.figures import Panel, Series, heat_chart, line_chart, panels_chart, ramp
-from oreflow.report.sweep.lines import COST, failed_note
+from oreflow.report.sweep.lines import COST, QUANTITY, failed_note
 from oreflow.report.sweep.points import PointsData, value_text, varying
 
 LINES = 8  # values of the second parameter drawn as lines
@@ -143,21 +144,48 @@ def cost_lines(g: Grid) -> Chart:
 
 def price_panels(g: Grid, family: str) -> Chart | None:
     """The prices of ``family`` that vary most (one panel each) against the first parameter."""
+    name = fmt.family_title(family)
+    return _panels(
+        g,
+        f"prices_{family}",
+        g.sweep.family_columns(family),
+        lambda c: g.sweep.meta(c)["key"],
+        (f"prices of {name}", f"price of {name}"),
+        f"Shadow prices of {name} against {g.a['name']}, by {g.b['name']} ({{unit}})",
+    )
+
+
+def quantity_panels(g: Grid) -> Chart | None:
+    """The quantities delivered to demand with a curve that vary most, drawn as the prices are."""
+    return _panels(
+        g,
+        "quantities",
+        g.sweep.columns(QUANTITY),
+        lambda c: c.removeprefix(QUANTITY),
+        ("quantities of demand with a curve", "quantity of demand with a curve"),
+        f"Quantities of demand with a curve against {g.a['name']}, by {g.b['name']} (t per year)",
+    )
+
+
+def _panels(
+    g: Grid, chart: str, columns: list[str], key_of: Callable[[str], str], what: tuple[str, str], title: str
+) -> Chart | None:
+    """The ``columns`` that vary most (one panel each) against the first parameter, a line per
+    value of the second; ``what``: (many, one) in words; ``title`` may hold ``{unit}``."""
+    many, one = what
     sweep, ok = g.sweep, g.sweep.ok
-    columns = sweep.family_columns(family)
     moving = varying(ok, columns, PANELS)
     if not moving:
         return None
     count = len(varying(ok, columns, None))
     top, unit = moving[0], sweep.unit(moving[0])
     lo, hi = ok.loc[ok[top].idxmin()], ok.loc[ok[top].idxmax()]
-    name = fmt.family_title(family)
-    key = sweep.meta(top)["key"]
+    key = key_of(top)
     caption = (
         (
-            f"Of {count} prices of {name} that vary, {key} moves the most, from "
+            f"Of {count} {many} that vary, {key} moves the most, from "
             if count > 1
-            else f"Only one price of {name} varies: {key}, from "
+            else f"Only one {one} varies: {key}, from "
         )
         + f"{fmt.num(lo[top])} ({g.at(lo)}) to {fmt.num(hi[top])} {unit} ({g.at(hi)})"
         + (f"; the {len(moving)} widest-moving are drawn" if count > len(moving) else "")
@@ -167,7 +195,7 @@ def price_panels(g: Grid, family: str) -> Chart | None:
     )
     panels = [
         Panel(
-            f"{sweep.meta(c)['key']}: {fmt.num(ok[c].min())} to {fmt.num(ok[c].max())}",
+            f"{key_of(c)}: {fmt.num(ok[c].min())} to {fmt.num(ok[c].max())}",
             g.a,
             g.xs,
             g.series(c),
@@ -176,13 +204,11 @@ def price_panels(g: Grid, family: str) -> Chart | None:
         )
         for c in moving
     ]
-    return panels_chart(
-        f"prices_{family}", f"Shadow prices of {name} against {g.a['name']}, by {g.b['name']} ({unit})", caption, panels
-    )
+    return panels_chart(chart, title.format(unit=unit), caption, panels)
 
 
 def grid_charts(sweep: PointsData) -> list[Chart]:
     """Heat map and lines of total cost, then one chart of panels per price family."""
     g = grid(sweep)
-    found = [heat(g), cost_lines(g)] + [price_panels(g, family) for family in sweep.families()]
+    found = [heat(g), cost_lines(g)] + [price_panels(g, family) for family in sweep.families()] + [quantity_panels(g)]
     return [c for c in found if c is not None]

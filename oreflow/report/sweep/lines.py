@@ -14,6 +14,8 @@ from oreflow.report.sweep.figures import Series, line_chart
 from oreflow.report.sweep.points import TINY, PointsData, value_text, varying
 
 COST = "objective_usd"
+#: The prefix of the quantities delivered to demand rows with a curve.
+QUANTITY = "quantity_t."
 
 
 def by_parameter(sweep: PointsData) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray]:
@@ -39,27 +41,26 @@ def cost_line(sweep: PointsData, name: str = "cost", title: str = "", caption: s
     """Total cost against the parameter; points with demand unmet in red. ``view``: focus, note."""
     frame, param, x = by_parameter(sweep)
     ok = frame.loc[frame["status"] == "optimal"]
+    what = sweep.objective_name  # total cost, or total cost - willingness to pay (demand curves)
     if not caption:
         p = f"param.{param['name']}"
         first, last, low = ok.iloc[0], ok.iloc[-1], ok.loc[ok[COST].idxmin()]
         caption = (
-            f"Total cost goes from {fmt.usd(first[COST])} at {value_text(param, first[p])} to "
+            f"{what[:1].upper() + what[1:]} goes from {fmt.usd(first[COST])} at {value_text(param, first[p])} to "
             f"{fmt.usd(last[COST])} per year at {value_text(param, last[p])} (lowest {fmt.usd(low[COST])} "
             f"at {value_text(param, low[p])})" + failed_note(sweep) + "."
         )
     series = [
-        Series(
-            "total cost", frame[COST].to_numpy(float), "#2e86c1", _unmet_text(frame), (frame["unmet_t"] > TINY).tolist()
-        )
+        Series(what, frame[COST].to_numpy(float), "#2e86c1", _unmet_text(frame), (frame["unmet_t"] > TINY).tolist())
     ]
     return line_chart(
         name,
-        title or f"Total cost against {param['name']} (USD per year)",
+        title or f"{what[:1].upper() + what[1:]} against {param['name']} (USD per year)",
         caption,
         x,
         param,
         series,
-        "total cost, {unit}",
+        what + ", {unit}",
         "USD per year",
         money=True,
         **view,
@@ -142,3 +143,35 @@ def family_charts(sweep: PointsData, skip: tuple[str, ...] = ()) -> list[Chart]:
             )
         )
     return [c for c in found if c is not None]
+
+
+def quantity_lines(sweep: PointsData) -> Chart | None:
+    """The quantities delivered to demand with a curve (``quantity_t.*``) that vary, against
+    the parameter (their prices are in the demand prices' chart); None without curves."""
+    columns = sweep.columns(QUANTITY)
+    frame, param, x = by_parameter(sweep)
+    ok = frame.loc[frame["status"] == "optimal"]
+    moving = varying(ok, columns)
+    if not moving:
+        return None
+    top = moving[0]
+    at = ok[[f"param.{param['name']}", top]].dropna()
+    count = len(varying(ok, columns, None))
+    caption = (
+        f"The quantity of {top.removeprefix(QUANTITY)}"
+        + (f", the widest-moving of {count} that vary," if count > 1 else "")
+        + f" goes from {fmt.tonnes(at[top].iloc[0])} at {value_text(param, at.iloc[0, 0])} to "
+        f"{fmt.tonnes(at[top].iloc[-1])} at {value_text(param, at.iloc[-1, 0])}" + failed_note(sweep) + "."
+    )
+    series = [Series(c.removeprefix(QUANTITY), frame[c].to_numpy(float)) for c in moving]
+    return line_chart(
+        "quantities",
+        f"Quantities of demand with a curve against {param['name']} (t per year)",
+        caption,
+        x,
+        param,
+        series,
+        "quantity delivered, t per year",
+        "t per year",
+        digits=1,
+    )

@@ -13,7 +13,7 @@ from oreflow.report.common import fmt
 from oreflow.report.common.chart import Chart
 from oreflow.report.common.html import chart_links, chart_section, input_hashes, page, table, timings_and_versions
 from oreflow.report.sweep.charts import shape
-from oreflow.report.sweep.lines import COST
+from oreflow.report.sweep.lines import COST, QUANTITY
 from oreflow.report.sweep.points import PointsData, base_cost, describe, percentiles, value_text, varying
 from oreflow.report.sweep.stress import KIND_NAMES, StressData
 
@@ -98,7 +98,9 @@ def _label(sweep: PointsData, column: str) -> str:
         return f"cost: {cost_label(part)}"
     if column.startswith("feed_t."):
         return f"ore refined in {fmt.country(column.removeprefix('feed_t.'))}"
-    names = {COST: "total cost", "unmet_t": "unmet demand, all products"}
+    if column.startswith(QUANTITY):
+        return f"quantity delivered, {column.removeprefix(QUANTITY)}"
+    names = {COST: sweep.objective_name, "unmet_t": "unmet demand, all products", "welfare_usd": "welfare"}
     return names.get(column, column.replace("unmet_t.", "unmet demand, "))
 
 
@@ -107,8 +109,13 @@ def percentile_table(sweep: PointsData) -> str:
     ok = sweep.ok
     columns = (
         [COST]
-        + varying(ok, sweep.columns("cost.") + sweep.columns("unmet_t") + sweep.columns("feed_t."), None)
+        + varying(
+            ok,
+            sweep.columns("welfare_usd") + sweep.columns("cost.") + sweep.columns("unmet_t") + sweep.columns("feed_t."),
+            None,
+        )
         + varying(ok, sweep.columns("price."), 40)
+        + varying(ok, sweep.columns(QUANTITY), 40)
     )
     found = percentiles(ok, columns)
     rows = [(_label(sweep, c), sweep.unit(c), *(fmt.num(v) for v in found.loc[c])) for c in columns]

@@ -3,7 +3,8 @@
 ``points.csv`` holds one row per solved point: ``point``, ``label``, ``param.<name>``,
 ``status``, ``error``, ``objective_usd``, ``cost.<component>_usd``, ``unmet_t``,
 ``unmet_t.<market>/<product>``, ``feed_t.<country>``, ``ore_t.<country>``,
-``price.<family>.<key>`` and ``solve_s`` (stress folders add ``kind`` and ``element``).
+``price.<family>.<key>`` and ``solve_s`` (stress folders add ``kind`` and ``element``); with
+demand curves also ``welfare_usd`` and ``quantity_t.<market>/<product>``.
 Failed points have NaN in every numeric result column. Units of the price columns are
 in summary.json's ``columns``.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from oreflow.model.families import price_unit
+from oreflow.prices import objective_meaning
 from oreflow.report.common import fmt
 from oreflow.report.common.data import TINY, display_name, read_csv, read_summary
 
@@ -25,6 +27,8 @@ TEXT = ("label", "status", "error", "kind", "element")
 #: Units of the result columns that summary.json does not list, by prefix.
 UNITS = {
     "objective_usd": "USD per year",
+    "welfare_usd": "USD per year",
+    "quantity_t.": "t",
     "cost.": "USD per year",
     "unmet_t": "t",
     "feed_t.": "t REO",
@@ -65,6 +69,17 @@ class PointsData:
     def by_first(self) -> pd.DataFrame:
         """Every point, sorted by the first parameter (built once: several charts draw against it)."""
         return self.points.sort_values(f"param.{self.parameters[0]['name']}", kind="stable")
+
+    @property
+    def curves(self) -> bool:
+        """Whether demand has curves (points.csv records welfare): then the objective is
+        total cost - willingness to pay."""
+        return "welfare_usd" in self.points.columns
+
+    @property
+    def objective_name(self) -> str:
+        """What ``objective_usd`` is, in words (``total cost``, or ``total cost - willingness to pay``)."""
+        return objective_meaning(self.curves)
 
     def columns(self, prefix: str) -> list[str]:
         """The columns of points.csv starting with ``prefix``."""
