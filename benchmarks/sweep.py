@@ -72,23 +72,26 @@ def sweeps(network, points: int) -> dict:  # noqa: ANN001
     return out
 
 
-def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
-    """The three sweeps on ``dataset``: points/s of the engine and of the two references."""
+def measure(dataset: Path, points: int, cold_points: int, demand_steps: int | None = None) -> list[dict]:
+    """The three sweeps on ``dataset``: points/s of the engine and of the two references
+    (``demand_steps``: steps per demand curve, default MarketOptions')."""
     import oreflow
     from oreflow.job import Scenario
     from oreflow.model.families import CAPACITY, DEMAND, SUPPLY
     from oreflow.model.lp import build_lp
+    from oreflow.model.market import MarketOptions
     from oreflow.scenarios import apply_scenario
     from oreflow.solvers.highs import solve_highs
     from oreflow.sweep.engine import SweepContext, engine_for
     from oreflow.sweep.execute import execute
 
+    market = MarketOptions() if demand_steps is None else MarketOptions(demand_steps=demand_steps)
     network = oreflow.load_inputs(dataset)
-    variables = build_lp(network).n_cols
+    variables = build_lp(network, market).n_cols
     prices = (SUPPLY, CAPACITY, DEMAND)
     rows = []
     for name, sweep_points in sweeps(network, points).items():
-        context = SweepContext(f"bench-{dataset.name}-{name}", network, 1e7, {}, prices)
+        context = SweepContext(f"bench-{dataset.name}-{name}", network, market, {}, prices)
         engine_for(context)  # the base solve, as every sweep does once
         started = time.perf_counter()
         table, _ = execute(context, sweep_points, chunk_size=25, workers=1)
@@ -98,11 +101,11 @@ def measure(dataset: Path, points: int, cold_points: int) -> list[dict]:
             mark = time.perf_counter()
             changed = apply_scenario(network, Scenario(name="p", changes=list(point.changes))).network
             apply_s = time.perf_counter() - mark
-            record = solve_highs(build_lp(changed, 1e7))
+            record = solve_highs(build_lp(changed, market))
             cold_times.append(time.perf_counter() - mark)
             assert abs(record.objective - table[point.index]["objective_usd"]) <= 1e-7 * abs(record.objective), name
             mark = time.perf_counter()
-            result = oreflow.solve(changed)
+            result = oreflow.solve(changed, market=market)
             solve_times.append(apply_s + time.perf_counter() - mark)
             assert abs(result.objective - record.objective) <= 1e-7 * abs(record.objective), name
         warm = sum(1 for row in table if row.get("warm")) / len(table)
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-points", type=int, default=30, help="points solved by the references")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--demand-steps", type=int, default=None, help="steps per demand curve (default: oreflow's)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -155,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as work:
         for size in harness._sizes(args.sizes):
             datasets.append(generate.write(generate.generate(size, args.seed), Path(work) / f"generated_{size:g}"))
-        rows = [row for dataset in datasets for row in measure(dataset, args.points, args.cold_points)]
+        rows = [
+            row for dataset in datasets for row in measure(dataset, args.points, args.cold_points, args.demand_steps)
+        ]
     text = table_text(rows)
     print(text)
     if not args.no_record:

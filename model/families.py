@@ -281,6 +281,9 @@ class FamilySpec:
             (infeasibility report); None: ``name[keys] sign rhs (what)``.
         explain_row: ``row -> (label, meaning, value)`` of a binding priced row, read
             as "label: meaning value USD"; None: a generic sentence.
+        rhs: for a family with one row per row of ``table`` in table order and no report
+            scale, ``network -> right-hand sides``: what a sweep recomputes in place without
+            rebuilding the family (tests/test_sweep.py holds it equal to the builder's).
         price_terms: for a family whose price is more than its own dual (demand: its share
             limits' right-hand sides move with it), ``lp -> [PriceTerm, ...]``: the other
             rows whose duals enter its price. The price (:func:`family_price`) and whether
@@ -310,6 +313,7 @@ class FamilySpec:
     describe: Callable[[Mapping[str, str], str, float], str] | None = None
     explain_row: Callable[[Row], tuple[str, str, float]] | None = None
     price_terms: Callable[[LinearProgram], list[PriceTerm]] | None = None
+    rhs: Callable[[Network], np.ndarray] | None = None
 
     def row_name(self, keys: Mapping[str, str], sign: str, rhs: float) -> str:
         """One row in words, with its bound, e.g. ``capacity[CN_Baotou] <= 174,000 t (...)``."""
@@ -469,6 +473,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         "ore supply of the origin",
         "ore supply",
         rhs_inputs=(("origins", "supply_t"),),
+        rhs=lambda n: n.origins["supply_t"].to_numpy(float),
         summary="resource",
         binding_title="Binding ore supply (one more tonne of ore would save):",
     ),
@@ -485,6 +490,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         "feed capacity of the refiner",
         "refining capacity",
         rhs_inputs=(("refiners", "capacity_t"),),
+        rhs=lambda n: n.refiners["capacity_t"].to_numpy(float),
         summary="resource",
         binding_title="Binding refining capacity (one more tonne of feed capacity would save):",
         compare_metric="capacity_shadow_price",
@@ -523,6 +529,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         binding_title="Marginal delivered cost of one more tonne demanded (demand shadow price, USD/t):",
         compare_metric="delivered_marginal_cost",
         price_terms=_demand_price_terms,
+        rhs=lambda n: n.demand["demand_t"].to_numpy(float),
     ),
     FamilySpec(
         BAN,

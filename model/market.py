@@ -43,7 +43,7 @@ from .tables import DEFAULT_UNMET_PENALTY_USD_PER_T
 #: The forms a demand curve is represented by (see the module docstring).
 DEMAND_FORMS = ("steps", "linear", "linear_steps")
 #: Steps per curve by default: measured on the 2024 base case (benchmarks/RESULTS.md,
-#: "Demand steps"): equilibrium prices within 1.5 % of the continuous curve's.
+#: "Demand steps"): every price within 1.2 % of its continuous curve, 0.11 s for the base case.
 DEFAULT_DEMAND_STEPS = 200
 #: Default price cap of a constant-elasticity curve, x its reference price.
 DEFAULT_PRICE_CAP_MULTIPLE = 10.0

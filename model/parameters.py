@@ -108,8 +108,23 @@ def _block_terms(block: BlockSpec) -> Callable[..., bool]:
 
 
 def _family_rows(spec: FamilySpec) -> Callable[..., bool]:
-    """The piece of one family's right-hand sides, rebuilt with its registered builder."""
-    return _row_piece(spec.name, lambda n, lp: spec.build(n, lp.columns))
+    """The piece of one family's right-hand sides: from its registered ``rhs`` when it has one
+    (the right-hand sides alone, one row per table row), else rebuilt with its builder."""
+    rhs = spec.rhs
+    if rhs is None:
+        return _row_piece(spec.name, lambda n, lp: spec.build(n, lp.columns))
+
+    def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
+        values = rhs(network)
+        block = lp.rows[spec.name]
+        if len(values) != len(block.index):
+            return False  # the family gained or lost rows: not an in-place change
+        arrays["row_lower"][block.slice], arrays["row_upper"][block.slice] = row_bounds(
+            values, lp.row_is_upper[block.slice]
+        )
+        return True
+
+    return update
 
 
 def _own_terms(term: CostTermSpec) -> Callable[..., bool]:

@@ -15,6 +15,7 @@ from conftest import BASELINE_DATASET, REPO, write_job
 from oreflow.cli import main
 from oreflow.errors import InputError
 from oreflow.job import Change, Scenario, load_job
+from oreflow.model.families import FAMILIES
 from oreflow.model.lp import build_lp
 from oreflow.model.market import MarketOptions
 from oreflow.model.parameters import DATASET_RULES, IN_PLACE, updated_lp
@@ -148,6 +149,18 @@ def test_in_place_update_equals_rebuild(key: tuple[str, str]) -> None:
         if not np.array_equal(getattr(base, name), getattr(fast, name))
     ]
     assert moved, f"scaling {table}.{column} changed nothing in the LP: the test would prove nothing"
+
+
+def test_a_registered_rhs_equals_the_builders() -> None:
+    """A family's ``rhs`` (what a sweep recomputes in place without rebuilding the family)
+    gives the right-hand sides its builder gives."""
+    network = with_curves(policy_network())
+    lp = build_lp(network)
+    checked = [spec.name for spec in FAMILIES if spec.rhs is not None]
+    assert {"supply", "capacity", "demand"} <= set(checked)
+    for spec in FAMILIES:
+        if spec.rhs is not None:
+            np.testing.assert_array_equal(spec.rhs(network), spec.build(network, lp.columns).rhs, err_msg=spec.name)
 
 
 def test_demand_points_recheck_the_rules_demand_can_break(tmp_path: Path) -> None:
