@@ -391,7 +391,21 @@ def check_demand_curves(tables: Tables, labels: Labels) -> list[Problem]:
         "a reference demand > 0 on a row with a demand curve",
         "demand_curve",
     )
+    steep = (demand["elasticity"] < ELASTICITY_RANGE[0]) | (demand["elasticity"] > ELASTICITY_RANGE[1])
+    problems += _rows(
+        label,
+        demand,
+        (steep & ~demand[BAD]).to_numpy(),
+        "elasticity",
+        f"an elasticity from {ELASTICITY_RANGE[0]:g} to {ELASTICITY_RANGE[1]:g} (beyond, the curve's steps "
+        "reach quantities far outside any market and its prices lose their accuracy)",
+        "demand_curve",
+    )
     return problems
+
+
+#: The elasticities a demand curve may have: commodity demand is rarely beyond -3 in the short run.
+ELASTICITY_RANGE = (-10.0, -0.01)
 
 
 def check_min_shares_can_be_served(tables: Tables, labels: Labels) -> list[Problem]:

@@ -59,7 +59,9 @@ def build_lp(network: Network, options: MarketOptions | float = DEFAULT_UNMET_PE
             if n:
                 cost_terms.setdefault(term, {})[spec.name] = values
         for term, constant in built.offsets.items():
-            cost_offsets[term] = cost_offsets.get(term, 0.0) + float(constant)
+            # one block per term's constant: a sweep recomputes it from that block alone
+            assert term not in cost_offsets, f"cost term {term!r} has a constant from two blocks"
+            cost_offsets[term] = float(constant)
     own_terms: dict[str, CostTerms] = {}
     for term_spec in COST_TERMS:
         if term_spec.build is not None:

@@ -154,10 +154,14 @@ def price_caps(network: Network, options: MarketOptions) -> pd.DataFrame:
 
 
 def highest_price(c: Curves, options: MarketOptions) -> np.ndarray:
-    """The highest price on each curve: the cap of the ``steps`` form, the linear curve's
-    price at zero consumption, P0 (1 - 1/e), otherwise."""
+    """The highest price each curve can give (as the LP represents it): the cap of the
+    ``steps`` form, the price of the first step of ``linear_steps``, the linear curve's price
+    at zero consumption, P0 (1 - 1/e), for ``linear``."""
     if options.demand_form == "steps":
         return options.price_cap_multiple * c.price
+    if options.demand_form == "linear_steps":
+        first = c.quantity_t / (options.demand_steps // 2) / 2  # the middle of the first step
+        return linear_price(c, first[:, None])[:, 0]
     return c.price * (1.0 - 1.0 / c.elasticity)
 
 
@@ -291,20 +295,3 @@ def _qp_columns(c: Curves) -> StepColumns:
         c.rows,
         -np.ones(len(c.rows)),
     )
-
-
-def willingness_to_pay(network: Network, consumed_t: np.ndarray, options: MarketOptions) -> np.ndarray:
-    """WTP (USD/yr) of consuming ``consumed_t`` on each curve (one value per curve, in
-    :func:`curves` order), as the LP's form represents it (steps: the stepped curve)."""
-    c = curves(network)
-    if options.demand_form == "linear":
-        slope = c.price / (c.elasticity * c.quantity_t)
-        choke = c.price - slope * c.quantity_t
-        q = np.clip(consumed_t, 0.0, c.quantity_t * (1 - c.elasticity))
-        return choke * q + slope * q**2 / 2
-    if options.demand_form == "linear_steps":
-        ends, prices, _ = _linear_steps(c, options.demand_steps)
-    else:
-        ends, prices, _ = _elastic_steps(c, options)
-    filled = np.clip(consumed_t[:, None] - ends[:, :-1], 0.0, np.diff(ends, axis=1))
-    return np.sum(filled * prices, axis=1)

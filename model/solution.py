@@ -220,8 +220,8 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
     prices = shadow_tables(lp, record, codes)
     binding = np.concatenate([frame["binding"].to_numpy(bool) for frame in prices.values()])
     ranging = ranging_tables(lp, record, binding)
-    add_fragile(lp, prices, ranging.get("rhs"))
-    market = market_table(network, lp, value, prices, production, shipments)
+    add_fragile(lp, prices, ranging.get("rhs"), record)
+    market = market_table(network, lp, record.row_dual, value, prices, production, shipments)
     breakdown = cost_breakdown(lp, value)
     return Solution(
         cost_breakdown=breakdown,
@@ -244,7 +244,12 @@ def read_solution(network: Network, lp: LinearProgram, record: SolutionRecord) -
 FRAGILE_SHARE = 0.01
 
 
-def add_fragile(lp: LinearProgram, prices: dict[str, pd.DataFrame], rhs_ranging: pd.DataFrame | None) -> None:
+def add_fragile(
+    lp: LinearProgram,
+    prices: dict[str, pd.DataFrame],
+    rhs_ranging: pd.DataFrame | None,
+    record: SolutionRecord | None = None,
+) -> None:
     """Add ``fragile`` to every shadow-price table (nullable boolean, <NA> without ranging):
     a non-zero price whose rhs is within FRAGILE_SHARE of |rhs| of an end of the interval
     over which it holds, past which it certainly changes (docs/conventions.md, "Fragile
@@ -255,7 +260,7 @@ def add_fragile(lp: LinearProgram, prices: dict[str, pd.DataFrame], rhs_ranging:
             frame["fragile"] = pd.array([pd.NA] * len(frame), dtype="boolean")
         return
     rhs = rhs_ranging["rhs"].to_numpy(float)
-    room = FRAGILE_SHARE * np.maximum(np.abs(np.where(np.isfinite(rhs), rhs, 0.0)), 1.0)
+    room = np.maximum(FRAGILE_SHARE * np.abs(np.where(np.isfinite(rhs), rhs, 0.0)), 1.0)
     with np.errstate(invalid="ignore"):
         near_lower = (rhs - rhs_ranging["rhs_lower"].to_numpy(float) <= room) & rhs_ranging[
             "price_changes_at_lower"
@@ -263,6 +268,18 @@ def add_fragile(lp: LinearProgram, prices: dict[str, pd.DataFrame], rhs_ranging:
         near_upper = (rhs_ranging["rhs_upper"].to_numpy(float) - rhs <= room) & rhs_ranging[
             "price_changes_at_upper"
         ].to_numpy(bool)
+    if record is not None and record.ranging is not None and len(lp.columns[DEMAND_STEPS].index):
+        # past an end where a demand curve's step enters the basis, prices move by one curve step
+        # (about 1-2 %), not to another basis far away: not fragile
+        steps = lp.columns[DEMAND_STEPS]
+        r = record.ranging
+
+        def step_enters(enter: np.ndarray) -> np.ndarray:
+            enter = np.asarray(enter)
+            return (enter >= steps.start) & (enter < steps.stop)
+
+        near_lower &= ~step_enters(r.rhs_enter_lower)
+        near_upper &= ~step_enters(r.rhs_enter_upper)
     fragile = near_lower | near_upper
     for name, frame in prices.items():
         flags = fragile[lp.rows[name].slice] & (frame["shadow_price"].to_numpy(float) != 0)
@@ -301,6 +318,7 @@ MARKET_COLUMNS = (
 def market_table(
     network: Network,
     lp: LinearProgram,
+    record_dual: np.ndarray,
     value: np.ndarray,
     prices: dict[str, pd.DataFrame],
     production: pd.DataFrame,
@@ -316,7 +334,11 @@ def market_table(
     surplus); ``note`` says so in words, and flags a fragile price."""
     demand_prices = prices[DEMAND]
     keys = demand_prices[["market", "product"]]
-    price = demand_prices["shadow_price"].to_numpy(float)
+    # the market price is the demand row's own dual: on a curve row, where the curve meets supply.
+    # The demand family's reported price also carries the share limits on it (what one more
+    # tonne demanded costs, its limits' right-hand sides moving with it): not a market price.
+    own = lp.rows[DEMAND]
+    price = clean(record_dual[own.slice] / lp.report_scale(DEMAND))
     delivered = shipments.groupby(["market", "product"], sort=False)["shipped_t"].sum()
     index = pd.MultiIndex.from_frame(keys)
     quantity = delivered.reindex(index).fillna(0.0).to_numpy(float)

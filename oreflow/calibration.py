@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from oreflow.model.errors import InputError, Problem
-from oreflow.model.families import DEMAND
+from oreflow.model.families import CONTRACT, DEMAND
 from oreflow.model.network import Network
 from oreflow.model.reading import read_csv_table
 from oreflow.model.tables import BAD, ID, LINE, NUMBER, Column, TableSpec
@@ -60,6 +60,7 @@ CALIBRATION_COLUMNS = (
     "high",
     "within",
     "source",
+    "held_by",
 )
 
 #: How far past a bound a figure may be and still count as within (rounding of the solve).
@@ -492,6 +493,28 @@ def check_against(network: Network, observed: Sequence[Observation]) -> list[Pro
     return problems
 
 
+def held_by(result: Result, observation: Observation) -> str:
+    """The binding contracts (a minimum or a maximum with a non-zero price) on the flows a figure
+    measures, joined by "; ": a figure they hold is an input of the model, not a result of it
+    (the MP-Shenghe offtake holds US ore to China). Ore figures (``ore_t``) by the contracts'
+    origin and refiner countries; refiner figures (``separated_t``) by their refiner."""
+    table = result.shadow_prices.get(CONTRACT)
+    if table is None or not len(table) or result.network is None:
+        return ""
+    held = table.loc[table["binding"].astype(bool) & (table["shadow_price"] != 0)]
+    held = held.loc[held["stage"] == "ore"]
+    kind, arguments = observation.kind, observation.arguments
+    if kind == "ore_t":
+        origin = held["from"].map(result.network.origins.set_index("origin")["country"])
+        refiner = held["to"].map(result.network.refiners.set_index("refiner")["country"])
+        held = held.loc[(origin == arguments[0]).to_numpy() & (refiner == arguments[1]).to_numpy()]
+    elif kind == "separated_t":
+        held = held.loc[held["to"] == arguments[0]]
+    else:
+        return ""
+    return "; ".join(dict.fromkeys(held["contract"].astype(str)))
+
+
 def calibrate(result: Result, observed: Sequence[Observation], *, strict: bool = True) -> pd.DataFrame:
     """Each observed figure against the model's: one row per observation, columns
     :data:`CALIBRATION_COLUMNS` (``model`` NaN where the result cannot give the figure;
@@ -535,6 +558,7 @@ def calibrate(result: Result, observed: Sequence[Observation], *, strict: bool =
                 "high": observation.high,
                 "within": observation.within(model),
                 "source": observation.source,
+                "held_by": "" if position in missing else held_by(result, observation),
             }
         )
     frame = pd.DataFrame(rows, columns=list(CALIBRATION_COLUMNS))
@@ -598,4 +622,7 @@ def table_text(frame: pd.DataFrame) -> str:
     within = int(frame["within"].sum())
     out = [render(header), render(tuple("-" * w for w in widths)), *map(render, lines)]
     out.append(f"{within} of {len(frame)} figure(s) within tolerance")
+    held = [f"{f} ({h})" for f, h in zip(frame["figure"], frame.get("held_by", [""] * len(frame))) if h]
+    if held:
+        out.append("held by a binding contract (an input of the model, not a result): " + ", ".join(held))
     return "\n".join(out)

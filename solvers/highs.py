@@ -357,7 +357,11 @@ def read_solution(h: Any, lp: LinearProgram) -> SolutionRecord:
     algorithm = option_value(h, "solver")
     ipm_iterations = int(getattr(info, "ipm_iteration_count", 0) or 0)
     crossover_iterations = int(getattr(info, "crossover_iteration_count", 0) or 0)
-    method = describe_duals(ipm_iterations, has_basis, "HiGHS")
+    method = (
+        "QP solver (HiGHS; demand_form = 'linear': duals of a convex QP, no basis to range)"
+        if lp.is_qp
+        else describe_duals(ipm_iterations, has_basis, "HiGHS")
+    )
     return SolutionRecord(
         status=_STATUS.get(name, "other"),
         solver_status=h.modelStatusToString(model_status),

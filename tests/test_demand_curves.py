@@ -147,6 +147,7 @@ def test_the_curve_prices_out_all_demand_when_supply_runs_out():
         ("elasticity", 0.5, "a number < 0"),
         ("elasticity", "inf", "a number < 0"),
         ("reference_price_usd_per_t", 0.0, "a number > 0"),
+        ("elasticity", -20.0, "an elasticity from -10 to -0.01"),
     ],
 )
 def test_bad_curve_numbers_are_named(column: str, value: object, expected: str):
@@ -203,3 +204,19 @@ def test_a_co_product_in_surplus_is_said_to_be_one():
     assert row["price_usd_per_t"] == pytest.approx(1.0)
     assert bool(row["surplus"]) and row["note"] == "P2: supply exceeds demand; its price is freight only"
     assert not bool(market_row(result)["surplus"])
+
+
+def test_the_market_price_lies_on_the_curve_under_a_share_limit():
+    """At most 50 % of M's reference 40 t of P1 refined in X (R1): R1 gives 20 t, R2 the rest at
+    262 USD/t, consumed where the linear curve reaches 262 (33.8 t). The market price is that
+    262 on the curve; the demand row's reported price also carries the limit (share x its dual)."""
+    frames = micro_frames()
+    frames["demand"] = frames["demand"].assign(reference_price_usd_per_t=200.0, elasticity=-0.5)
+    frames["share_limits"] = pd.DataFrame({"market": ["M"], "product": ["P1"], "country": ["X"], "max_share": [0.5]})
+    result = oreflow.solve(oreflow.Network.from_frames(**frames), market=LINEAR)
+    row = market_row(result)
+    assert row["price_usd_per_t"] == pytest.approx(262.0, abs=1e-4)
+    assert row["quantity_t"] == pytest.approx(33.8, abs=1e-4)
+    assert 600 - 10 * row["quantity_t"] == pytest.approx(row["price_usd_per_t"], abs=1e-3)  # on the curve
+    family = result.shadow_prices["demand"]["shadow_price"].iloc[0]
+    assert family != pytest.approx(row["price_usd_per_t"], abs=1.0)

@@ -101,8 +101,9 @@ OTHER_MODELS = 2
 
 #: Statuses of a re-solve that ended without a verdict on the LP (HiGHS stopped on a numerical
 #: failure, e.g. "Not Set" after its dual simplex met excessive dual values from the previous
-#: point's basis): such a point is solved again from scratch.
-NO_VERDICT = ("error", "other")
+#: point's basis; a QP's solver stalling from the previous point's state until a limit): such a
+#: point is solved again from scratch, in a freshly loaded model.
+NO_VERDICT = ("error", "other", "time_limit", "iteration_limit")
 
 
 class Engine:

@@ -360,12 +360,15 @@ def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
     objective = table.loc[solved_rows, "objective_usd"] if solved_rows.any() else pd.Series(dtype=float)
     if len(objective):
         q = np.percentile(objective, [0, 5, 50, 95, 100])
+        curves = "welfare_usd" in table.columns
+        what = "objective (total cost - willingness to pay)" if curves else "total cost"
         lines.append(
-            f"  total cost, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
+            f"  {what}, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
             f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})"
         )
         cheapest, dearest = table.loc[objective.idxmin()], table.loc[objective.idxmax()]
-        lines.append(f"  cheapest point: {cheapest['label']}; dearest: {dearest['label']}")
+        best, worst = ("highest welfare", "lowest welfare") if curves else ("cheapest point", "dearest")
+        lines.append(f"  {best}: {cheapest['label']}; {worst}: {dearest['label']}")
     trust = summary["dual_trust"]
     if trust["points_without_basis"]:
         lines.append(

@@ -25,7 +25,7 @@ import pandas as pd
 from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile, market_options
-from oreflow.model.families import CONTRACT, FAMILIES_BY_NAME
+from oreflow.model.families import CONTRACT, DEMAND, FAMILIES_BY_NAME, WILLINGNESS_TO_PAY
 from oreflow.model.market import price_caps
 from oreflow.model.network import Network
 from oreflow.sweep.points import Point
@@ -244,7 +244,7 @@ def _at_cap(cases: pd.DataFrame, caps: dict[str, float]) -> list[str]:
     values = cases[columns].to_numpy(float)
     limits = np.asarray([caps[c] for c in columns])
     hit = values >= limits * (1 - 1e-9)
-    names = np.asarray([c.removeprefix("price.demand.") for c in columns], dtype=object)
+    names = np.asarray([c.removeprefix(f"price.{DEMAND}.") for c in columns], dtype=object)
     return ["; ".join(names[row]) for row in hit]
 
 
@@ -283,7 +283,7 @@ def run_stress(
         ranked, unmet, moves = ranking(
             solved.table,
             options.top_prices,
-            {f"price.demand.{m}/{p}": cap for m, p, cap in caps.itertuples(index=False)},
+            {f"price.{DEMAND}.{m}/{p}": cap for m, p, cap in caps.itertuples(index=False)},
         )
         moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
         summary = summary_base(job_file, "stress", solved)
@@ -309,7 +309,7 @@ def run_stress(
 
 def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
     """The ten most critical disruptions, in words."""
-    curves = "cost.willingness_to_pay_usd" in solved.table.columns
+    curves = f"cost.{WILLINGNESS_TO_PAY}_usd" in solved.table.columns
     lines = [
         f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
         f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",

@@ -201,6 +201,10 @@ def calibration_section(run: RunData) -> str:
     caption = f"{int(within.sum())} of {len(frame)} observed figures are within their tolerance" + (
         f"; outside: {', '.join(missed)}." if missed else "."
     )
+    if "held_by" in frame:
+        held = [f"{f} ({h})" for f, h in zip(frame["figure"], frame["held_by"].fillna("")) if h]
+        if held:
+            caption += " Held by a binding contract (an input, not a result): " + ", ".join(held) + "."
     return (
         "<section id=calibration><h2>Calibration: the model against observed figures</h2>"
         f'<p class="caption" id="caption-calibration">{escape(caption)}</p>'
