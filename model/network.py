@@ -12,7 +12,7 @@ import pandas as pd
 from .checks import dataset_warnings, run_checks
 from .errors import InputError, InputWarning, Problem, cap_problems
 from .reading import frame_table, read_csv_table
-from .tables import BAD, LINE, TABLES, empty_table
+from .tables import BAD, LINE, PLANNING_TABLES, TABLES, empty_table
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def unknown_files(folder: Path) -> list[InputWarning]:
     """A warning per CSV file of ``folder`` that is no table of a dataset but whose name is
     close to one (``tarifs.csv``: did you mean ``tariffs.csv``?): it is not read. Other files
     (``sources.csv``, notes) are the dataset's own business and pass without a word."""
-    known = {spec.file: spec.name for spec in TABLES}
+    known = {spec.file: spec.name for spec in (*TABLES, *PLANNING_TABLES)}
     found = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() != ".csv" or path.name in known or not path.is_file():

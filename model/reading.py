@@ -13,6 +13,7 @@ import csv
 import difflib
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,8 @@ from .tables import BAD, ID, LINE, NUMBER_LIMIT, Column, TableSpec
 
 
 def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read ``folder/<spec.file>``; None when the file is optional and absent.
-
-    Parsed with the csv module so that each record keeps the line it starts on, even
-    after quoted cells that span lines; blank lines are skipped; a row with more cells
-    than the header is a problem at its line (its extra cells are dropped so that later
-    rules do not cascade); a row with fewer is padded with blanks.
-    """
+    """Read ``folder/<spec.file>`` (as :func:`read_raw_csv` reads a file) and type it; None
+    when the file is optional and absent, or cannot be read."""
     path = folder / spec.file
     if not path.is_file():
         if spec.optional:
@@ -38,14 +34,41 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
         close = difflib.get_close_matches(spec.file, others, n=1, cutoff=0.6)
         hint = f" (there is {close[0]}: a misspelling?)" if close else ""
         return None, [Problem(spec.file, None, None, None, f"file {spec.file} in {folder}{hint}", "file_present")]
+    raw, problems = read_raw_csv(path, spec.file)
+    if raw is None:
+        return None, problems
+    table, found = coerce_table(raw.frame, spec, spec.file, raw.header_line)
+    return table, problems + found
+
+
+@dataclass(frozen=True)
+class RawCsv:
+    """A CSV file as read, before typing: ``header`` as written (stripped, in order, repeats
+    kept), ``frame`` a column of text cells per header name (a repeated name keeps its last
+    column) plus ``_line``, each record's line (header = line 1), and the header's line."""
+
+    header: list[str]
+    frame: pd.DataFrame
+    header_line: int
+
+
+def read_raw_csv(path: Path, label: str) -> tuple[RawCsv | None, list[Problem]]:
+    """Read the CSV file ``path`` (which exists) as text cells, problems named ``label``.
+
+    Parsed with the csv module so that each record keeps the line it starts on, even
+    after quoted cells that span lines; blank lines are skipped; a row with more cells
+    than the header is a problem at its line (its extra cells are dropped so that later
+    rules do not cascade); a row with fewer is padded with blanks. None when the file
+    cannot be read as CSV at all (then the problems say why).
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(spec.file, None, None, None, f"a readable UTF-8 CSV file ({exc})", "file_readable")]
+        return None, [Problem(label, None, None, None, f"a readable UTF-8 CSV file ({exc})", "file_readable")]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return None, not_utf8(spec.file, data)
+        return None, not_utf8(label, data)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     header_line = 1
@@ -64,7 +87,7 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
             if len(record) > len(header):
                 problems.append(
                     Problem(
-                        spec.file,
+                        label,
                         start,
                         None,
                         ",".join(record),
@@ -76,16 +99,13 @@ def read_csv_table(folder: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, 
             records.append(record + [""] * (len(header) - len(record)))
             lines.append(start)
     except csv.Error as exc:
-        return None, [
-            Problem(spec.file, reader.line_num, None, None, f"a well-formed CSV file ({exc})", "file_readable")
-        ]
+        return None, [Problem(label, reader.line_num, None, None, f"a well-formed CSV file ({exc})", "file_readable")]
     if header is None:
-        return None, [Problem(spec.file, None, None, "", "a header line naming the columns", "file_readable")]
+        return None, [Problem(label, None, None, "", "a header line naming the columns", "file_readable")]
     columns = {name: [row[i] for row in records] for i, name in enumerate(header) if name != LINE}
-    raw = pd.DataFrame(columns, dtype=object)
-    raw[LINE] = np.asarray(lines, dtype=np.int64)
-    table, found = coerce_table(raw, spec, spec.file, header_line)
-    return table, problems + found
+    frame = pd.DataFrame(columns, dtype=object)
+    frame[LINE] = np.asarray(lines, dtype=np.int64)
+    return RawCsv(header, frame, header_line), problems
 
 
 def not_utf8(label: str, data: bytes) -> list[Problem]:

@@ -216,6 +216,49 @@ TABLES: tuple[TableSpec, ...] = (
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
 
+# ---- planning tables (optional; read only by a job with a horizon: model/planning.py) -----
+
+STAGES_BUILT = ("refining", "mining")
+BUILDS = TableSpec(
+    "builds",
+    (
+        Column("build", ID),
+        Column("stage", ID, choices=STAGES_BUILT),
+        Column("site", ID),  # a refiner (refining) or an origin (mining) of the dataset
+        Column("capital_usd_per_t", NUMBER),  # overnight capital per t/yr of capacity
+        Column("fixed_om_usd_per_t_yr", NUMBER, optional=True),
+        Column("lead_time_years", NUMBER, maximum=50),
+        Column("earliest_start", NUMBER, minimum_exclusive=True),
+        Column("lifetime_years", NUMBER, minimum_exclusive=True, maximum=200),
+        Column("max_t", NUMBER, minimum_exclusive=True),
+        Column("min_t", NUMBER, optional=True, minimum_exclusive=True),  # built whole or not at all: a MIP
+    ),
+    key=("build",),
+    optional=True,
+)
+BUILD_LIMITS = TableSpec(
+    "build_limits",
+    (Column("country", ID), Column("stage", ID, choices=STAGES_BUILT), Column("limit_t_per_year", NUMBER)),
+    key=("country", "stage"),
+    optional=True,
+)
+STOCKPILES = TableSpec(
+    "stockpiles",
+    (
+        Column("stockpile", ID),
+        Column("market", ID),
+        Column("product", ID),
+        Column("initial_t", NUMBER),
+        Column("max_t", NUMBER, allow_inf=True),
+        Column("min_t", NUMBER, optional=True),
+        Column("holding_usd_per_t_year", NUMBER),
+    ),
+    key=("stockpile",),
+    optional=True,
+)
+#: The planning tables, in the order they are read.
+PLANNING_TABLES: tuple[TableSpec, ...] = (BUILDS, BUILD_LIMITS, STOCKPILES)
+
 #: Tolerance on the sum of an origin's composition shares.
 SHARE_SUM_TOLERANCE = 1e-3
 

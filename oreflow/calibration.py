@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from oreflow.model.errors import InputError, Problem
-from oreflow.model.families import CONTRACT, DEMAND
+from oreflow.model.families import CONTRACT, DEMAND, FAMILIES_BY_NAME
 from oreflow.model.network import Network
 from oreflow.model.reading import read_csv_table
 from oreflow.model.tables import BAD, ID, LINE, NUMBER, Column, TableSpec
@@ -512,7 +512,7 @@ def held_by(result: Result, observation: Observation) -> str:
         held = held.loc[held["to"] == arguments[0]]
     else:
         return ""
-    return "; ".join(dict.fromkeys(held["contract"].astype(str)))
+    return "; ".join(dict.fromkeys(held[FAMILIES_BY_NAME[CONTRACT].keys[0]].astype(str)))
 
 
 def calibrate(result: Result, observed: Sequence[Observation], *, strict: bool = True) -> pd.DataFrame:

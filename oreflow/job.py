@@ -35,6 +35,7 @@ from oreflow.model.market import (
     DEFAULT_PRICE_FLOOR_MULTIPLE,
     MarketOptions,
 )
+from oreflow.model.plan import Horizon
 from oreflow.model.reading import number_text
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
 
@@ -312,6 +313,28 @@ class Execution(BaseModel):
     chunk_size: int = Field(25, ge=1, description="Points per task; each task re-solves its points in order.")
 
 
+class HorizonSpec(BaseModel):
+    """``[horizon]``: plan over several years (docs/formulation.md, "Planning over years")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    years: list[int] = Field(min_length=1, description="The first year of each period, ascending.")
+    period_years: list[int] | None = Field(
+        None, description="Years each period represents; default: to the next year (the last as the one before)."
+    )
+    discount_rate: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False, description="Real discount rate per year.")
+    base_year: int | None = Field(None, description="Year of present values; default the first year.")
+
+    @model_validator(mode="after")
+    def _valid(self) -> HorizonSpec:
+        self.horizon()  # raises ValueError naming what is wrong
+        return self
+
+    def horizon(self) -> Horizon:
+        """The model's Horizon."""
+        return Horizon.of(self.years, self.period_years, self.discount_rate, self.base_year)
+
+
 class Job(BaseModel):
     """A job file's content. Paths are relative to the job file's folder."""
 
@@ -381,6 +404,11 @@ class Job(BaseModel):
     )
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Named scenarios, each run and compared with the base case."
+    )
+    horizon: HorizonSpec | None = Field(
+        None,
+        description="Plan over several years: `oreflow run` solves them in one LP with the dataset's paths.csv, "
+        "builds.csv, build_limits.csv and stockpiles.csv.",
     )
     sweep: Sweep | None = Field(None, description="The sweep of `oreflow sweep` (docs/sensitivity.md).")
     stress: Stress = Field(default_factory=Stress, description="Options of `oreflow stress` (docs/sensitivity.md).")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from oreflow.model.families import FAMILIES
+from oreflow.model.families import CAPACITY, FAMILIES
 
 SUMMARY = "summary.json"
 REPORT = "report.html"
@@ -54,7 +54,11 @@ REPORT_TABLES: tuple[str, ...] = (
 )
 
 #: The kinds of output folder, as summary.json records them.
-RUN, CASE, BATCH, SWEEP, STRESS = "run", "case", "batch", "sweep", "stress"
+RUN, CASE, BATCH, SWEEP, STRESS, PLAN = "run", "case", "batch", "sweep", "stress", "plan"
+#: The horizon's own tables of a plan, written beside each year's tables stacked with a ``year``.
+PLAN_TABLES: tuple[str, ...] = ("builds", "inventory", "horizon_prices", "costs_by_year")
+#: The tables of a plan its report reads (oreflow/report/plan/).
+PLAN_REPORT_TABLES: tuple[str, ...] = ("refinery", f"shadow_prices_{CAPACITY}", "market", "unmet", *PLAN_TABLES)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,11 @@ KINDS: dict[str, OutputKind] = {
         OutputKind(CASE, (*_RUN_FILES, INFEASIBILITY), REPORT_TABLES),
         OutputKind(BATCH, (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
         OutputKind(SWEEP, (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
+        OutputKind(
+            PLAN,
+            (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in (*RESULT_TABLES, *PLAN_TABLES))),
+            PLAN_REPORT_TABLES,
+        ),
         OutputKind(
             STRESS,
             (SUMMARY, REPORT, REPORT_PNGS, *_POINTS, "stress.csv", "stress_unmet.csv", "stress_prices.csv"),

@@ -249,7 +249,10 @@ def _files(folder: Path) -> dict[str, bytes]:
     ("content", "said"),
     [
         ("{not json", "not valid JSON"),
-        ('{"kind": "banana", "name": "x"}', "got 'banana'; expected a 'kind' of run, case, batch, sweep or stress"),
+        (
+            '{"kind": "banana", "name": "x"}',
+            "got 'banana'; expected a 'kind' of run, case, batch, sweep, plan or stress",
+        ),
         ('{"kind": "banana"}', "a 'name' and a 'kind'"),
         ("[1, 2]", "a JSON object (the summary oreflow writes), not a JSON array"),
         ('{"kind": "batch", "name": "x"}', "comparison.csv: expected this file, which a batch output holds"),

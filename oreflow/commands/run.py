@@ -27,7 +27,11 @@ def handle(args: argparse.Namespace) -> int:
     for warning in network.warnings:  # the same lines `oreflow validate` prints
         print(f"warning: {warning}", file=sys.stderr)
     spec = RunSpec.of(job_file, args.job, args.out)
-    if spec.job.scenarios or args.scenario is not None:
+    if spec.job.horizon is not None:
+        from oreflow.planning import run_plan
+
+        text, status, written = run_plan(spec, network)
+    elif spec.job.scenarios or args.scenario is not None:
         text, status, written = run_batch(spec, network, args.scenario)
     else:
         text, status, written = run_single(spec, network, time.perf_counter() - started)

@@ -11,11 +11,14 @@ Files: ``report.html`` and ``report_<chart>.png`` in the folder.
 - :func:`write_batch_report`: a batch folder: every case's report, then the comparison page.
 - :func:`write_sweep_report`: a sweep's folder (summary.json of kind ``sweep``, points.csv).
 - :func:`write_stress_report`: an N-1 stress test's folder (kind ``stress``, stress*.csv).
+- :func:`write_plan_report`: a plan's folder (kind ``plan``: each year's tables with a ``year``,
+  builds.csv, inventory.csv, horizon_prices.csv, costs_by_year.csv).
 - :func:`rebuild`: whichever of these the folder holds (its kind, :func:`oreflow.manifest.kind_of`).
 
 The sub-packages, by what they draw: :mod:`.common` (formats, the chart type, HTML, the
 PNG base), :mod:`.run` (a run's charts, Sankey and page), :mod:`.batch` (a batch's
-comparison) and :mod:`.sweep` (sweeps and stress tests); :mod:`.png` draws any chart.
+comparison), :mod:`.sweep` (sweeps and stress tests) and :mod:`.plan` (plans over years);
+:mod:`.png` draws any chart.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from oreflow.errors import InputError, Problem
-from oreflow.manifest import BATCH, CASE, KINDS, REPORT, RUN, STRESS, SUMMARY, SWEEP, kind_of
+from oreflow.manifest import BATCH, CASE, KINDS, PLAN, REPORT, RUN, STRESS, SUMMARY, SWEEP, kind_of
 from oreflow.outputs import output_kind, write_text_atomically
 from oreflow.report.common.data import display_name, read_summary
 from oreflow.report.run.data import RunData, infeasibility, load_run
@@ -37,6 +40,7 @@ __all__ = [
     "REPORT",
     "rebuild",
     "write_batch_report",
+    "write_plan_report",
     "write_report",
     "write_stress_report",
     "write_sweep_report",
@@ -136,6 +140,15 @@ def write_stress_report(folder: Path, *, png: bool = True) -> Path:
     return _write_built(folder, load_stress, stress_charts, stress_page, png)
 
 
+def write_plan_report(folder: Path, *, png: bool = True) -> Path:
+    """Write ``report.html`` (and with ``png`` a ``report_<chart>.png`` per chart) for a plan's folder."""
+    from oreflow.report.plan.charts import plan_charts
+    from oreflow.report.plan.data import load_plan
+    from oreflow.report.plan.pages import plan_page
+
+    return _write_built(folder, load_plan, plan_charts, plan_page, png)
+
+
 #: Kind of output folder (:data:`oreflow.manifest.KINDS`) -> the function writing its report.
 WRITERS: dict[str, Callable[[Path], Path]] = {
     RUN: write_report,
@@ -143,11 +156,12 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
     BATCH: write_batch_report,
     SWEEP: write_sweep_report,
     STRESS: write_stress_report,
+    PLAN: write_plan_report,
 }
 
 
 def rebuild(folder: Path) -> Path:
-    """Rebuild the report of a finished folder (a run, a batch, a sweep or a stress test); no re-solve.
+    """Rebuild the report of a finished folder (a run, a batch, a sweep, a stress test or a plan); no re-solve.
 
     Its kind is what its summary.json says (:func:`oreflow.manifest.kind_of`). Raises
     InputError, before anything is written, when the summary cannot be read or is no kind of
@@ -160,7 +174,12 @@ def rebuild(folder: Path) -> Path:
 
 
 #: Per kind of output, the files its report cannot do without.
-NEEDED: dict[str, tuple[str, ...]] = {"batch": ("comparison.csv",), "sweep": ("points.csv",), "stress": ("points.csv",)}
+NEEDED: dict[str, tuple[str, ...]] = {
+    BATCH: ("comparison.csv",),
+    SWEEP: ("points.csv",),
+    STRESS: ("points.csv",),
+    PLAN: tuple(f"{t}.csv" for t in KINDS[PLAN].tables),
+}
 
 
 def check_readable(folder: Path) -> str:

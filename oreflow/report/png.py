@@ -1,7 +1,7 @@
 """Static PNGs of the report's charts, drawn with matplotlib's Agg canvas (no browser, no pyplot).
 
 One table, :data:`DRAWERS`, maps the drawer a chart names (``chart.png["draw"]``) to the
-function drawing it, for the charts of runs, batches, sweeps and stress tests alike.
+function drawing it, for the charts of runs, batches, sweeps, stress tests and plans alike.
 matplotlib is imported only when the first PNG is drawn.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 from oreflow.report.batch.prices import market_price_png
 from oreflow.report.common import png as common
 from oreflow.report.common.chart import Chart
+from oreflow.report.plan import png as plan
 from oreflow.report.run import png as run
 from oreflow.report.sweep import png as sweep
 
@@ -32,6 +33,8 @@ DRAWERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "heat": sweep.heat,
     "hist": sweep.hist,
     "bars": sweep.bars,
+    "year_panels": plan.year_panels,
+    "year_bars": plan.year_bars,
 }
 
 

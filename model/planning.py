@@ -1,0 +1,383 @@
+"""What links the years of a plan: builds, build limits and stockpiles (docs/formulation.md,
+"Planning over years").
+
+Each is a :class:`~oreflow.model.plan.HorizonPart`: columns of the horizon (not of one year),
+its own rows, and the entries by which its columns enter the years' rows. Inputs are the
+optional tables ``builds.csv``, ``build_limits.csv`` and ``stockpiles.csv``
+(:data:`~oreflow.model.tables.PLANNING_TABLES`), read by :func:`read_planning` and checked
+against the dataset with the file, line and column of each problem.
+
+- **builds** b[c,s] (t/yr of capacity whose construction starts in period s): online from
+  ``start + lead_time_years`` for ``lifetime_years``; in each modelled year it adds
+  ``f x b`` to the site's capacity row (refining) or supply row (mining), f the share of the
+  period's years it is online. Cost (present value, USD per t/yr):
+  ``sum over its online years t in the horizon of (a + fixed_om) x d(t)``, with the annuity
+  ``a = capital x (1 + r)^lead x CRF(r, lifetime)`` (``capital / lifetime`` at r = 0): capital
+  spent when construction starts, repaid over the plant's life; years past the horizon are not
+  charged. Row ``build_size[c]``: ``sum_s b[c,s] <= max_t``.
+- **build limits** ``build_limit[country, stage, s]``: ``sum b[c,s] over the country's builds
+  of that stage <= limit_t_per_year x period_years[s]``: the capacity a country can start
+  building per year (engineers, permits). Price per t of building capability, in that
+  period's money.
+- **stockpiles** fill f[k,y], draw d[k,y] (t/yr) and level l[k,y] (t at the end of period y):
+  ``l[y] - l[y-1] - n_y f[y] + n_y d[y] = 0`` (``initial_t`` on the right for the first);
+  ``min_t <= l <= max_t``; the draw adds to and the fill takes from the market's demand row
+  of that year (consumption = shipments + draw - fill). Holding cost
+  ``holding_usd_per_t_year x l x weight[y]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem
+from .network import Network
+from .plan import Horizon, HorizonPart
+from .reading import frame_table, read_csv_table
+from .tables import BUILD_LIMITS, BUILDS, LINE, STOCKPILES, TableSpec
+
+
+@dataclass(frozen=True)
+class PlanningTables:
+    """The planning tables of a dataset (empty tables where a file is absent)."""
+
+    builds: pd.DataFrame
+    build_limits: pd.DataFrame
+    stockpiles: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return not (len(self.builds) or len(self.build_limits) or len(self.stockpiles))
+
+
+def _empty(spec: TableSpec) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == "id" else float) for c in spec.columns})
+
+
+def read_planning(
+    folder: Path | None, network: Network, frames: dict[str, pd.DataFrame] | None = None
+) -> PlanningTables:
+    """The planning tables of ``folder`` (or ``frames``), typed and checked against ``network``
+    (the base year's): one InputError listing every problem with its file, line and column."""
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for spec in (BUILDS, BUILD_LIMITS, STOCKPILES):
+        if frames is not None and spec.name in frames:
+            table, found = frame_table(frames[spec.name], spec)
+        elif folder is not None:
+            table, found = read_csv_table(Path(folder), spec)
+        else:
+            table, found = None, []
+        problems += found
+        tables[spec.name] = table if table is not None else _empty(spec).assign(**{LINE: pd.Series(dtype=int)})
+    problems += _check(tables, network)
+    if problems:
+        raise InputError(problems, heading="planning tables")
+    clean = {
+        name: frame.drop(columns=[c for c in frame.columns if c.startswith("_")]) for name, frame in tables.items()
+    }
+    return PlanningTables(clean["builds"], clean["build_limits"], clean["stockpiles"])
+
+
+def _rows(file: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
+    sub = frame.loc[mask]
+    return [
+        Problem(file, int(line), column, "" if pd.isna(value) else str(value), expected, rule)
+        for line, value in zip(sub[LINE].to_numpy(), sub[column].to_numpy())
+    ]
+
+
+def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
+    """Sites are refiners (refining) or origins (mining) of the dataset; build-limit countries
+    are countries of such sites; a stockpile's market and product form a demand row; a
+    stockpile's min_t <= initial_t and max_t."""
+    problems: list[Problem] = []
+    builds = tables["builds"]
+    if len(builds):
+        refiners, origins = set(network.refiners["refiner"]), set(network.origins["origin"])
+        refining = (builds["stage"] == "refining").to_numpy()
+        known = np.where(refining, builds["site"].isin(refiners), builds["site"].isin(origins))
+        problems += _rows(
+            "builds.csv",
+            builds,
+            ~known & builds["site"].notna().to_numpy(),
+            "site",
+            "a refiner of refiners.csv (stage refining) or an origin of origins.csv (stage mining)",
+            "build_site",
+        )
+    limits = tables["build_limits"]
+    if len(limits):
+        countries = set(network.refiners["country"]) | set(network.origins["country"])
+        problems += _rows(
+            "build_limits.csv",
+            limits,
+            ~limits["country"].isin(countries).to_numpy(),
+            "country",
+            "a country of a refiner or an origin of the dataset",
+            "build_limit_country",
+        )
+    stock = tables["stockpiles"]
+    if len(stock):
+        demand = pd.MultiIndex.from_frame(network.demand[["market", "product"]])
+        keys = pd.MultiIndex.from_frame(stock[["market", "product"]].astype(str))
+        problems += _rows(
+            "stockpiles.csv",
+            stock,
+            ~keys.isin(demand),
+            "product",
+            "a market and product with a demand row in demand.csv",
+            "stockpile_demand",
+        )
+        low = stock["min_t"].fillna(0.0)
+        problems += _rows(
+            "stockpiles.csv",
+            stock,
+            ((low > stock["initial_t"]) | (low > stock["max_t"]) | (stock["initial_t"] > stock["max_t"])).to_numpy(),
+            "initial_t",
+            "min_t <= initial_t <= max_t",
+            "stockpile_bounds",
+        )
+    return problems
+
+
+# ---------------------------------------------------------------------------------
+# Builds and build limits
+# ---------------------------------------------------------------------------------
+
+
+#: The kind of a build column that is capacity (t/yr); the others are the whole-plant binaries.
+BUILT_CAPACITY = "capacity_t"
+
+
+def annuity_factor(rate: float, lifetime: np.ndarray) -> np.ndarray:
+    """CRF(r, L) = r / (1 - (1 + r)^-L); 1 / L at r = 0."""
+    lifetime = np.asarray(lifetime, dtype=float)
+    if rate == 0:
+        return 1.0 / lifetime
+    return rate / (1.0 - (1.0 + rate) ** -lifetime)
+
+
+def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Network], year_lps: dict) -> HorizonPart:
+    """The builds' columns b[c,s], their size rows and their entries in the years' capacity
+    (refining) or supply (mining) rows; and the build-limit rows (see the module docstring)."""
+    from .families import CAPACITY, SUPPLY
+
+    builds = tables.builds.reset_index(drop=True)
+    years = np.asarray(horizon.years)
+    n_years = np.asarray(horizon.period_years)
+    # candidates: every (build, period) whose start year is allowed and whose plant comes online in the horizon
+    b_idx = np.repeat(np.arange(len(builds)), len(years))
+    s_idx = np.tile(np.arange(len(years)), len(builds))
+    start = years[s_idx]
+    lead = builds["lead_time_years"].to_numpy(float)[b_idx]
+    life = builds["lifetime_years"].to_numpy(float)[b_idx]
+    online = start + lead
+    end_of_horizon = years[-1] + n_years[-1]
+    keep = (start >= builds["earliest_start"].to_numpy(float)[b_idx]) & (online < end_of_horizon)
+    b_idx, s_idx, start, lead, life, online = (a[keep] for a in (b_idx, s_idx, start, lead, life, online))
+    columns = pd.DataFrame(
+        {
+            "build": builds["build"].to_numpy(object)[b_idx],
+            "start_year": start.astype(int),
+            "online_year": online.astype(int),
+        }
+    )
+    # present value of each column's charges: (annuity + fixed O&M) x discount over its online years
+    covered = horizon.covered()
+    delta = np.asarray(horizon.discount(covered), dtype=float)
+    active = (covered[None, :] >= online[:, None]) & (covered[None, :] < (online + life)[:, None])
+    rate = horizon.discount_rate
+    annuity = builds["capital_usd_per_t"].to_numpy(float)[b_idx] * (1.0 + rate) ** lead * annuity_factor(rate, life)
+    om = builds["fixed_om_usd_per_t_yr"].fillna(0.0).to_numpy(float)[b_idx]
+    cost = (annuity + om) * (active * delta[None, :]).sum(axis=1)
+    # entries in the years' capacity / supply rows: -share of the period's years online
+    into: list[tuple[np.ndarray, ...]] = []
+    stage = builds["stage"].to_numpy(object)[b_idx]
+    site = builds["site"].to_numpy(object)[b_idx]
+    for position, (year, n) in enumerate(zip(years, n_years)):
+        span = np.arange(year, year + n)
+        share = ((span[None, :] >= online[:, None]) & (span[None, :] < (online + life)[:, None])).mean(axis=1)
+        lp = year_lps[int(year)]
+        for family, key, which in ((CAPACITY, "refiner", "refining"), (SUPPLY, "origin", "mining")):
+            rows = lp.rows[family]
+            local = pd.Index(rows.index[key]).get_indexer(site)
+            hit = (stage == which) & (share > 0) & (local >= 0)
+            cols = np.flatnonzero(hit)
+            into.append((np.full(len(cols), int(year)), rows.start + local[hit], cols, -share[hit]))
+        del position
+    # own rows: build_size per build, build_limit per (country, stage, period); a build with a
+    # minimum size gets a binary z[c] (built or not): min_t z <= sum_s b[c,s] <= max_t z
+    n_b = len(columns)
+    whole = builds["min_t"].notna().to_numpy() if "min_t" in builds else np.zeros(len(builds), dtype=bool)
+    z_builds = np.flatnonzero(whole)
+    z_cols = n_b + np.arange(len(z_builds))
+    columns = pd.concat(
+        [
+            columns.assign(kind=BUILT_CAPACITY),
+            pd.DataFrame(
+                {
+                    "build": builds["build"].to_numpy(object)[z_builds],
+                    "start_year": 0,
+                    "online_year": 0,
+                    "kind": "built",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    z_cost = np.zeros(len(z_builds))
+    size_rows = pd.DataFrame({"kind": "build_size", "key": builds["build"].to_numpy(object), "year": 0})
+    b_rows = pd.Index(builds["build"]).get_indexer(columns["build"].to_numpy(object)[:n_b])
+    own_r = [b_rows, z_builds]
+    own_c = [np.arange(n_b), z_cols]
+    own_v = [np.ones(n_b), -builds["max_t"].to_numpy(float)[z_builds]]
+    row_upper = [np.where(whole, 0.0, builds["max_t"].to_numpy(float))]
+    min_rows = []
+    if len(z_builds):
+        offset_min = len(builds)
+        for k, bi in enumerate(z_builds):
+            members = np.flatnonzero(b_rows == bi)
+            own_r.append(np.full(len(members) + 1, offset_min + k))
+            own_c.append(np.concatenate([members, [z_cols[k]]]))
+            own_v.append(np.concatenate([-np.ones(len(members)), [float(builds["min_t"].iloc[bi])]]))
+            min_rows.append({"kind": "build_min", "key": builds["build"].iloc[bi], "year": 0})
+        row_upper.append(np.zeros(len(z_builds)))
+    limit_rows = []
+    limits = tables.build_limits.reset_index(drop=True)
+    if len(limits):
+        site_country = pd.concat(
+            [
+                networks[years[0]].refiners.set_index("refiner")["country"],
+                networks[years[0]].origins.set_index("origin")["country"],
+            ]
+        )
+        country = pd.Series(site).map(site_country).to_numpy(object)
+        offset = len(builds) + len(z_builds)
+        for li, (c, st, lim) in enumerate(
+            zip(limits["country"], limits["stage"], limits["limit_t_per_year"].to_numpy(float))
+        ):
+            for si, (year, n) in enumerate(zip(years, n_years)):
+                row = offset + li * len(years) + si
+                cols = np.flatnonzero((country == c) & (stage == st) & (s_idx == si))
+                own_r.append(np.full(len(cols), row))
+                own_c.append(cols)
+                own_v.append(np.ones(len(cols)))
+                limit_rows.append({"kind": "build_limit", "key": f"{c}/{st}", "year": int(year)})
+                row_upper.append(np.asarray([lim * n]))
+    rows = pd.concat(
+        [
+            size_rows,
+            pd.DataFrame(min_rows, columns=["kind", "key", "year"]),
+            pd.DataFrame(limit_rows, columns=["kind", "key", "year"]),
+        ],
+        ignore_index=True,
+    )
+    upper = np.concatenate(row_upper) if row_upper else np.zeros(0)
+    price_weight = np.where(
+        rows["kind"].to_numpy() == "build_limit",
+        np.asarray(horizon.discount(rows["year"].to_numpy(float)), dtype=float),
+        1.0,
+    )
+    return HorizonPart(
+        name="build",
+        columns=columns,
+        cost=np.concatenate([cost, z_cost]),
+        lower=np.zeros(len(columns)),
+        upper=np.concatenate([np.full(n_b, np.inf), np.ones(len(z_builds))]),
+        integer=np.concatenate([np.zeros(n_b, dtype=bool), np.ones(len(z_builds), dtype=bool)]),
+        rows=rows,
+        row_lower=np.full(len(rows), -np.inf),
+        row_upper=upper,
+        row_is_upper=np.ones(len(rows), dtype=bool),
+        own=(np.concatenate(own_r), np.concatenate(own_c), np.concatenate(own_v)),
+        into_years=_stacked(into),
+        row_price_weight=price_weight,
+    )
+
+
+def _stacked(into: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (year, row, column, value) entries of every year, concatenated."""
+    if not into:
+        return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    years, rows, cols, values = (np.concatenate(parts) for parts in zip(*into))
+    return years, rows, cols, values
+
+
+# ---------------------------------------------------------------------------------
+# Stockpiles
+# ---------------------------------------------------------------------------------
+
+
+def stock_part(tables: PlanningTables, horizon: Horizon, year_lps: dict) -> HorizonPart:
+    """Fill, draw and level columns per stockpile and year; the balance rows; the fill's and
+    draw's entries in the market's demand row of each year (see the module docstring)."""
+    from .families import DEMAND
+
+    stock = tables.stockpiles.reset_index(drop=True)
+    years = np.asarray(horizon.years)
+    n_years = np.asarray(horizon.period_years)
+    weights = horizon.weights()
+    k, t = len(stock), len(years)
+    kinds = ("fill", "draw", "level")
+    # columns: for each stockpile, for each year: fill, draw, level
+    st = np.repeat(np.arange(k), t * 3)
+    yi = np.tile(np.repeat(np.arange(t), 3), k)
+    kind = np.tile(np.asarray(kinds, dtype=object), k * t)
+    columns = pd.DataFrame(
+        {"stockpile": stock["stockpile"].to_numpy(object)[st], "year": years[yi].astype(int), "kind": kind}
+    )
+    holding = stock["holding_usd_per_t_year"].to_numpy(float)[st]
+    # holding cost on the level, per year it is held (the period's discounted years)
+    cost = np.where(kind == "level", holding * weights[yi], 0.0)
+    low = stock["min_t"].fillna(0.0).to_numpy(float)[st]
+    high = stock["max_t"].to_numpy(float)[st]
+    lower = np.where(kind == "level", low, 0.0)
+    upper = np.where(kind == "level", high, np.inf)
+    # balance rows: one per stockpile and year
+    col = np.arange(len(columns))
+    row = st * t + yi
+    n = n_years[yi].astype(float)
+    value = np.where(kind == "level", 1.0, np.where(kind == "fill", -n, n))
+    prev = (kind == "level") & (yi < t - 1)  # level[y] enters next year's row with -1
+    own_r = np.concatenate([row, row[prev] + 1])
+    own_c = np.concatenate([col, col[prev]])
+    own_v = np.concatenate([value, -np.ones(int(prev.sum()))])
+    rhs = np.where(np.tile(np.arange(t), k) == 0, np.repeat(stock["initial_t"].to_numpy(float), t), 0.0)
+    rows = pd.DataFrame(
+        {"kind": "stock_balance", "key": np.repeat(stock["stockpile"].to_numpy(object), t), "year": np.tile(years, k)}
+    )
+    # entries: draw +1, fill -1 in the demand row of the market and product, per year
+    into: list[tuple[np.ndarray, ...]] = []
+    moving = np.flatnonzero(kind != "level")
+    for year in years:
+        lp = year_lps[int(year)]
+        demand = lp.rows[DEMAND]
+        keys = pd.MultiIndex.from_frame(demand.index[["market", "product"]])
+        mine = moving[columns["year"].to_numpy()[moving] == year]
+        target = keys.get_indexer(
+            pd.MultiIndex.from_arrays(
+                [stock["market"].to_numpy(object)[st[mine]], stock["product"].to_numpy(object)[st[mine]]]
+            )
+        )
+        into.append(
+            (np.full(len(mine), int(year)), demand.start + target, mine, np.where(kind[mine] == "draw", 1.0, -1.0))
+        )
+    return HorizonPart(
+        name="stock",
+        columns=columns,
+        cost=cost,
+        lower=lower,
+        upper=upper,
+        integer=np.zeros(len(columns), dtype=bool),
+        rows=rows,
+        row_lower=rhs,
+        row_upper=rhs,
+        row_is_upper=np.zeros(len(rows), dtype=bool),
+        own=(own_r, own_c, own_v),
+        into_years=_stacked(into),
+        row_price_weight=np.asarray(horizon.discount(rows["year"].to_numpy(float)), dtype=float),
+    )

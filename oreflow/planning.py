@@ -1,0 +1,411 @@
+"""Solving a plan: the years of a horizon in one LP (:mod:`oreflow.model.plan`), with builds,
+build limits and stockpiles (:mod:`oreflow.model.planning`), read back year by year.
+
+:func:`solve_plan` returns a :class:`PlanResult`: a :class:`~oreflow.Result` per year, read
+exactly as a single-year run is (prices in USD per tonne of that year, costs of that year),
+and the horizon's own tables: the builds (what, where, when, how much, at what capital), the
+stockpiles' levels, the prices of the build limits and stock balances, and the cost of each
+year with its present value. docs/formulation.md, "Planning over years".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oreflow.errors import SolveError
+from oreflow.model.conventions import clean
+from oreflow.model.families import CAPACITY
+from oreflow.model.lp import build_lp
+from oreflow.model.market import MarketOptions, as_options
+from oreflow.model.network import Network
+from oreflow.model.plan import Horizon, PlanLP, build_plan_lp, year_record
+from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, build_part, stock_part
+from oreflow.model.record import SolutionRecord
+from oreflow.result import Result, make_result
+from oreflow.solvers.highs import solve_highs
+
+
+@dataclass
+class PlanResult:
+    """The optimal plan over a horizon.
+
+    Attributes:
+        horizon: the years, their periods and the discount rate.
+        objective: the minimised quantity in present value (USD at the base year): the
+            discounted total cost of every year, minus the willingness to pay where demand
+            has curves, plus the builds' charges and the stockpiles' holding costs.
+        years: a Result per year (its tables in that year's money, per year of the period).
+        builds: one row per build and start year with capacity: build, site, stage, start,
+            online year, ``capacity_t`` (t/yr), and its charges in present value.
+        inventory: one row per stockpile and year: level at the period's end, fill and draw
+            (t/yr) and the value of one more tonne in stock (``price_usd_per_t``, >= 0, in
+            that year's money).
+        horizon_prices: the rows of the horizon: build sizes, build limits (per t/yr of
+            building capability) and stock balances, with the dual in present value and the
+            price in the year's money.
+        costs_by_year: per year, its weight (discounted years it stands for), its objective
+            per year and that times the weight (present value).
+        mip: with minimum plant sizes (a MIP): its objective, relative gap, node count and
+            the fixed LP's objective; empty for an LP. See :attr:`price_basis`.
+    """
+
+    horizon: Horizon
+    objective: float
+    years: dict[int, Result]
+    builds: pd.DataFrame
+    inventory: pd.DataFrame
+    horizon_prices: pd.DataFrame
+    costs_by_year: pd.DataFrame
+    mip: dict[str, Any] = field(default_factory=dict)
+    plan_lp: PlanLP | None = field(default=None, repr=False)
+
+    @property
+    def price_basis(self) -> str:
+        """Where the prices come from: the LP, or with minimum plant sizes the LP with the
+        integer build decisions fixed at the MIP's optimum (its gap said)."""
+        if not self.mip:
+            return "the LP's duals"
+        return (
+            "the LP with the integer build decisions fixed at the MIP optimum "
+            f"(relative gap {100 * self.mip['gap']:.3g} %); prices hold for that build pattern"
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table: each year's tables stacked with a leading ``year`` column, then the
+        horizon's own."""
+        stacked: dict[str, list[pd.DataFrame]] = {}
+        for year, result in self.years.items():
+            for name, frame in result.tables().items():
+                stacked.setdefault(name, []).append(frame.assign(year=year)[["year", *frame.columns]])
+        out = {name: pd.concat(frames, ignore_index=True) for name, frames in stacked.items()}
+        out.update(
+            builds=self.builds,
+            inventory=self.inventory,
+            horizon_prices=self.horizon_prices,
+            costs_by_year=self.costs_by_year,
+        )
+        return out
+
+
+def solve_plan(
+    networks: Mapping[int, Network],
+    horizon: Horizon,
+    planning: PlanningTables | None = None,
+    market: MarketOptions | float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    ranging: bool = True,
+) -> PlanResult:
+    """Solve the plan of ``networks`` (one validated Network per year of ``horizon``) with the
+    ``planning`` tables; raises SolveError when the plan has no optimum."""
+    options = as_options(market)
+    year_lps = {year: build_lp(networks[year], options) for year in horizon.years}
+    parts = []
+    if planning is not None and len(planning.builds):
+        parts.append(build_part(planning, horizon, dict(networks), year_lps))
+    if planning is not None and len(planning.stockpiles):
+        parts.append(stock_part(planning, horizon, year_lps))
+    plan = build_plan_lp(dict(networks), horizon, options, parts, year_lps)
+    mip: dict[str, Any] = {}
+    lp = plan.lp
+    if plan.is_mip:
+        mip, lp = _solve_integers(plan, solver_options)
+    record = solve_highs(lp, solver_options, ranging)
+    if record.status != "optimal":
+        raise SolveError(record.status, f"{record.solver_status}: the plan {_why(plan, record)}")
+    if mip:
+        mip["fixed_lp_objective"] = float(record.objective)
+    years = {}
+    for year in horizon.years:
+        year_lp, year_rec = year_record(plan, record, year)
+        years[year] = result = make_result(networks[year], year_lp, year_rec, "highs")
+        # a refiner's capacity that year includes what was built (its capacity row's rhs)
+        capacity = result.shadow_prices[CAPACITY].set_index("refiner")["rhs"]
+        refinery = result.refinery
+        refinery["capacity_t"] = refinery["refiner"].map(capacity).to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = refinery["throughput_t"].to_numpy(float) / refinery["capacity_t"].to_numpy(float)
+        refinery["utilisation"] = np.where(np.isfinite(share), share, np.nan)
+    weights = np.asarray([plan.weight[y] for y in horizon.years])
+    objectives = np.asarray([years[y].objective for y in horizon.years])
+    return PlanResult(
+        horizon=horizon,
+        objective=float(record.objective),
+        years=years,
+        builds=_builds(plan, record, planning, networks, horizon),
+        inventory=_inventory(plan, record, planning),
+        horizon_prices=_horizon_prices(plan, record),
+        mip=mip,
+        costs_by_year=pd.DataFrame(
+            {
+                "year": list(horizon.years),
+                "period_years": list(horizon.period_years),
+                "weight": weights,
+                "objective_usd_per_year": objectives,
+                "present_value_usd": weights * objectives,
+            }
+        ),
+        plan_lp=plan,
+    )
+
+
+def _solve_integers(plan: PlanLP, solver_options: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    """Solve the plan as a MIP with HiGHS (branch and bound; option ``mip_rel_gap``), then
+    fix its integer columns at their rounded optimum: the LP whose duals are the prices (the
+    method of RELOG and of every MIP-based planner: a MIP has no duals of its own)."""
+    import dataclasses
+
+    import highspy
+
+    from oreflow.solvers.highs import apply_options, new_highs, pass_lp
+
+    lp = plan.lp
+    h = new_highs()
+    options = {key: value for key, value in dict(solver_options or {}).items() if key not in ("solver",)}
+    apply_options(h, options)
+    pass_lp(h, lp)
+    integer = np.flatnonzero(plan.integrality).astype(np.int32)
+    h.changeColsIntegrality(len(integer), integer, np.asarray([highspy.HighsVarType.kInteger] * len(integer)))
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise SolveError("infeasible" if "nfeasible" in status else "other", f"{status}: the plan's MIP has no optimum")
+    info = h.getInfo()
+    value = np.asarray(h.getSolution().col_value, dtype=float)
+    fixed = np.round(value[integer])
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    lower[integer], upper[integer] = fixed, fixed
+    mip = {
+        "objective": float(info.objective_function_value) + lp.offset,
+        "gap": float(info.mip_gap),
+        "nodes": int(info.mip_node_count),
+        "integers": int(len(integer)),
+    }
+    return mip, dataclasses.replace(lp, col_lower=lower, col_upper=upper)
+
+
+def _why(plan: PlanLP, record: SolutionRecord) -> str:
+    """The rows HiGHS found in conflict, named with their year, when it found some."""
+    from oreflow.model.infeasibility import row_name
+
+    if record.iis_rows is None or not len(record.iis_rows):
+        return "has no optimal solution (check supply, capacity, contracts and stockpile bounds in every year)"
+    names = []
+    for row in np.asarray(record.iis_rows)[:8]:
+        year = plan.year_of_row(int(row))
+        if year is not None:
+            names.append(f"{row_name(plan.year_lps[year], int(row) - plan.row_start[year])} in {year}")
+        else:
+            names.append(_horizon_row(plan, int(row)))
+    return "cannot satisfy these constraints together: " + "; ".join(names)
+
+
+def _horizon_row(plan: PlanLP, row: int) -> str:
+    for name, part in plan.parts.items():
+        start = plan.part_row_start[name]
+        if start <= row < start + len(part.rows):
+            r = part.rows.iloc[row - start]
+            return f"{r['kind']}[{r['key']}{'' if not r['year'] else ', ' + str(r['year'])}]"
+    return f"row {row}"
+
+
+def _part_values(plan: PlanLP, record: SolutionRecord, name: str) -> np.ndarray:
+    start = plan.part_col_start[name]
+    return clean(record.col_value[start : start + len(plan.parts[name].columns)])
+
+
+def _builds(
+    plan: PlanLP,
+    record: SolutionRecord,
+    planning: PlanningTables | None,
+    networks: Mapping[int, Network],
+    horizon: Horizon,
+) -> pd.DataFrame:
+    columns = ["build", "stage", "site", "country", "start_year", "online_year", "capacity_t", "charges_pv_usd"]
+    if "build" not in plan.parts or planning is None:
+        return pd.DataFrame(columns=columns)
+    part = plan.parts["build"]
+    value = _part_values(plan, record, "build")
+    built = part.columns.assign(capacity_t=value, charges_pv_usd=value * part.cost)
+    built = built.loc[(built["kind"] == BUILT_CAPACITY) & (built["capacity_t"] > 0)]
+    info = planning.builds.set_index("build")[["stage", "site"]]
+    first = networks[horizon.years[0]]
+    country = pd.concat([first.refiners.set_index("refiner")["country"], first.origins.set_index("origin")["country"]])
+    out = built.join(info, on="build")
+    out["country"] = out["site"].map(country)
+    return out[columns].reset_index(drop=True)
+
+
+def _inventory(plan: PlanLP, record: SolutionRecord, planning: PlanningTables | None) -> pd.DataFrame:
+    columns = ["stockpile", "market", "product", "year", "level_t", "fill_t", "draw_t", "price_usd_per_t"]
+    if "stock" not in plan.parts or planning is None:
+        return pd.DataFrame(columns=columns)
+    part = plan.parts["stock"]
+    value = _part_values(plan, record, "stock")
+    frame = part.columns.assign(value=value).pivot_table(
+        index=["stockpile", "year"], columns="kind", values="value", sort=False
+    )
+    frame = frame.reset_index()
+    start = plan.part_row_start["stock"]
+    # the value of one more tonne in stock (minus the balance row's dual), in that year's money
+    duals = -record.row_dual[start : start + len(part.rows)] / part.row_price_weight
+    prices = part.rows.assign(price=clean(duals)).set_index(["key", "year"])["price"]
+    frame["price_usd_per_t"] = [prices.get((k, y), np.nan) for k, y in zip(frame["stockpile"], frame["year"])]
+    where = planning.stockpiles.set_index("stockpile")[["market", "product"]]
+    frame = frame.join(where, on="stockpile").rename(columns={"level": "level_t", "fill": "fill_t", "draw": "draw_t"})
+    return frame[columns]
+
+
+def _horizon_prices(plan: PlanLP, record: SolutionRecord) -> pd.DataFrame:
+    frames = []
+    for name, part in plan.parts.items():
+        start = plan.part_row_start[name]
+        rows = slice(start, start + len(part.rows))
+        dual = clean(record.row_dual[rows])
+        activity = clean(record.row_value[rows])
+        rhs = np.where(part.row_is_upper, part.row_upper, part.row_lower)
+        frames.append(
+            part.rows.assign(
+                rhs=rhs,
+                activity=activity,
+                shadow_price_pv=dual,
+                shadow_price=clean(dual / part.row_price_weight),
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["kind", "key", "year", "rhs", "activity", "shadow_price_pv", "shadow_price"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------
+# `oreflow run` on a job with a horizon
+# ---------------------------------------------------------------------------------
+
+
+def plan_networks(network: Network, horizon: Horizon) -> dict[int, Network]:
+    """One network per year: the dataset with its time paths (``paths.csv``) applied for that
+    year when the dataset has them, else the dataset itself in every year."""
+    from oreflow.model.paths import PATHS_FILE, network_for_year, read_paths
+
+    source = network.source
+    if source is None or not (source / PATHS_FILE).is_file():
+        return {year: network for year in horizon.years}
+    loaded = read_paths(source / PATHS_FILE, network)
+    return {year: network_for_year(network, loaded, year) for year in horizon.years}
+
+
+def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
+    """Solve the job's plan and write every table (each year's stacked with ``year``, and the
+    horizon's) and summary.json into the output folder; nothing is written when it fails."""
+    from pathlib import Path
+
+    from oreflow import outputs, report
+    from oreflow.errors import InputError, Problem
+    from oreflow.job import market_options
+    from oreflow.manifest import PLAN
+    from oreflow.model.planning import read_planning
+    from oreflow.runs import protected
+
+    job = spec.job
+    if job.scenarios:
+        raise InputError(
+            Problem(
+                spec.job_path or "job",
+                None,
+                "scenarios",
+                None,
+                "no scenarios in a job with a [horizon] (a plan's scenarios are separate jobs for now)",
+                "plan_scenarios",
+            )
+        )
+    horizon = job.horizon.horizon()
+    planning = read_planning(network.source, network)
+    networks = plan_networks(network, horizon)
+    protect = protected(spec.job_path, network)
+    with outputs.lock(spec.destination):
+        outputs.check_destination(spec.destination, protect)
+        result = solve_plan(networks, horizon, planning, market_options(job), job.solver_options, job.ranging)
+        summary = plan_summary(result, spec.name, spec.job_dump, spec.job_path)
+        summary["kind"] = PLAN
+
+        def fill(folder: Path) -> None:
+            for name, frame in result.tables().items():
+                frame.to_csv(folder / f"{name}.csv", index=False)
+            outputs.write_summary_json(summary, folder)
+            report.write_plan_report(folder, png=spec.job.report_png)  # built from the files just written
+
+        written = outputs.write_atomically(spec.destination, fill, protect)
+    return plan_text(result, spec.name), 0, written
+
+
+def plan_summary(result: PlanResult, name: str, job: Any, job_path: str | None) -> dict[str, Any]:
+    """summary.json of a plan: the horizon, the objective in present value, the builds, and
+    per year its objective and its demand prices."""
+    return {
+        "name": name,
+        "job_file": job_path,
+        "job": job,
+        "status": "optimal",
+        "horizon": {
+            "years": list(result.horizon.years),
+            "period_years": list(result.horizon.period_years),
+            "discount_rate": result.horizon.discount_rate,
+            "base_year": result.horizon.base,
+        },
+        "objective_pv_usd": result.objective,
+        "prices_from": result.price_basis,
+        "mip": result.mip,
+        "builds": result.builds.to_dict(orient="records"),
+        "years": {
+            str(year): {
+                "objective_usd": r.objective,
+                "prices_usd_per_t": {
+                    f"{m}/{p}": float(v)
+                    for m, p, v in zip(r.market["market"], r.market["product"], r.market["price_usd_per_t"])
+                },
+            }
+            for year, r in result.years.items()
+        },
+    }
+
+
+def plan_text(result: PlanResult, name: str) -> str:
+    """The printed summary of a plan."""
+    h = result.horizon
+    lines = [
+        f"oreflow plan {name!r}: optimal, {len(h.years)} periods {h.years[0]}-{h.years[-1] + h.period_years[-1] - 1}, "
+        f"discount rate {100 * h.discount_rate:g} %; objective (present value at {h.base}) {result.objective:,.0f} USD",
+        "Per year (USD per year of the period):",
+    ]
+    for row in result.costs_by_year.itertuples(index=False):
+        lines.append(
+            f"  {row.year}  objective {row.objective_usd_per_year:>20,.0f}  x {row.weight:.3f} discounted years"
+        )
+    if len(result.builds):
+        lines.append("Builds (t/yr of capacity):")
+        for b in result.builds.itertuples(index=False):
+            lines.append(
+                f"  {b.build} at {b.site} ({b.country}): {b.capacity_t:,.0f} t/yr, started {b.start_year}, "
+                f"online {b.online_year}; charges {b.charges_pv_usd:,.0f} USD (present value)"
+            )
+    else:
+        lines.append("Builds: none")
+    if len(result.inventory):
+        lines.append("Stockpiles (t at the end of each period):")
+        for key, frame in result.inventory.groupby("stockpile", sort=False):
+            path = ", ".join(f"{y}: {v:,.0f}" for y, v in zip(frame["year"], frame["level_t"]))
+            lines.append(f"  {key}: {path}")
+    binding = result.horizon_prices.loc[result.horizon_prices["shadow_price"] != 0]
+    for row in binding.itertuples(index=False):
+        if row.kind == "build_limit":
+            lines.append(
+                f"  build limit {row.key} in {row.year}: one more t/yr of building capability saves "
+                f"{-row.shadow_price:,.0f} USD ({row.year} money)"
+            )
+    lines.append(f"Prices: {result.price_basis}")
+    lines.append("Every table: <output>/<table>.csv (a year column on each year's tables); timelines: report.html")
+    return "\n".join(lines)
