@@ -27,6 +27,7 @@ from oreflow.model.plan import Horizon, PlanLP, build_plan_lp, year_record
 from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, build_part, stock_part
 from oreflow.model.record import SolutionRecord
 from oreflow.result import Result, make_result
+from oreflow.solvers import solve_lp
 from oreflow.solvers.highs import solve_highs
 
 
@@ -99,9 +100,13 @@ def solve_plan(
     market: MarketOptions | float | None = None,
     solver_options: Mapping[str, Any] | None = None,
     ranging: bool = True,
+    backend: str = "highs",
+    solver: str | None = None,
 ) -> PlanResult:
     """Solve the plan of ``networks`` (one validated Network per year of ``horizon``) with the
-    ``planning`` tables; raises SolveError when the plan has no optimum."""
+    ``planning`` tables; raises SolveError when the plan has no optimum. ``backend``
+    ``"pyomo"`` solves the stacked LP through Pyomo (:mod:`oreflow.solvers`), as a single
+    year's; a plan with whole plants (``min_t``, a MIP) is solved with HiGHS directly."""
     options = as_options(market)
     year_lps = {year: build_lp(networks[year], options) for year in horizon.years}
     parts = []
@@ -113,8 +118,18 @@ def solve_plan(
     mip: dict[str, Any] = {}
     lp = plan.lp
     if plan.is_mip:
+        if backend != "highs":
+            raise SolveError(
+                "error",
+                "a plan with whole plants (builds.csv min_t) is a MIP: solve it with backend 'highs' "
+                "(the pyomo backend states LPs only)",
+            )
         mip, lp = _solve_integers(plan, solver_options)
-    record = solve_highs(lp, solver_options, ranging)
+    record = (
+        solve_highs(lp, solver_options, ranging)
+        if backend == "highs"
+        else solve_lp(lp, backend, solver, dict(solver_options or {}), ranging)
+    )
     if record.status != "optimal":
         raise SolveError(record.status, f"{record.solver_status}: the plan {_why(plan, record)}")
     if mip:
@@ -122,7 +137,7 @@ def solve_plan(
     years = {}
     for year in horizon.years:
         year_lp, year_rec = year_record(plan, record, year)
-        years[year] = result = make_result(networks[year], year_lp, year_rec, "highs")
+        years[year] = result = make_result(networks[year], year_lp, year_rec, backend)
         # a refiner's capacity that year includes what was built (its capacity row's rhs)
         capacity = result.shadow_prices[CAPACITY].set_index("refiner")["rhs"]
         refinery = result.refinery
@@ -328,7 +343,16 @@ def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
     protect = protected(spec.job_path, network)
     with outputs.lock(spec.destination):
         outputs.check_destination(spec.destination, protect)
-        result = solve_plan(networks, horizon, planning, market_options(job), job.solver_options, job.ranging)
+        result = solve_plan(
+            networks,
+            horizon,
+            planning,
+            market_options(job),
+            job.solver_options,
+            job.ranging,
+            backend=job.backend,
+            solver=job.solver,
+        )
         summary = plan_summary(result, spec.name, spec.job_dump, spec.job_path)
         summary["kind"] = PLAN
 

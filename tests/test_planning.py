@@ -196,3 +196,41 @@ def test_a_whole_plant_is_built_iff_it_pays_and_prices_come_from_the_fixed_lp(ca
     assert plan.mip["gap"] <= 1e-4 and "fixed at the MIP optimum" in plan.price_basis
     price = plan.years[2024].shadow_prices["demand"]["shadow_price"].iloc[0]
     assert price == pytest.approx(71.0 if built else 262.0)
+
+
+def test_the_pyomo_backend_solves_the_same_plan() -> None:
+    """The stacked LP is an LP like a single year's: the pyomo backend reaches the same plan,
+    the same objective and the same prices per year; a MIP plan is refused with the reason."""
+    horizon = Horizon.of([2024, 2025], discount_rate=0.1)
+    planning = read_planning(None, BASE, {"builds": expansion(500.0, lead=1)})
+    highs = solve_plan(networks(horizon), horizon, planning)
+    pyomo = solve_plan(networks(horizon), horizon, planning, backend="pyomo")
+    assert pyomo.objective == pytest.approx(highs.objective)
+    for year in horizon.years:
+        pd.testing.assert_series_equal(
+            pyomo.years[year].shadow_prices["demand"]["shadow_price"],
+            highs.years[year].shadow_prices["demand"]["shadow_price"],
+        )
+    whole = read_planning(None, BASE, {"builds": expansion(500.0).assign(min_t=30.0)})
+    with pytest.raises(oreflow.SolveError, match="MIP"):
+        solve_plan(networks(horizon), horizon, whole, backend="pyomo")
+
+
+def test_validate_checks_a_plan_before_anything_is_solved(tmp_path, capsys) -> None:
+    """oreflow validate reads the planning tables and applies the paths of every year: a path
+    that breaks a rule only in one year is reported with that year, and nothing is solved."""
+    from conftest import write_dataset, write_job
+    from oreflow.cli import main
+
+    folder = write_dataset(tmp_path / "ds")
+    (folder / "paths.csv").write_text(
+        "path,table,column,where,mode,between,2024,2026\nworse,refiners,recovery,refiner=R1,scale,linear,1,2\n",
+        encoding="utf-8",
+    )
+    job = write_job(tmp_path / "plan.toml", "ds", "out", "[horizon]\nyears = [2024, 2026]\n")
+    assert main(["validate", str(job)]) == 1
+    err = capsys.readouterr().err
+    assert "[2026]" in err and "recovery" in err
+    (folder / "paths.csv").unlink()
+    assert main(["validate", str(job)]) == 0
+    assert "plan over 2 periods" in capsys.readouterr().out

@@ -38,6 +38,17 @@ def handle(args: argparse.Namespace) -> int:
         check_parameters(sweep_base(job_file, network), job_file.job.sweep, job_file)
         points = sweep_points(job_file.job.sweep)
         what += f" and its sweep of {len(points):,} point(s)"
+    if job_file is not None and job_file.job.horizon is not None:
+        from oreflow.model.planning import read_planning
+        from oreflow.planning import plan_networks
+
+        horizon = job_file.job.horizon.horizon()
+        planning = read_planning(network.source, network)
+        plan_networks(network, horizon)  # every year's network, its paths applied and checked
+        what += (
+            f" and its plan over {len(horizon.years)} periods ({len(planning.builds)} builds, "
+            f"{len(planning.stockpiles)} stockpiles)"
+        )
     print(
         f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
         f"{len(network.markets)} markets, {len(network.products)} products, "
