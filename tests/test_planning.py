@@ -234,3 +234,15 @@ def test_validate_checks_a_plan_before_anything_is_solved(tmp_path, capsys) -> N
     (folder / "paths.csv").unlink()
     assert main(["validate", str(job)]) == 0
     assert "plan over 2 periods" in capsys.readouterr().out
+
+
+def test_sweep_and_stress_refuse_a_plan_rather_than_drop_its_horizon(tmp_path, capsys) -> None:
+    from conftest import write_dataset, write_job
+    from oreflow.cli import main
+
+    write_dataset(tmp_path / "ds")
+    job = write_job(tmp_path / "plan.toml", "ds", "out", "[horizon]\nyears = [2024, 2026]\n")
+    for command in ("sweep", "stress"):
+        assert main([command, str(job)]) == 1
+        assert "without [horizon]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
