@@ -192,3 +192,36 @@ def test_small_jobs_benchmark_runs_the_baseline_job() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "| `oreflow run inputs/baseline.toml` | 1 |" in proc.stdout and "| no |" in proc.stdout  # no Pyomo import
     assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_plan_benchmark_runs_the_smallest_plan() -> None:
+    """benchmarks/plan.py on the smallest size, once, with the shipped plan run once: both
+    instances (lp, mip) solved by oreflow and by HiGHS alone to the same objective; it prints
+    its tables and leaves RESULTS.md alone."""
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "plan.py"),
+            "--sizes",
+            str(SMALLEST),
+            "--repeat",
+            "1",
+            "--job-repeat",
+            "1",
+            "--no-record",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| 1e3 |")]
+    for variant in ("lp", "mip"):
+        assert any(f"| {variant} |" in line and line.rstrip().endswith("| ok |") for line in rows), variant
+    assert "**overhead ratio**" in proc.stdout and "**memory ratio**" in proc.stdout
+    assert "MIP gap oreflow / floor" in proc.stdout
+    assert "plan_2035.toml" in proc.stdout
+    assert (results.read_bytes() if results.exists() else None) == before
