@@ -509,7 +509,7 @@ def tables(summaries: list[dict]) -> str:
         "**overhead ratio** = (year LPs + parts + stack + MIP + pass + run + extract) / floor, the definition "
         "of benchmarks/run.py; `whole / floor` = all of `solve_plan` / floor.",
         "",
-        "| size | instance | variables | rows | nonzeros | integers | algorithm | load+validate | year networks "
+        "| size | instance | variables | rows | nonzeros | integers | LP algorithm | load+validate | year networks "
         "| year LPs | parts + stack | MIP | pass | run | extract | read years | solve_plan | floor | "
         "**overhead ratio** | whole / floor | run / floor run | peak MB | floor MB | **memory ratio** |",
         "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
@@ -575,8 +575,9 @@ def tables(summaries: list[dict]) -> str:
     lines += [
         "",
         "Instances and checks: the year's dataset (benchmarks/generate.py at size / 5 variables), the builds "
-        "offered (with `min_t`), those built (t/yr in all), unmet demand over all years (0 from 1e4: the growth "
-        "outruns the ore of the 1e3 instance), the objective (present value, USD) and its difference from the "
+        "offered (with `min_t`), those built (t/yr in all), unmet demand over all years (0 at 1e4 and 1e5; at 1e3 "
+        "and 1e6 the growth outruns the ore of some product: that demand is unmet at the penalty in both solves "
+        "alike), the objective (present value, USD) and its difference from the "
         "floor's (mip: of the fixed LP), simplex + IPM + crossover iterations, repetitions, when and on which "
         "engine source (short sha256 of oreflow/, model/, solvers/) it was measured.",
         "",
