@@ -13,6 +13,7 @@ Typical use::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from oreflow.model.arrays import LinearProgram
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from pyomo.environ import ConcreteModel
 
     from oreflow.api import solve
+    from oreflow.model.plan import Horizon
+    from oreflow.model.planning import PlanningTables
     from oreflow.result import Result
 
 #: Names of the front door imported on first use, so that importing the ground floor
@@ -66,6 +69,30 @@ def build_pyomo_model(
     return build(network, unmet_penalty_usd_per_t, market)
 
 
+def build_plan_pyomo_model(
+    networks: Mapping[int, Network],
+    horizon: Horizon,
+    planning: PlanningTables | None = None,
+    market: MarketOptions | float | None = None,
+) -> ConcreteModel:
+    """The plan over ``horizon`` as a Pyomo ConcreteModel (see :mod:`oreflow.model.pyomo_plan`).
+
+    ``networks`` holds one validated Network per year (e.g. ``oreflow.planning.plan_networks``),
+    ``planning`` the builds, build limits and stockpiles (``oreflow.model.planning.read_planning``;
+    None: none), ``market`` how demand is represented, as for ``oreflow.planning.solve_plan``.
+    Components are named as in docs/formulation.md, "Planning over years": Set ``YEARS``;
+    Params ``weight``, ``period_years``; one Block ``year[y]`` per year holding that year's
+    :func:`build_pyomo_model` (its own objective deactivated); variables ``build_t``, ``built``,
+    ``fill_t``, ``draw_t``, ``level_t``; constraints ``build_size``, ``build_min``,
+    ``build_limit``, ``capacity_with_builds``, ``supply_with_builds``, ``stock_balance``,
+    ``demand_with_stock``; objective ``present_value`` (its optimum is ``solve_plan``'s
+    objective). Pyomo is imported only when this is called.
+    """
+    from oreflow.model.pyomo_plan import build_plan_pyomo_model as build
+
+    return build(networks, horizon, planning, market)
+
+
 __all__ = [
     "DatasetWarning",
     "InputError",
@@ -77,6 +104,7 @@ __all__ = [
     "Result",
     "SolutionRecord",
     "SolveError",
+    "build_plan_pyomo_model",
     "build_pyomo_model",
     "load_inputs",
     "solve",
