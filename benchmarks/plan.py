@@ -22,7 +22,7 @@ Measured, each in its own process (as benchmarks/run.py does: the peak RSS is th
   year re-validated), ``read_planning``, then ``solve_plan(..., ranging=False)`` itself, its
   phases timed by wrapping the functions it calls: the years' LPs (``build_lp``), the horizon
   parts (``build_part``), stacking (``build_plan_lp``), for the mip instance the MIP
-  (``_solve_integers``: HiGHS's branch and bound on the stacked LP; its ``run()`` separately),
+  (``solve_integers``: HiGHS's branch and bound on the stacked LP; its ``run()`` separately),
   then the LP (or the LP with the integer decisions fixed) through ``solve_highs`` (pass, run,
   extract), and reading every year back (``year_record``, ``make_result``, the horizon's
   tables: the rest of ``solve_plan``);
@@ -281,11 +281,11 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
         h.setOptionValue("output_flag", False)
         return h
 
-    solve_integers = getattr(planning, "_solve_integers", None)
+    solve_integers = getattr(planning, "solve_integers", None)
 
     def solve_integers_timed(*args: Any, **kwargs: Any) -> Any:
         assert solve_integers is not None
-        highs_module.new_highs = mip_highs  # _solve_integers imports it when called
+        highs_module.new_highs = mip_highs  # solve_integers imports it when called
         try:
             return solve_integers(*args, **kwargs)
         finally:
@@ -297,7 +297,7 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
         "build_part": ("parts", None, None),
         "stock_part": ("parts", None, None),
         "build_plan_lp": ("stack", None, None),
-        "_solve_integers": ("mip", solve_integers_timed, after_mip),
+        "solve_integers": ("mip", solve_integers_timed, after_mip),
         "solve_highs": ("solve", None, after_solve),
     }
     m["unwrapped"] = [name for name in wrappers if not hasattr(planning, name)]
@@ -502,7 +502,7 @@ def tables(summaries: list[dict]) -> str:
     lines = [
         "Seconds and peak RSS in MB, medians over repetitions; ratios are ratios of medians. `year LPs`: "
         "`build_lp` of each year; `parts + stack`: the builds' columns and rows and `build_plan_lp`; `MIP`: "
-        "`_solve_integers` (HiGHS's branch and bound on the stacked LP, pass and read-back included); "
+        "`solve_integers` (HiGHS's branch and bound on the stacked LP, pass and read-back included); "
         "`pass`/`run`/`extract`: `solve_highs` of the LP (mip: of the LP with the integer decisions fixed); "
         "`read years`: the rest of `solve_plan` (`year_record` and `make_result` per year, the horizon's tables). "
         "`floor`: HiGHS alone from MPS, the same options (mip: its MIP run + the fixed LP's run). "
@@ -533,7 +533,7 @@ def tables(summaries: list[dict]) -> str:
         lines += [
             "",
             "The MIP (instance mip): HiGHS's branch and bound with its default options (`mip_rel_gap` 1e-4) in "
-            "oreflow (`run()` inside `_solve_integers`) and alone; then the LP with the integer decisions fixed, "
+            "oreflow (`run()` inside `solve_integers`) and alone; then the LP with the integer decisions fixed, "
             "solved cold with the LP's algorithm (its prices). `built whole`: builds with `min_t` that the MIP "
             "builds; `same pattern`: the same integer decisions in both.",
             "",

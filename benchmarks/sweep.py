@@ -82,8 +82,9 @@ def measure(dataset: Path, points: int, cold_points: int, demand_steps: int | No
     from oreflow.model.market import MarketOptions
     from oreflow.scenarios import apply_scenario
     from oreflow.solvers.highs import solve_highs
-    from oreflow.sweep.engine import SweepContext, engine_for
+    from oreflow.sweep.engine import SweepContext
     from oreflow.sweep.execute import execute
+    from oreflow.sweep.workers import engine_for
 
     market = MarketOptions() if demand_steps is None else MarketOptions(demand_steps=demand_steps)
     network = oreflow.load_inputs(dataset)

@@ -60,3 +60,21 @@ def row_names(lp: LinearProgram) -> np.ndarray:
     """``family[key]`` of every row in LP order (keys by :func:`join_keys`)."""
     parts = [(name + "[" + join_keys(block.index) + "]").to_numpy(dtype=object) for name, block in lp.rows.items()]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+
+
+#: The separator between a figure's name and its year in a plan's sweep columns and
+#: comparison keys (``price.demand.US/NdPr@2030``).
+YEAR_MARK = "@"
+
+
+def year_column(column: str, year: int) -> str:
+    """``price.demand.US/NdPr`` in 2030 -> ``price.demand.US/NdPr@2030``."""
+    return f"{column}{YEAR_MARK}{year}"
+
+
+def split_year(column: str) -> tuple[str, int | None]:
+    """``price.demand.US/NdPr@2030`` -> (``price.demand.US/NdPr``, 2030); no year: (column, None)."""
+    name, mark, year = column.rpartition(YEAR_MARK)
+    if mark and year.isdigit():
+        return name, int(year)
+    return column, None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -423,15 +423,19 @@ def check_paths(paths: Paths, network: Network) -> list[Problem]:
     return _selections(paths, network)[1]
 
 
-def network_for_year(network: Network, paths: Paths, year: int) -> Network:
-    """``network`` with every path applied at ``year`` (in file order), re-validated.
+def network_for_year(
+    network: Network, paths: Paths, year: int, edit: Callable[[Network], Network] | None = None
+) -> Network:
+    """``network`` with every path applied at ``year`` (in file order), then ``edit`` (a
+    plan's scenario changes: given the year's tables as an unvalidated Network, it returns
+    them changed), re-validated once.
 
     Raises InputError for the problems of :func:`check_paths`, and for what the dataset rules
     find in the year's tables: each labelled with the year (``refiners.csv [2030]``, lines as
     in the network's tables, header = line 1), and where paths wrote the value concerned,
-    naming them. Without paths, ``network`` itself.
+    naming them. Without paths or ``edit``, ``network`` itself.
     """
-    if not len(paths):
+    if not len(paths) and edit is None:
         return network
     masks, problems = _selections(paths, network)
     if problems:
@@ -453,6 +457,9 @@ def network_for_year(network: Network, paths: Paths, year: int) -> Network:
             current = frame.loc[mask, path.column].to_numpy(dtype=float)
             frame.loc[mask, path.column] = np.zeros_like(current) if value == 0 else current * value
         written.setdefault((path.table, path.column), []).append((path, mask))
+    if edit is not None:
+        edited = edit(dataclasses.replace(network, **tables))
+        tables = {spec.name: getattr(edited, spec.name) for spec in TABLES}
     try:
         built = Network.from_frames(**tables)
     except InputError as exc:

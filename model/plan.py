@@ -166,25 +166,16 @@ def build_plan_lp(
 
     lps = dict(year_lps) if year_lps is not None else {y: build_lp(networks[y], options) for y in horizon.years}
     weights = dict(zip(horizon.years, horizon.weights()))
-    costs, lower, upper, row_lower, row_upper, is_upper, scale, integer = ([] for _ in range(8))
+    is_upper, scale, integer = [], [], []
     coo_r, coo_c, coo_v = [], [], []
     col_start, row_start = {}, {}
     n_cols = n_rows = 0
     columns: dict[str, Block] = {}
     rows: dict[str, Block] = {}
-    hessians = []
-    offset_total = 0.0
     for year in horizon.years:
         lp = lps[year]
-        w = weights[year]
         col_start[year], row_start[year] = n_cols, n_rows
-        costs.append(w * lp.cost)
-        lower.append(lp.col_lower)
-        upper.append(lp.col_upper)
         integer.append(np.zeros(lp.n_cols, dtype=bool))
-        hessians.append(w * lp.hessian if lp.hessian is not None else np.zeros(lp.n_cols))
-        row_lower.append(lp.row_lower)
-        row_upper.append(lp.row_upper)
         is_upper.append(lp.row_is_upper)
         scale.append(lp.row_report_scale)
         r, c, v = _coo(lp.matrix)
@@ -195,21 +186,14 @@ def build_plan_lp(
             columns[f"{name}.{year}"] = Block(f"{name}.{year}", n_cols + block.start, block.index)
         for name, block in lp.rows.items():
             rows[f"{name}.{year}"] = Block(f"{name}.{year}", n_rows + block.start, block.index)
-        offset_total += w * lp.offset
         n_cols += lp.n_cols
         n_rows += lp.n_rows
     part_col_start, part_row_start = {}, {}
     for part in parts:
         part_col_start[part.name], part_row_start[part.name] = n_cols, n_rows
         n = len(part.columns)
-        costs.append(np.asarray(part.cost, float))
-        lower.append(np.asarray(part.lower, float))
-        upper.append(np.asarray(part.upper, float))
         integer.append(np.asarray(part.integer, bool))
-        hessians.append(np.zeros(n))
         m = len(part.rows)
-        row_lower.append(np.asarray(part.row_lower, float))
-        row_upper.append(np.asarray(part.row_upper, float))
         is_upper.append(np.asarray(part.row_is_upper, bool))
         scale.append(np.ones(m))
         r, c, v = part.own
@@ -227,21 +211,14 @@ def build_plan_lp(
         n_cols += n
         n_rows += m
     matrix = CscMatrix.from_coo(np.concatenate(coo_r), np.concatenate(coo_c), np.concatenate(coo_v), (n_rows, n_cols))
-    hessian = np.concatenate(hessians)
     stacked = LinearProgram(
-        cost=np.concatenate(costs),
         matrix=matrix,
-        col_lower=np.concatenate(lower),
-        col_upper=np.concatenate(upper),
-        row_lower=np.concatenate(row_lower),
-        row_upper=np.concatenate(row_upper),
         columns=columns,
         rows=rows,
         row_is_upper=np.concatenate(is_upper),
         row_report_scale=np.concatenate(scale),
         cost_terms={},
-        cost_offsets={"years": offset_total} if offset_total else {},
-        hessian=hessian if np.any(hessian) else None,
+        **_stacked_vectors(horizon, lps, weights, parts),
     )
     return PlanLP(
         stacked,
@@ -255,6 +232,38 @@ def build_plan_lp(
         part_row_start,
         np.concatenate(integer),
     )
+
+
+def _stacked_vectors(
+    horizon: Horizon, lps: Mapping[int, LinearProgram], weights: Mapping[int, float], parts: Sequence[HorizonPart]
+) -> dict:
+    """The stacked LP's costs, bounds, objective constant and Hessian diagonal: each year's
+    weighted by its discounted years, then the parts'."""
+    years = [lps[y] for y in horizon.years]
+    w = [weights[y] for y in horizon.years]
+    hessian = np.concatenate(
+        [wy * lp.hessian if lp.hessian is not None else np.zeros(lp.n_cols) for wy, lp in zip(w, years)]
+        + [np.zeros(len(p.columns)) for p in parts]
+    )
+    offset = float(sum(wy * lp.offset for wy, lp in zip(w, years)))
+    return {
+        "cost": np.concatenate([wy * lp.cost for wy, lp in zip(w, years)] + [np.asarray(p.cost, float) for p in parts]),
+        "col_lower": np.concatenate([lp.col_lower for lp in years] + [np.asarray(p.lower, float) for p in parts]),
+        "col_upper": np.concatenate([lp.col_upper for lp in years] + [np.asarray(p.upper, float) for p in parts]),
+        "row_lower": np.concatenate([lp.row_lower for lp in years] + [np.asarray(p.row_lower, float) for p in parts]),
+        "row_upper": np.concatenate([lp.row_upper for lp in years] + [np.asarray(p.row_upper, float) for p in parts]),
+        "cost_offsets": {"years": offset} if offset else {},
+        "hessian": hessian if np.any(hessian) else None,
+    }
+
+
+def restacked(plan: PlanLP, year_lps: Mapping[int, LinearProgram]) -> PlanLP:
+    """``plan`` with the years' LPs replaced by ``year_lps`` of the same structure (a sweep
+    point that moves only costs and bounds: :mod:`oreflow.model.parameters`): the stacked
+    vectors recomputed, the matrix and the horizon parts kept."""
+    lps = {**plan.year_lps, **year_lps}
+    vectors = _stacked_vectors(plan.horizon, lps, plan.weight, list(plan.parts.values()))
+    return dataclasses.replace(plan, lp=dataclasses.replace(plan.lp, **vectors), year_lps=lps)
 
 
 def year_record(plan: PlanLP, record: SolutionRecord, year: int) -> tuple[LinearProgram, SolutionRecord]:

@@ -92,12 +92,28 @@ def _rows(file: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expecte
 
 
 def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
-    """Sites are refiners (refining) or origins (mining) of the dataset; build-limit countries
+    """Lead times and earliest starts are whole years; a build's min_t <= max_t; sites are
+    refiners (refining) or origins (mining) of the dataset; build-limit countries
     are countries of such sites; a stockpile's market and product form a demand row; a
     stockpile's min_t <= initial_t and max_t."""
     problems: list[Problem] = []
     builds = tables["builds"]
     if len(builds):
+        for column in ("lead_time_years", "earliest_start"):  # plants come online at the start of a year
+            value = builds[column].to_numpy(float)
+            problems += _rows(
+                "builds.csv",
+                builds,
+                np.isfinite(value) & (value != np.round(value)),
+                column,
+                "a whole number of years",
+                "build_whole_years",
+            )
+        if "min_t" in builds:
+            low, high = builds["min_t"].to_numpy(float), builds["max_t"].to_numpy(float)
+            problems += _rows(
+                "builds.csv", builds, np.isfinite(low) & (low > high), "min_t", "min_t <= max_t", "build_min_max"
+            )
         refiners, origins = set(network.refiners["refiner"]), set(network.origins["origin"])
         refining = (builds["stage"] == "refining").to_numpy()
         known = np.where(refining, builds["site"].isin(refiners), builds["site"].isin(origins))

@@ -51,6 +51,11 @@ class Change(BaseModel):
     ``where`` maps a column of ``table`` to a value or a list of values (a row matches
     when every listed column equals one of its values), e.g. ``{country = "CN"}`` or
     ``{refiner = ["CN_Baotou", "CN_Ganzhou_CREG"]}``; empty selects every row.
+
+    In a job with a ``[horizon]`` a change applies to every year's tables after the year's
+    paths (``paths.csv``), or with ``years`` only in the periods containing those years
+    (a disruption: ``years = [2028]``); changes of ``builds``, ``build_limits`` and
+    ``stockpiles`` apply once (docs/formulation.md, "Scenarios, sweeps and stress tests of a plan").
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +67,11 @@ class Change(BaseModel):
     value: float | str | None = None
     factor: float | None = Field(None, allow_inf_nan=False)
     rows: list[dict[str, float | str]] = Field(default_factory=list)
+    years: list[int] = Field(
+        default_factory=list,
+        description="Plans only: the years (each selects the period containing it) the change applies in; "
+        "empty: every year.",
+    )
 
     @model_validator(mode="after")
     def _fields_of_action(self) -> Change:
@@ -75,7 +85,7 @@ class Change(BaseModel):
         missing = [name for name in needs[self.action] if getattr(self, name) in (None, [])]
         if missing:
             raise ValueError(f"action {self.action!r} needs {' and '.join(missing)}")
-        extra = sorted(self.model_fields_set - allowed[self.action] - {"action", "table"})
+        extra = sorted(self.model_fields_set - allowed[self.action] - {"action", "table", "years"})
         if extra:
             raise ValueError(f"action {self.action!r} does not use {', '.join(extra)}")
         if self.action == "scale" and self.factor is not None and self.factor < 0:
@@ -85,12 +95,13 @@ class Change(BaseModel):
     def describe(self) -> str:
         """One line, e.g. ``scale refiners.processing_cost_usd_per_t x 1.5 where country=CN``."""
         where = " where " + ", ".join(f"{k}={v}" for k, v in self.where.items()) if self.where else ""
+        where += f" in {', '.join(str(y) for y in self.years)}" if self.years else ""
         if self.action == "set":
             return f"set {self.table}.{self.column} = {self.value}{where}"
         if self.action == "scale":
             return f"scale {self.table}.{self.column} x {self.factor:g}{where}"
         if self.action == "add":
-            return f"add {len(self.rows)} row(s) to {self.table}"
+            return f"add {len(self.rows)} row(s) to {self.table}{where}"
         return f"remove rows of {self.table}{where}"
 
 
@@ -189,6 +200,11 @@ class SweepParameter(BaseModel):
     each value (``action = "set"``) or multiplied by it (``"scale"``, the default).
 
     A grid gives ``values`` or a ``range``; a Monte Carlo sample gives a ``distribution``.
+
+    In a job with a ``[horizon]``: ``years`` limits the change to the periods containing
+    those years; with ``draws = "year"`` the parameter's values are years instead: the
+    change (its ``factor``, or ``value`` for ``set``, given here) applies in the period
+    containing the year drawn (a disruption whose timing is uncertain).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -202,6 +218,16 @@ class SweepParameter(BaseModel):
     range: Range | None = None
     distribution: Distribution | None = None
     unit: str = Field("", description="Unit of the value, for tables and charts (e.g. 't', 'USD/t').")
+    years: list[int] = Field(
+        default_factory=list, description="Plans only: the years the change applies in; empty: every year."
+    )
+    draws: Literal["value", "year"] = Field(
+        "value",
+        description="Plans only: 'year': the values are years; the change (factor or value) applies in "
+        "the period containing each.",
+    )
+    factor: float | None = Field(None, ge=0, allow_inf_nan=False, description='With draws = "year": the scale factor.')
+    value: float | None = Field(None, allow_inf_nan=False, description='With draws = "year": the value set.')
 
     @model_validator(mode="after")
     def _one_source(self) -> SweepParameter:
@@ -212,7 +238,20 @@ class SweepParameter(BaseModel):
             raise ValueError("values must list at least one number")
         if not all(math.isfinite(v) for v in self.grid_values()):
             raise ValueError("values must be finite numbers (a range's values too)")
-        if self.action == "scale" and self.distribution is None and min(self.grid_values()) < 0:
+        if self.draws == "year":
+            needed = "factor" if self.action == "scale" else "value"
+            if getattr(self, needed) is None:
+                raise ValueError(f'draws = "year" with action {self.action!r} needs {needed} (what happens that year)')
+            if self.years:
+                raise ValueError('draws = "year" draws the year: give no years')
+        elif self.factor is not None or self.value is not None:
+            raise ValueError('factor and value are for draws = "year" (otherwise the values are the factor or value)')
+        if (
+            self.action == "scale"
+            and self.draws == "value"
+            and self.distribution is None
+            and min(self.grid_values()) < 0
+        ):
             raise ValueError('a scale factor must be >= 0 (to set a value, use action = "set")')
         return self
 
@@ -229,11 +268,19 @@ class SweepParameter(BaseModel):
         Not validated as a Change: a Monte Carlo draw may scale a column below zero, which
         makes that point invalid (recorded with the rule it breaks), not the sweep.
         """
+        years, amount = list(self.years), value
+        if self.draws == "year":
+            # the drawn year (a draw between years counts as its floor; one that is not a finite
+            # number as year 0, outside every horizon: the point is invalid, named so)
+            years = [math.floor(value) if math.isfinite(value) else 0]
+            amount = (self.factor if self.action == "scale" else self.value) or 0.0
         if self.action == "scale":
             return Change.model_construct(
-                action="scale", table=self.table, where=self.where, column=self.column, factor=value
+                action="scale", table=self.table, where=self.where, column=self.column, factor=amount, years=years
             )
-        return Change.model_construct(action="set", table=self.table, where=self.where, column=self.column, value=value)
+        return Change.model_construct(
+            action="set", table=self.table, where=self.where, column=self.column, value=amount, years=years
+        )
 
 
 class Sweep(BaseModel):
@@ -298,6 +345,10 @@ class Stress(BaseModel):
         default_factory=lambda: list(DEFAULT_PRICES), description="Shadow-price families compared with the base case."
     )
     top_prices: int = Field(10, ge=1, description="Price moves listed per disruption.")
+    years: list[int] = Field(
+        default_factory=list,
+        description="Plans only: the years (each selects its period) a disruption lasts; empty: every year.",
+    )
     output: Path | None = Field(None, description="Output folder, relative to the job file; default <output>-stress.")
 
 
@@ -420,6 +471,24 @@ class Job(BaseModel):
         if clashes:
             raise ValueError(
                 "; ".join(f"scenario {self.scenarios[i].name!r}: {expected}" for i, _, expected in clashes)
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _years_need_a_horizon(self) -> Job:
+        if self.horizon is not None:
+            return self
+        timed = [
+            f"scenario {s.name!r}, change {k}" for s in self.scenarios for k, c in enumerate(s.changes, 1) if c.years
+        ]
+        if self.sweep is not None:
+            timed += [f"sweep base change {k}" for k, c in enumerate(self.sweep.base_changes, 1) if c.years]
+            timed += [f"sweep parameter {p.name!r}" for p in self.sweep.parameters if p.years or p.draws == "year"]
+        if self.stress.years:
+            timed.append("[stress] years")
+        if timed:
+            raise ValueError(
+                f'years (and draws = "year") apply to jobs with a [horizon] only; found in {", ".join(timed)}'
             )
         return self
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from oreflow.errors import SolveError
+from oreflow.model.arrays import LinearProgram
 from oreflow.model.conventions import clean
 from oreflow.model.families import CAPACITY
 from oreflow.model.lp import build_lp
@@ -107,14 +108,7 @@ def solve_plan(
     ``planning`` tables; raises SolveError when the plan has no optimum. ``backend``
     ``"pyomo"`` solves the stacked LP through Pyomo (:mod:`oreflow.solvers`), as a single
     year's; a plan with whole plants (``min_t``, a MIP) is solved with HiGHS directly."""
-    options = as_options(market)
-    year_lps = {year: build_lp(networks[year], options) for year in horizon.years}
-    parts = []
-    if planning is not None and len(planning.builds):
-        parts.append(build_part(planning, horizon, dict(networks), year_lps))
-    if planning is not None and len(planning.stockpiles):
-        parts.append(stock_part(planning, horizon, year_lps))
-    plan = build_plan_lp(dict(networks), horizon, options, parts, year_lps)
+    plan = assemble_plan(networks, horizon, planning, market)
     mip: dict[str, Any] = {}
     lp = plan.lp
     if plan.is_mip:
@@ -124,14 +118,14 @@ def solve_plan(
                 "a plan with whole plants (builds.csv min_t) is a MIP: solve it with backend 'highs' "
                 "(the pyomo backend states LPs only)",
             )
-        mip, lp = _solve_integers(plan, solver_options)
+        mip, lp = solve_integers(plan, solver_options)
     record = (
         solve_highs(lp, solver_options, ranging)
         if backend == "highs"
         else solve_lp(lp, backend, solver, dict(solver_options or {}), ranging)
     )
     if record.status != "optimal":
-        raise SolveError(record.status, f"{record.solver_status}: the plan {_why(plan, record)}")
+        raise SolveError(record.status, f"{record.solver_status}: the plan {plan_conflicts(plan, record)}")
     if mip:
         mip["fixed_lp_objective"] = float(record.objective)
     years = {}
@@ -168,7 +162,28 @@ def solve_plan(
     )
 
 
-def _solve_integers(plan: PlanLP, solver_options: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
+def assemble_plan(
+    networks: Mapping[int, Network],
+    horizon: Horizon,
+    planning: PlanningTables | None = None,
+    market: MarketOptions | float | None = None,
+    year_lps: Mapping[int, LinearProgram] | None = None,
+) -> PlanLP:
+    """The plan's stacked LP: each year's LP (the registry's, from that year's network, unless
+    ``year_lps`` gives it), the builds' and stockpiles' parts, stacked
+    (:func:`~oreflow.model.plan.build_plan_lp`)."""
+    options = as_options(market)
+    given = dict(year_lps or {})
+    year_lps = {year: given.get(year) or build_lp(networks[year], options) for year in horizon.years}
+    parts = []
+    if planning is not None and len(planning.builds):
+        parts.append(build_part(planning, horizon, dict(networks), year_lps))
+    if planning is not None and len(planning.stockpiles):
+        parts.append(stock_part(planning, horizon, year_lps))
+    return build_plan_lp(dict(networks), horizon, options, parts, year_lps)
+
+
+def solve_integers(plan: PlanLP, solver_options: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
     """Solve the plan as a MIP with HiGHS (branch and bound; option ``mip_rel_gap``), then
     fix its integer columns at their rounded optimum: the LP whose duals are the prices (the
     method of RELOG and of every MIP-based planner: a MIP has no duals of its own)."""
@@ -203,7 +218,7 @@ def _solve_integers(plan: PlanLP, solver_options: Mapping[str, Any] | None) -> t
     return mip, dataclasses.replace(lp, col_lower=lower, col_upper=upper)
 
 
-def _why(plan: PlanLP, record: SolutionRecord) -> str:
+def plan_conflicts(plan: PlanLP, record: SolutionRecord) -> str:
     """The rows HiGHS found in conflict, named with their year, when it found some."""
     from oreflow.model.infeasibility import row_name
 
@@ -304,13 +319,11 @@ def _horizon_prices(plan: PlanLP, record: SolutionRecord) -> pd.DataFrame:
 def plan_networks(network: Network, horizon: Horizon) -> dict[int, Network]:
     """One network per year: the dataset with its time paths (``paths.csv``) applied for that
     year when the dataset has them, else the dataset itself in every year."""
-    from oreflow.model.paths import PATHS_FILE, network_for_year, read_paths
+    from oreflow.model.paths import network_for_year
+    from oreflow.plan_cases import dataset_paths
 
-    source = network.source
-    if source is None or not (source / PATHS_FILE).is_file():
-        return {year: network for year in horizon.years}
-    loaded = read_paths(source / PATHS_FILE, network)
-    return {year: network_for_year(network, loaded, year) for year in horizon.years}
+    paths = dataset_paths(network)
+    return {year: network_for_year(network, paths, year) for year in horizon.years}
 
 
 def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
@@ -319,40 +332,16 @@ def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
     from pathlib import Path
 
     from oreflow import outputs, report
-    from oreflow.errors import InputError, Problem
-    from oreflow.job import market_options
     from oreflow.manifest import PLAN
-    from oreflow.model.planning import read_planning
+    from oreflow.plan_cases import PlanBase
     from oreflow.runs import protected
 
     job = spec.job
-    if job.scenarios:
-        raise InputError(
-            Problem(
-                spec.job_path or "job",
-                None,
-                "scenarios",
-                None,
-                "no scenarios in a job with a [horizon] (a plan's scenarios are separate jobs for now)",
-                "plan_scenarios",
-            )
-        )
-    horizon = job.horizon.horizon()
-    planning = read_planning(network.source, network)
-    networks = plan_networks(network, horizon)
+    networks, planning = PlanBase.read(network, job.horizon.horizon()).inputs()
     protect = protected(spec.job_path, network)
     with outputs.lock(spec.destination):
         outputs.check_destination(spec.destination, protect)
-        result = solve_plan(
-            networks,
-            horizon,
-            planning,
-            market_options(job),
-            job.solver_options,
-            job.ranging,
-            backend=job.backend,
-            solver=job.solver,
-        )
+        result = solve_job_plan(job, networks, planning)
         summary = plan_summary(result, spec.name, spec.job_dump, spec.job_path)
         summary["kind"] = PLAN
 
@@ -364,6 +353,22 @@ def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
 
         written = outputs.write_atomically(spec.destination, fill, protect)
     return plan_text(result, spec.name), 0, written
+
+
+def solve_job_plan(job: Any, networks: Mapping[int, Network], planning: PlanningTables | None) -> PlanResult:
+    """:func:`solve_plan` with a job's horizon, market, solver options, ranging and backend."""
+    from oreflow.job import market_options
+
+    return solve_plan(
+        networks,
+        job.horizon.horizon(),
+        planning,
+        market_options(job),
+        job.solver_options,
+        job.ranging,
+        backend=job.backend,
+        solver=job.solver,
+    )
 
 
 def plan_summary(result: PlanResult, name: str, job: Any, job_path: str | None) -> dict[str, Any]:

@@ -116,8 +116,8 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
     return text, 0, written
 
 
-def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple[str, int, Path]:
-    """Solve the base case and the job's scenarios (or only ``only``), compare, write."""
+def selected_scenarios(spec: RunSpec, only: str | None) -> list[Any]:
+    """The job's scenarios, or only the one named ``only`` (InputError when there is none)."""
     scenarios = list(spec.job.scenarios)
     if only is not None:
         scenarios = [s for s in scenarios if s.name == only]
@@ -133,6 +133,12 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
                     "scenario_name",
                 )
             )
+    return scenarios
+
+
+def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple[str, int, Path]:
+    """Solve the base case and the job's scenarios (or only ``only``), compare, write."""
+    scenarios = selected_scenarios(spec, only)
     applied = apply_all(network, scenarios)  # every change checked before anything is solved
     observed = observed_for(network)  # the base case is compared with it (calibration.csv)
     protect = protected(spec.job_path, network)
@@ -168,23 +174,26 @@ def _fill_batch(
             (case / "infeasibility.txt").write_text(str(outcome.error.report) + "\n", encoding="utf-8")
         outputs.write_summary_json(summary, case)
     table.to_csv(folder / "comparison.csv", index=False)
-    outputs.write_summary_json(
-        {
-            "kind": BATCH,
-            "name": spec.name,
-            "job_file": spec.job_path,
-            "job": spec.job_dump,
-            "cases": [
-                {
-                    "name": o.name,
-                    "status": o.status,
-                    "objective_usd": o.result.objective if o.result is not None else None,
-                }
-                for o in outcomes
-            ],
-        },
-        folder,
-    )
+    cases = [
+        {"name": o.name, "status": o.status, "objective_usd": o.result.objective if o.result is not None else None}
+        for o in outcomes
+    ]
+    write_batch_summary(spec, folder, cases)
+
+
+def write_batch_summary(spec: RunSpec, folder: Path, cases: list[dict[str, Any]], plan: bool = False) -> None:
+    """A batch's summary.json (``cases``: name, status, objective of each; ``plan``: a batch of
+    plans, oreflow/plan_batch.py) and its report, built from the case folders already written."""
+    summary: dict[str, Any] = {
+        "kind": BATCH,
+        "name": spec.name,
+        "job_file": spec.job_path,
+        "job": spec.job_dump,
+        "cases": cases,
+    }
+    if plan:
+        summary["plan"] = True
+    outputs.write_summary_json(summary, folder)
     report.write_batch_report(folder, png=spec.job.report_png)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from oreflow.model.conventions import price_key
 from oreflow.model.families import FAMILIES
 from oreflow.model.network import Network
 from oreflow.model.reading import number_text
-from oreflow.model.tables import NUMBER, NUMBER_LIMIT, TABLES, TABLES_BY_NAME
+from oreflow.model.tables import NUMBER, NUMBER_LIMIT, TABLES, TABLES_BY_NAME, TableSpec
 from oreflow.result import Result
 
 
@@ -77,6 +77,17 @@ def apply_all(base: Network, scenarios: list[Scenario]) -> list[AppliedScenario]
     return applied
 
 
+def apply_changes(
+    tables: dict[str, pd.DataFrame], changes: list[Change], label: str, specs: Mapping[str, TableSpec]
+) -> list[Problem]:
+    """Apply ``changes`` in order to ``tables`` (tables named by ``specs``; entries replaced,
+    frames never mutated); the problems found, each naming ``label`` and the change."""
+    problems, _ = _apply_changes(
+        tables, changes, lambda number, change: f"{label}, change {number} ({change.describe()})", specs
+    )
+    return problems
+
+
 def changed_network(base: Network, changes: list[Change], label: str) -> Network:
     """``base`` with ``changes`` applied in order, *not* validated (the caller checks what
     the changes can break: :mod:`oreflow.model.parameters`, or ``Network.from_frames``).
@@ -97,14 +108,18 @@ def changed_network(base: Network, changes: list[Change], label: str) -> Network
 
 
 def _apply_changes(
-    tables: dict[str, pd.DataFrame], changes: list[Change], label_of: Callable[[int, Change], str]
+    tables: dict[str, pd.DataFrame],
+    changes: list[Change],
+    label_of: Callable[[int, Change], str],
+    specs: Mapping[str, TableSpec] = TABLES_BY_NAME,
 ) -> tuple[list[Problem], list[dict[str, Any]]]:
     """Apply ``changes`` in order to ``tables`` (entries replaced, frames never mutated):
-    (every problem, labelled by ``label_of(number, change)``; a log entry per change applied)."""
+    (every problem, labelled by ``label_of(number, change)``; a log entry per change applied).
+    ``specs`` are the tables a change may name (default: the dataset's)."""
     problems: list[Problem] = []
     log: list[dict[str, Any]] = []
     for number, change in enumerate(changes, start=1):
-        found, rows = _apply(tables, change, label_of(number, change))
+        found, rows = _apply(tables, change, label_of(number, change), specs)
         problems += found
         if not found:
             entry: dict[str, Any] = {
@@ -123,11 +138,13 @@ def _label(scenario: Scenario, number: int, change: Change) -> str:
     return f"scenario {scenario.name!r}, change {number} ({change.describe()})"
 
 
-def _apply(tables: dict[str, pd.DataFrame], change: Change, label: str) -> tuple[list[Problem], int]:
+def _apply(
+    tables: dict[str, pd.DataFrame], change: Change, label: str, specs: Mapping[str, TableSpec] = TABLES_BY_NAME
+) -> tuple[list[Problem], int]:
     """Apply one change in place; (problems, number of rows it touched)."""
-    spec = TABLES_BY_NAME.get(change.table)
+    spec = specs.get(change.table)
     if spec is None:
-        known = ", ".join(t.name for t in TABLES)
+        known = ", ".join(specs)
         return [Problem(label, None, "table", change.table, f"one of the tables {known}", "scenario_table")], 0
     frame = tables[change.table]
     columns = [c.name for c in spec.columns]
@@ -310,18 +327,20 @@ def metrics(result: Result) -> pd.DataFrame:
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
-def comparison(outcomes: list[Outcome]) -> pd.DataFrame:
+def comparison(outcomes: list[Any], figures: Callable[[Any], pd.DataFrame] = metrics) -> pd.DataFrame:
     """Long table: scenario, status, metric, key, unit, value, base, delta (value - base).
 
-    The base case is the first outcome. A metric missing on one side (a quota only in the
-    scenario, a failed solve) has NaN there and in ``delta``.
+    The base case is the first outcome; ``figures`` reads an outcome's result in the long
+    format of :func:`metrics` (a plan's: :func:`oreflow.plan_batch.plan_metrics`). A metric
+    missing on one side (a quota only in the scenario, a failed solve) has NaN there and in
+    ``delta``.
     """
     base = outcomes[0]
-    base_metrics = metrics(base.result) if base.result is not None else None
+    base_metrics = figures(base.result) if base.result is not None else None
     frames = []
     for outcome in outcomes:
         if outcome.result is not None:
-            frame = metrics(outcome.result)
+            frame = figures(outcome.result)
         elif base_metrics is not None:
             frame = base_metrics.assign(value=math.nan)
         else:

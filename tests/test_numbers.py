@@ -147,13 +147,13 @@ def test_a_value_highs_does_not_take_fails_the_point_instead_of_repeating_anothe
 def test_a_resolve_without_verdict_is_solved_again_from_scratch(tmp_path: Path, monkeypatch) -> None:
     """A warm re-solve that ends without a verdict (HiGHS 'Not Set', seen after large cost changes
     from the previous basis) is solved from scratch, not reported as the point's answer."""
-    real = engine_module._solve_in_place
+    real = engine_module.solve_in_place
 
     def no_verdict(*args, **kwargs):
         record = real(*args, **kwargs)
         return dataclasses.replace(record, status="other", solver_status="Not Set")
 
-    monkeypatch.setattr(engine_module, "_solve_in_place", no_verdict)
+    monkeypatch.setattr(engine_module, "solve_in_place", no_verdict)
     values = [1000.0, 2010.0, 5000.0]
     table = demand_sweep(tmp_path, values)
     assert (table["status"] == "optimal").all() and not table["warm"].any()

@@ -236,13 +236,27 @@ def test_validate_checks_a_plan_before_anything_is_solved(tmp_path, capsys) -> N
     assert "plan over 2 periods" in capsys.readouterr().out
 
 
-def test_sweep_and_stress_refuse_a_plan_rather_than_drop_its_horizon(tmp_path, capsys) -> None:
-    from conftest import write_dataset, write_job
-    from oreflow.cli import main
+def test_bad_builds_are_named(tmp_path) -> None:
+    """A fractional lead time (a plant comes online at the start of a year) and a minimum plant
+    size above the maximum are errors naming builds.csv, the line and the column."""
+    from conftest import write_dataset
+    from oreflow.errors import InputError
+    from oreflow.model.network import load_inputs
+    from oreflow.model.planning import read_planning
 
-    write_dataset(tmp_path / "ds")
-    job = write_job(tmp_path / "plan.toml", "ds", "out", "[horizon]\nyears = [2024, 2026]\n")
-    for command in ("sweep", "stress"):
-        assert main([command, str(job)]) == 1
-        assert "without [horizon]" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    folder = write_dataset(tmp_path / "ds")
+    network = load_inputs(folder)
+    refiner = network.refiners["refiner"].iloc[0]
+    (folder / "builds.csv").write_text(
+        "build,stage,site,capital_usd_per_t,lead_time_years,earliest_start,lifetime_years,max_t,min_t\n"
+        f"a,refining,{refiner},100,1.5,2024,20,50,\n"
+        f"b,refining,{refiner},100,1,2024,20,50,80\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        read_planning(folder, network)
+    found = {(p.file, p.line, p.column, p.rule) for p in caught.value.problems}
+    assert found == {
+        ("builds.csv", 2, "lead_time_years", "build_whole_years"),
+        ("builds.csv", 3, "min_t", "build_min_max"),
+    }

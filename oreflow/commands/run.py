@@ -27,7 +27,12 @@ def handle(args: argparse.Namespace) -> int:
     for warning in network.warnings:  # the same lines `oreflow validate` prints
         print(f"warning: {warning}", file=sys.stderr)
     spec = RunSpec.of(job_file, args.job, args.out)
-    if spec.job.horizon is not None:
+    if spec.job.horizon is not None and (spec.job.scenarios or args.scenario is not None):
+        from oreflow.plan_batch import run_plan_batch
+        from oreflow.runs import selected_scenarios
+
+        text, status, written = run_plan_batch(spec, network, selected_scenarios(spec, args.scenario))
+    elif spec.job.horizon is not None:
         from oreflow.planning import run_plan
 
         text, status, written = run_plan(spec, network)

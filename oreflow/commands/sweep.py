@@ -46,19 +46,6 @@ def _solve_points(args: argparse.Namespace, runner: Callable[..., tuple[str, int
     if args.workers is not None and args.workers < 1:
         raise InputError(Problem("command line", None, "--workers", str(args.workers), "a number >= 1", "workers"))
     job_file, network = load_target(args.job, dataset_allowed=False)
-    if job_file is not None and job_file.job.horizon is not None:
-        # a sweep or stress test of a single year would silently drop the job's horizon
-        raise InputError(
-            Problem(
-                str(job_file.path),
-                None,
-                "horizon",
-                None,
-                "a job without [horizon] for `oreflow sweep` and `oreflow stress` (they solve single years; "
-                "sweeps over plans are not there yet: run each plan as its own job)",
-                "plan_sweep",
-            )
-        )
     execution = execution_of(job_file, args.workers, args.scheduler, args.fresh, not args.quiet)
     text, status, written = runner(job_file, network, args.out, execution)
     return finish(text, status, written, args.quiet)

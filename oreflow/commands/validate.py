@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from oreflow.commands.shared import Command, load_target
 
@@ -26,29 +27,21 @@ def handle(args: argparse.Namespace) -> int:
         from oreflow.solvers.highs import check_options
 
         check_options(job_file.job.solver_options, f"{job_file.path}: solver_options")
-    if job_file is not None and job_file.job.scenarios:
-        from oreflow.scenarios import apply_all
-
-        apply_all(network, list(job_file.job.scenarios))
-        what += f" and its {len(job_file.job.scenarios)} scenario(s)"
-    if job_file is not None and job_file.job.sweep is not None:
-        from oreflow.sweep.points import sweep_points
-        from oreflow.sweep.run import check_parameters, sweep_base
-
-        check_parameters(sweep_base(job_file, network), job_file.job.sweep, job_file)
-        points = sweep_points(job_file.job.sweep)
-        what += f" and its sweep of {len(points):,} point(s)"
     if job_file is not None and job_file.job.horizon is not None:
-        from oreflow.model.planning import read_planning
-        from oreflow.planning import plan_networks
+        what += _check_plan(job_file, network)
+    else:
+        if job_file is not None and job_file.job.scenarios:
+            from oreflow.scenarios import apply_all
 
-        horizon = job_file.job.horizon.horizon()
-        planning = read_planning(network.source, network)
-        plan_networks(network, horizon)  # every year's network, its paths applied and checked
-        what += (
-            f" and its plan over {len(horizon.years)} periods ({len(planning.builds)} builds, "
-            f"{len(planning.stockpiles)} stockpiles)"
-        )
+            apply_all(network, list(job_file.job.scenarios))
+            what += f" and its {len(job_file.job.scenarios)} scenario(s)"
+        if job_file is not None and job_file.job.sweep is not None:
+            from oreflow.sweep.points import sweep_points
+            from oreflow.sweep.run import check_parameters, sweep_base
+
+            check_parameters(sweep_base(job_file, network), job_file.job.sweep, job_file)
+            points = sweep_points(job_file.job.sweep)
+            what += f" and its sweep of {len(points):,} point(s)"
     print(
         f"{what}: valid — {len(network.origins)} origins, {len(network.refiners)} refiners, "
         f"{len(network.markets)} markets, {len(network.products)} products, "
@@ -56,6 +49,39 @@ def handle(args: argparse.Namespace) -> int:
         f"{len(network.demand)} demand rows"
     )
     return 0
+
+
+def _check_plan(job_file: Any, network: Any) -> str:
+    """A job with a horizon: every year's network (paths applied), the planning tables, each
+    scenario's plan and the sweep's parameters checked as a run would; what was checked, in words."""
+    from oreflow.errors import InputError
+    from oreflow.plan_cases import PlanBase
+
+    job = job_file.job
+    base = PlanBase.read(network, job.horizon.horizon())
+    base.inputs()  # every year's network, its paths applied and checked
+    problems = []
+    for scenario in job.scenarios:
+        try:
+            base.inputs(scenario.changes, f"scenario {scenario.name!r}")
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems, heading="invalid scenarios")
+    h = base.horizon
+    what = (
+        f" and its plan over {len(h.years)} periods ({len(base.planning.builds)} builds, "
+        f"{len(base.planning.stockpiles)} stockpiles)"
+    )
+    if job.scenarios:
+        what += f" with {len(job.scenarios)} scenario(s)"
+    if job.sweep is not None:
+        from oreflow.sweep.points import sweep_points
+        from oreflow.sweep.run import check_plan_parameters
+
+        check_plan_parameters(base, job.sweep, job_file)
+        what += f" and its sweep of {len(sweep_points(job.sweep)):,} plan(s)"
+    return what
 
 
 COMMAND = Command("validate", "check a job file or dataset folder without solving", add_arguments, handle)

@@ -96,14 +96,25 @@ def write_batch_report(folder: Path, *, png: bool = True) -> Path:
     table, summary, cases = load_comparison(folder)
     failures = {}
     for case in cases:
-        if (folder / case / SUMMARY).is_file():
-            run = _write_run(folder / case, png)
-            if not run.solved:
-                failures[case] = infeasibility(run)
-    found = comparison_charts(table, cases)
-    text = comparison_page(
-        display_name(summary, folder), summary, table, cases, found, _pngs(folder, found, png), failures
-    )
+        if not (folder / case / SUMMARY).is_file():
+            continue
+        if summary.get("plan") and kind_of(read_summary(folder / case)) is KINDS[PLAN]:
+            write_plan_report(folder / case, png=png)
+            continue
+        run = _write_run(folder / case, png)
+        if not run.solved:
+            failures[case] = infeasibility(run)
+    if summary.get("plan"):  # a batch of plans (oreflow/plan_batch.py)
+        from oreflow.report.plan.batch import plan_comparison_charts, plan_comparison_page
+
+        status = {c["name"]: c["status"] for c in summary.get("cases", [])}
+        status = {case: status.get(case, "") for case in cases}
+        found = plan_comparison_charts(table, cases, status)
+        page = plan_comparison_page
+    else:
+        found = comparison_charts(table, cases)
+        page = comparison_page
+    text = page(display_name(summary, folder), summary, table, cases, found, _pngs(folder, found, png), failures)
     write_text_atomically(folder / REPORT, text)
     return folder / REPORT
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 import time
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +42,9 @@ from oreflow.solvers.highs import ChangeRejected, HighsModel
 from oreflow.sweep.extract import Extractor
 from oreflow.sweep.points import Point
 
+if TYPE_CHECKING:
+    from oreflow.plan_cases import PlanBase
+
 
 @dataclass(frozen=True)
 class SweepContext:
@@ -56,6 +58,9 @@ class SweepContext:
     flows: tuple[str, ...] = ()
     #: range every point's basis and record whether each price is unique (unique.* columns)
     price_trust: bool = False
+    #: a plan's base (its horizon, paths and planning tables): the points are plans
+    #: (:mod:`oreflow.sweep.plan_engine`); None for single-year points
+    plan: PlanBase | None = None
 
 
 def fingerprint(*parts: Any) -> str:
@@ -114,7 +119,7 @@ class Engine:
         self.market = as_options(context.market)
         self.base_lp = build_lp(context.network, self.market)
         self.structure = structure_of(self.base_lp)
-        self.model = HighsModel(_copy_vectors(self.base_lp), context.solver_options)
+        self.model = HighsModel(copy_vectors(self.base_lp), context.solver_options)
         record = self.model.solve()
         if record.status != "optimal":
             raise SolveError(
@@ -136,7 +141,7 @@ class Engine:
 
     def _restart(self) -> None:
         """The base LP freshly loaded, to re-solve from the base case's basis; no other models."""
-        self.model = HighsModel(_copy_vectors(self.base_lp), self.context.solver_options)
+        self.model = HighsModel(copy_vectors(self.base_lp), self.context.solver_options)
         self.model.start_from(self.base_basis)
         self.others.clear()
 
@@ -149,7 +154,7 @@ class Engine:
         try:
             lp, model, extractor, warm = self._prepare(point)
             touched = True
-            record = _solve_in_place(model, lp, ranging=self.context.price_trust)
+            record = solve_in_place(model, lp, ranging=self.context.price_trust)
             if record.status in NO_VERDICT and warm:
                 model = self._reload(model, lp)
                 record = model.solve(ranging=self.context.price_trust)
@@ -178,7 +183,7 @@ class Engine:
 
     def _reload(self, model: HighsModel, lp: LinearProgram) -> HighsModel:
         """A model of ``lp`` loaded afresh, to be solved from scratch, in ``model``'s place."""
-        fresh = HighsModel(_copy_vectors(lp), self.context.solver_options)
+        fresh = HighsModel(copy_vectors(lp), self.context.solver_options)
         if model is self.model:
             self.model = fresh
         for structure, other in self.others.items():
@@ -190,7 +195,7 @@ class Engine:
         """The point's LP, the HiGHS model to solve it in, its extractor, and whether the
         model re-solves from a previous basis."""
         context = self.context
-        _check_finite(point)
+        check_finite(point)
         network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
         changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale") and c.column}
         structural = any(c.action in ("add", "remove") for c in point.changes)
@@ -211,14 +216,14 @@ class Engine:
         if structure in self.others:
             self.others.move_to_end(structure)
             return lp, self.others[structure], extractor, True
-        model = HighsModel(_copy_vectors(lp), context.solver_options)
+        model = HighsModel(copy_vectors(lp), context.solver_options)
         self.others[structure] = model
         if len(self.others) > OTHER_MODELS:
             self.others.popitem(last=False)
         return lp, model, extractor, False
 
 
-def _copy_vectors(lp: LinearProgram) -> LinearProgram:
+def copy_vectors(lp: LinearProgram) -> LinearProgram:
     """``lp`` with its own cost and bound vectors (HighsModel changes them in place)."""
     import dataclasses
 
@@ -263,7 +268,7 @@ def _failure(lp: LinearProgram, record: SolutionRecord) -> str:
     return record.solver_status
 
 
-def _solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> SolutionRecord:
+def solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> SolutionRecord:
     """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve. Where
     HiGHS does not hold a new value (HighsModel raises ChangeRejected), the point fails naming
     the rows and columns: solved anyway, it would report another LP's figures (the model still
@@ -292,7 +297,7 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
-def _check_finite(point: Point) -> None:
+def check_finite(point: Point) -> None:
     """Raise InputError (the point is invalid) for a set value or scale factor that is not a
     finite number: a Monte Carlo draw that overflowed (a lognormal's exp of a large mean) would
     otherwise set a capacity or supply to inf (no limit) or an optional column to blank."""
@@ -333,29 +338,3 @@ def _column_label(lp: LinearProgram, position: int) -> str:
         if block.start <= position < block.stop:
             return f"{name}[{', '.join(str(v) for v in block.index.iloc[position - block.start].tolist())}]"
     return f"column {position}"
-
-
-# ---- the worker side: one engine per sweep and thread, kept between chunks -------------
-
-_ENGINES: dict[tuple[str, int], Engine] = {}
-_LOCK = threading.Lock()
-
-
-def engine_for(context: SweepContext) -> Engine:
-    """This worker's engine for ``context`` (built on first use, kept for later chunks)."""
-    key = (context.fingerprint, threading.get_ident())
-    with _LOCK:
-        engine = _ENGINES.get(key)
-    if engine is None:
-        engine = Engine(context)
-        with _LOCK:
-            stale = [k for k in _ENGINES if k[1] == key[1]]
-            for k in stale:  # one sweep at a time per thread
-                del _ENGINES[k]
-            _ENGINES[key] = engine
-    return engine
-
-
-def run_chunk(context: SweepContext, chunk: int, points: list[Point]) -> tuple[int, list[dict[str, Any]]]:
-    """Solve one chunk of points on this worker's engine: (chunk number, rows)."""
-    return chunk, engine_for(context).run_chunk(points)

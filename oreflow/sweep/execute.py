@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from oreflow.errors import InputError, Problem
-from oreflow.sweep.engine import SweepContext, engine_for, run_chunk
+from oreflow.sweep.engine import SweepContext
 from oreflow.sweep.journal import Journal
 from oreflow.sweep.points import Point
 from oreflow.sweep.progress import Progress
+from oreflow.sweep.workers import engine_for, run_chunk
 
 Rows = list[dict[str, Any]]
 

@@ -24,16 +24,19 @@ import pandas as pd
 from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
 from oreflow.job import JobFile, Scenario, Sweep, line_of_path, market_options
+from oreflow.model.conventions import split_year
 from oreflow.model.network import Network
+from oreflow.plan_cases import PlanBase, plan_hashes
 from oreflow.runs import protected
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.summary import versions
-from oreflow.sweep.engine import SweepContext, engine_for, fingerprint, source_hash
+from oreflow.sweep.engine import SweepContext, fingerprint, source_hash
 from oreflow.sweep.execute import default_workers, execute
 from oreflow.sweep.extract import price_columns
 from oreflow.sweep.journal import Journal
 from oreflow.sweep.points import Point, sweep_points
 from oreflow.sweep.progress import Progress
+from oreflow.sweep.workers import engine_for
 
 #: Column groups of the points table, in output order (prefix, or exact name).
 COLUMN_ORDER = (
@@ -54,6 +57,9 @@ COLUMN_ORDER = (
     "ore_t.",
     "flow_t.",
     "ship_t.",
+    "build_t.",
+    "built_t.",
+    "stock_t.",
     "price.",
     "unique.",
     "has_basis",
@@ -98,6 +104,8 @@ class Solved:
     seconds: float
     execution: ExecutionPlan
     columns: dict[str, dict[str, str]]
+    #: the points are plans: objective_usd in present value, each year's figures suffixed @<year>
+    plan: bool = False
 
 
 def solve_points(
@@ -110,8 +118,10 @@ def solve_points(
     what: str,
     flows: tuple[str, ...] = (),
     price_trust: bool = False,
+    plan: PlanBase | None = None,
 ) -> Solved:
-    """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early)."""
+    """Solve ``points`` on ``base`` (the base case first, here, so a bad base fails early);
+    with ``plan``, each point is a plan over its horizon (:mod:`oreflow.sweep.plan_engine`)."""
     job = job_file.job
     # what makes two runs the same sweep (a journal is only resumed by the same sweep): not
     # where it runs ([execution] other than chunk_size; command-line options are not in raw)
@@ -125,6 +135,7 @@ def solve_points(
             execution.chunk_size,
             versions("highs"),
             source_hash(),
+            plan_hashes(base) if plan is not None else None,
         ),
         base,
         market_options(job),
@@ -132,6 +143,7 @@ def solve_points(
         prices,
         flows,
         price_trust,
+        plan,
     )
     started = time.perf_counter()
     engine = engine_for(context)
@@ -156,6 +168,7 @@ def solve_points(
         time.perf_counter() - started,
         execution,
         price_columns(table.columns),
+        plan is not None,
     )
 
 
@@ -167,6 +180,7 @@ def points_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = frame.sort_values("point", kind="stable").reset_index(drop=True)
 
     def rank(column: str) -> int:
+        column = split_year(column)[0]
         for position, group in enumerate(COLUMN_ORDER):
             if column == group or (group.endswith(".") and column.startswith(group)):
                 return position
@@ -191,6 +205,7 @@ def summary_base(job_file: JobFile, kind: str, solved: Solved) -> dict[str, Any]
     solved_rows = table.loc[table["status"] == "optimal"] if len(table) else table
     return {
         "kind": kind,
+        "plan": solved.plan,  # the points are plans: objective_usd in present value (docs/sensitivity.md)
         "name": job_file.name,
         "description": job_file.job.description,
         "points": int(len(table)),
@@ -250,6 +265,35 @@ def check_parameters(base: Network, sweep: Sweep, job_file: JobFile) -> None:
         raise InputError(problems, heading="invalid sweep parameters")
 
 
+def check_plan_parameters(plan: PlanBase, sweep: Sweep, job_file: JobFile) -> None:
+    """A plan's sweep: the base changes and every parameter (at its first value) name a
+    table, a column, rows and years of the plan, before anything is solved."""
+    text = job_file.path.read_text(encoding="utf-8")
+    label = f"{job_file.path}: sweep base_changes"
+    problems = plan.check(list(sweep.base_changes), label)
+    if sweep.price_trust:
+        problems.append(
+            Problem(
+                str(job_file.path),
+                line_of_path(text, "sweep.price_trust"),
+                "price_trust",
+                "true",
+                "false in a job with a [horizon] (a plan's points are not ranged)",
+                "plan_price_trust",
+            )
+        )
+    for number, parameter in enumerate(sweep.parameters):
+        if sweep.mode == "grid":
+            first = parameter.grid_values()[0]
+        else:
+            first = float(plan.horizon.years[0]) if parameter.draws == "year" else 1.0
+        found = plan.check([parameter.change(first)], f"{job_file.path}: sweep parameter {parameter.name!r}")
+        line = line_of_path(text, f"sweep.parameters.{number}")
+        problems += [dataclasses.replace(p, line=line) for p in found]
+    if problems:
+        raise InputError(problems, heading="invalid sweep parameters")
+
+
 def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: ExecutionPlan) -> tuple[str, int, Path]:
     """Run the job's ``[sweep]``; write its outputs; return (text, exit status, folder)."""
     sweep = job_file.job.sweep
@@ -265,9 +309,17 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
             )
         )
     with claimed(job_file, network, out, "sweep") as (destination, protect):
-        base = sweep_base(job_file, network)
-        check_parameters(base, sweep, job_file)
-        points = sweep_points(sweep)
+        plan = None
+        if job_file.job.horizon is not None:
+            # a plan: the base changes go with every point (they may name years)
+            plan = PlanBase.read(network, job_file.job.horizon.horizon())
+            base = network
+            check_plan_parameters(plan, sweep, job_file)
+            points = [dataclasses.replace(p, changes=(*sweep.base_changes, *p.changes)) for p in sweep_points(sweep)]
+        else:
+            base = sweep_base(job_file, network)
+            check_parameters(base, sweep, job_file)
+            points = sweep_points(sweep)
         solved = solve_points(
             job_file,
             base,
@@ -278,6 +330,7 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
             "sweep",
             tuple(sweep.flows),
             sweep.price_trust,
+            plan,
         )
         summary = summary_base(job_file, "sweep", solved)
         summary.update(
@@ -362,8 +415,9 @@ def sweep_text(name: str, solved: Solved, summary: dict[str, Any]) -> str:
         q = np.percentile(objective, [0, 5, 50, 95, 100])
         curves = "welfare_usd" in table.columns
         what = "objective (total cost - willingness to pay)" if curves else "total cost"
+        unit = "USD, present value of the plan" if solved.plan else "USD/yr"
         lines.append(
-            f"  {what}, USD/yr: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
+            f"  {what}, {unit}: min {q[0]:,.0f}, P5 {q[1]:,.0f}, median {q[2]:,.0f}, "
             f"P95 {q[3]:,.0f}, max {q[4]:,.0f} (base case {solved.base_objective:,.0f})"
         )
         cheapest, dearest = table.loc[objective.idxmin()], table.loc[objective.idxmax()]

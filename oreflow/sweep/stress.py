@@ -17,6 +17,7 @@ that failed otherwise (an error, a time limit) last.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,11 @@ import pandas as pd
 from oreflow import outputs, report
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile, market_options
+from oreflow.model.conventions import split_year, year_column
 from oreflow.model.families import CONTRACT, DEMAND, FAMILIES_BY_NAME, WILLINGNESS_TO_PAY
 from oreflow.model.market import price_caps
 from oreflow.model.network import Network
+from oreflow.plan_cases import PlanBase
 from oreflow.sweep.points import Point
 from oreflow.sweep.run import ExecutionPlan, Solved, claimed, publish, solve_points, summary_base, write_points
 
@@ -101,12 +104,63 @@ def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
         changes: tuple[Change, ...] = (change,)
         if void:
             description += f"; contracts void: {', '.join(void)}"
-            spec = FAMILIES_BY_NAME[CONTRACT]
-            changes += (Change(action="remove", table=spec.table, where={spec.keys[0]: list(void)}),)
+            changes += void_changes(network, void)
         points.append(
             Point(number, description, changes, tags={"kind": kind, "element": element, "description": description})
         )
     return points
+
+
+def plan_disruptions(plan: PlanBase, points: list[Point], years: list[int], label: str) -> list[Point]:
+    """The disruptions of a plan: each lasting the periods of ``years`` (empty: every year),
+    its contracts void in those periods only."""
+    if years:
+        problems = plan.check(
+            [Change(action="remove", table="bans", where={}, years=years)], f"{label}: [stress] years"
+        )
+        problems = [p for p in problems if p.rule == "change_years"]
+        if problems:
+            raise InputError(problems, heading="invalid [stress] years")
+    when = f" in {', '.join(map(str, years))}" if years else " in every year"
+    out = []
+    for point in points:
+        if not point.changes:
+            out.append(point)
+            continue
+        changes = tuple(c.model_copy(update={"years": list(years)}) for c in point.changes)
+        tags = {**point.tags, "description": point.tags["description"] + when}
+        out.append(dataclasses.replace(point, label=point.label + when, changes=changes, tags=tags))
+    return out
+
+
+def demand_caps(network: Network, job_file: JobFile, plan: PlanBase | None) -> dict[str, float]:
+    """The demand price columns (``price.demand.<market>/<product>``, a plan's with ``@<year>``)
+    -> their curve's highest price (each year's own, for a plan)."""
+    options = market_options(job_file.job)
+    if plan is None:
+        caps = price_caps(network, options)
+        return {f"price.{DEMAND}.{m}/{p}": cap for m, p, cap in caps.itertuples(index=False)}
+    out = {}
+    for year, year_network in plan.networks().items():
+        caps = price_caps(year_network, options)
+        out.update({year_column(f"price.{DEMAND}.{m}/{p}", year): cap for m, p, cap in caps.itertuples(index=False)})
+    return out
+
+
+def void_changes(network: Network, void: list[str]) -> tuple[Change, ...]:
+    """The changes that void contracts ``void``: their minimum set to 0 and their maximum to
+    no limit (the rows stay, free: a sweep re-solves such a point in place, where removing
+    the rows would rebuild the LP; the optimum is the same)."""
+    spec = FAMILIES_BY_NAME[CONTRACT]
+    contracts = getattr(network, spec.table)
+    key = spec.keys[0]
+    mine = contracts.loc[contracts[key].astype(str).isin(void)]
+    changes = []
+    for column, value in (("min_t", 0.0), ("max_t", float("inf"))):
+        names = mine.loc[mine[column].notna(), key].astype(str).tolist()
+        if names:
+            changes.append(Change(action="set", table=spec.table, column=column, value=value, where={key: names}))
+    return tuple(changes)
 
 
 def voided_contracts(network: Network, kind: str, element: str, countries: dict[str, pd.Series]) -> list[str]:
@@ -177,7 +231,7 @@ def ranking(
 
 def _unmet_moves(cases: pd.DataFrame, base: pd.Series) -> pd.DataFrame:
     """One row per disruption, market and product whose unmet demand grew."""
-    columns = [c for c in cases.columns if c.startswith("unmet_t.")]
+    columns = [c for c in cases.columns if c.startswith("unmet_t.") and split_year(c)[1] is None]
     long = cases[["kind", "element", *columns]].melt(
         id_vars=["kind", "element"], var_name="column", value_name="unmet_t"
     )
@@ -276,15 +330,22 @@ def run_stress(
                     "stress_nothing",
                 )
             )
+        plan = None
+        if job_file.job.horizon is not None:
+            plan = PlanBase.read(network, job_file.job.horizon.horizon())
+            points = plan_disruptions(plan, points, list(options.years), str(job_file.path))
         solved = solve_points(
-            job_file, network, points, tuple(options.prices), destination, execution, "stress", price_trust=True
+            job_file,
+            network,
+            points,
+            tuple(options.prices),
+            destination,
+            execution,
+            "stress",
+            price_trust=plan is None,
+            plan=plan,
         )
-        caps = price_caps(network, market_options(job_file.job))
-        ranked, unmet, moves = ranking(
-            solved.table,
-            options.top_prices,
-            {f"price.{DEMAND}.{m}/{p}": cap for m, p, cap in caps.itertuples(index=False)},
-        )
+        ranked, unmet, moves = ranking(solved.table, options.top_prices, demand_caps(network, job_file, plan))
         moves = moves.assign(unit=moves["column"].map(lambda c: solved.columns.get(c, {}).get("unit", "")))
         summary = summary_base(job_file, "stress", solved)
         summary.update(
@@ -310,20 +371,21 @@ def run_stress(
 def stress_text(name: str, ranked: pd.DataFrame, solved: Solved) -> str:
     """The ten most critical disruptions, in words."""
     curves = f"cost.{WILLINGNESS_TO_PAY}_usd" in solved.table.columns
+    unit = "USD, PV" if solved.plan else "USD/yr"
     lines = [
         f"oreflow stress {name!r}: {len(ranked)} disruptions against the base case "
-        f"({solved.base_objective:,.0f} USD/yr), solved in {solved.seconds:,.1f} s",
-        f"  {'rank':>4}  {'disruption':<40}{'welfare loss, USD/yr' if curves else 'cost increase, USD/yr':>24}"
+        f"({solved.base_objective:,.0f} {unit}), solved in {solved.seconds:,.1f} s",
+        f"  {'rank':>4}  {'disruption':<48}{f'welfare loss, {unit}' if curves else f'cost increase, {unit}':>24}"
         f"{'%':>8}{'unmet +t':>12}",
     ]
     for row in ranked.head(10).itertuples(index=False):
         what = f"{row.kind} {row.element}"
         if row.status != "optimal":
-            lines.append(f"  {row.rank:>4}  {what:<40}{row.status:>24}  {row.error}")
+            lines.append(f"  {row.rank:>4}  {what:<48}{row.status:>24}  {row.error}")
             continue
         capped = " ^" if row.at_price_cap else ""
         lines.append(
-            f"  {row.rank:>4}  {what:<40}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
+            f"  {row.rank:>4}  {what:<48}{row.cost_increase_usd:>24,.0f}{row.cost_increase_pct:>8.1f}"
             f"{row.unmet_increase_t:>12,.0f}{capped}"
         )
     if ranked.head(10)["at_price_cap"].astype(bool).any():

@@ -14,6 +14,20 @@ from oreflow.report.common.chart import Chart
 from oreflow.report.common.html import Markup, chart_links, chart_section, code_items, page, table
 
 
+def case_texts(summary: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(scenario -> its description, case -> its status) from a batch's summary.json."""
+    described = {
+        s.get("name"): s.get("description")
+        for s in ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])
+    }
+    return described, {c["name"]: c["status"] for c in summary.get("cases", [])}
+
+
+def case_link(case: str) -> Markup:
+    """The case's name, linked to its report."""
+    return Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>')
+
+
 def comparison_page(
     name: str,
     summary: dict[str, Any],
@@ -31,11 +45,7 @@ def comparison_page(
     # with demand curves the objective is total cost - WTP: show total cost, welfare and consumer surplus
     wtp = welfare.xs("willingness_to_pay", level="key")["value"] if len(welfare) else pd.Series(dtype=float)
     curves = bool((wtp.abs() > 0).any())
-    described = {
-        s.get("name"): s.get("description")
-        for s in ((summary.get("job") or {}).get("as_read") or {}).get("scenarios", [])
-    }
-    statuses = {c["name"]: c["status"] for c in summary.get("cases", [])}
+    described, statuses = case_texts(summary)
     rows = []
     for case in cases:
         row = objective.loc[case] if case in objective.index else None
@@ -45,7 +55,7 @@ def comparison_page(
         if curves:
             value, delta = _figure(welfare, case, "total_cost")
         cells = [
-            Markup(f'<a href="{escape(case)}/{REPORT}">{escape(case)}</a>'),
+            case_link(case),
             status,
             described.get(case) or ("the base dataset" if case == cases[0] else ""),
             fmt.num(value),

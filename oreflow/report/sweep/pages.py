@@ -14,7 +14,16 @@ from oreflow.report.common.chart import Chart
 from oreflow.report.common.html import chart_links, chart_section, input_hashes, page, table, timings_and_versions
 from oreflow.report.sweep.charts import shape
 from oreflow.report.sweep.lines import COST, QUANTITY
-from oreflow.report.sweep.points import PointsData, base_cost, describe, percentiles, value_text, varying
+from oreflow.report.sweep.points import (
+    PointsData,
+    base_cost,
+    describe,
+    money_unit,
+    per_year,
+    percentiles,
+    value_text,
+    varying,
+)
 from oreflow.report.sweep.stress import KIND_NAMES, StressData
 
 MODES = {"grid": "Grid sweep", "monte_carlo": "Monte Carlo sweep"}
@@ -200,7 +209,7 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
     lead = (
         f"{MODES.get(str(s.get('mode')), 'Sweep')} over {len(sweep.parameters)} parameter(s): "
         f"{len(sweep.points):,} points, {len(sweep.ok):,} solved, {len(sweep.failed):,} failed; the base case "
-        f"costs {fmt.usd(base_cost(s))} per year." + _about(s)
+        f"costs {fmt.usd(base_cost(s))}{per_year(s)}." + _about(s)
     )
     warning = no_basis(sweep)
     body = [warning, parameters_table(sweep)] + [chart_section(c, pngs.get(c.name)) for c in charts]
@@ -219,7 +228,7 @@ def sweep_page(sweep: PointsData, charts: list[Chart], pngs: dict[str, str]) -> 
                 ("points", "points"),
                 ("optimal", "optimal"),
                 ("failed", "failed"),
-                ("base case, USD per year", "base_objective_usd"),
+                (f"base case, {money_unit(s)}", "base_objective_usd"),
             ],
         ),
     ]
@@ -292,7 +301,7 @@ def ranking_table(stress: StressData) -> str:
                 "element",
                 "what is lost",
                 "status",
-                "cost increase, USD/yr",
+                "cost increase, USD" + ("" if stress.summary.get("plan") else "/yr"),
                 "more unmet, t",
                 "top price moves",
             ),
@@ -325,7 +334,7 @@ def stress_page(stress: StressData, charts: list[Chart], pngs: dict[str, str]) -
     failed = int((stress.ranking["status"] != "optimal").sum())
     lead = (
         f"N-1 stress test: {len(stress.ranking):,} single disruptions against the base case of "
-        f"{fmt.usd(base_cost(s))} per year; "
+        f"{fmt.usd(base_cost(s))}{per_year(s)}; "
         + (f"{failed} could not be solved." if failed else "all solved.")
         + _about(s)
     )
@@ -342,7 +351,7 @@ def stress_page(stress: StressData, charts: list[Chart], pngs: dict[str, str]) -
                 ("kind", "kind"),
                 ("disruptions", "disruptions"),
                 ("failed", "failed"),
-                ("base case, USD per year", "base_objective_usd"),
+                (f"base case, {money_unit(s)}", "base_objective_usd"),
             ],
         )
     )

@@ -95,10 +95,13 @@ class PointsData:
         return {"family": family, "key": key, "unit": price_unit(family)}
 
     def unit(self, column: str) -> str:
-        """The unit of a result column of points.csv."""
+        """The unit of a result column of points.csv (a plan's totals in present value)."""
         if column.startswith("price."):
             return self.meta(column)["unit"]
-        return next((u for prefix, u in UNITS.items() if column.startswith(prefix)), "")
+        unit = next((u for prefix, u in UNITS.items() if column.startswith(prefix)), "")
+        if self.summary.get("plan") and unit == "USD per year" and "@" not in column:
+            return money_unit(self.summary)
+        return unit
 
     def families(self) -> list[str]:
         """Price families in the order of their first column."""
@@ -117,6 +120,17 @@ def read_text_csv(path: Path) -> pd.DataFrame:
         if column in frame:
             frame[column] = frame[column].fillna("")
     return frame
+
+
+def per_year(summary: dict[str, Any]) -> str:
+    """How a sweep's money figures are counted, after an amount: " per year", or for the
+    points of a plan (summary.json ``plan``) " in present value"."""
+    return " in present value" if summary.get("plan") else " per year"
+
+
+def money_unit(summary: dict[str, Any]) -> str:
+    """The unit of a sweep's money figures: "USD per year", or "USD, present value" for a plan's."""
+    return "USD, present value" if summary.get("plan") else "USD per year"
 
 
 def base_cost(summary: dict[str, Any]) -> float:

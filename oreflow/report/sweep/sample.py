@@ -21,7 +21,7 @@ from oreflow.report.common import fmt
 from oreflow.report.common.chart import Chart
 from oreflow.report.sweep.figures import Panel, Series, histogram_chart, panels_chart
 from oreflow.report.sweep.lines import COST, failed_note
-from oreflow.report.sweep.points import PointsData, base_cost, is_share, varying
+from oreflow.report.sweep.points import PointsData, base_cost, is_share, money_unit, per_year, varying
 
 PARAMETERS = 6  # cost panels
 PRICES = 6  # price panels
@@ -120,11 +120,12 @@ def distribution(sweep: PointsData) -> Chart:
     marks = dict(zip(("P5", "P50", "P95"), np.percentile(values, [5, 50, 95])))
     caption = (
         f"Across {len(values):,} solved points total cost has P5 {fmt.usd(marks['P5'])}, median "
-        f"{fmt.usd(marks['P50'])} and P95 {fmt.usd(marks['P95'])} per year (base case "
+        f"{fmt.usd(marks['P50'])} and P95 {fmt.usd(marks['P95'])}{per_year(sweep.summary)} (base case "
         f"{fmt.usd(base_cost(sweep.summary))})" + failed_note(sweep) + "."
     )
+    unit = money_unit(sweep.summary)
     return histogram_chart(
-        "cost_distribution", "Distribution of total cost (USD per year)", caption, values, marks, "total cost, {unit}"
+        "cost_distribution", f"Distribution of total cost ({unit})", caption, values, marks, "total cost, {unit}", unit
     )
 
 
@@ -140,7 +141,7 @@ def cost_scatter(sweep: PointsData) -> Chart | None:
     others = ", ".join(f"{f.parameter['name']} r = {f.r:.2f}" for f in closest[1:PARAMETERS])
     caption = (
         f"Over {len(ok):,} solved points total cost follows {top.parameter['name']} most closely: it "
-        + top.sentence("", fmt.usd(abs(top.slope * top.step)) + " per year").lstrip()
+        + top.sentence("", fmt.usd(abs(top.slope * top.step)) + per_year(sweep.summary)).lstrip()
         + (f"; {others}" if others else "")
         + (
             f"; the {PARAMETERS} of {len(fits)} parameters it follows most closely are drawn"
@@ -151,12 +152,12 @@ def cost_scatter(sweep: PointsData) -> Chart | None:
         + "."
     )
     panels = [
-        f.panel(f"{f.parameter['name']} (r = {f.r:.2f})", "total cost", "total cost, {unit}", "USD per year")
+        f.panel(f"{f.parameter['name']} (r = {f.r:.2f})", "total cost", "total cost, {unit}", money_unit(sweep.summary))
         for f in shown
     ]
     return panels_chart(
         "cost_scatter",
-        "Total cost against each parameter (USD per year)",
+        f"Total cost against each parameter ({money_unit(sweep.summary)})",
         caption,
         panels,
         columns=3,

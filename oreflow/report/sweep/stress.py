@@ -16,7 +16,7 @@ from oreflow.report.common import fmt
 from oreflow.report.common.chart import PALETTE, Chart
 from oreflow.report.common.stacked import stacked
 from oreflow.report.sweep.figures import bars_chart
-from oreflow.report.sweep.points import TINY, PointsData, base_cost, load_points, read_text_csv
+from oreflow.report.sweep.points import TINY, PointsData, base_cost, load_points, money_unit, per_year, read_text_csv
 
 KIND_COLOURS = {
     "origin": "#8e44ad",
@@ -95,8 +95,9 @@ def ranking_chart(stress: StressData) -> Chart:
     ]
     worst = ok.loc[ok["cost_increase_usd"].idxmax()] if len(ok) else None
     caption = (
-        f"Losing {names[(worst['kind'], worst['element'])]} costs {fmt.usd(worst['cost_increase_usd'])} per "
-        f"year more ({fmt.pct(worst['cost_increase_usd'] / base)} of the base case's {fmt.usd(base)}), the "
+        f"Losing {names[(worst['kind'], worst['element'])]} costs {fmt.usd(worst['cost_increase_usd'])}"
+        f"{per_year(stress.summary)} more ({fmt.pct(worst['cost_increase_usd'] / abs(base))} of the base case's "
+        f"{fmt.usd(base)}), the "
         f"largest of {len(rank):,} disruptions"
         if worst is not None
         else f"None of the {len(rank):,} disruptions could be solved"
@@ -109,14 +110,14 @@ def ranking_chart(stress: StressData) -> Chart:
     shown = f"top {TOP} of {len(rank)}" if len(rank) > TOP else f"all {len(rank)}"
     return bars_chart(
         "ranking",
-        f"N-1 ranking: cost increase of each disruption ({shown}, USD per year)",
+        f"N-1 ranking: cost increase of each disruption ({shown}, {money_unit(stress.summary)})",
         caption + ".",
         labels,
         top["cost_increase_usd"].to_numpy(float),
         [KIND_NAMES.get(k, k) for k in top["kind"]],
         {KIND_NAMES.get(k, k): c for k, c in KIND_COLOURS.items()},
         "cost increase against the base, {unit}",
-        "USD per year",
+        money_unit(stress.summary),
         hover,
     )
 

@@ -1,0 +1,270 @@
+"""Sweep points and stress cases of a plan: the horizon's stacked LP, re-solved per point.
+
+A point of a plan changes the dataset (in every year, or in the years its changes name) or
+the planning tables (:class:`oreflow.plan_cases.PlanBase`). Only the years its changes reach
+are rebuilt, and those whose changes move only costs and bounds are updated in place from the
+base year's LP, as a single-year sweep's are (:meth:`PlanEngine._prepare`); the stacked LP,
+when its structure is the base plan's, is re-solved in place in HiGHS from the previous basis
+(only the costs and bounds that differ are changed); otherwise it is loaded afresh. A plan
+with whole plants (``min_t``) is a MIP: each point runs HiGHS's branch and bound, then the
+LP with the integer decisions fixed gives the point's prices.
+
+A point's row (docs/sensitivity.md, "Sweeps and stress tests of a plan"): ``objective_usd``
+is the plan's objective in present value; each year's figures carry an ``@<year>`` suffix
+(``price.demand.US/NdPr@2030``, ``feed_t.CN@2030``, ``objective_usd@2030``: that year's,
+per year of its period, in that year's money), read exactly as a single-year point's
+(:class:`~oreflow.sweep.extract.Extractor`). Totals over the horizon, without a suffix:
+``cost.<term>_usd`` (present value, with ``cost.build_charges_usd`` and
+``cost.stock_holding_usd``), ``welfare_usd`` (= -objective, with demand curves),
+``unmet_t`` and ``unmet_t.<market>/<product>`` (t over every year of the horizon),
+``built_t.<country>`` (t/yr of capacity built over the horizon, refining and mining, in
+each country with a build on offer), ``build_t.<build>``; and
+``stock_t.<stockpile>@<year>`` (t at the end of the period).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from oreflow.errors import InputError, SolveError
+from oreflow.model.conventions import year_column
+from oreflow.model.lp import build_lp
+from oreflow.model.network import Network
+from oreflow.model.parameters import check_changed, in_place, updated_lp
+from oreflow.model.plan import PlanLP, restacked, year_record
+from oreflow.model.planning import BUILT_CAPACITY, PlanningTables
+from oreflow.model.ranging import degenerate_positions, dual_uniqueness
+from oreflow.model.record import SolutionRecord
+from oreflow.planning import assemble_plan, plan_conflicts, solve_integers
+from oreflow.scenarios import changed_network
+from oreflow.solvers.highs import HighsModel, solve_highs
+from oreflow.sweep.engine import (
+    NO_VERDICT,
+    SweepContext,
+    check_finite,
+    copy_vectors,
+    solve_in_place,
+    structure_of,
+    trust_of,
+)
+from oreflow.sweep.extract import Extractor
+from oreflow.sweep.points import Point
+
+
+class PlanEngine:
+    """The base plan of a sweep, loaded into HiGHS, and the point-by-point re-solve."""
+
+    def __init__(self, context: SweepContext) -> None:
+        assert context.plan is not None
+        self.context = context
+        self.base = context.plan
+        self.networks, self.planning = self.base.inputs(label="the sweep's base plan")
+        self.plan = assemble_plan(self.networks, self.base.horizon, self.planning, context.market)
+        self.structure = structure_of(self.plan.lp)
+        self.extractors: dict[int, Extractor] = {}
+        self.model: HighsModel | None = None
+        record, _ = self._solve(self.plan, warm=False)
+        if record.status != "optimal":
+            raise SolveError(
+                record.status,
+                f"{record.solver_status}: the sweep's base plan (the dataset with the sweep's base_changes) "
+                "must solve to optimality",
+            )
+        self.base_objective = float(record.objective)
+        self.base_basis = self.model.highs.getBasis() if self.model is not None else None
+
+    def run_chunk(self, points: list[Point]) -> list[dict[str, Any]]:
+        """Solve ``points`` in order, from the base plan's basis in a freshly loaded model."""
+        self._restart()
+        return [self.run_point(point) for point in points]
+
+    def _restart(self) -> None:
+        if self.base_basis is not None:
+            self.model = HighsModel(copy_vectors(self.plan.lp), self.context.solver_options)
+            self.model.start_from(self.base_basis)
+
+    def run_point(self, point: Point) -> dict[str, Any]:
+        """One point's row: its identity, status, error (if any), figures and dual trust."""
+        row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
+        row.update({f"param.{name}": value for name, value in point.values.items()})
+        started = time.perf_counter()
+        try:
+            check_finite(point)
+            plan, networks, planning = self._prepare(point)
+            record, warm = self._solve(plan, warm=True)
+            row.update(status=record.status, error="" if record.status == "optimal" else plan_failure(plan, record))
+            if record.status == "optimal":
+                row.update(self.figures(plan, record, networks, planning))
+                degenerate = degenerate_positions(plan.lp, record) if record.has_basis else None
+                row.update(trust_of(plan.lp, record, dual_uniqueness(plan.lp, record, degenerate), degenerate))
+            row["iterations"] = record.iterations
+            row["warm"] = warm
+        except InputError as exc:
+            row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
+        except SolveError as exc:
+            row.update(status=exc.status, error=str(exc))
+        except Exception as exc:  # a failed point is recorded and the sweep goes on
+            row.update(
+                status="error",
+                error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
+            )
+            self._restart()
+        row["solve_s"] = time.perf_counter() - started
+        return row
+
+    def _prepare(self, point: Point) -> tuple[PlanLP, dict[int, Network], PlanningTables]:
+        """The point's plan. A year no change reaches keeps the base plan's network and LP; a
+        year whose changes only move costs and bounds (:mod:`oreflow.model.parameters`) gets
+        its LP updated in place from the base year's and the changed cells re-checked;
+        otherwise the year is rebuilt from its paths and fully re-validated. The stacked
+        matrix and the horizon parts are kept unless a year's structure or the planning
+        tables changed."""
+        label = f"point {point.index} ({point.label})"
+        changes = list(point.changes)
+        problems = self.base.check(changes, label)
+        if problems:
+            raise InputError(problems)
+        planning = self.base.planning_tables(changes, label)
+        networks: dict[int, Network] = {}
+        year_lps = {}
+        rebuilt = False
+        for year in self.base.horizon.years:
+            mine = self.base.changes_in(changes, year)
+            if not mine:
+                networks[year], year_lps[year] = self.networks[year], self.plan.year_lps[year]
+                continue
+            year_label = f"{label} [{year}]"
+            changed = {(c.table, c.column) for c in mine if c.action in ("set", "scale") and c.column}
+            updated = None
+            if not any(c.action in ("add", "remove") for c in mine) and in_place(changed):
+                network = changed_network(self.networks[year], mine, year_label)
+                found = check_changed(network, changed, year_label)
+                if found:
+                    raise InputError(found)
+                updated = updated_lp(self.plan.year_lps[year], network, changed, self.context.market)
+            if updated is None:
+                network = self.base.year_network(year, mine, year_label)
+                updated = build_lp(network, self.context.market)
+                rebuilt = True
+            networks[year], year_lps[year] = network, updated
+        if not rebuilt and planning is self.planning:
+            return restacked(self.plan, year_lps), networks, planning
+        return assemble_plan(networks, self.base.horizon, planning, self.context.market, year_lps), networks, planning
+
+    def _solve(self, plan: PlanLP, warm: bool) -> tuple[SolutionRecord, bool]:
+        """Solve ``plan``: a MIP by branch and bound then its fixed LP (cold); an LP of the
+        base plan's structure in place from the current basis; another LP in a fresh model."""
+        options = self.context.solver_options
+        if plan.is_mip:
+            _, lp = solve_integers(plan, options)
+            return solve_highs(lp, options, False), False
+        same = structure_of(plan.lp) == self.structure
+        if warm and same and self.model is not None:
+            record = solve_in_place(self.model, plan.lp)
+            if record.status not in NO_VERDICT:
+                return record, True
+        model = HighsModel(copy_vectors(plan.lp), options)
+        record = model.solve()
+        if same:
+            self.model = model
+        return record, False
+
+    def _extractor(self, year: int, plan: PlanLP, network: Network) -> Extractor:
+        """The year's extractor: the base plan's when the year's LP has the base's index tables
+        (unchanged, or updated in place: :func:`~oreflow.model.parameters.updated_lp` shares them)."""
+        context = self.context
+        if plan.year_lps[year].columns is self.plan.year_lps[year].columns:
+            if year not in self.extractors:
+                self.extractors[year] = Extractor(
+                    self.networks[year], self.plan.year_lps[year], context.prices, context.flows
+                )
+            return self.extractors[year]
+        return Extractor(network, plan.year_lps[year], context.prices, context.flows)
+
+    def figures(
+        self, plan: PlanLP, record: SolutionRecord, networks: dict[int, Network], planning: PlanningTables
+    ) -> dict[str, Any]:
+        """The point's figures: the objective in present value, each year's (suffixed with
+        ``@<year>``) and the horizon's builds and stock levels."""
+        out: dict[str, Any] = {"objective_usd": float(record.objective)}
+        totals: dict[str, float] = {}
+        for year, n_years in zip(plan.horizon.years, plan.horizon.period_years):
+            year_lp, year_rec = year_record(plan, record, year)
+            extractor = self._extractor(year, plan, networks[year])
+            figures = extractor.figures(year_lp, year_rec)
+            out.update({year_column(k, year): v for k, v in figures.items()})
+            # the horizon's totals: costs in present value, unmet demand in tonnes over the period's years
+            for key, value in figures.items():
+                if key.startswith("cost."):
+                    totals[key] = totals.get(key, 0.0) + plan.weight[year] * value
+                elif key == "unmet_t" or key.startswith("unmet_t."):
+                    totals[key] = totals.get(key, 0.0) + n_years * value
+            if "welfare_usd" in figures:
+                out["welfare_usd"] = -float(record.objective) + 0.0
+        out.update(totals)
+        out.update(_horizon_costs(plan, record))
+        out.update(_build_figures(plan, record, networks, planning))
+        out.update(_stock_figures(plan, record))
+        return out
+
+
+def plan_failure(plan: PlanLP, record: SolutionRecord) -> str:
+    """Why a point's plan is not optimal, in one line (the conflicting rows named with their year)."""
+    return f"{record.solver_status}: the plan {plan_conflicts(plan, record)}"
+
+
+def _part_values(plan: PlanLP, record: SolutionRecord, name: str) -> np.ndarray:
+    start = plan.part_col_start[name]
+    return np.asarray(record.col_value[start : start + len(plan.parts[name].columns)], dtype=float)
+
+
+def _horizon_costs(plan: PlanLP, record: SolutionRecord) -> dict[str, float]:
+    """``cost.build_charges_usd`` and ``cost.stock_holding_usd``: the horizon parts' costs
+    in present value (the years' ``cost.*`` are summed in present value beside them)."""
+    names = {"build": "cost.build_charges_usd", "stock": "cost.stock_holding_usd"}
+    return {
+        names[name]: float(plan.parts[name].cost @ _part_values(plan, record, name))
+        for name in names
+        if name in plan.parts
+    }
+
+
+def _build_figures(
+    plan: PlanLP, record: SolutionRecord, networks: dict[int, Network], planning: PlanningTables
+) -> dict[str, float]:
+    """``build_t.<build>`` (t/yr built, every build offered) and ``built_t.<country>`` (t/yr
+    built in each country with a build on offer)."""
+    if "build" not in plan.parts:
+        return {}
+    part = plan.parts["build"]
+    capacity = part.columns.assign(value=_part_values(plan, record, "build"))
+    capacity = capacity.loc[capacity["kind"] == BUILT_CAPACITY]
+    per_build = capacity.groupby("build", sort=False)["value"].sum()
+    per_build = per_build.reindex(planning.builds["build"], fill_value=0.0)
+    first = networks[plan.horizon.years[0]]
+    site_country = {
+        **dict(zip(first.refiners["refiner"], first.refiners["country"])),
+        **dict(zip(first.origins["origin"], first.origins["country"])),
+    }
+    country = planning.builds.set_index("build")["site"].map(site_country)
+    per_country = per_build.groupby(country.reindex(per_build.index).to_numpy()).sum()
+    out = {f"build_t.{b}": float(v) + 0.0 for b, v in per_build.items()}  # + 0.0: no -0.0
+    out.update({f"built_t.{c}": float(v) + 0.0 for c, v in per_country.items()})
+    return out
+
+
+def _stock_figures(plan: PlanLP, record: SolutionRecord) -> dict[str, float]:
+    """``stock_t.<stockpile>@<year>``: the level at the end of each period (t)."""
+    if "stock" not in plan.parts:
+        return {}
+    part = plan.parts["stock"]
+    levels = part.columns.assign(value=_part_values(plan, record, "stock"))
+    levels = levels.loc[levels["kind"] == "level"]
+    return {
+        year_column(f"stock_t.{k}", int(y)): float(v)
+        for k, y, v in zip(levels["stockpile"], levels["year"], levels["value"])
+    }
