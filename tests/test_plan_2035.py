@@ -196,3 +196,16 @@ def test_every_number_of_the_plan_datasets_has_a_source(folder: Path) -> None:
     paths = pd.read_csv(folder / "paths.csv", dtype=str, keep_default_na=False)
     assert set(paths["path"]) <= set(sources.loc[sources["file"] == "paths.csv", "row_id"])
     assert paths["note"].str.contains(r"\[[SAD]").all()  # every path tagged in its note
+
+
+def test_the_derisking_scenario_is_the_derisking_dataset(plans: dict[str, Path], tmp_path: Path) -> None:
+    """plan_2035_scenarios.toml's derisk_50pct_2030 (share_limits rows added in the 2030 and 2035
+    periods) gives the plan of the rare_earths_2024_2035_derisk dataset (a path on share_limits),
+    and its base is plan_2035 (inputs/README.md, "What changes the plan")."""
+    out = tmp_path / "scenarios"
+    job = INPUTS / "plan_2035_scenarios.toml"
+    assert main(["run", str(job), "--scenario", "derisk_50pct_2030", "--out", str(out), "--quiet"]) == 0
+    assert _objective(out / "base") == pytest.approx(_objective(plans["least_cost"]), rel=1e-12)
+    assert _objective(out / "derisk_50pct_2030") == pytest.approx(_objective(plans["derisk"]), rel=1e-12)
+    built = _table(out / "derisk_50pct_2030", "builds")
+    pd.testing.assert_frame_equal(built, _table(plans["derisk"], "builds"))
