@@ -225,3 +225,30 @@ def test_plan_benchmark_runs_the_smallest_plan() -> None:
     assert "MIP gap oreflow / floor" in proc.stdout
     assert "plan_2035.toml" in proc.stdout
     assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_plan_sweep_benchmark_runs_every_kind_of_point() -> None:
+    """benchmarks/plan_sweep.py with a few points: each kind of plan point solved by the engine
+    and from scratch to the same objective (the script asserts it); RESULTS.md left alone."""
+    results = BENCHMARKS / "RESULTS.md"
+    before = results.read_bytes() if results.exists() else None
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "plan_sweep.py"),
+            "--points",
+            "3",
+            "--cold-points",
+            "1",
+            "--no-jobs",
+            "--no-record",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    for kind in ("demand 2030s", "myanmar year", "capital", "ban"):
+        assert any(line.startswith(f"| {kind} |") for line in proc.stdout.splitlines()), kind
+    assert (results.read_bytes() if results.exists() else None) == before
