@@ -30,6 +30,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ import pandas as pd
 from .errors import InputError, InputWarning, Problem, cap_problems
 from .network import Network
 from .reading import check_numbers, number_text, read_raw_csv
-from .tables import GROUP_SEPARATOR, ID, LINE, NUMBER, NUMBER_LIMIT, TABLES, TABLES_BY_NAME
+from .tables import GROUP_SEPARATOR, ID, LINE, NUMBER, NUMBER_LIMIT, PLANNING_TABLES, TABLES, TABLES_BY_NAME
 
 #: The file's name in a dataset folder.
 PATHS_FILE = "paths.csv"
@@ -46,6 +47,16 @@ BETWEEN = ("linear", "step")
 #: Columns every paths file has; ``where`` and ``between`` may be absent (blank).
 REQUIRED_COLUMNS = ("path", "table", "column", "mode")
 OPTIONAL_COLUMNS = ("where", "between")
+#: The columns of the planning tables a path may change (model/planning.py reads them per
+#: year: a build's capital and fixed O&M by the year its construction starts, a build limit
+#: per period, a stockpile's bounds and holding cost per period).
+PLANNING_PATH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "builds": ("capital_usd_per_t", "fixed_om_usd_per_t_yr"),
+    "build_limits": ("limit_t_per_year",),
+    "stockpiles": ("max_t", "min_t", "holding_usd_per_t_year"),
+}
+#: Every table a path may name: the dataset's, then the planning tables.
+PATH_TABLES = {**TABLES_BY_NAME, **{spec.name: spec for spec in PLANNING_TABLES}}
 #: A header that is an integer in this range (inclusive) is a year column.
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 #: How a ``where`` is written (in problems).
@@ -242,15 +253,17 @@ def _path(
         first_line[name] = line
 
     table, column = cells["table"], cells["column"]
-    spec = TABLES_BY_NAME.get(table)
+    spec = PATH_TABLES.get(table)
     target = None
     if spec is None:
-        problem("table", table, f"one of the tables {', '.join(t.name for t in TABLES)}", "paths_table")
+        problem("table", table, f"one of the tables {', '.join(PATH_TABLES)}", "paths_table")
     else:
-        numbers = ", ".join(c.name for c in spec.columns if c.kind == NUMBER)
+        allowed = PLANNING_PATH_COLUMNS.get(table)
+        numbers = ", ".join(c.name for c in spec.columns if c.kind == NUMBER and (allowed is None or c.name in allowed))
         target = next((c for c in spec.columns if c.name == column), None)
-        if target is None:
-            problem("column", column, f"a number column of {spec.file} ({numbers})", "paths_column")
+        if target is None or (allowed is not None and column not in allowed and target.kind == NUMBER):
+            problem("column", column, f"a number column of {spec.file} a path may change ({numbers})", "paths_column")
+            target = None
         elif target.kind != NUMBER:
             problem("column", column, f"a number column of {spec.file} ({numbers}), not an id column", "paths_column")
             target = None
@@ -357,13 +370,18 @@ def select_rows(path: TimePath, frame: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def _selections(paths: Paths, network: Network) -> tuple[list[np.ndarray], list[Problem]]:
-    """Each path's rows of ``network``, and the problems: a ``where`` with a value found in no
-    row or selecting nothing, two ``set`` paths of one cell."""
+def selections(paths: Paths, network: Any) -> tuple[list[np.ndarray], list[Problem]]:
+    """Each path's rows of ``network`` (a Network, or the planning tables: anything with the
+    tables as attributes), and the problems: a ``where`` with a value found in no row or
+    selecting nothing, two ``set`` paths of one cell. A path of a table ``network`` does not
+    hold selects nothing and is no problem here (the other kind of tables checks it)."""
     masks: list[np.ndarray] = []
     problems: list[Problem] = []
     for path in paths:
-        frame = getattr(network, path.table)
+        frame = getattr(network, path.table, None)
+        if frame is None:
+            masks.append(np.zeros(0, dtype=bool))
+            continue
         mask = select_rows(path, frame)
         masks.append(mask)
         absent = [
@@ -420,7 +438,7 @@ def check_paths(paths: Paths, network: Network) -> list[Problem]:
     """The problems of ``paths`` on ``network`` (the base, after any scenario changes): a
     ``where`` naming a value no row has, or selecting no row; two ``set`` paths of one
     table and column whose rows overlap (at the later line, naming the earlier)."""
-    return _selections(paths, network)[1]
+    return selections(paths, network)[1]
 
 
 def network_for_year(
@@ -437,26 +455,15 @@ def network_for_year(
     """
     if not len(paths) and edit is None:
         return network
-    masks, problems = _selections(paths, network)
+    masks, problems = selections(paths, network)
     if problems:
         raise InputError(cap_problems(problems), heading=f"invalid {paths.label}")
     tables: dict[str, pd.DataFrame] = {spec.name: getattr(network, spec.name) for spec in TABLES}
     copied: set[str] = set()
     written: dict[tuple[str, str], list[tuple[TimePath, np.ndarray]]] = {}
     for path, mask in zip(paths, masks):
-        value = value_at(path, year)
-        if value is None or (path.mode == "scale" and value == 1.0):
-            continue  # the cell keeps its value
-        if path.table not in copied:
-            tables[path.table] = tables[path.table].copy()
-            copied.add(path.table)
-        frame = tables[path.table]
-        if path.mode == "set":
-            frame.loc[mask, path.column] = value
-        else:  # x 0 closes a capacity or supply even where it is inf (inf * 0 would be NaN)
-            current = frame.loc[mask, path.column].to_numpy(dtype=float)
-            frame.loc[mask, path.column] = np.zeros_like(current) if value == 0 else current * value
-        written.setdefault((path.table, path.column), []).append((path, mask))
+        if path.table in tables and apply_path(tables, path, mask, year, copied):
+            written.setdefault((path.table, path.column), []).append((path, mask))
     if edit is not None:
         edited = edit(dataclasses.replace(network, **tables))
         tables = {spec.name: getattr(edited, spec.name) for spec in TABLES}
@@ -472,6 +479,25 @@ def network_for_year(
     return dataclasses.replace(
         built, source=network.source, file_hashes=dict(network.file_hashes), warnings=_unique(warnings)
     )
+
+
+def apply_path(tables: dict[str, pd.DataFrame], path: TimePath, mask: np.ndarray, year: int, copied: set[str]) -> bool:
+    """Apply ``path`` at ``year`` to the rows ``mask`` of ``tables[path.table]`` (copied once,
+    noted in ``copied``); whether it changed anything (a factor of 1, or a set path before its
+    first year, leaves the cells as they are)."""
+    value = value_at(path, year)
+    if value is None or (path.mode == "scale" and value == 1.0):
+        return False
+    if path.table not in copied:
+        tables[path.table] = tables[path.table].copy()
+        copied.add(path.table)
+    frame = tables[path.table]
+    if path.mode == "set":
+        frame.loc[mask, path.column] = value
+    else:  # x 0 closes a capacity or supply even where it is inf (inf * 0 would be NaN)
+        current = frame.loc[mask, path.column].to_numpy(dtype=float)
+        frame.loc[mask, path.column] = np.zeros_like(current) if value == 0 else current * value
+    return True
 
 
 def _year_label(file: str, year: int) -> str:

@@ -24,18 +24,25 @@ against the dataset with the file, line and column of each problem.
   ``min_t <= l <= max_t``; the draw adds to and the fill takes from the market's demand row
   of that year (consumption = shipments + draw - fill). Holding cost
   ``holding_usd_per_t_year x l x weight[y]``.
+
+Time paths (``paths.csv``) may change the columns of :data:`~.paths.PLANNING_PATH_COLUMNS`
+by year (:meth:`PlanningTables.at`): a build's capital and fixed O&M are those of the year its
+construction starts, a build limit and a stockpile's bounds and holding cost those of the
+period.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, cap_problems
 from .network import Network
+from .paths import PLANNING_PATH_COLUMNS, Paths, apply_path, selections
 from .plan import Horizon, HorizonPart
 from .reading import frame_table, read_csv_table
 from .tables import BUILD_LIMITS, BUILDS, LINE, STOCKPILES, TableSpec
@@ -43,15 +50,64 @@ from .tables import BUILD_LIMITS, BUILDS, LINE, STOCKPILES, TableSpec
 
 @dataclass(frozen=True)
 class PlanningTables:
-    """The planning tables of a dataset (empty tables where a file is absent)."""
+    """The planning tables of a dataset (empty tables where a file is absent), and the time
+    paths of the dataset that change them (``paths.csv`` rows naming a planning table:
+    :data:`~.paths.PLANNING_PATH_COLUMNS`); :meth:`at` gives a year's values."""
 
     builds: pd.DataFrame
     build_limits: pd.DataFrame
     stockpiles: pd.DataFrame
+    paths: Paths | None = None
 
     @property
     def empty(self) -> bool:
         return not (len(self.builds) or len(self.build_limits) or len(self.stockpiles))
+
+    def with_paths(self, paths: Paths) -> PlanningTables:
+        """These tables with ``paths`` (those naming a planning table), checked against them:
+        a ``where`` that selects nothing, two set paths of one cell (InputError)."""
+        mine = Paths(tuple(p for p in paths if p.table in PLANNING_PATH_COLUMNS), paths.label)
+        if not len(mine):
+            return dataclasses.replace(self, paths=None)
+        problems = selections(mine, self)[1]
+        if problems:
+            raise InputError(cap_problems(problems), heading=f"invalid {paths.label}")
+        return dataclasses.replace(self, paths=mine)
+
+    def at(self, year: int) -> PlanningTables:
+        """The tables with their paths applied at ``year`` (a build's capital and fixed O&M
+        for construction started that year, a build limit and a stockpile's bounds and
+        holding cost in that period); these tables when no path names them."""
+        if self.paths is None:
+            return self
+        tables = {name: getattr(self, name) for name in PLANNING_PATH_COLUMNS}
+        copied: set[str] = set()
+        for path, mask in zip(self.paths, selections(self.paths, self)[0]):
+            apply_path(tables, path, mask, year, copied)
+        return PlanningTables(**tables)
+
+    def check_years(self, network: Network, years: tuple[int, ...]) -> None:
+        """Each year's tables (:meth:`at`) keep the rules of the planning tables (a
+        stockpile's min_t <= initial_t <= max_t, ...): InputError with the year in each file."""
+        if self.paths is None:
+            return
+        problems: list[Problem] = []
+        for year in years:
+            tables = self.at(year)
+            frames = {name: getattr(tables, name) for name in PLANNING_PATH_COLUMNS}
+            try:
+                read_planning(None, network, frames)
+            except InputError as exc:
+                problems += [
+                    dataclasses.replace(
+                        p,
+                        file=f"{p.file.removesuffix(' (DataFrame)')} [{year}]",
+                        expected=p.expected + " (with paths.csv applied)",
+                    )
+                    for p in exc.problems
+                ]
+        if problems:
+            raise InputError(cap_problems(problems), heading="the planning tables with paths.csv applied are invalid")
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -207,8 +263,11 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
     delta = np.asarray(horizon.discount(covered), dtype=float)
     active = (covered[None, :] >= online[:, None]) & (covered[None, :] < (online + life)[:, None])
     rate = horizon.discount_rate
-    annuity = builds["capital_usd_per_t"].to_numpy(float)[b_idx] * (1.0 + rate) ** lead * annuity_factor(rate, life)
-    om = builds["fixed_om_usd_per_t_yr"].fillna(0.0).to_numpy(float)[b_idx]
+    # capital and fixed O&M of the year construction starts (paths.csv may change them by year)
+    per_year = [tables.at(int(y)).builds.reset_index(drop=True) for y in years]
+    capital = np.stack([b["capital_usd_per_t"].to_numpy(float) for b in per_year])[s_idx, b_idx]
+    om = np.stack([b["fixed_om_usd_per_t_yr"].fillna(0.0).to_numpy(float) for b in per_year])[s_idx, b_idx]
+    annuity = capital * (1.0 + rate) ** lead * annuity_factor(rate, life)
     cost = (annuity + om) * (active * delta[None, :]).sum(axis=1)
     # entries in the years' capacity / supply rows: -share of the period's years online
     into: list[tuple[np.ndarray, ...]] = []
@@ -264,6 +323,8 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
         row_upper.append(np.zeros(len(z_builds)))
     limit_rows = []
     limits = tables.build_limits.reset_index(drop=True)
+    # each period's limit (paths.csv may change it by year)
+    limit_of = np.stack([tables.at(int(y)).build_limits["limit_t_per_year"].to_numpy(float) for y in years])
     if len(limits):
         site_country = pd.concat(
             [
@@ -273,10 +334,9 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
         )
         country = pd.Series(site).map(site_country).to_numpy(object)
         offset = len(builds) + len(z_builds)
-        for li, (c, st, lim) in enumerate(
-            zip(limits["country"], limits["stage"], limits["limit_t_per_year"].to_numpy(float))
-        ):
+        for li, (c, st) in enumerate(zip(limits["country"], limits["stage"])):
             for si, (year, n) in enumerate(zip(years, n_years)):
+                lim = limit_of[si, li]
                 row = offset + li * len(years) + si
                 cols = np.flatnonzero((country == c) & (stage == st) & (s_idx == si))
                 own_r.append(np.full(len(cols), row))
@@ -346,11 +406,13 @@ def stock_part(tables: PlanningTables, horizon: Horizon, year_lps: dict) -> Hori
     columns = pd.DataFrame(
         {"stockpile": stock["stockpile"].to_numpy(object)[st], "year": years[yi].astype(int), "kind": kind}
     )
-    holding = stock["holding_usd_per_t_year"].to_numpy(float)[st]
+    # each period's holding cost and bounds (paths.csv may change them by year)
+    per_year = [tables.at(int(y)).stockpiles.reset_index(drop=True) for y in years]
+    holding = np.stack([s["holding_usd_per_t_year"].to_numpy(float) for s in per_year])[yi, st]
     # holding cost on the level, per year it is held (the period's discounted years)
     cost = np.where(kind == "level", holding * weights[yi], 0.0)
-    low = stock["min_t"].fillna(0.0).to_numpy(float)[st]
-    high = stock["max_t"].to_numpy(float)[st]
+    low = np.stack([s["min_t"].fillna(0.0).to_numpy(float) for s in per_year])[yi, st]
+    high = np.stack([s["max_t"].to_numpy(float) for s in per_year])[yi, st]
     lower = np.where(kind == "level", low, 0.0)
     upper = np.where(kind == "level", high, np.inf)
     # balance rows: one per stockpile and year

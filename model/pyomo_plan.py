@@ -29,7 +29,8 @@ the years, one named component per symbol of the formulation:
   Constraints ``build_size[c]`` (Σ_s build_t <= max_t, × built[c] for a whole build),
   ``build_min[c]`` (``WHOLE_BUILDS``: Σ_s build_t >= min_t × built[c]);
 - build limits: Set ``BUILD_LIMITS`` (country, stage of build_limits.csv), Param
-  ``build_limit_t_per_year[country, stage]``, Constraint ``build_limit[country, stage, y]``:
+  ``build_limit_t_per_year[country, stage, y]`` (per period: paths.csv may change it),
+  Constraint ``build_limit[country, stage, y]``:
   Σ build_t[c,y] over the country's builds of that stage <= limit × period_years[y];
 - the builds' capacity in the years' rows: a year's ``capacity[r]`` (refining) or
   ``supply[o]`` (mining) row of a site with a build online that year is **deactivated in
@@ -40,7 +41,8 @@ the years, one named component per symbol of the formulation:
   ``model.year[y]`` stays the single-year model as built (``pprint`` shows both rows) and
   the plan's row reads as the equation of docs/formulation.md;
 - stockpiles: Set ``STOCKPILES``; Params ``stock_market[k]``, ``stock_product[k]``,
-  ``initial_t[k]``, ``stock_min_t[k]``, ``stock_max_t[k]``, ``holding_usd_per_t_year[k]``;
+  ``initial_t[k]``, ``stock_min_t[k,y]``, ``stock_max_t[k,y]``, ``holding_usd_per_t_year[k,y]``
+  (per period: paths.csv may change them);
   Vars ``fill_t[k,y]``, ``draw_t[k,y]`` (t/yr, >= 0) and ``level_t[k,y]`` (t at the end of
   period y, between stock_min_t and stock_max_t); Constraint ``stock_balance[k,y]``:
   level_t[k,y] = level_t[k,y-1] (initial_t[k] for the first period)
@@ -186,7 +188,7 @@ def build_plan_pyomo_model(
     )
 
     _add_builds(m, planning, horizon, networks, options)
-    _add_stockpiles(m, planning.stockpiles.reset_index(drop=True))
+    _add_stockpiles(m, planning)
 
     # ---- objective --------------------------------------------------------------------------
     def present_value_rule(m):
@@ -299,10 +301,15 @@ def _add_builds(
     # ---- build limits -----------------------------------------------------------------------
     limit_keys = index_keys(limits[["country", "stage"]]) if len(limits) else []
     m.BUILD_LIMITS = pyo.Set(initialize=limit_keys, dimen=2, ordered=True, doc="(country, stage) of build_limits.csv")
+    by_year = {y: planning.at(y).build_limits.reset_index(drop=True) for y in horizon.years}  # paths.csv
     m.build_limit_t_per_year = _param(
-        m.BUILD_LIMITS,
-        zip(limit_keys, _floats(limits["limit_t_per_year"])),
-        "capacity the country can start building per year, t/yr per year",
+        m.BUILD_LIMITS * m.YEARS,
+        (
+            ((country, stage, y), value)
+            for y in horizon.years
+            for (country, stage), value in zip(limit_keys, _floats(by_year[y]["limit_t_per_year"]))
+        ),
+        "capacity the country can start building per year in period y, t/yr per year",
     )
 
     def build_limit_rule(m, country, stage, y):
@@ -314,7 +321,7 @@ def _add_builds(
         ]
         if not started:
             return pyo.Constraint.Skip
-        return pyo.quicksum(started) <= m.build_limit_t_per_year[country, stage] * m.period_years[y]
+        return pyo.quicksum(started) <= m.build_limit_t_per_year[country, stage, y] * m.period_years[y]
 
     m.build_limit = pyo.Constraint(m.BUILD_LIMITS, m.YEARS, rule=build_limit_rule, doc=_doc(build_limit_rule))
 
@@ -370,17 +377,28 @@ def _add_builds(
     )
 
 
-def _add_stockpiles(m: pyo.ConcreteModel, stock: pd.DataFrame) -> None:
-    """Stockpiles: fill, draw and level per year, their balance, their place in the demand rows."""
+def _add_stockpiles(m: pyo.ConcreteModel, planning: PlanningTables) -> None:
+    """Stockpiles: fill, draw and level per year, their balance, their place in the demand rows
+    (bounds and holding cost per period: paths.csv may change them)."""
+    stock = planning.stockpiles.reset_index(drop=True)
     names = stock["stockpile"].tolist()
+    by_year = {y: planning.at(y).stockpiles.reset_index(drop=True) for y in m.YEARS}
+
+    def per_year(column: str, fill: float | None = None) -> list:
+        return [
+            ((k, y), v)
+            for y in m.YEARS
+            for k, v in zip(names, _floats(by_year[y][column] if fill is None else by_year[y][column].fillna(fill)))
+        ]
+
     m.STOCKPILES = pyo.Set(initialize=names, ordered=True, doc="stockpiles of stockpiles.csv")
     m.stock_market = _param(m.STOCKPILES, zip(names, stock["market"]), "the market whose demand it serves")
     m.stock_product = _param(m.STOCKPILES, zip(names, stock["product"]), "the product it holds")
     m.initial_t = _param(m.STOCKPILES, zip(names, _floats(stock["initial_t"])), "level before the first period, t")
-    m.stock_min_t = _param(m.STOCKPILES, zip(names, _floats(stock["min_t"].fillna(0.0))), "lowest level, t (blank: 0)")
-    m.stock_max_t = _param(m.STOCKPILES, zip(names, _floats(stock["max_t"])), "highest level, t (inf: none)")
+    m.stock_min_t = _param(m.STOCKPILES * m.YEARS, per_year("min_t", 0.0), "lowest level in period y, t (blank: 0)")
+    m.stock_max_t = _param(m.STOCKPILES * m.YEARS, per_year("max_t"), "highest level in period y, t (inf: none)")
     m.holding_usd_per_t_year = _param(
-        m.STOCKPILES, zip(names, _floats(stock["holding_usd_per_t_year"])), "USD per t held per year"
+        m.STOCKPILES * m.YEARS, per_year("holding_usd_per_t_year"), "USD per t held per year in period y"
     )
 
     m.fill_t = pyo.Var(m.STOCKPILES, m.YEARS, within=pyo.NonNegativeReals, doc="t/yr put into stock in period y")
@@ -388,7 +406,7 @@ def _add_stockpiles(m: pyo.ConcreteModel, stock: pd.DataFrame) -> None:
     m.level_t = pyo.Var(
         m.STOCKPILES,
         m.YEARS,
-        bounds=lambda m, k, y: (m.stock_min_t[k], _finite(m.stock_max_t[k])),
+        bounds=lambda m, k, y: (m.stock_min_t[k, y], _finite(m.stock_max_t[k, y])),
         doc="t in stock at the end of period y",
     )
 
@@ -423,7 +441,7 @@ def _add_stockpiles(m: pyo.ConcreteModel, stock: pd.DataFrame) -> None:
         m.year[y].demand[mk, p].deactivate()  # restated by demand_with_stock[y, m, p]
     m.holding_costs = pyo.Expression(
         expr=pyo.quicksum(
-            m.holding_usd_per_t_year[k] * m.weight[y] * m.level_t[k, y] for k in m.STOCKPILES for y in m.YEARS
+            m.holding_usd_per_t_year[k, y] * m.weight[y] * m.level_t[k, y] for k in m.STOCKPILES for y in m.YEARS
         ),
         doc="the stockpiles' holding costs, USD in present value",
     )

@@ -46,7 +46,10 @@ class PlanBase:
     @classmethod
     def read(cls, network: Network, horizon: Horizon) -> PlanBase:
         """The paths and planning tables of ``network``'s folder (empty where absent), checked."""
-        return cls(network, horizon, dataset_paths(network), read_planning(network.source, network))
+        paths = dataset_paths(network)
+        planning = read_planning(network.source, network).with_paths(paths)
+        planning.check_years(network, horizon.years)
+        return cls(network, horizon, paths, planning)
 
     def period_of(self, year: int) -> int | None:
         """The modelled year whose period contains calendar year ``year`` (None outside the horizon)."""
@@ -100,7 +103,9 @@ class PlanBase:
         problems += apply_changes(tables, changes, label, PLANNING_SPECS)
         if problems:
             raise InputError(problems, heading=f"{label} cannot be applied")
-        return read_planning(None, self.network, frames=tables)
+        planning = read_planning(None, self.network, frames=tables).with_paths(self.paths)
+        planning.check_years(self.network, self.horizon.years)
+        return planning
 
     def inputs(
         self, changes: tuple[Change, ...] | list[Change] = (), label: str = "plan"

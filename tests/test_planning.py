@@ -260,3 +260,60 @@ def test_bad_builds_are_named(tmp_path) -> None:
         ("builds.csv", 2, "lead_time_years", "build_whole_years"),
         ("builds.csv", 3, "min_t", "build_min_max"),
     }
+
+
+def _plan_with_paths(tmp_path, paths: str, builds: pd.DataFrame, limits: pd.DataFrame | None = None):
+    """The micro dataset in a folder with ``paths`` (paths.csv text), builds.csv and, if given,
+    build_limits.csv, planned annually over 2024-2025 at r = 0 (PlanBase reads it as a run does)."""
+    from conftest import write_dataset
+    from oreflow.model.network import load_inputs
+    from oreflow.plan_cases import PlanBase
+
+    folder = write_dataset(tmp_path / "ds")
+    (folder / "paths.csv").write_text(paths, encoding="utf-8")
+    builds.to_csv(folder / "builds.csv", index=False)
+    if limits is not None:
+        limits.to_csv(folder / "build_limits.csv", index=False)
+    base = PlanBase.read(load_inputs(folder), Horizon.of([2024, 2025]))
+    networks_, planning = base.inputs()
+    return solve_plan(networks_, base.horizon, planning)
+
+
+def test_a_capital_path_prices_each_start_year_at_its_own_capital(tmp_path) -> None:
+    """Capital 1,200 USD per t/yr for construction started in 2024 (annuity 120 > the 95.5 a
+    t/yr saves: not built), 500 from 2025 (paths.csv; annuity 50 < 95.5): 20 t/yr are started
+    in 2025, charged 20 x 50 for the one year of the horizon they run."""
+    paths = "path,table,column,where,mode,between,2024,2025\nlearning,builds,capital_usd_per_t,,set,step,1200,500\n"
+    plan = _plan_with_paths(tmp_path, paths, expansion(1200.0))
+    assert plan.builds[["start_year", "capacity_t"]].to_dict("records") == [{"start_year": 2025, "capacity_t": 20.0}]
+    assert plan.builds["charges_pv_usd"].sum() == pytest.approx(20 * 50.0)
+    without = _plan_with_paths(
+        tmp_path / "flat", "path,table,column,mode,2024\nflat,builds,capital_usd_per_t,scale,1\n", expansion(1200.0)
+    )
+    assert without.builds.empty
+
+
+def test_a_build_limit_path_opens_building_capability_over_time(tmp_path) -> None:
+    """No separation may be started in X in 2024, 10 t/yr in 2025 (paths.csv on build_limits):
+    10 t/yr are started in 2025. One more t/yr of 2025 capability saves 95.5 - 50 = 45.5 USD;
+    one t/yr of 2024 capability would run both years: 2 x (95.5 - 50) = 91 USD."""
+    limits = pd.DataFrame({"country": ["X"], "stage": ["refining"], "limit_t_per_year": [0.0]})
+    paths = (
+        "path,table,column,where,mode,between,2024,2025\n"
+        "training,build_limits,limit_t_per_year,country=X,set,step,0,10\n"
+    )
+    plan = _plan_with_paths(tmp_path, paths, expansion(500.0), limits)
+    assert plan.builds[["start_year", "capacity_t"]].to_dict("records") == [{"start_year": 2025, "capacity_t": 10.0}]
+    prices = plan.horizon_prices.loc[plan.horizon_prices["kind"] == "build_limit"].set_index("year")["shadow_price"]
+    assert prices.to_dict() == pytest.approx({2024: -91.0, 2025: -45.5})
+
+
+def test_a_path_may_change_only_the_per_year_columns_of_a_planning_table(tmp_path) -> None:
+    """max_t is a build's size over the horizon, not a yearly value: a path on it is an error
+    naming paths.csv, its line and column, and the columns a path may change."""
+    paths = "path,table,column,where,mode,2025\nbigger,builds,max_t,,scale,2\n"
+    with pytest.raises(oreflow.InputError) as caught:
+        _plan_with_paths(tmp_path, paths, expansion(500.0))
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.column, problem.value) == ("paths.csv", 2, "column", "max_t")
+    assert "capital_usd_per_t, fixed_om_usd_per_t_yr" in problem.expected

@@ -118,6 +118,34 @@ def stockpile(**changes: float) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------
 
 
+def test_paths_on_the_planning_tables_reach_the_twin() -> None:
+    """paths.csv on builds (capital by start year), build_limits and stockpiles (bounds and
+    holding by period): the twin reads each period's values as the array LP does."""
+    from oreflow.model.paths import paths_from_frame
+
+    horizon = Horizon.of([2024, 2025, 2026])
+    limits = pd.DataFrame({"country": ["X"], "stage": ["refining"], "limit_t_per_year": [5.0]})
+    paths = paths_from_frame(
+        pd.DataFrame(
+            {
+                "path": ["learning", "training", "bigger_stock", "cheaper_holding"],
+                "table": ["builds", "build_limits", "stockpiles", "stockpiles"],
+                "column": ["capital_usd_per_t", "limit_t_per_year", "max_t", "holding_usd_per_t_year"],
+                "mode": ["scale", "set", "set", "scale"],
+                2024: [1.0, 5.0, 10.0, 1.0],
+                2026: [0.6, 15.0, 30.0, 0.5],
+            }
+        )
+    )
+    planning = read_planning(
+        None, BASE, {"builds": expansion(900.0), "build_limits": limits, "stockpiles": stockpile(max_t=10.0)}
+    ).with_paths(paths)
+    dry = micro(0.0)
+    model, plan = assert_same_plan({2024: micro(400.0), 2025: micro(400.0), 2026: dry}, horizon, planning)
+    assert pyo.value(model.build_limit_t_per_year["X", "refining", 2025]) == pytest.approx(10.0)
+    assert pyo.value(model.stock_max_t["M_P1", 2025]) == pytest.approx(20.0)
+
+
 def test_refining_builds_with_a_lead_time_and_a_build_limit() -> None:
     """Annual 2024-2027 at 5 %, lead time 2, at most 10 t/yr started per year in X: 10 t/yr
     started in 2024 (online 2026) and 10 in 2025 (online 2027), R1's 20 t/yr of expansion.
