@@ -6,16 +6,24 @@ JOB    ?= inputs/baseline.toml
 
 .PHONY: run scenarios frontier stress test lint validate clean chromium bench bench-full
 
+# Installation says what it does (it takes a minute or two the first time); pip's -qq keeps
+# only errors, so no build chatter (setuptools' notes on editable installs) reaches the screen.
 $(BIN)/python:
+	@echo "oreflow: creating the virtual environment $(VENV) (first run only)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "oreflow: upgrading pip"
+	$(BIN)/python -m pip install -qq --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "oreflow: installing oreflow and its dependencies into $(VENV) (about a minute the first time)"
+	$(BIN)/python -m pip install -qq -e .
+	@echo "oreflow: installed"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "oreflow: installing oreflow with its test and lint tools into $(VENV) (a minute or two the first time)"
+	$(BIN)/python -m pip install -qq -e ".[dev]"
+	@echo "oreflow: installed"
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

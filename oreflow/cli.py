@@ -28,11 +28,32 @@ def _parser(table: Iterable[Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oreflow",
         description="Least-cost allocation of rare-earth ore to refiners and markets, with shadow prices.",
+        epilog="Start with: oreflow run inputs/baseline.toml   (then open outputs/baseline/report.html). "
+        "Each command's help has examples: oreflow run --help",
     )
+    parser.add_argument("--version", action="version", version=f"oreflow {version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in table:
-        command.add_arguments(subparsers.add_parser(command.name, help=command.help))
+        command.add_arguments(
+            subparsers.add_parser(
+                command.name,
+                help=command.help,
+                description=command.help[:1].upper() + command.help[1:] + ".",
+                epilog=command.epilog(),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
     return parser
+
+
+def version() -> str:
+    """oreflow's version, from the installed package's metadata (the source tree's when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("oreflow")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

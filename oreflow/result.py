@@ -27,6 +27,7 @@ import pandas as pd
 
 from oreflow.model.arrays import LinearProgram
 from oreflow.model.conventions import BINDING_TOLERANCE, ZERO_TOLERANCE, clean, join_keys
+from oreflow.model.families import FAMILIES_BY_NAME
 from oreflow.model.network import Network
 from oreflow.model.ranging import DualTrust
 from oreflow.model.record import SolutionRecord
@@ -131,8 +132,8 @@ class Result:
             "reduced_costs": self.reduced_costs,
             "flows_by_product": self.flows_by_product,
         }
-        tables.update({f"shadow_prices_{name}": frame for name, frame in self.shadow_prices.items()})
-        tables.update({f"ranging_{name}": frame for name, frame in self.ranging.items()})
+        tables.update({f"shadow_prices_{name}": with_units(frame, name) for name, frame in self.shadow_prices.items()})
+        tables.update({f"ranging_{name}": with_units(frame) for name, frame in self.ranging.items()})
         return tables
 
     def binding(self) -> pd.DataFrame:
@@ -142,6 +143,24 @@ class Result:
         ``shadow_price``, ``unit``.
         """
         return largest_price_first(binding_rows(self.shadow_prices))
+
+
+def with_units(frame: pd.DataFrame, family: str | None = None) -> pd.DataFrame:
+    """A table of rows of constraint families (a ``shadow_prices_<family>`` table, or
+    ``ranging_rhs`` with its ``family`` column) with the units of its bare value columns:
+    ``rhs_unit`` (of rhs, activity, slack and the rhs interval: ``t`` or ``%``, a share
+    limit's percentage points) and ``price_unit`` (of shadow_price: ``USD/t``, ``USD/pp``, ...),
+    from the registry (docs/conventions.md). A table without such rows is returned as it is."""
+    if "rhs" not in frame.columns or (family is None and "family" not in frame.columns):
+        return frame
+    if family is not None:
+        spec = FAMILIES_BY_NAME[family]
+        return frame.assign(rhs_unit=spec.rhs_unit, price_unit=spec.price_unit_short)
+    names = frame["family"].astype(str)
+    return frame.assign(
+        rhs_unit=names.map(lambda f: FAMILIES_BY_NAME[f].rhs_unit if f in FAMILIES_BY_NAME else ""),
+        price_unit=names.map(lambda f: FAMILIES_BY_NAME[f].price_unit_short if f in FAMILIES_BY_NAME else ""),
+    )
 
 
 def largest_price_first(frame: pd.DataFrame) -> pd.DataFrame:

@@ -69,6 +69,7 @@ def test_run_writes_every_table_and_summary(tmp_path, micro_job, capsys):
     assert leftovers(tmp_path) == []
     stdout = capsys.readouterr().out
     assert f"Outputs written to {out.resolve()}" in stdout
+    assert stdout.endswith(f"Report: {(out / 'report.html').resolve()}\n")  # the last line: what to open
 
 
 def test_run_tables_hold_the_solution(tmp_path, micro_job):

@@ -41,7 +41,7 @@ def test_the_parser_offers_exactly_the_table_in_its_order(capsys):
         main(["--help"])
     assert info.value.code == 0
     stdout = capsys.readouterr().out
-    choices = re.search(r"usage: oreflow \[-h\] \{([a-z,]+)\}", stdout)
+    choices = re.search(r"usage: oreflow \[-h\] \[--version\]\s+\{([a-z,]+)\}", stdout)
     assert choices is not None, stdout
     assert choices.group(1).split(",") == NAMES
     assert len(set(NAMES)) == len(NAMES)
@@ -50,11 +50,23 @@ def test_the_parser_offers_exactly_the_table_in_its_order(capsys):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_command_has_its_own_usage(name, capsys):
+def test_every_command_has_its_own_usage_and_examples(name, capsys):
+    """Each command's help ends with examples: command lines of that command, each explained."""
     with pytest.raises(SystemExit) as info:
         main([name, "--help"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.startswith(f"usage: oreflow {name} ")
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: oreflow {name} ")
+    examples = out.split("examples:\n", 1)[1].splitlines()
+    assert examples and all(line.startswith(f"  oreflow {name}") for line in examples[::2]), out
+    assert all(line.startswith("      ") and line.strip() for line in examples[1::2]), out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert re.fullmatch(r"oreflow \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
 
 
 def test_every_command_module_is_in_the_table():

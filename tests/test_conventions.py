@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import oreflow
@@ -124,3 +125,18 @@ def test_shadow_price_is_the_finite_difference(
     else:
         bumped_objective = oreflow.solve(_bump(network, table, key, key_value, column, 1.0, product)).objective
     assert bumped_objective - result.objective == pytest.approx(expected, rel=1e-4, abs=1e-3)
+
+
+def test_written_price_tables_carry_their_units() -> None:
+    """docs/conventions.md, "Output columns": every shadow-price table as written names the unit
+    of its bare columns: a share limit's in percentage points, its price in USD per point."""
+    from oreflow.model.families import FAMILIES_BY_NAME, SHARE_LIMIT
+    from oreflow.result import with_units
+
+    frame = pd.DataFrame({"market": ["US"], "rhs": [50.0], "shadow_price": [-1.0]})
+    assert with_units(frame, SHARE_LIMIT)[["rhs_unit", "price_unit"]].iloc[0].tolist() == [
+        "%",
+        FAMILIES_BY_NAME[SHARE_LIMIT].price_unit_short,
+    ]
+    ranging = pd.DataFrame({"family": [SHARE_LIMIT, "nonesuch"], "rhs": [1.0, 2.0]})
+    assert with_units(ranging)["rhs_unit"].tolist() == ["%", ""]

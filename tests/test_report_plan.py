@@ -165,7 +165,7 @@ def test_run_prints_the_plan(plan: tuple[Path, str]) -> None:
     assert "oreflow plan 'job': optimal, 3 periods 2024-2026" in printed
     assert "R1_x at R1 (X): 20 t/yr, started 2024, online 2025" in printed
     assert "M_P1: 2024: 0, 2025: 0, 2026: 0" in printed
-    assert printed.rstrip().endswith(f"Outputs written to {out}")
+    assert printed.rstrip().endswith(f"Outputs written to {out}\nReport: {out / 'report.html'}")
 
 
 def test_oreflow_report_rebuilds_it(plan: tuple[Path, str], html: str, tmp_path: Path) -> None:

@@ -572,3 +572,14 @@ def test_a_pyomo_job_sweeps_with_highs_and_says_so(tmp_path: Path) -> None:
     text = 'backend = "pyomo"\n' + GRID
     message, status, folder = run(grid_job(tmp_path, text))
     assert status == 0 and "applies to oreflow run only" in message
+
+
+def test_the_command_says_where_it_writes_before_it_runs(tmp_path: Path, capsys) -> None:
+    """oreflow sweep prints its output folder first (the job's output + '-sweep' unless --out
+    or [sweep] output name another) and ends with the report to open."""
+    job = grid_job(tmp_path)
+    assert main(["sweep", str(job), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    folder = (tmp_path / "out").resolve().with_name("out-sweep")
+    assert captured.err.startswith(f"oreflow sweep: writing to {folder} (the job's output + '-sweep'; --out to change)")
+    assert captured.out.rstrip().endswith(f"Report: {folder / 'report.html'}")

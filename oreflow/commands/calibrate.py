@@ -59,4 +59,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0 if bool(frame["within"].all()) else 1
 
 
-COMMAND = Command("calibrate", HELP, add_arguments, handle)
+COMMAND = Command(
+    "calibrate",
+    HELP,
+    add_arguments,
+    handle,
+    examples=(("oreflow calibrate inputs/baseline.toml", "the base case against the dataset's observed.csv"),),
+)

@@ -40,4 +40,13 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("report", "rebuild report.html (and its PNGs) from a finished run's folder", add_arguments, handle)
+COMMAND = Command(
+    "report",
+    "rebuild report.html (and its PNGs) from a finished run's folder",
+    add_arguments,
+    handle,
+    examples=(
+        ("oreflow report outputs/baseline", "rebuild the run's report.html and report_*.png, no re-solve"),
+        ("oreflow report outputs/baseline-sweep", "the same for a sweep, a stress test, a batch or a plan"),
+    ),
+)

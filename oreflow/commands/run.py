@@ -43,4 +43,18 @@ def handle(args: argparse.Namespace) -> int:
     return finish(text, status, written, args.quiet)
 
 
-COMMAND = Command("run", "solve a job and write its outputs", add_arguments, handle)
+COMMAND = Command(
+    "run",
+    "solve a job and write its outputs",
+    add_arguments,
+    handle,
+    examples=(
+        (
+            "oreflow run inputs/baseline.toml",
+            "the 2024 base case: tables, summary.json and report.html in outputs/baseline",
+        ),
+        ("oreflow run inputs/scenarios_2024.toml --scenario us_ore_ban_cn", "the base case and one scenario"),
+        ("oreflow run inputs/plan_2035.toml", "a job with a [horizon]: the plan to 2035"),
+        ("oreflow run inputs/rare_earths_2024 --out /tmp/x", "a dataset folder with default settings"),
+    ),
+)

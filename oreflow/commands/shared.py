@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Command:
-    """One subcommand: its name and help line, what it adds to its argparse subparser, and its handler.
+    """One subcommand: its name and help line, what it adds to its argparse subparser, its
+    handler, and ``examples``: command lines shown at the end of ``oreflow NAME --help``
+    (each a (command line, what it does) pair; at least one is required).
 
     ``handler(args)`` runs the command and returns the exit status; it raises InputError,
     SolveError or OSError for :func:`oreflow.cli.main` to report. Both functions are required,
@@ -32,10 +34,18 @@ class Command:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     handler: Callable[[argparse.Namespace], int]
+    examples: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not callable(self.add_arguments) or not callable(self.handler):
             raise TypeError(f"command {self.name!r}: add_arguments and handler must be functions")
+
+    def epilog(self) -> str:
+        """The examples as the end of the command's help."""
+        lines = ["examples:"]
+        for line, what in self.examples:
+            lines += [f"  {line}", f"      {what}"]
+        return "\n".join(lines)
 
 
 @overload
@@ -77,8 +87,12 @@ def load_target(target: Path, *, dataset_allowed: bool) -> tuple[JobFile | None,
 
 
 def finish(text: str, status: int, written: Path, quiet: bool) -> int:
-    """Print what a command did (only the output folder with --quiet, unless it failed); return ``status``."""
+    """Print what a command did (only the output folder with --quiet, unless it failed), then
+    the output folder and, last, the report to open; return ``status``."""
     if not quiet or status != 0:
         print(text)
     print(f"Outputs written to {written}")
+    report = written / "report.html"
+    if not quiet and report.is_file():
+        print(f"Report: {report}")
     return status

@@ -7,9 +7,11 @@ workers or a Dask scheduler, resumable); they differ only in the runner that mak
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from oreflow.commands.shared import Command, finish, load_target
 from oreflow.errors import InputError, Problem
@@ -47,8 +49,22 @@ def _solve_points(args: argparse.Namespace, runner: Callable[..., tuple[str, int
         raise InputError(Problem("command line", None, "--workers", str(args.workers), "a number >= 1", "workers"))
     job_file, network = load_target(args.job, dataset_allowed=False)
     execution = execution_of(job_file, args.workers, args.scheduler, args.fresh, not args.quiet)
+    if not args.quiet:  # say where it writes before the (long) run: the job's output plus -sweep / -stress
+        name = "sweep" if runner.__name__ == "run_sweep" else "stress"
+        if args.out:
+            how = "--out"
+        elif _section_output(job_file, name):
+            how = f"[{name}] output; --out to change"
+        else:
+            how = f"the job's output + '-{name}'; --out to change"
+        print(f"oreflow {name}: writing to {args.out or job_file.output_of(name)} ({how})", file=sys.stderr)
     text, status, written = runner(job_file, network, args.out, execution)
     return finish(text, status, written, args.quiet)
+
+
+def _section_output(job_file: Any, name: str) -> bool:
+    section = job_file.job.sweep if name == "sweep" else job_file.job.stress
+    return section is not None and section.output is not None
 
 
 SWEEP = Command(
@@ -56,10 +72,21 @@ SWEEP = Command(
     "solve every point of the job's [sweep] (grid or Monte Carlo)",
     partial(add_arguments, name="sweep"),
     handle_sweep,
+    examples=(
+        ("oreflow sweep inputs/frontier_ndpr.toml", "the NdPr share-limit frontier, into outputs/frontier_ndpr-sweep"),
+        ("oreflow sweep inputs/plan_2035_risk.toml --workers 2", "a Monte Carlo of plans, on two processes"),
+    ),
 )
 STRESS = Command(
     "stress",
     "N-1 disruptions: each origin, refiner and route group lost in turn",
     partial(add_arguments, name="stress"),
     handle_stress,
+    examples=(
+        (
+            "oreflow stress inputs/baseline.toml",
+            "every single loss of the 2024 base case, into outputs/baseline-stress",
+        ),
+        ("oreflow stress inputs/plan_2035_risk.toml", "each loss for the plan's 2028-29 period ([stress] years)"),
+    ),
 )

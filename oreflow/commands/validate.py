@@ -84,4 +84,13 @@ def _check_plan(job_file: Any, network: Any) -> str:
     return what
 
 
-COMMAND = Command("validate", "check a job file or dataset folder without solving", add_arguments, handle)
+COMMAND = Command(
+    "validate",
+    "check a job file or dataset folder without solving",
+    add_arguments,
+    handle,
+    examples=(
+        ("oreflow validate inputs/scenarios_2024.toml", "the job, its dataset and every scenario"),
+        ("oreflow validate inputs/rare_earths_2024", "a dataset folder alone"),
+    ),
+)
