@@ -23,16 +23,22 @@ from oreflow.model.network import Network, load_inputs
 from oreflow.model.record import SolutionRecord
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pyomo.environ import ConcreteModel
+    from pyomo.environ import Block, ConcreteModel
 
     from oreflow.api import solve
+    from oreflow.embed import ResolvedPrices, Resolver
     from oreflow.model.plan import Horizon
     from oreflow.model.planning import PlanningTables
     from oreflow.result import Result
 
 #: Names of the front door imported on first use, so that importing the ground floor
 #: (``oreflow.model``, ``oreflow.solvers``) does not run the front door (docs/architecture.md).
-_LAZY = {"solve": "oreflow.api", "Result": "oreflow.result"}
+_LAZY = {
+    "solve": "oreflow.api",
+    "Result": "oreflow.result",
+    "Resolver": "oreflow.embed",
+    "ResolvedPrices": "oreflow.embed",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -93,6 +99,30 @@ def build_plan_pyomo_model(
     return build(networks, horizon, planning, market)
 
 
+def pyomo_block(
+    network: Network,
+    *,
+    demand: Mapping[tuple[str, str], Any] | None = None,
+    supply: Mapping[str, Any] | None = None,
+    market: MarketOptions | float | None = None,
+) -> Block:
+    """The LP of ``network`` as a Pyomo Block to embed in another Pyomo model, its demand or
+    supply set by that model (see :mod:`oreflow.model.pyomo_block` and docs/embedding.md).
+
+    ``demand`` maps (market, product) to an expression or variable of the outer model (t
+    per year; the row becomes a fixed demand, its curve dropped), ``supply`` maps an origin
+    to one (t REO per year); ``market`` is as for :func:`oreflow.solve`. Assign the block to
+    the outer model (``outer.oreflow = oreflow.pyomo_block(network, demand=...)``) and add
+    its Expression ``total_cost`` (USD per year) to the outer objective: the block has no
+    objective of its own. Its components are :func:`build_pyomo_model`'s, with the linked
+    rows restated as ``demand_linked[m,p]``, ``share_limit_linked[m,p,c,bound]`` and
+    ``supply_linked[o]`` (the originals deactivated). Pyomo is imported only when this is called.
+    """
+    from oreflow.model.pyomo_block import pyomo_block as build
+
+    return build(network, demand=demand, supply=supply, market=market)
+
+
 __all__ = [
     "DatasetWarning",
     "InputError",
@@ -101,12 +131,15 @@ __all__ = [
     "MarketOptions",
     "Network",
     "Problem",
+    "ResolvedPrices",
+    "Resolver",
     "Result",
     "SolutionRecord",
     "SolveError",
     "build_plan_pyomo_model",
     "build_pyomo_model",
     "load_inputs",
+    "pyomo_block",
     "solve",
     "__version__",
 ]

@@ -6,9 +6,9 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.model.errors import DatasetWarning
@@ -17,9 +17,12 @@ from oreflow.model.lp import build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
 from oreflow.model.reading import number_text
-from oreflow.model.tables import NUMBER_LIMIT
+from oreflow.model.tables import NUMBER_LIMIT, TABLES
 from oreflow.result import Result, make_result
 from oreflow.solvers import solve_lp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from oreflow.job import Change
 
 _ADVICE = {
     "infeasible": "no allocation meets every constraint; check supply, capacity and routes against demand",
@@ -39,6 +42,7 @@ def solve(
     unmet_penalty_usd_per_t: float | None = None,
     ranging: bool | None = None,
     market: MarketOptions | None = None,
+    changes: Sequence[Change | Mapping[str, Any]] | None = None,
 ) -> Result:
     """Solve the least-cost allocation LP and return a :class:`~oreflow.Result`.
 
@@ -60,6 +64,11 @@ def solve(
         ranging: range the optimal basis (``Result.ranging``; default True, or the job
             file's ``ranging``); False saves its time (about 9 % of the solve at 1e5
             variables) and leaves ``Result.ranging`` empty.
+        changes: applied in order to the dataset before solving, as a scenario's changes
+            (:class:`oreflow.job.Change`, or mappings with its fields: ``{"action": "set",
+            "table": "demand", "where": {"market": "EU"}, "column": "demand_t", "value": 3000}``);
+            the changed dataset is validated like a scenario's. For many re-solves of demand,
+            supply or costs, :class:`oreflow.Resolver` re-solves in place (docs/embedding.md).
 
     Shadow prices follow docs/conventions.md: the change of the optimal total cost
     (USD) per one-unit increase of the constraint's right-hand side.
@@ -94,6 +103,8 @@ def solve(
             network = load_inputs(job_file.dataset)
         else:
             network = load_inputs(path)
+    if changes:
+        network = _changed(network, changes)
     timings["load_s"] = time.perf_counter() - started
     for warning in network.warnings:
         warnings.warn(str(warning), DatasetWarning, stacklevel=2)
@@ -128,6 +139,31 @@ def solve(
         timings=timings,
         ranging=job_ranging if ranging is None else ranging,
     )
+
+
+def _changed(network: Network, changes: Sequence[Change | Mapping[str, Any]]) -> Network:
+    """``network`` with ``changes`` applied in order and validated (InputError naming the change)."""
+    from pydantic import ValidationError
+
+    from oreflow.job import Change
+    from oreflow.scenarios import changed_network
+
+    label = "solve(changes=...)"
+    parsed, problems = [], []
+    for number, change in enumerate(changes, start=1):
+        try:
+            parsed.append(change if isinstance(change, Change) else Change.model_validate(change))
+        except ValidationError as exc:
+            reason = "; ".join(error["msg"] for error in exc.errors())
+            problems.append(Problem(f"{label}, change {number}", None, None, str(change), reason, "change"))
+    if problems:
+        raise InputError(problems, heading=f"{label}: invalid changes")
+    changed = changed_network(network, parsed, label)
+    try:
+        valid = Network.from_frames(**{spec.name: getattr(changed, spec.name) for spec in TABLES})
+    except InputError as exc:
+        raise InputError(exc.problems, heading=f"{label} leaves the dataset invalid", omitted=exc.omitted) from None
+    return dataclasses.replace(valid, source=network.source, file_hashes=dict(network.file_hashes))
 
 
 def solve_network(
