@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from .checks import dataset_warnings, run_checks
 from .errors import InputError, InputWarning, Problem, cap_problems
 from .reading import frame_table, read_csv_table
 from .tables import BAD, LINE, PLANNING_TABLES, TABLES, empty_table
+from .workbook import is_workbook, read_tables, rows_error, warnings_in_rows
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,16 @@ class Network:
 
 
 def load_inputs(folder: str | Path) -> Network:
-    """Read and validate the dataset in ``folder`` (a folder of CSV files).
+    """Read and validate the dataset in ``folder`` (a folder of CSV files), or in the workbook
+    ``folder`` names (an ``.xlsx`` file with a sheet per table: model/workbook.py).
 
     Raises :class:`~oreflow.model.errors.InputError` naming file, line, column, the bad value
-    and what was expected, for every problem found, before any model is built.
+    and what was expected, for every problem found, before any model is built (for a
+    workbook: ``<book>.xlsx [<sheet>]``, the row and the column).
     """
     folder = Path(folder)
+    if is_workbook(folder) and not folder.is_dir():
+        return _load_workbook(folder)
     if not folder.is_dir():
         raise InputError(Problem(str(folder), None, None, None, "a folder of CSV files (the dataset)", "folder"))
     tables: dict[str, pd.DataFrame | None] = {}
@@ -125,6 +131,19 @@ def load_inputs(folder: str | Path) -> Network:
         if path.is_file():
             hashes[spec.file] = hashlib.sha256(path.read_bytes()).hexdigest()
     return _validated(tables, labels, problems, source=folder.resolve(), hashes=hashes, warnings=unknown_files(folder))
+
+
+def _load_workbook(book: Path) -> Network:
+    """The dataset of a workbook: each table's sheet typed and checked by the rules of a CSV
+    file (model/workbook.py); problems and warnings name the sheet and the spreadsheet's row."""
+    read = read_tables(book)  # InputError when the file is missing or no workbook
+    try:
+        network = _validated(
+            read.tables, read.labels, read.problems, source=book.resolve(), hashes=read.hashes, warnings=read.warnings
+        )
+    except InputError as exc:
+        raise rows_error(exc) from None
+    return dataclasses.replace(network, warnings=warnings_in_rows(network.warnings))
 
 
 def unknown_files(folder: Path) -> list[InputWarning]:

@@ -42,10 +42,12 @@ import pandas as pd
 
 from .errors import InputError, Problem, cap_problems
 from .network import Network
-from .paths import PLANNING_PATH_COLUMNS, Paths, apply_path, selections
+from .paths import PATHS_FILE, PLANNING_PATH_COLUMNS, Paths, apply_path, read_paths, selections
+from .paths import _validated as validated_paths
 from .plan import Horizon, HorizonPart
-from .reading import frame_table, read_csv_table
+from .reading import frame_table
 from .tables import BUILD_LIMITS, BUILDS, LINE, STOCKPILES, TableSpec
+from .workbook import PATHS_SHEET, in_rows, is_workbook, read_table, read_workbook, rows_error, sheet_raw, table_label
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,14 @@ class PlanningTables:
     def empty(self) -> bool:
         return not (len(self.builds) or len(self.build_limits) or len(self.stockpiles))
 
-    def with_paths(self, paths: Paths) -> PlanningTables:
-        """These tables with ``paths`` (those naming a planning table), checked against them:
-        a ``where`` that selects nothing, two set paths of one cell (InputError)."""
+    def with_paths(self, paths: Paths, check: bool = True) -> PlanningTables:
+        """These tables with ``paths`` (those naming a planning table), with ``check``
+        checked against them: a ``where`` that selects nothing, two set paths of one cell
+        (InputError)."""
         mine = Paths(tuple(p for p in paths if p.table in PLANNING_PATH_COLUMNS), paths.label)
         if not len(mine):
             return dataclasses.replace(self, paths=None)
-        problems = selections(mine, self)[1]
+        problems = selections(mine, self)[1] if check else []
         if problems:
             raise InputError(cap_problems(problems), heading=f"invalid {paths.label}")
         return dataclasses.replace(self, paths=mine)
@@ -87,27 +90,36 @@ class PlanningTables:
         return PlanningTables(**tables)
 
     def check_years(self, network: Network, years: tuple[int, ...]) -> None:
-        """Each year's tables (:meth:`at`) keep the rules of the planning tables (a
-        stockpile's min_t <= initial_t <= max_t, ...): InputError with the year in each file."""
-        if self.paths is None:
+        """What paths can break, year by year (:meth:`at`): a stockpile's min_t above its
+        max_t in a period, or its initial_t outside the first period's bounds (later periods
+        may move the bounds away from initial_t: the level follows by filling or drawing).
+        InputError naming stockpiles.csv with the year, the line and the paths concerned."""
+        del network  # the other rules of the planning tables concern columns paths cannot change
+        if self.paths is None or not len(self.stockpiles):
             return
+        named = ", ".join(f"{p.name!r} (line {p.line})" for p in self.paths if p.table == "stockpiles")
         problems: list[Problem] = []
-        for year in years:
-            tables = self.at(year)
-            frames = {name: getattr(tables, name) for name in PLANNING_PATH_COLUMNS}
-            try:
-                read_planning(None, network, frames)
-            except InputError as exc:
-                problems += [
-                    dataclasses.replace(
-                        p,
-                        file=f"{p.file.removesuffix(' (DataFrame)')} [{year}]",
-                        expected=p.expected + " (with paths.csv applied)",
+        for position, year in enumerate(years):
+            stock = self.at(year).stockpiles.reset_index(drop=True)
+            low, high = stock["min_t"].fillna(0.0).to_numpy(float), stock["max_t"].to_numpy(float)
+            bad = low > high
+            if position == 0:
+                initial = stock["initial_t"].to_numpy(float)
+                bad |= (initial < low) | (initial > high)
+            for line, name in zip(np.flatnonzero(bad) + 2, stock["stockpile"].to_numpy(object)[bad]):
+                problems.append(
+                    Problem(
+                        f"stockpiles.csv [{year}]",
+                        int(line),
+                        "min_t",
+                        str(name),
+                        "min_t <= max_t in every period (and initial_t within the first period's bounds) "
+                        f"with paths.csv applied: paths {named}",
+                        "stockpile_bounds_in_year",
                     )
-                    for p in exc.problems
-                ]
+                )
         if problems:
-            raise InputError(cap_problems(problems), heading="the planning tables with paths.csv applied are invalid")
+            raise InputError(cap_problems(problems), heading="the stockpiles with paths.csv applied are invalid")
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -118,25 +130,49 @@ def read_planning(
     folder: Path | None, network: Network, frames: dict[str, pd.DataFrame] | None = None
 ) -> PlanningTables:
     """The planning tables of ``folder`` (or ``frames``), typed and checked against ``network``
-    (the base year's): one InputError listing every problem with its file, line and column."""
+    (the base year's): one InputError listing every problem with its file, line and column.
+    ``folder`` may be a workbook dataset (its sheets ``builds``, ...: problems then name the
+    sheet and row)."""
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
+    labels: dict[str, str] = {}
     for spec in (BUILDS, BUILD_LIMITS, STOCKPILES):
+        labels[spec.name] = spec.file
         if frames is not None and spec.name in frames:
             table, found = frame_table(frames[spec.name], spec)
         elif folder is not None:
-            table, found = read_csv_table(Path(folder), spec)
+            table, found = read_table(Path(folder), spec)
+            labels[spec.name] = table_label(Path(folder), spec)
         else:
             table, found = None, []
         problems += found
         tables[spec.name] = table if table is not None else _empty(spec).assign(**{LINE: pd.Series(dtype=int)})
-    problems += _check(tables, network)
+    problems += _check(tables, network, labels)
     if problems:
-        raise InputError(problems, heading="planning tables")
+        raise InputError(in_rows(problems), heading="planning tables")
     clean = {
         name: frame.drop(columns=[c for c in frame.columns if c.startswith("_")]) for name, frame in tables.items()
     }
     return PlanningTables(clean["builds"], clean["build_limits"], clean["stockpiles"])
+
+
+def read_dataset_paths(source: Path | None, network: Network | None = None) -> Paths:
+    """The time paths of the dataset ``source``: its folder's ``paths.csv`` or its workbook's
+    ``paths`` sheet (problems then by sheet and row), read and checked as
+    :func:`~.paths.read_paths` does (against ``network`` when given); none when there is no
+    such file or sheet, or the sheet has no path (or the dataset was built in memory)."""
+    if source is None:
+        return Paths()
+    if not is_workbook(source):
+        return read_paths(source / PATHS_FILE, network) if (source / PATHS_FILE).is_file() else Paths()
+    sheets = read_workbook(source)
+    raw = sheet_raw(sheets, PATHS_SHEET)[0] if PATHS_SHEET in sheets.cells else None
+    if raw is None or not len(raw.frame):
+        return Paths()
+    try:
+        return validated_paths(raw.frame, raw.header, raw.header_line, sheets.label(PATHS_SHEET), [], network)
+    except InputError as exc:
+        raise rows_error(exc) from None
 
 
 def _rows(file: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expected: str, rule: str) -> list[Problem]:
@@ -147,18 +183,18 @@ def _rows(file: str, frame: pd.DataFrame, mask: np.ndarray, column: str, expecte
     ]
 
 
-def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
+def _check(tables: dict[str, pd.DataFrame], network: Network, labels: dict[str, str]) -> list[Problem]:
     """Lead times and earliest starts are whole years; a build's min_t <= max_t; sites are
     refiners (refining) or origins (mining) of the dataset; build-limit countries
     are countries of such sites; a stockpile's market and product form a demand row; a
-    stockpile's min_t <= initial_t and max_t."""
+    stockpile's min_t <= initial_t and max_t. Problems name each table by ``labels``."""
     problems: list[Problem] = []
     builds = tables["builds"]
     if len(builds):
         for column in ("lead_time_years", "earliest_start"):  # plants come online at the start of a year
             value = builds[column].to_numpy(float)
             problems += _rows(
-                "builds.csv",
+                labels["builds"],
                 builds,
                 np.isfinite(value) & (value != np.round(value)),
                 column,
@@ -168,13 +204,13 @@ def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
         if "min_t" in builds:
             low, high = builds["min_t"].to_numpy(float), builds["max_t"].to_numpy(float)
             problems += _rows(
-                "builds.csv", builds, np.isfinite(low) & (low > high), "min_t", "min_t <= max_t", "build_min_max"
+                labels["builds"], builds, np.isfinite(low) & (low > high), "min_t", "min_t <= max_t", "build_min_max"
             )
         refiners, origins = set(network.refiners["refiner"]), set(network.origins["origin"])
         refining = (builds["stage"] == "refining").to_numpy()
         known = np.where(refining, builds["site"].isin(refiners), builds["site"].isin(origins))
         problems += _rows(
-            "builds.csv",
+            labels["builds"],
             builds,
             ~known & builds["site"].notna().to_numpy(),
             "site",
@@ -185,7 +221,7 @@ def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
     if len(limits):
         countries = set(network.refiners["country"]) | set(network.origins["country"])
         problems += _rows(
-            "build_limits.csv",
+            labels["build_limits"],
             limits,
             ~limits["country"].isin(countries).to_numpy(),
             "country",
@@ -197,7 +233,7 @@ def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
         demand = pd.MultiIndex.from_frame(network.demand[["market", "product"]])
         keys = pd.MultiIndex.from_frame(stock[["market", "product"]].astype(str))
         problems += _rows(
-            "stockpiles.csv",
+            labels["stockpiles"],
             stock,
             ~keys.isin(demand),
             "product",
@@ -206,7 +242,7 @@ def _check(tables: dict[str, pd.DataFrame], network: Network) -> list[Problem]:
         )
         low = stock["min_t"].fillna(0.0)
         problems += _rows(
-            "stockpiles.csv",
+            labels["stockpiles"],
             stock,
             ((low > stock["initial_t"]) | (low > stock["max_t"]) | (stock["initial_t"] > stock["max_t"])).to_numpy(),
             "initial_t",
@@ -273,17 +309,34 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
     into: list[tuple[np.ndarray, ...]] = []
     stage = builds["stage"].to_numpy(object)[b_idx]
     site = builds["site"].to_numpy(object)[b_idx]
-    for position, (year, n) in enumerate(zip(years, n_years)):
+    missing: list[Problem] = []
+    for year, n in zip(years, n_years):
         span = np.arange(year, year + n)
         share = ((span[None, :] >= online[:, None]) & (span[None, :] < (online + life)[:, None])).mean(axis=1)
         lp = year_lps[int(year)]
         for family, key, which in ((CAPACITY, "refiner", "refining"), (SUPPLY, "origin", "mining")):
             rows = lp.rows[family]
             local = pd.Index(rows.index[key]).get_indexer(site)
-            hit = (stage == which) & (share > 0) & (local >= 0)
+            online_here = (stage == which) & (share > 0)
+            hit = online_here & (local >= 0)
             cols = np.flatnonzero(hit)
             into.append((np.full(len(cols), int(year)), rows.start + local[hit], cols, -share[hit]))
-        del position
+            for name, where in dict.fromkeys(
+                zip(columns["build"].to_numpy(object)[online_here & (local < 0)], site[online_here & (local < 0)])
+            ):
+                missing.append(
+                    Problem(
+                        "builds.csv",
+                        None,
+                        "site",
+                        str(where),
+                        f"a site that exists in {int(year)}, when build {name!r} is online (a scenario or path "
+                        f"removed it, or closed its {family} row)",
+                        "build_site_in_year",
+                    )
+                )
+    if missing:
+        raise InputError(missing, heading="builds online at a site that is gone")
     # own rows: build_size per build, build_limit per (country, stage, period); a build with a
     # minimum size gets a binary z[c] (built or not): min_t z <= sum_s b[c,s] <= max_t z
     n_b = len(columns)
@@ -311,47 +364,40 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
     own_c = [np.arange(n_b), z_cols]
     own_v = [np.ones(n_b), -builds["max_t"].to_numpy(float)[z_builds]]
     row_upper = [np.where(whole, 0.0, builds["max_t"].to_numpy(float))]
-    min_rows = []
+    min_rows = pd.DataFrame({"kind": "build_min", "key": builds["build"].to_numpy(object)[z_builds], "year": 0})
     if len(z_builds):
-        offset_min = len(builds)
-        for k, bi in enumerate(z_builds):
-            members = np.flatnonzero(b_rows == bi)
-            own_r.append(np.full(len(members) + 1, offset_min + k))
-            own_c.append(np.concatenate([members, [z_cols[k]]]))
-            own_v.append(np.concatenate([-np.ones(len(members)), [float(builds["min_t"].iloc[bi])]]))
-            min_rows.append({"kind": "build_min", "key": builds["build"].iloc[bi], "year": 0})
+        # build_min[c]: min_t z[c] - sum_s b[c,s] <= 0, one row per whole build (position k)
+        position = np.full(len(builds), -1)
+        position[z_builds] = np.arange(len(z_builds))
+        members = np.flatnonzero(position[b_rows] >= 0)
+        own_r += [len(builds) + position[b_rows[members]], len(builds) + np.arange(len(z_builds))]
+        own_c += [members, z_cols]
+        own_v += [-np.ones(len(members)), builds["min_t"].to_numpy(float)[z_builds]]
         row_upper.append(np.zeros(len(z_builds)))
-    limit_rows = []
     limits = tables.build_limits.reset_index(drop=True)
-    # each period's limit (paths.csv may change it by year)
+    # build_limit[country/stage, s]: one row per limit (li) and period (si), row li x T + si;
+    # each period's limit from paths.csv where it changes it
     limit_of = np.stack([tables.at(int(y)).build_limits["limit_t_per_year"].to_numpy(float) for y in years])
-    if len(limits):
-        site_country = pd.concat(
-            [
-                networks[years[0]].refiners.set_index("refiner")["country"],
-                networks[years[0]].origins.set_index("origin")["country"],
-            ]
-        )
-        country = pd.Series(site).map(site_country).to_numpy(object)
-        offset = len(builds) + len(z_builds)
-        for li, (c, st) in enumerate(zip(limits["country"], limits["stage"])):
-            for si, (year, n) in enumerate(zip(years, n_years)):
-                lim = limit_of[si, li]
-                row = offset + li * len(years) + si
-                cols = np.flatnonzero((country == c) & (stage == st) & (s_idx == si))
-                own_r.append(np.full(len(cols), row))
-                own_c.append(cols)
-                own_v.append(np.ones(len(cols)))
-                limit_rows.append({"kind": "build_limit", "key": f"{c}/{st}", "year": int(year)})
-                row_upper.append(np.asarray([lim * n]))
-    rows = pd.concat(
-        [
-            size_rows,
-            pd.DataFrame(min_rows, columns=["kind", "key", "year"]),
-            pd.DataFrame(limit_rows, columns=["kind", "key", "year"]),
-        ],
-        ignore_index=True,
+    limit_rows = pd.DataFrame(
+        {
+            "kind": "build_limit",
+            "key": np.repeat(
+                (limits["country"].astype(str) + "/" + limits["stage"].astype(str)).to_numpy(object), len(years)
+            ),
+            "year": np.tile(years.astype(int), len(limits)),
+        }
     )
+    if len(limits):
+        country = site_countries(networks[int(years[0])], stage, site)
+        offset = len(builds) + len(z_builds)
+        candidates = pd.DataFrame({"country": country, "stage": stage, "si": s_idx, "col": np.arange(len(s_idx))})
+        keyed = limits[["country", "stage"]].assign(li=np.arange(len(limits)))
+        hit = candidates.merge(keyed, on=["country", "stage"], how="inner")
+        own_r.append(offset + hit["li"].to_numpy() * len(years) + hit["si"].to_numpy())
+        own_c.append(hit["col"].to_numpy())
+        own_v.append(np.ones(len(hit)))
+        row_upper.append((limit_of.T * n_years[None, :]).ravel())  # li-major, as the rows
+    rows = pd.concat([size_rows, min_rows, limit_rows], ignore_index=True)
     upper = np.concatenate(row_upper) if row_upper else np.zeros(0)
     price_weight = np.where(
         rows["kind"].to_numpy() == "build_limit",
@@ -373,6 +419,15 @@ def build_part(tables: PlanningTables, horizon: Horizon, networks: dict[int, Net
         into_years=_stacked(into),
         row_price_weight=price_weight,
     )
+
+
+def site_countries(network: Network, stage: np.ndarray, site: np.ndarray) -> np.ndarray:
+    """The country of each build's site: a refiner's (stage ``refining``) or an origin's
+    (``mining``), looked up in the table its stage names (a refiner and an origin may share
+    a name)."""
+    refiner = dict(zip(network.refiners["refiner"], network.refiners["country"]))
+    origin = dict(zip(network.origins["origin"], network.origins["country"]))
+    return np.asarray([(refiner if st == "refining" else origin).get(si) for st, si in zip(stage, site)], dtype=object)
 
 
 def _stacked(into: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -441,6 +496,22 @@ def stock_part(tables: PlanningTables, horizon: Horizon, year_lps: dict) -> Hori
                 [stock["market"].to_numpy(object)[st[mine]], stock["product"].to_numpy(object)[st[mine]]]
             )
         )
+        if (target < 0).any():
+            lost = sorted(set(stock["stockpile"].to_numpy(object)[st[mine][target < 0]]))
+            raise InputError(
+                [
+                    Problem(
+                        "stockpiles.csv",
+                        None,
+                        "product",
+                        name,
+                        f"a market and product with a demand row in {int(year)} (a scenario or path removed it)",
+                        "stockpile_demand_in_year",
+                    )
+                    for name in lost
+                ],
+                heading="stockpiles serving a demand row that is gone",
+            )
         into.append(
             (np.full(len(mine), int(year)), demand.start + target, mine, np.where(kind[mine] == "draw", 1.0, -1.0))
         )

@@ -282,6 +282,18 @@ def _expected_number(column: Column) -> str:
     return what
 
 
+def column_rule(column: Column) -> str:
+    """What a cell of ``column`` must hold, in the words its problems use: ``a non-empty id``,
+    ``one of ore, product``, ``a number >= 0 and below 1e9 (or inf)``, ``..., or blank``."""
+    if column.kind != ID:
+        return _expected_number(column)
+    if column.choices is not None:
+        what = f"one of {', '.join(column.choices)}"
+    else:
+        what = "an id" if column.optional else "a non-empty id"
+    return what + (", or blank" if column.optional else "")
+
+
 def number_text(value: float) -> str:
     """A number as people write it in a CSV file: ``1e9``, ``2.5e10``, ``0.5``."""
     return f"{value:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")

@@ -1,8 +1,10 @@
 """The data contract: which CSV files make a dataset, their columns and keys.
 
-A dataset is a folder of CSV files. Flows are tonnes of contained rare-earth oxide
+A dataset is a folder of CSV files, or one ``.xlsx`` workbook with a sheet per table
+(model/workbook.py, docs/excel.md). Flows are tonnes of contained rare-earth oxide
 (t REO) from origin to refiner and tonnes of separated oxide from refiner to market;
-money is USD. Extra columns (notes, sources) are allowed and ignored.
+money is USD. Extra columns (notes, sources) are allowed and ignored. Each column's
+meaning and unit are written once, here (``Column.doc``, ``Column.unit``).
 """
 
 from __future__ import annotations
@@ -32,11 +34,17 @@ class Column:
     maximum: float | None = None  # inclusive upper bound, e.g. recovery <= 1
     choices: tuple[str, ...] | None = None  # allowed values of an id column
     negative: bool = False  # number must be < 0 (and above -NUMBER_LIMIT), e.g. an elasticity
+    #: the unit of a number as a workbook's header shows it (``supply_t [t REO/yr]``); "" for an
+    #: id or a pure number (an elasticity)
+    unit: str = ""
+    #: what the column holds, in a sentence: the template's notes sheet (model/workbook.py) and
+    #: docs/excel.md read it; the one place this is written
+    doc: str = ""
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One CSV file of a dataset."""
+    """One CSV file of a dataset (one sheet of a workbook dataset, named ``name``)."""
 
     name: str
     columns: tuple[Column, ...]
@@ -74,64 +82,144 @@ NUMBER = "number"
 #: default unmet penalty 1e7 USD/t. ``inf`` stays allowed where a column allows it (no limit).
 NUMBER_LIMIT = 1e9
 
+#: Units of the dataset's numbers, as the workbook headers and the notes sheet show them.
+T_REO_YR = "t REO/yr"  # tonnes of contained rare-earth oxide per year
+T_YR = "t/yr"  # tonnes of separated product per year (or REO or product, by a row's stage)
+USD_PER_T_REO = "USD/t REO"
+USD_PER_T = "USD/t"
+FRACTION = "fraction"
+
 ORIGINS = TableSpec(
     "origins",
     (
-        Column("origin", ID),
-        Column("country", ID),
-        Column("supply_t", NUMBER, allow_inf=True),
-        Column("mining_cost_usd_per_t", NUMBER),
+        Column("origin", ID, doc="the origin's id: a mine or mining region (unique)"),
+        Column("country", ID, doc="the country it is mined in (the policy tables match flows by country)"),
+        Column(
+            "supply_t",
+            NUMBER,
+            allow_inf=True,
+            unit=T_REO_YR,
+            doc="ore it can supply a year, in tonnes of contained rare-earth oxide (inf: no limit)",
+        ),
+        Column("mining_cost_usd_per_t", NUMBER, unit=USD_PER_T_REO, doc="cost of mining and concentrating a t REO"),
     ),
     key=("origin",),
 )
 COMPOSITION = TableSpec(
     "composition",
-    (Column("origin", ID), Column("product", ID), Column("share", NUMBER, maximum=1.0)),
+    (
+        Column("origin", ID, doc="an origin of the origins table"),
+        Column("product", ID, doc="a separated product (oxide); the products are those named here"),
+        Column(
+            "share",
+            NUMBER,
+            maximum=1.0,
+            unit=FRACTION,
+            doc="share of the product in the origin's REO (0-1); an origin's shares sum to 1",
+        ),
+    ),
     key=("origin", "product"),
 )
 REFINERS = TableSpec(
     "refiners",
     (
-        Column("refiner", ID),
-        Column("country", ID),
-        Column("capacity_t", NUMBER, allow_inf=True),
-        Column("processing_cost_usd_per_t", NUMBER),
-        Column("recovery", NUMBER, minimum_exclusive=True, maximum=1.0),
+        Column("refiner", ID, doc="the refiner's id: a separation plant (unique)"),
+        Column("country", ID, doc="the country it separates in"),
+        Column(
+            "capacity_t", NUMBER, allow_inf=True, unit=T_REO_YR, doc="ore feed it can separate a year (inf: no limit)"
+        ),
+        Column("processing_cost_usd_per_t", NUMBER, unit=USD_PER_T_REO, doc="cost of separating a t REO of feed"),
+        Column(
+            "recovery",
+            NUMBER,
+            minimum_exclusive=True,
+            maximum=1.0,
+            unit=FRACTION,
+            doc="share of each product in the feed recovered as separated oxide (> 0, <= 1), "
+            "unless the recoveries table overrides it",
+        ),
     ),
     key=("refiner",),
 )
 RECOVERIES = TableSpec(
     "recoveries",
     (
-        Column("refiner", ID),
-        Column("product", ID),
-        Column("recovery", NUMBER, minimum_exclusive=True, maximum=1.0),
+        Column("refiner", ID, doc="a refiner of the refiners table"),
+        Column("product", ID, doc="a product of the composition table"),
+        Column(
+            "recovery",
+            NUMBER,
+            minimum_exclusive=True,
+            maximum=1.0,
+            unit=FRACTION,
+            doc="the refiner's recovery of this product (> 0, <= 1), instead of its own recovery",
+        ),
     ),
     key=("refiner", "product"),
     optional=True,
 )
-MARKETS = TableSpec("markets", (Column("market", ID), Column("country", ID)), key=("market",))
+MARKETS = TableSpec(
+    "markets",
+    (
+        Column("market", ID, doc="the market's id (unique)"),
+        Column("country", ID, doc="the country (or region) it is in"),
+    ),
+    key=("market",),
+)
 DEMAND = TableSpec(
     "demand",
     (
-        Column("market", ID),
-        Column("product", ID),
-        Column("demand_t", NUMBER),
-        Column("unmet_penalty_usd_per_t", NUMBER, optional=True),
+        Column("market", ID, doc="a market of the markets table"),
+        Column("product", ID, doc="a product of the composition table"),
+        Column(
+            "demand_t",
+            NUMBER,
+            unit=T_YR,
+            doc="demand a year, in t of separated oxide (with a curve: the quantity at the reference price)",
+        ),
+        Column(
+            "unmet_penalty_usd_per_t",
+            NUMBER,
+            optional=True,
+            unit=USD_PER_T,
+            doc="cost of a tonne not supplied; blank: the job's penalty_multiple x the reference price, "
+            "else the job's unmet_penalty_usd_per_t",
+        ),
         # a demand curve (docs/formulation.md, "Price-responsive demand"): both or neither
-        Column("reference_price_usd_per_t", NUMBER, optional=True, minimum_exclusive=True),
-        Column("elasticity", NUMBER, optional=True, negative=True),
+        Column(
+            "reference_price_usd_per_t",
+            NUMBER,
+            optional=True,
+            minimum_exclusive=True,
+            unit=USD_PER_T,
+            doc="with elasticity, a demand curve through (demand_t, this price); blank: fixed demand",
+        ),
+        Column(
+            "elasticity",
+            NUMBER,
+            optional=True,
+            negative=True,
+            doc="price elasticity of the demand curve (< 0); given with reference_price_usd_per_t or not at all",
+        ),
     ),
     key=("market", "product"),
 )
 ORE_ROUTES = TableSpec(
     "ore_routes",
-    (Column("origin", ID), Column("refiner", ID), Column("freight_usd_per_t", NUMBER)),
+    (
+        Column("origin", ID, doc="an origin of the origins table"),
+        Column("refiner", ID, doc="a refiner of the refiners table; only the routes listed exist"),
+        Column("freight_usd_per_t", NUMBER, unit=USD_PER_T_REO, doc="freight of a t REO of ore on the route"),
+    ),
     key=("origin", "refiner"),
 )
 PRODUCT_ROUTES = TableSpec(
     "product_routes",
-    (Column("refiner", ID), Column("market", ID), Column("freight_usd_per_t", NUMBER)),
+    (
+        Column("refiner", ID, doc="a refiner of the refiners table"),
+        Column("market", ID, doc="a market of the markets table; a route carries every product"),
+        Column("freight_usd_per_t", NUMBER, unit=USD_PER_T, doc="freight of a t of separated product on the route"),
+    ),
     key=("refiner", "market"),
 )
 
@@ -146,24 +234,59 @@ QUOTA_KINDS = ("refining", "mining", "export")
 
 #: The columns that say which flows a tariff or a ban applies to (model/policies.py), its key.
 FLOW_SELECTOR = (
-    Column("from_country", ID),
-    Column("to_country", ID),
-    Column("stage", ID, choices=STAGES),
-    Column("product", ID, optional=True),
+    Column(
+        "from_country",
+        ID,
+        doc="where the flows come from (the origin's country for stage ore, the refiner's for product): "
+        "a country, countries separated by ;, or * (any country outside to_country)",
+    ),
+    Column(
+        "to_country",
+        ID,
+        doc="where they go (the refiner's country for ore, the market's for product): "
+        "a country, countries separated by ;, or * (any country outside from_country)",
+    ),
+    Column("stage", ID, choices=STAGES, doc="ore (origin to refiner) or product (refiner to market)"),
+    Column("product", ID, optional=True, doc="stage product: one product; blank: every product"),
 )
 TARIFFS = TableSpec(
-    "tariffs", (*FLOW_SELECTOR, Column("usd_per_t", NUMBER)), key=tuple(c.name for c in FLOW_SELECTOR), optional=True
+    "tariffs",
+    (
+        *FLOW_SELECTOR,
+        Column(
+            "usd_per_t",
+            NUMBER,
+            unit=USD_PER_T,
+            doc="added to the unit cost of every matching flow (per t REO for ore, per t product for product)",
+        ),
+    ),
+    key=tuple(c.name for c in FLOW_SELECTOR),
+    optional=True,
 )
 BANS = TableSpec("bans", FLOW_SELECTOR, key=tuple(c.name for c in FLOW_SELECTOR), optional=True)
 QUOTAS = TableSpec(
     "quotas",
     (
-        Column("quota", ID),
-        Column("kind", ID, choices=QUOTA_KINDS),
-        Column("country", ID),
-        Column("product", ID, optional=True),
-        Column("members", ID, optional=True),
-        Column("limit_t", NUMBER),
+        Column("quota", ID, doc="the quota's name (unique)"),
+        Column(
+            "kind",
+            ID,
+            choices=QUOTA_KINDS,
+            doc="refining (feed of the country's refiners), mining (ore of its origins) "
+            "or export (products its refiners ship abroad)",
+        ),
+        Column("country", ID, doc="the country, or countries separated by ;"),
+        Column("product", ID, optional=True, doc="kind export: one product; blank: every product"),
+        Column(
+            "members",
+            ID,
+            optional=True,
+            doc="ids separated by ; narrowing the quota to these refiners (refining, export) or origins "
+            "(mining) of the country; blank: all of them",
+        ),
+        Column(
+            "limit_t", NUMBER, unit=T_YR, doc="the cap a year (t REO for refining and mining, t product for export)"
+        ),
     ),
     key=("quota",),
     optional=True,
@@ -171,11 +294,25 @@ QUOTAS = TableSpec(
 SHARE_LIMITS = TableSpec(
     "share_limits",
     (
-        Column("market", ID),
-        Column("product", ID),
-        Column("country", ID),
-        Column("max_share", NUMBER, optional=True, maximum=1.0),
-        Column("min_share", NUMBER, optional=True, maximum=1.0),
+        Column("market", ID, doc="a market of the markets table"),
+        Column("product", ID, doc="a product the market demands"),
+        Column("country", ID, doc="the refiners' country, or countries separated by ;"),
+        Column(
+            "max_share",
+            NUMBER,
+            optional=True,
+            maximum=1.0,
+            unit=FRACTION,
+            doc="at most this share of the market's demand refined in the country (0-1); blank: no maximum",
+        ),
+        Column(
+            "min_share",
+            NUMBER,
+            optional=True,
+            maximum=1.0,
+            unit=FRACTION,
+            doc="at least this share of the market's demand refined in the country (0-1); blank: no minimum",
+        ),
     ),
     key=("market", "product", "country"),
     optional=True,
@@ -186,13 +323,31 @@ SHARE_LIMITS = TableSpec(
 CONTRACTS = TableSpec(
     "contracts",
     (
-        Column("contract", ID),
-        Column("stage", ID, choices=STAGES),
-        Column("from", ID),
-        Column("to", ID),
-        Column("product", ID, optional=True),
-        Column("min_t", NUMBER, optional=True),
-        Column("max_t", NUMBER, optional=True, allow_inf=True),
+        Column("contract", ID, doc="the contract's name (unique)"),
+        Column("stage", ID, choices=STAGES, doc="ore (an ore route) or product (a product route)"),
+        Column("from", ID, doc="stage ore: an origin; stage product: a refiner"),
+        Column("to", ID, doc="stage ore: a refiner; stage product: a market"),
+        Column(
+            "product",
+            ID,
+            optional=True,
+            doc="stage product: one product the market demands; blank: every product it demands",
+        ),
+        Column(
+            "min_t",
+            NUMBER,
+            optional=True,
+            unit=T_YR,
+            doc="at least this flow a year (t REO for ore, t product for product); blank: no minimum",
+        ),
+        Column(
+            "max_t",
+            NUMBER,
+            optional=True,
+            allow_inf=True,
+            unit=T_YR,
+            doc="at most this flow a year; blank or inf: no maximum (at least one of min_t, max_t given)",
+        ),
     ),
     key=("contract",),
     optional=True,
@@ -222,36 +377,74 @@ STAGES_BUILT = ("refining", "mining")
 BUILDS = TableSpec(
     "builds",
     (
-        Column("build", ID),
-        Column("stage", ID, choices=STAGES_BUILT),
-        Column("site", ID),  # a refiner (refining) or an origin (mining) of the dataset
-        Column("capital_usd_per_t", NUMBER),  # overnight capital per t/yr of capacity
-        Column("fixed_om_usd_per_t_yr", NUMBER, optional=True),
-        Column("lead_time_years", NUMBER, maximum=50),
-        Column("earliest_start", NUMBER, minimum_exclusive=True),
-        Column("lifetime_years", NUMBER, minimum_exclusive=True, maximum=200),
-        Column("max_t", NUMBER, minimum_exclusive=True),
-        Column("min_t", NUMBER, optional=True, minimum_exclusive=True),  # built whole or not at all: a MIP
+        Column("build", ID, doc="the candidate build's name (unique)"),
+        Column("stage", ID, choices=STAGES_BUILT, doc="refining (adds refining capacity) or mining (adds ore supply)"),
+        Column("site", ID, doc="a refiner (stage refining) or an origin (stage mining) of the dataset"),
+        Column(
+            "capital_usd_per_t",
+            NUMBER,
+            unit="USD/(t/yr)",
+            doc="overnight capital per t/yr of capacity, spent when construction starts",
+        ),
+        Column(
+            "fixed_om_usd_per_t_yr",
+            NUMBER,
+            optional=True,
+            unit="USD/(t/yr)/yr",
+            doc="fixed operating cost per t/yr of capacity, each year it is online; blank: none",
+        ),
+        Column(
+            "lead_time_years",
+            NUMBER,
+            maximum=50,
+            unit="yr",
+            doc="whole years from the start of construction to the plant coming online",
+        ),
+        Column(
+            "earliest_start",
+            NUMBER,
+            minimum_exclusive=True,
+            doc="the first calendar year construction may start (a whole year, e.g. 2026)",
+        ),
+        Column("lifetime_years", NUMBER, minimum_exclusive=True, maximum=200, unit="yr", doc="years the plant runs"),
+        Column("max_t", NUMBER, minimum_exclusive=True, unit="t/yr", doc="the most capacity the build may add"),
+        Column(
+            "min_t",
+            NUMBER,
+            optional=True,
+            minimum_exclusive=True,
+            unit="t/yr",
+            doc="built whole or not at all: at least this capacity if built (the plan is then a MIP); blank: any size",
+        ),
     ),
     key=("build",),
     optional=True,
 )
 BUILD_LIMITS = TableSpec(
     "build_limits",
-    (Column("country", ID), Column("stage", ID, choices=STAGES_BUILT), Column("limit_t_per_year", NUMBER)),
+    (
+        Column("country", ID, doc="a country of a refiner or an origin of the dataset"),
+        Column("stage", ID, choices=STAGES_BUILT, doc="refining or mining"),
+        Column(
+            "limit_t_per_year",
+            NUMBER,
+            unit="(t/yr)/yr",
+            doc="capacity of that stage the country can start building a year, over all its builds",
+        ),
+    ),
     key=("country", "stage"),
     optional=True,
 )
 STOCKPILES = TableSpec(
     "stockpiles",
     (
-        Column("stockpile", ID),
-        Column("market", ID),
-        Column("product", ID),
-        Column("initial_t", NUMBER),
-        Column("max_t", NUMBER, allow_inf=True),
-        Column("min_t", NUMBER, optional=True),
-        Column("holding_usd_per_t_year", NUMBER),
+        Column("stockpile", ID, doc="the stockpile's name (unique)"),
+        Column("market", ID, doc="the market it serves: a market of the markets table"),
+        Column("product", ID, doc="the product it holds (the market must demand it)"),
+        Column("initial_t", NUMBER, unit="t", doc="the level at the start of the horizon"),
+        Column("max_t", NUMBER, allow_inf=True, unit="t", doc="the highest level (inf: no limit)"),
+        Column("min_t", NUMBER, optional=True, unit="t", doc="the lowest level (blank: 0)"),
+        Column("holding_usd_per_t_year", NUMBER, unit="USD/t/yr", doc="cost of holding a tonne a year"),
     ),
     key=("stockpile",),
     optional=True,

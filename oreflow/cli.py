@@ -4,7 +4,13 @@
 - ``oreflow validate JOB.toml|FOLDER``: check a job (its dataset, scenarios, sweep) without solving;
 - ``oreflow sweep JOB.toml`` and ``oreflow stress JOB.toml``: every point of the job's ``[sweep]``,
   or its N-1 disruptions (docs/sensitivity.md); a job file only, not a dataset folder;
-- ``oreflow report OUTPUT_DIR``: rebuild report.html from a finished run's folder, no re-solve.
+- ``oreflow report OUTPUT_DIR [--xlsx]``: rebuild report.html (and results.xlsx) from a finished
+  run's folder, no re-solve;
+- ``oreflow calibrate JOB.toml``: the base case against the dataset's observed figures;
+- ``oreflow runs list|show|compare|sql``: the store of every run (docs/store.md);
+- ``oreflow template OUT.xlsx`` and ``oreflow convert SRC DST``: datasets as workbooks (docs/excel.md).
+
+A dataset is a folder of CSV files or one .xlsx workbook; ``oreflow --version`` prints the version.
 
 Exit status: 0 on success; 1 when the input is invalid, the solve is not optimal (the message
 names what to fix), the outputs could not be written or an output folder given to ``report``

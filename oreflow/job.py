@@ -38,6 +38,7 @@ from oreflow.model.market import (
 from oreflow.model.plan import Horizon
 from oreflow.model.reading import number_text
 from oreflow.model.tables import DEFAULT_UNMET_PENALTY_USD_PER_T, NUMBER_LIMIT
+from oreflow.model.workbook import is_workbook
 
 
 class Change(BaseModel):
@@ -393,7 +394,9 @@ class Job(BaseModel):
 
     name: str | None = Field(None, description="Run name; defaults to the job file's stem.")
     description: str = Field("", description="Free text, copied into summary.json.")
-    dataset: Path = Field(description="Folder of CSV files, relative to the job file.")
+    dataset: Path = Field(
+        description="Folder of CSV files, or one .xlsx workbook with a sheet per table, relative to the job file."
+    )
     output: Path | None = Field(
         None, description="Output folder, relative to the job file; default outputs/<name> beside the job file."
     )
@@ -452,6 +455,16 @@ class Job(BaseModel):
         False,
         description="Also draw report_<chart>.png for documents on every run (matplotlib, about 0.5 s); "
         "`oreflow report DIR` draws them on demand.",
+    )
+    results_xlsx: bool = Field(
+        False,
+        description="Also write results.xlsx beside the CSV tables: one sheet per table, units in the headers, "
+        "a summary sheet first (`oreflow report DIR --xlsx` writes it on demand).",
+    )
+    store: Path | bool = Field(
+        True,
+        description="The store of every run (DuckDB): true for outputs/runs.duckdb beside the job's outputs "
+        "(the parent of its output folder), a path (relative to the job file) for another, false for none.",
     )
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Named scenarios, each run and compared with the base case."
@@ -578,14 +591,14 @@ def load_job(path: str | Path) -> JobFile:
     except ValidationError as exc:
         raise InputError(_problems(label, text, raw, exc), heading=f"invalid job file {label}") from None
     job_file = JobFile(path=path.resolve(), job=job, raw=raw)
-    if not job_file.dataset.is_dir():
+    if not (job_file.dataset.is_dir() or (is_workbook(job_file.dataset) and job_file.dataset.is_file())):
         raise InputError(
             Problem(
                 label,
                 _line_of_key(text, "dataset"),
                 "dataset",
                 str(job.dataset),
-                f"a dataset folder relative to the job file (looked for {job_file.dataset})",
+                f"a dataset folder or .xlsx workbook relative to the job file (looked for {job_file.dataset})",
                 "job_dataset",
             )
         )

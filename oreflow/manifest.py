@@ -18,6 +18,8 @@ SUMMARY = "summary.json"
 REPORT = "report.html"
 REPORT_PNGS = "report_*.png"
 INFEASIBILITY = "infeasibility.txt"
+#: The tables of a folder as one workbook (oreflow/excel.py): written on request in any kind of folder.
+RESULTS_XLSX = "results.xlsx"
 
 #: The tables of a solved run, in the order they are written (names without ``.csv``).
 RESULT_TABLES: tuple[str, ...] = (
@@ -88,7 +90,7 @@ class OutputKind:
         return any(fnmatchcase(name, pattern) for pattern in self.files + self.replaced)
 
 
-_RUN_FILES = (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in RESULT_TABLES), "calibration.csv")
+_RUN_FILES = (SUMMARY, REPORT, REPORT_PNGS, RESULTS_XLSX, *(f"{t}.csv" for t in RESULT_TABLES), "calibration.csv")
 _POINTS = ("points.parquet", "points.csv")
 
 KINDS: dict[str, OutputKind] = {
@@ -96,16 +98,25 @@ KINDS: dict[str, OutputKind] = {
     for kind in (
         OutputKind(RUN, _RUN_FILES, REPORT_TABLES),
         OutputKind(CASE, (*_RUN_FILES, INFEASIBILITY), REPORT_TABLES),
-        OutputKind(BATCH, (SUMMARY, REPORT, REPORT_PNGS, "comparison.csv"), ("comparison",), cases=True),
-        OutputKind(SWEEP, (SUMMARY, REPORT, REPORT_PNGS, *_POINTS), ("points",)),
+        OutputKind(BATCH, (SUMMARY, REPORT, REPORT_PNGS, RESULTS_XLSX, "comparison.csv"), ("comparison",), cases=True),
+        OutputKind(SWEEP, (SUMMARY, REPORT, REPORT_PNGS, RESULTS_XLSX, *_POINTS), ("points",)),
         OutputKind(
             PLAN,
-            (SUMMARY, REPORT, REPORT_PNGS, *(f"{t}.csv" for t in (*RESULT_TABLES, *PLAN_TABLES))),
+            (SUMMARY, REPORT, REPORT_PNGS, RESULTS_XLSX, *(f"{t}.csv" for t in (*RESULT_TABLES, *PLAN_TABLES))),
             PLAN_REPORT_TABLES,
         ),
         OutputKind(
             STRESS,
-            (SUMMARY, REPORT, REPORT_PNGS, *_POINTS, "stress.csv", "stress_unmet.csv", "stress_prices.csv"),
+            (
+                SUMMARY,
+                REPORT,
+                REPORT_PNGS,
+                RESULTS_XLSX,
+                *_POINTS,
+                "stress.csv",
+                "stress_unmet.csv",
+                "stress_prices.csv",
+            ),
             ("stress", "stress_unmet", "stress_prices"),
         ),
     )

@@ -20,19 +20,17 @@ from typing import Any
 
 import pandas as pd
 
-from oreflow import outputs
+from oreflow import outputs, store
 from oreflow.errors import InputError, SolveError
 from oreflow.job import Scenario
-from oreflow.manifest import CASE, PLAN
+from oreflow.manifest import BATCH, CASE, PLAN
 from oreflow.model.network import Network
 from oreflow.plan_cases import PlanBase
-from oreflow.planning import PlanResult, plan_summary, solve_job_plan
+from oreflow.planning import YEAR_METRICS, PlanResult, plan_metrics, plan_summary, solve_job_plan
 from oreflow.runs import protected, write_batch_summary
-from oreflow.scenarios import comparison, metrics
+from oreflow.scenarios import comparison
 
-#: Metrics of a single year (:func:`oreflow.scenarios.metrics`) renamed in a plan's
-#: comparison, where the plan's own totals take their names.
-YEAR_METRICS = {"objective": "year_objective", "cost": "year_cost", "welfare": "year_welfare", "unmet": "year_unmet"}
+__all__ = ["YEAR_METRICS", "PlanOutcome", "plan_batch_text", "plan_metrics", "run_plan_batch"]
 
 
 @dataclass
@@ -48,58 +46,6 @@ class PlanOutcome:
     def status(self) -> str:
         """``optimal``, or the failed solve's status."""
         return "optimal" if self.result is not None else (self.error.status if self.error else "error")
-
-
-def plan_metrics(result: PlanResult) -> pd.DataFrame:
-    """The figures a comparison of plans shows, long format (metric, key, unit, value):
-
-    - ``objective`` (``total``: the objective in present value, USD), ``present_value`` per
-      year (the year's objective times its discounted years, USD);
-    - ``cost`` per component in present value (the years' and the builds' charges and
-      stock holding, USD); ``unmet`` per market/product (t over every year of the horizon);
-    - ``built`` per country and ``build`` per build (t/yr of capacity built);
-    - every single-year metric of each year (:func:`oreflow.scenarios.metrics`) keyed
-      ``<key>@<year>``, with ``objective``, ``cost``, ``welfare`` and ``unmet`` renamed
-      ``year_objective``, ``year_cost``, ``year_welfare`` and ``year_unmet``.
-    """
-    h = result.horizon
-    costs = result.costs_by_year
-    parts = [
-        pd.DataFrame({"metric": ["objective"], "key": ["total"], "unit": ["USD"], "value": [result.objective]}),
-        pd.DataFrame(
-            {
-                "metric": "present_value",
-                "key": costs["year"].astype(str),
-                "unit": "USD",
-                "value": costs["present_value_usd"].to_numpy(float),
-            }
-        ),
-    ]
-    years = []
-    cost: dict[str, float] = {}
-    unmet: dict[str, float] = {}
-    weight = dict(zip(costs["year"], costs["weight"]))
-    for (year, r), n_years in zip(result.years.items(), h.period_years):
-        frame = metrics(r)
-        for key, value in r.cost_breakdown.items():
-            if key != "total":
-                cost[key] = cost.get(key, 0.0) + float(weight[year]) * value
-        for m, p, t in zip(r.unmet["market"], r.unmet["product"], r.unmet["unmet_t"]):
-            unmet[f"{m}/{p}"] = unmet.get(f"{m}/{p}", 0.0) + n_years * float(t)
-        years.append(frame.assign(metric=frame["metric"].replace(YEAR_METRICS), key=frame["key"] + f"@{year}"))
-    charges = result.builds["charges_pv_usd"].sum() if len(result.builds) else 0.0
-    if len(result.builds):
-        cost["build_charges"] = float(charges)
-    parts.append(pd.DataFrame({"metric": "cost", "key": list(cost), "unit": "USD", "value": list(cost.values())}))
-    parts.append(pd.DataFrame({"metric": "unmet", "key": list(unmet), "unit": "t", "value": list(unmet.values())}))
-    if len(result.builds):
-        built = result.builds.groupby("country", sort=True)["capacity_t"].sum()
-        per_build = result.builds.groupby("build", sort=True)["capacity_t"].sum()
-        parts.append(pd.DataFrame({"metric": "built", "key": built.index, "unit": "t/yr", "value": built.to_numpy()}))
-        parts.append(
-            pd.DataFrame({"metric": "build", "key": per_build.index, "unit": "t/yr", "value": per_build.to_numpy()})
-        )
-    return pd.concat([p for p in parts + years if len(p)], ignore_index=True)
 
 
 def run_plan_batch(spec: Any, network: Network, scenarios: list[Scenario]) -> tuple[str, int, Path]:
@@ -125,6 +71,7 @@ def run_plan_batch(spec: Any, network: Network, scenarios: list[Scenario]) -> tu
         outcomes = [_solved(name, scenario, inputs, job) for name, scenario, inputs in cases]
         table = comparison(outcomes, plan_metrics)
         written = outputs.write_atomically(spec.destination, partial(_fill, spec, outcomes, table), protect)
+    store.record_run(spec, BATCH, written, outcomes, network, figures=plan_metrics)  # docs/store.md
     failed = [o for o in outcomes if o.result is None]
     return plan_batch_text(spec.name, outcomes), (1 if failed else 0), written
 

@@ -17,15 +17,16 @@ and, where a path wrote the value, that path (:func:`~oreflow.model.paths.networ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change
 from oreflow.model.network import Network
-from oreflow.model.paths import PATHS_FILE, Paths, network_for_year, read_paths
+from oreflow.model.paths import PATHS_FILE, Paths, network_for_year
 from oreflow.model.plan import Horizon
-from oreflow.model.planning import PlanningTables, read_planning
+from oreflow.model.planning import PlanningTables, read_dataset_paths, read_planning
 from oreflow.model.tables import BUILD_LIMITS, BUILDS, STOCKPILES, TABLES_BY_NAME
 from oreflow.scenarios import apply_changes, changed_network
 
@@ -42,6 +43,8 @@ class PlanBase:
     horizon: Horizon
     paths: Paths
     planning: PlanningTables
+    #: changes every case starts from (a sweep's base_changes), before the case's own
+    base_changes: tuple[Change, ...] = ()
 
     @classmethod
     def read(cls, network: Network, horizon: Horizon) -> PlanBase:
@@ -50,6 +53,15 @@ class PlanBase:
         planning = read_planning(network.source, network).with_paths(paths)
         planning.check_years(network, horizon.years)
         return cls(network, horizon, paths, planning)
+
+    def stress_years_problems(self, years: list[int], label: str) -> list[Problem]:
+        """``[stress] years`` outside the horizon, as problems naming ``label``."""
+        h = self.horizon
+        outside = [str(y) for y in years if self.period_of(y) is None]
+        span = f"{h.years[0]}-{h.years[-1] + h.period_years[-1] - 1}"
+        if not outside:
+            return []
+        return [Problem(label, None, "years", ", ".join(outside), f"years within the horizon ({span})", "change_years")]
 
     def period_of(self, year: int) -> int | None:
         """The modelled year whose period contains calendar year ``year`` (None outside the horizon)."""
@@ -60,15 +72,14 @@ class PlanBase:
 
     def networks(self, changes: tuple[Change, ...] | list[Change] = (), label: str = "plan") -> dict[int, Network]:
         """Every year's network: its paths applied, then the dataset-table ``changes`` that
-        apply in that year; validated. InputError naming ``label``, the change and the year."""
-        changes = [c for c in changes if c.table not in PLANNING_SPECS]
-        problems = self._year_problems(changes, label)
+        apply in that year (after :attr:`base_changes`); validated. InputError naming
+        ``label``, the change and the year."""
+        every = [*self.base_changes, *changes]
+        problems = self.year_problems(every, label)  # numbered as the case lists them
+        changes = [c for c in every if c.table not in PLANNING_SPECS]
         if problems:
             raise InputError(problems, heading=f"{label} cannot be applied")
-        return {
-            year: self.year_network(year, self.changes_in(changes, year), f"{label} [{year}]")
-            for year in self.horizon.years
-        }
+        return {year: self.year_network(year, self.changes_in(changes, year), label) for year in self.horizon.years}
 
     def changes_in(self, changes: list[Change], year: int) -> list[Change]:
         """The dataset-table ``changes`` that apply in modelled year ``year``."""
@@ -79,32 +90,57 @@ class PlanBase:
         ]
 
     def year_network(self, year: int, changes: list[Change], label: str) -> Network:
-        """Year ``year``'s network: its paths applied, then ``changes``; validated."""
-        return network_for_year(self.network, self.paths, year, _editor(changes, label))
+        """Year ``year``'s network: its paths applied, then ``changes`` (all of them: the
+        caller selects those of the year, base changes included); validated. A problem the
+        changes leave names the year and ``label`` (``refiners.csv [2030] after scenario 'x'``)."""
+        try:
+            return network_for_year(self.network, self.paths, year, _editor(changes, f"{label} [{year}]"))
+        except InputError as exc:
+            if not changes:
+                raise
+            raise InputError(
+                [dataclasses.replace(p, file=f"{p.file} after {label}") for p in exc.problems],
+                heading=f"{label} leaves the dataset invalid in {year}",
+                omitted=exc.omitted,
+            ) from None
 
     def planning_tables(self, changes: tuple[Change, ...] | list[Change] = (), label: str = "plan") -> PlanningTables:
-        """The planning tables with the planning-table ``changes`` applied, re-checked."""
-        changes = [c for c in changes if c.table in PLANNING_SPECS]
+        """The planning tables with the planning-table ``changes`` applied (after
+        :attr:`base_changes`), re-checked; each problem names ``label`` and the change."""
+        every = [*self.base_changes, *changes]
+        changes = [c for c in every if c.table in PLANNING_SPECS]
         if not changes:
             return self.planning
         problems = [
             Problem(
-                label,
+                f"{label}, change {number} ({c.describe()})",
                 None,
                 "years",
                 ", ".join(map(str, c.years)),
                 f"no years: {c.table} is not per year",
                 "change_years",
             )
-            for c in changes
-            if c.years
+            for number, c in enumerate(every, start=1)
+            if c.table in PLANNING_SPECS and c.years
         ]
         tables = {name: getattr(self.planning, name) for name in PLANNING_SPECS}
         problems += apply_changes(tables, changes, label, PLANNING_SPECS)
         if problems:
             raise InputError(problems, heading=f"{label} cannot be applied")
-        planning = read_planning(None, self.network, frames=tables).with_paths(self.paths)
-        planning.check_years(self.network, self.horizon.years)
+        try:
+            planning = read_planning(None, self.network, frames=tables)
+            # the paths were checked on the dataset's tables: a change may remove rows they select
+            planning = planning.with_paths(self.paths, check=False)
+            planning.check_years(self.network, self.horizon.years)
+        except InputError as exc:
+            raise InputError(
+                [
+                    dataclasses.replace(p, file=f"{p.file.removesuffix(' (DataFrame)')} after {label}")
+                    for p in exc.problems
+                ],
+                heading=f"{label} leaves the planning tables invalid",
+                omitted=exc.omitted,
+            ) from None
         return planning
 
     def inputs(
@@ -118,7 +154,7 @@ class PlanBase:
         selection of no row (on the dataset's tables), a year outside the horizon, a planning
         table given years. The values themselves are checked when a case is built."""
         dataset = [c for c in changes if c.table not in PLANNING_SPECS]
-        problems = self._year_problems(dataset, label)
+        problems = self.year_problems(dataset, label)
         if not problems:
             try:
                 changed_network(self.network, dataset, label)
@@ -130,11 +166,14 @@ class PlanBase:
             problems += [p for p in exc.problems if p.rule.startswith(("scenario_", "change_"))]
         return problems
 
-    def _year_problems(self, changes: list[Change], label: str) -> list[Problem]:
+    def year_problems(self, changes: list[Change], label: str) -> list[Problem]:
+        """An unknown table, or a year outside the horizon, in ``changes`` (numbered as listed)."""
         h = self.horizon
         span = f"{h.years[0]}-{h.years[-1] + h.period_years[-1] - 1}"
         problems = []
         for number, change in enumerate(changes, start=1):
+            if change.table in PLANNING_SPECS:
+                continue  # checked with the planning tables (planning_tables)
             if change.table not in TABLES_BY_NAME:
                 known = ", ".join([*TABLES_BY_NAME, *PLANNING_SPECS])
                 problems.append(
@@ -156,12 +195,10 @@ class PlanBase:
 
 
 def dataset_paths(network: Network) -> Paths:
-    """The time paths of ``network``'s folder (``paths.csv``), checked against it; none
-    when the dataset has no such file (or was built in memory)."""
-    source = network.source
-    if source is None or not (source / PATHS_FILE).is_file():
-        return Paths()
-    return read_paths(source / PATHS_FILE, network)
+    """The time paths of ``network``'s folder (``paths.csv``) or workbook (its ``paths``
+    sheet), checked against it; none when the dataset has no such file or sheet (or was
+    built in memory)."""
+    return read_dataset_paths(network.source, network)
 
 
 def plan_hashes(network: Network) -> dict[str, str]:

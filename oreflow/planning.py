@@ -331,10 +331,10 @@ def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
     horizon's) and summary.json into the output folder; nothing is written when it fails."""
     from pathlib import Path
 
-    from oreflow import outputs, report
+    from oreflow import outputs, report, store
     from oreflow.manifest import PLAN
     from oreflow.plan_cases import PlanBase
-    from oreflow.runs import protected
+    from oreflow.runs import protected, results_workbook
 
     job = spec.job
     networks, planning = PlanBase.read(network, job.horizon.horizon()).inputs()
@@ -350,8 +350,10 @@ def run_plan(spec: Any, network: Network) -> tuple[str, int, Any]:
                 frame.to_csv(folder / f"{name}.csv", index=False)
             outputs.write_summary_json(summary, folder)
             report.write_plan_report(folder, png=spec.job.report_png)  # built from the files just written
+            results_workbook(spec.job, folder)
 
         written = outputs.write_atomically(spec.destination, fill, protect)
+    store.record_run(spec, PLAN, written, result, network, figures=plan_metrics)  # docs/store.md
     return plan_text(result, spec.name), 0, written
 
 
@@ -400,6 +402,68 @@ def plan_summary(result: PlanResult, name: str, job: Any, job_path: str | None) 
             for year, r in result.years.items()
         },
     }
+
+
+#: Metrics of a single year (:func:`oreflow.scenarios.metrics`) renamed in a plan's
+#: comparison, where the plan's own totals take their names.
+YEAR_METRICS = {"objective": "year_objective", "cost": "year_cost", "welfare": "year_welfare", "unmet": "year_unmet"}
+
+
+def plan_metrics(result: PlanResult) -> pd.DataFrame:
+    """The figures a comparison of plans shows, long format (metric, key, unit, value):
+
+    - ``objective`` (``total``: the objective in present value, USD), ``present_value`` per
+      year (the year's objective times its discounted years, USD);
+    - ``cost`` per component in present value (the years' and the builds' charges and
+      stock holding, USD); ``unmet`` per market/product (t over every year of the horizon);
+    - ``built`` per country and ``build`` per build (t/yr of capacity built);
+    - every single-year metric of each year (:func:`oreflow.scenarios.metrics`) keyed
+      ``<key>@<year>``, with ``objective``, ``cost``, ``welfare`` and ``unmet`` renamed
+      ``year_objective``, ``year_cost``, ``year_welfare`` and ``year_unmet``.
+
+    (Here, beside :class:`PlanResult`, so that a plan's run and a batch of plans read the
+    same figures; :mod:`oreflow.plan_batch` re-exports it.)
+    """
+    from oreflow.scenarios import metrics
+
+    h = result.horizon
+    costs = result.costs_by_year
+    parts = [
+        pd.DataFrame({"metric": ["objective"], "key": ["total"], "unit": ["USD"], "value": [result.objective]}),
+        pd.DataFrame(
+            {
+                "metric": "present_value",
+                "key": costs["year"].astype(str),
+                "unit": "USD",
+                "value": costs["present_value_usd"].to_numpy(float),
+            }
+        ),
+    ]
+    years = []
+    cost: dict[str, float] = {}
+    unmet: dict[str, float] = {}
+    weight = dict(zip(costs["year"], costs["weight"]))
+    for (year, r), n_years in zip(result.years.items(), h.period_years):
+        frame = metrics(r)
+        for key, value in r.cost_breakdown.items():
+            if key != "total":
+                cost[key] = cost.get(key, 0.0) + float(weight[year]) * value
+        for m, p, t in zip(r.unmet["market"], r.unmet["product"], r.unmet["unmet_t"]):
+            unmet[f"{m}/{p}"] = unmet.get(f"{m}/{p}", 0.0) + n_years * float(t)
+        years.append(frame.assign(metric=frame["metric"].replace(YEAR_METRICS), key=frame["key"] + f"@{year}"))
+    charges = result.builds["charges_pv_usd"].sum() if len(result.builds) else 0.0
+    if len(result.builds):
+        cost["build_charges"] = float(charges)
+    parts.append(pd.DataFrame({"metric": "cost", "key": list(cost), "unit": "USD", "value": list(cost.values())}))
+    parts.append(pd.DataFrame({"metric": "unmet", "key": list(unmet), "unit": "t", "value": list(unmet.values())}))
+    if len(result.builds):
+        built = result.builds.groupby("country", sort=True)["capacity_t"].sum()
+        per_build = result.builds.groupby("build", sort=True)["capacity_t"].sum()
+        parts.append(pd.DataFrame({"metric": "built", "key": built.index, "unit": "t/yr", "value": built.to_numpy()}))
+        parts.append(
+            pd.DataFrame({"metric": "build", "key": per_build.index, "unit": "t/yr", "value": per_build.to_numpy()})
+        )
+    return pd.concat([p for p in parts + years if len(p)], ignore_index=True)
 
 
 def plan_text(result: PlanResult, name: str) -> str:

@@ -19,12 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from oreflow import outputs, report
+from oreflow import outputs, report, store
 from oreflow.api import solve_network
 from oreflow.calibration import CALIBRATION_TABLE, calibrate, calibration_line, observed_for
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Job, JobFile, market_options
-from oreflow.manifest import BATCH, CASE
+from oreflow.manifest import BATCH, CASE, RUN
 from oreflow.model.network import Network
 from oreflow.prices import has_curves
 from oreflow.result import Result
@@ -62,7 +62,7 @@ class RunSpec:
                 str(job_file.path),
             )
         job = Job(dataset=dataset)
-        name = dataset.resolve().name
+        name = dataset.resolve().stem if dataset.suffix.lower() == ".xlsx" else dataset.resolve().name
         return cls(
             job, name, out or Path("outputs") / name, {"as_read": None, "resolved": job.model_dump(mode="json")}, None
         )
@@ -108,8 +108,10 @@ def run_single(spec: RunSpec, network: Network, load_s: float) -> tuple[str, int
                 summary_dict(result, name=spec.name, job=spec.job_dump, job_path=spec.job_path), folder
             )
             report.write_report(folder, png=spec.job.report_png)  # built from the files just written
+            results_workbook(spec.job, folder)
 
         written = outputs.write_atomically(spec.destination, fill, protect)
+    store.record_run(spec, RUN, written, result, network)  # once the output is in place (docs/store.md)
     text = summary_text(result, spec.name)
     if checked is not None:
         text += "\n" + calibration_line(checked)
@@ -152,6 +154,7 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
         written = outputs.write_atomically(
             spec.destination, partial(_fill_batch, spec, outcomes, table, checked), protect
         )
+    store.record_run(spec, BATCH, written, outcomes, network)  # the batch and each case (docs/store.md)
     failed = [o for o in outcomes if o.result is None]
     return batch_text(spec.name, outcomes), (1 if failed else 0), written
 
@@ -183,7 +186,8 @@ def _fill_batch(
 
 def write_batch_summary(spec: RunSpec, folder: Path, cases: list[dict[str, Any]], plan: bool = False) -> None:
     """A batch's summary.json (``cases``: name, status, objective of each; ``plan``: a batch of
-    plans, oreflow/plan_batch.py) and its report, built from the case folders already written."""
+    plans, oreflow/plan_batch.py), its report, built from the case folders already written, and
+    with the job's ``results_xlsx`` its results.xlsx."""
     summary: dict[str, Any] = {
         "kind": BATCH,
         "name": spec.name,
@@ -195,6 +199,16 @@ def write_batch_summary(spec: RunSpec, folder: Path, cases: list[dict[str, Any]]
         summary["plan"] = True
     outputs.write_summary_json(summary, folder)
     report.write_batch_report(folder, png=spec.job.report_png)
+    results_workbook(spec.job, folder)
+
+
+def results_workbook(job: Job, folder: Path) -> None:
+    """results.xlsx in the output folder being written, when the job asks for it (``results_xlsx``):
+    built from the files already there (docs/excel.md)."""
+    if job.results_xlsx:
+        from oreflow.excel import write_results_xlsx
+
+        write_results_xlsx(folder)
 
 
 def _outcome(name: str, spec: RunSpec, network: Network, applied: Any) -> Outcome:

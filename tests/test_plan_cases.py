@@ -240,3 +240,59 @@ def test_validate_checks_a_plan_s_scenarios(tmp_path: Path, capsys: pytest.Captu
     assert main(["validate", str(job)]) == 1
     err = capsys.readouterr().err
     assert "scenario 'late', change 1" in err and "2041" in err and "2024-2039" in err
+
+
+def test_a_plan_sweep_s_base_is_the_plan_with_its_base_changes(tmp_path: Path) -> None:
+    """base_changes make the sweep's base (its base_objective_usd); a point at factor 1 equals it."""
+    sweep = _job(
+        tmp_path,
+        '[sweep]\nbase_changes = [{action = "scale", table = "origins", where = {country = "MM"}, '
+        'column = "supply_t", factor = 0.0, years = [2028]}]\n'
+        '[[sweep.parameters]]\nname = "cn_cost"\ntable = "refiners"\nwhere = {country = "CN"}\n'
+        'column = "processing_cost_usd_per_t"\nvalues = [1.0, 1.1]\n',
+        "based",
+    )
+    assert main(["sweep", str(sweep), "--quiet", "--workers", "1"]) == 0
+    out = tmp_path / "out" / "based-sweep"
+    points = pd.read_csv(out / "points.csv")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert points.loc[0, "objective_usd"] == pytest.approx(summary["base_objective_usd"], rel=1e-12)
+    assert points.loc[0, "ore_t.MM@2028"] == 0 and points.loc[1, "ore_t.MM@2028"] == 0
+
+
+def test_a_stockpile_needs_its_demand_row_in_every_year(base: PlanBase) -> None:
+    """A stockpile serving JP/Dy while a scenario removes that demand row in 2028 is an error
+    naming the stockpile and the year, not an entry in another row."""
+    stock = Change(
+        action="add",
+        table="stockpiles",
+        rows=[
+            {
+                "stockpile": "JP_Dy",
+                "market": "JP",
+                "product": "Dy",
+                "initial_t": 0,
+                "max_t": 100,
+                "holding_usd_per_t_year": 1,
+            }
+        ],
+    )
+    gone = Change(action="remove", table="demand", where={"market": "JP", "product": "Dy"}, years=[2028])
+    networks, planning = base.inputs([stock, gone], "scenario 'gone'")
+    with pytest.raises(InputError) as caught:
+        solve_plan(networks, base.horizon, planning)
+    (problem,) = caught.value.problems
+    assert problem.value == "JP_Dy" and "2028" in problem.expected
+
+
+def test_a_problem_a_scenario_leaves_names_the_scenario_and_the_year(base: PlanBase) -> None:
+    bad = Change(action="set", table="recoveries", where={}, column="recovery", value=1.5, years=[2030])
+    with pytest.raises(InputError) as caught:
+        base.networks([bad], "scenario 'bad'")
+    assert all(p.file.startswith("recoveries.csv [2030] after scenario 'bad'") for p in caught.value.problems)
+    capex = Change(
+        action="set", table="builds", where={"build": "Lynas_expansion"}, column="lead_time_years", value=1.5
+    )
+    with pytest.raises(InputError) as caught:
+        base.planning_tables([capex], "scenario 'capex'")
+    assert caught.value.problems[0].file == "builds.csv after scenario 'capex'"

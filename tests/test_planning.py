@@ -317,3 +317,40 @@ def test_a_path_may_change_only_the_per_year_columns_of_a_planning_table(tmp_pat
     (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.column, problem.value) == ("paths.csv", 2, "column", "max_t")
     assert "capital_usd_per_t, fixed_om_usd_per_t_yr" in problem.expected
+
+
+def test_a_strategic_minimum_may_be_built_up_over_the_years() -> None:
+    """A path raising a stockpile's min_t from 0 to 30 t in 2026 (initial_t 0) is valid: only
+    the first period's bounds must hold initial_t; min_t above max_t in a period is an error
+    naming the year, the line and the path."""
+    from oreflow.model.paths import paths_from_frame
+
+    stock = pd.DataFrame(
+        [
+            {
+                "stockpile": "M_P1",
+                "market": "M",
+                "product": "P1",
+                "initial_t": 0.0,
+                "max_t": 50.0,
+                "holding_usd_per_t_year": 1.0,
+            }
+        ]
+    )
+    planning = read_planning(None, BASE, {"stockpiles": stock})
+    rising = paths_from_frame(
+        pd.DataFrame({"path": ["reserve"], "table": ["stockpiles"], "column": ["min_t"], "mode": ["set"], 2026: [30.0]})
+    )
+    planning.with_paths(rising).check_years(BASE, (2024, 2025, 2026))
+    horizon = Horizon.of([2024, 2025, 2026])
+    plan = solve_plan(networks(horizon), horizon, planning.with_paths(rising))
+    levels = plan.inventory.set_index("year")["level_t"]
+    assert levels[2024] == pytest.approx(0.0) and levels[2026] == pytest.approx(30.0)  # held from 2026 only
+    too_high = paths_from_frame(
+        pd.DataFrame({"path": ["reserve"], "table": ["stockpiles"], "column": ["min_t"], "mode": ["set"], 2026: [80.0]})
+    )
+    with pytest.raises(oreflow.InputError) as caught:
+        planning.with_paths(too_high).check_years(BASE, (2024, 2025, 2026))
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.value) == ("stockpiles.csv [2026]", 2, "M_P1")
+    assert "'reserve' (line 2)" in problem.expected

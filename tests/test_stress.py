@@ -183,3 +183,43 @@ def test_nothing_to_disrupt_is_an_error(tmp_path: Path, capsys) -> None:
     )
     assert main(["stress", str(job), "--quiet"]) == 1
     assert "at least one kind of disruption" in capsys.readouterr().err
+
+
+def test_a_contract_with_a_maximum_is_voided_too(tmp_path: Path) -> None:
+    """Losing Mt Weld voids the Mt Weld-Lynas contract, also when it has a max_t (its bounds
+    relaxed: min_t 0, max_t inf, given as such, not drawn): the disruption is solved, and it
+    equals the dataset without the origin and the contract solved alone."""
+    network = oreflow.load_inputs(BASELINE_DATASET)
+    frames = {spec.name: getattr(network, spec.name) for spec in oreflow.model.tables.TABLES}
+    frames["contracts"] = frames["contracts"].assign(
+        max_t=np.where(frames["contracts"]["contract"] == "MtWeld_to_Lynas", 60000.0, frames["contracts"]["max_t"])
+    )
+    folder = write_dataset(tmp_path / "ds", frames)
+    job = write_job(
+        tmp_path / "job.toml",
+        "ds",
+        "out",
+        "[stress]\nrefiners = false\nore_route_groups = false\nproduct_route_groups = false\n",
+    )
+    assert main(["stress", str(job), "--quiet", "--workers", "1"]) == 0
+    ranked = pd.read_csv(tmp_path / "out-stress" / "stress.csv").set_index("element")
+    assert ranked.loc["AU_MtWeld", "status"] == "optimal"
+    assert "contracts void: MtWeld_to_Lynas" in ranked.loc["AU_MtWeld", "description"]
+    alone = oreflow.load_inputs(folder)
+    lost = apply_scenario(
+        alone,
+        Scenario(
+            name="lost",
+            changes=[
+                {
+                    "action": "scale",
+                    "table": "origins",
+                    "where": {"origin": "AU_MtWeld"},
+                    "column": "supply_t",
+                    "factor": 0,
+                },
+                {"action": "remove", "table": "contracts", "where": {"contract": "MtWeld_to_Lynas"}},
+            ],
+        ),
+    ).network
+    assert ranked.loc["AU_MtWeld", "objective_usd"] == pytest.approx(oreflow.solve(lost).objective, rel=1e-9)

@@ -1,4 +1,5 @@
-"""``oreflow report OUTPUT_DIR``: rebuild report.html (and its PNGs) from a finished run's folder, no re-solve."""
+"""``oreflow report OUTPUT_DIR [--xlsx]``: rebuild report.html (and its PNGs) from a finished run's folder,
+no re-solve; with ``--xlsx`` also results.xlsx (oreflow/excel.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from oreflow.commands.shared import Command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The output folder to rebuild the report of."""
+    """The output folder to rebuild the report of, and --xlsx."""
     parser.add_argument("folder", type=Path, help="output folder of a run (or of a scenario batch)")
+    parser.add_argument(
+        "--xlsx",
+        action="store_true",
+        help="also write results.xlsx: a summary sheet, then a sheet per table with units (docs/excel.md)",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -27,6 +33,10 @@ def handle(args: argparse.Namespace) -> int:
         return 1
     try:
         written = rebuild(folder)  # InputError, before anything is written, for an unusable folder
+        if args.xlsx:
+            from oreflow.excel import write_results_xlsx
+
+            print(f"Workbook written to {write_results_xlsx(folder).resolve()}")
     except InputError:  # a ValueError too, but one that already says what to fix
         raise
     except (ValueError, LookupError, TypeError) as exc:  # a table changed since oreflow wrote it
@@ -48,5 +58,6 @@ COMMAND = Command(
     examples=(
         ("oreflow report outputs/baseline", "rebuild the run's report.html and report_*.png, no re-solve"),
         ("oreflow report outputs/baseline-sweep", "the same for a sweep, a stress test, a batch or a plan"),
+        ("oreflow report outputs/baseline --xlsx", "also write results.xlsx, every table as a sheet with units"),
     ),
 )

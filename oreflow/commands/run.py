@@ -12,7 +12,7 @@ from oreflow.commands.shared import Command, finish, load_target
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The job or dataset folder, --out, --quiet and --scenario."""
-    parser.add_argument("job", type=Path, help="job file (.toml) or dataset folder")
+    parser.add_argument("job", type=Path, help="job file (.toml), dataset folder or dataset workbook (.xlsx)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (overrides the job's 'output')")
     parser.add_argument("--quiet", action="store_true", help="print only the output folder")
     parser.add_argument("--scenario", default=None, help="run the base case and only this scenario of the job")

@@ -59,21 +59,25 @@ def load_target(target: Path, *, dataset_allowed: bool) -> tuple[JobFile | None,
 def load_target(target: Path, *, dataset_allowed: bool) -> tuple[JobFile | None, Network]:
     """(job file or None, validated network) for a job file, or for a dataset folder if ``dataset_allowed``.
 
-    A ``.toml`` path or an existing file is read as a job file and its dataset loaded; any other
-    path is a dataset folder. Without ``dataset_allowed`` (sweep and stress, which need a job's
-    settings) a folder is refused and any other path is read as a job file. Raises InputError,
-    naming the file and what was expected, when the input is unusable.
+    A ``.toml`` path or an existing file is read as a job file and its dataset loaded; an
+    ``.xlsx`` path is a workbook dataset (docs/excel.md); any other path is a dataset folder.
+    Without ``dataset_allowed`` (sweep and stress, which need a job's settings) a folder or a
+    workbook is refused and any other path is read as a job file. Raises InputError, naming
+    the file and what was expected, when the input is unusable.
     """
     from oreflow.model.network import load_inputs
+    from oreflow.model.workbook import is_workbook
 
-    if not dataset_allowed and target.is_dir():
+    if dataset_allowed and is_workbook(target) and not target.is_dir():
+        return None, load_inputs(target)
+    if not dataset_allowed and (target.is_dir() or is_workbook(target)):
         raise InputError(
             Problem(
                 str(target),
                 None,
                 None,
                 None,
-                "a job file (.toml), not a dataset folder: sweep and stress read their settings "
+                "a job file (.toml), not a dataset folder or workbook: sweep and stress read their settings "
                 "from a job file (its [sweep] section; [stress] is optional; docs/sensitivity.md)",
                 "job_file_required",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from oreflow.commands.shared import Command, load_target
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The job file or dataset folder to check."""
-    parser.add_argument("target", type=Path, help="job file (.toml) or dataset folder")
+    parser.add_argument("target", type=Path, help="job file (.toml), dataset folder or dataset workbook (.xlsx)")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -75,11 +76,16 @@ def _check_plan(job_file: Any, network: Any) -> str:
     )
     if job.scenarios:
         what += f" with {len(job.scenarios)} scenario(s)"
+    problems = base.stress_years_problems(list(job.stress.years), f"{job_file.path}: [stress] years")
+    if problems:
+        raise InputError(problems, heading="invalid [stress] years")
     if job.sweep is not None:
         from oreflow.sweep.points import sweep_points
         from oreflow.sweep.run import check_plan_parameters
 
-        check_plan_parameters(base, job.sweep, job_file)
+        check_plan_parameters(
+            dataclasses.replace(base, base_changes=tuple(job.sweep.base_changes)), job.sweep, job_file
+        )
         what += f" and its sweep of {len(sweep_points(job.sweep)):,} plan(s)"
     return what
 

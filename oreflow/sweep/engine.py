@@ -300,10 +300,13 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 def check_finite(point: Point) -> None:
     """Raise InputError (the point is invalid) for a set value or scale factor that is not a
     finite number: a Monte Carlo draw that overflowed (a lognormal's exp of a large mean) would
-    otherwise set a capacity or supply to inf (no limit) or an optional column to blank."""
+    otherwise set a capacity or supply to inf (no limit) or an optional column to blank.
+    Only the changes the swept parameters made (the last ``len(point.values)``) are checked:
+    a change given as such (a stress test's voided contract: max_t = inf) may name inf."""
+    drawn = point.changes[len(point.changes) - len(point.values) :] if point.values else ()
     bad = [
         (change, value)
-        for change in point.changes
+        for change in drawn
         if change.action in ("set", "scale")
         for value in [change.value if change.action == "set" else change.factor]
         if isinstance(value, float) and not math.isfinite(value)

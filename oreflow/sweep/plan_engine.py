@@ -39,6 +39,7 @@ from oreflow.model.plan import PlanLP, restacked, year_record
 from oreflow.model.planning import BUILT_CAPACITY, PlanningTables
 from oreflow.model.ranging import degenerate_positions, dual_uniqueness
 from oreflow.model.record import SolutionRecord
+from oreflow.plan_cases import PLANNING_SPECS
 from oreflow.planning import assemble_plan, plan_conflicts, solve_integers
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel, solve_highs
@@ -125,10 +126,14 @@ class PlanEngine:
         tables changed."""
         label = f"point {point.index} ({point.label})"
         changes = list(point.changes)
-        problems = self.base.check(changes, label)
+        problems = self.base.year_problems(changes, label)  # a year outside the horizon, an unknown table
         if problems:
             raise InputError(problems)
-        planning = self.base.planning_tables(changes, label)
+        planning = (
+            self.base.planning_tables(changes, label)
+            if any(c.table in PLANNING_SPECS for c in changes)
+            else self.planning
+        )
         networks: dict[int, Network] = {}
         year_lps = {}
         rebuilt = False
@@ -141,13 +146,15 @@ class PlanEngine:
             changed = {(c.table, c.column) for c in mine if c.action in ("set", "scale") and c.column}
             updated = None
             if not any(c.action in ("add", "remove") for c in mine) and in_place(changed):
+                # on the base year's network (its paths and the sweep's base changes applied)
                 network = changed_network(self.networks[year], mine, year_label)
                 found = check_changed(network, changed, year_label)
                 if found:
                     raise InputError(found)
                 updated = updated_lp(self.plan.year_lps[year], network, changed, self.context.market)
             if updated is None:
-                network = self.base.year_network(year, mine, year_label)
+                every = self.base.changes_in([*self.base.base_changes, *changes], year)
+                network = self.base.year_network(year, every, label)
                 updated = build_lp(network, self.context.market)
                 rebuilt = True
             networks[year], year_lps[year] = network, updated

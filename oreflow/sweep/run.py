@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreflow import outputs, report
+from oreflow import outputs, report, store
 from oreflow.errors import InputError, Problem
 from oreflow.job import JobFile, Scenario, Sweep, line_of_path, market_options
 from oreflow.model.conventions import split_year
 from oreflow.model.network import Network
 from oreflow.plan_cases import PlanBase, plan_hashes
-from oreflow.runs import protected
+from oreflow.runs import protected, results_workbook
 from oreflow.scenarios import apply_scenario, changed_network
 from oreflow.summary import versions
 from oreflow.sweep.engine import SweepContext, fingerprint, source_hash
@@ -270,7 +270,7 @@ def check_plan_parameters(plan: PlanBase, sweep: Sweep, job_file: JobFile) -> No
     table, a column, rows and years of the plan, before anything is solved."""
     text = job_file.path.read_text(encoding="utf-8")
     label = f"{job_file.path}: sweep base_changes"
-    problems = plan.check(list(sweep.base_changes), label)
+    problems = dataclasses.replace(plan, base_changes=()).check(list(sweep.base_changes), label)
     if sweep.price_trust:
         problems.append(
             Problem(
@@ -311,11 +311,13 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
     with claimed(job_file, network, out, "sweep") as (destination, protect):
         plan = None
         if job_file.job.horizon is not None:
-            # a plan: the base changes go with every point (they may name years)
-            plan = PlanBase.read(network, job_file.job.horizon.horizon())
+            # a plan: its base is the plan with the base changes (they may name years)
+            plan = dataclasses.replace(
+                PlanBase.read(network, job_file.job.horizon.horizon()), base_changes=tuple(sweep.base_changes)
+            )
             base = network
             check_plan_parameters(plan, sweep, job_file)
-            points = [dataclasses.replace(p, changes=(*sweep.base_changes, *p.changes)) for p in sweep_points(sweep)]
+            points = sweep_points(sweep)
         else:
             base = sweep_base(job_file, network)
             check_parameters(base, sweep, job_file)
@@ -349,8 +351,10 @@ def run_sweep(job_file: JobFile, network: Network, out: Path | None, execution: 
             write_points(folder, solved.table)
             outputs.write_summary_json(summary, folder)
             report.write_sweep_report(folder, png=job_file.job.report_png)
+            results_workbook(job_file.job, folder)
 
         written = publish(destination, protect, fill, solved)
+        store.record_run(job_file, "sweep", written, solved, network, summary=summary)  # docs/store.md
         return sweep_text(job_file.name, solved, summary), (0 if summary["failed"] == 0 else 1), written
 
 

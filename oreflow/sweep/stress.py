@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oreflow import outputs, report
+from oreflow import outputs, report, store
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile, market_options
 from oreflow.model.conventions import split_year, year_column
@@ -31,6 +31,7 @@ from oreflow.model.families import CONTRACT, DEMAND, FAMILIES_BY_NAME, WILLINGNE
 from oreflow.model.market import price_caps
 from oreflow.model.network import Network
 from oreflow.plan_cases import PlanBase
+from oreflow.runs import results_workbook
 from oreflow.sweep.points import Point
 from oreflow.sweep.run import ExecutionPlan, Solved, claimed, publish, solve_points, summary_base, write_points
 
@@ -114,13 +115,9 @@ def disruptions(network: Network, kinds: dict[str, bool]) -> list[Point]:
 def plan_disruptions(plan: PlanBase, points: list[Point], years: list[int], label: str) -> list[Point]:
     """The disruptions of a plan: each lasting the periods of ``years`` (empty: every year),
     its contracts void in those periods only."""
-    if years:
-        problems = plan.check(
-            [Change(action="remove", table="bans", where={}, years=years)], f"{label}: [stress] years"
-        )
-        problems = [p for p in problems if p.rule == "change_years"]
-        if problems:
-            raise InputError(problems, heading="invalid [stress] years")
+    problems = plan.stress_years_problems(years, f"{label}: [stress] years")
+    if problems:
+        raise InputError(problems, heading="invalid [stress] years")
     when = f" in {', '.join(map(str, years))}" if years else " in every year"
     out = []
     for point in points:
@@ -363,8 +360,10 @@ def run_stress(
             moves.to_csv(folder / "stress_prices.csv", index=False)
             outputs.write_summary_json(summary, folder)
             report.write_stress_report(folder, png=job_file.job.report_png)
+            results_workbook(job_file.job, folder)
 
         written = publish(destination, protect, fill, solved)
+        store.record_run(job_file, "stress", written, solved, network, summary=summary)  # docs/store.md
         return stress_text(job_file.name, ranked, solved), (0 if summary["failed"] == 0 else 1), written
 
 
