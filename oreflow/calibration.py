@@ -355,7 +355,23 @@ def load_observed(path: str | Path) -> list[Observation]:
     if spec.file != path.name:
         raise InputError(Problem(label, None, None, None, "a .csv file of observed figures", "file_present"))
     table, found = read_csv_table(path.parent, spec)
-    problems = [dataclasses.replace(p, file=label) for p in found]
+    return _observations(table, [dataclasses.replace(p, file=label) for p in found], label)
+
+
+def load_observed_sheet(book: str | Path) -> list[Observation] | None:
+    """The observed figures of a workbook dataset's ``observed`` sheet (None without one),
+    checked as :func:`load_observed` checks a file; problems name the sheet and row."""
+    from oreflow.model.workbook import read_sheet_table, read_workbook, sheet_label
+
+    sheets = read_workbook(book)
+    if OBSERVED_SPEC.name not in sheets.cells:
+        return None
+    table, found, _ = read_sheet_table(sheets, OBSERVED_SPEC)
+    return _observations(table, found, sheet_label(Path(book), OBSERVED_SPEC.name))
+
+
+def _observations(table: pd.DataFrame | None, problems: list[Problem], label: str) -> list[Observation]:
+    """The checked observations of a typed table of observed figures (``problems``: its typing's)."""
     observations: list[Observation] = []
     if table is not None:
         seen: dict[str, int] = {}
@@ -462,13 +478,17 @@ def _observation(row: _Row, label: str, seen: dict[str, int]) -> tuple[Observati
 
 
 def observed_for(network: Network) -> list[Observation] | None:
-    """The observed figures of ``network``'s dataset folder, read and checked (an InputError
-    naming observed.csv's lines when the file is bad); None when the network was not read
-    from a folder or its folder has no observed.csv. ``oreflow run`` calls it before solving
-    and writes the comparison as calibration.csv; a figure that names what the dataset does
-    not have (e.g. a demand row a user removed) does not stop the run: it is reported there
-    as not computable (``calibrate(..., strict=False)``)."""
-    if network.source is None or not observed_path(network.source).is_file():
+    """The observed figures of ``network``'s dataset folder (observed.csv) or workbook (its
+    ``observed`` sheet), read and checked (an InputError naming the file's lines or the sheet's
+    rows when bad); None when the network was not read from a dataset or it has none.
+    ``oreflow run`` calls it before solving and writes the comparison as calibration.csv; a
+    figure that names what the dataset does not have (e.g. a demand row a user removed) does
+    not stop the run: it is reported there as not computable (``calibrate(..., strict=False)``)."""
+    if network.source is None:
+        return None
+    if network.source.suffix.lower() == ".xlsx":  # a workbook dataset: its observed sheet
+        return load_observed_sheet(network.source)
+    if not observed_path(network.source).is_file():
         return None
     return load_observed(observed_path(network.source))
 

@@ -479,3 +479,17 @@ def test_a_job_may_name_a_workbook_and_ask_for_results_xlsx(micro_book: Path, tm
     )
     assert main(["run", str(plan), "--quiet"]) == 0
     assert (tmp_path / "plan_out" / RESULTS_XLSX).is_file()
+
+
+def test_a_workbook_s_observed_sheet_calibrates_the_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The default dataset as a workbook keeps observed.csv as its observed sheet: oreflow run
+    writes calibration.csv from it, as from the folder, and its default output is named after
+    the workbook's stem."""
+    book = tmp_path / "re2024.xlsx"
+    assert main(["convert", str(REPO / "inputs" / "rare_earths_2024"), str(book)]) == 0
+    assert main(["run", str(book), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    calibration = pd.read_csv(tmp_path / "out" / "calibration.csv")
+    assert len(calibration) == 8 and calibration["within"].all()
+    from oreflow.runs import RunSpec
+
+    assert RunSpec.of(None, book, None).destination == Path("outputs") / "re2024"
