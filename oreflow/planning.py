@@ -306,9 +306,22 @@ def _horizon_prices(plan: PlanLP, record: SolutionRecord) -> pd.DataFrame:
                 shadow_price=clean(dual / part.row_price_weight),
             )
         )
+    columns = ["kind", "key", "year", "rhs", "activity", "shadow_price_pv", "shadow_price", "rhs_unit", "price_unit"]
     if not frames:
-        return pd.DataFrame(columns=["kind", "key", "year", "rhs", "activity", "shadow_price_pv", "shadow_price"])
-    return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)
+    units = out["kind"].map(HORIZON_ROW_UNITS)
+    return out.assign(rhs_unit=units.str[0], price_unit=units.str[1])[columns]
+
+
+#: The units of a horizon row's rhs (and activity) and of its ``shadow_price``, by kind (its
+#: ``shadow_price_pv`` is in USD at the base year per unit of rhs).
+HORIZON_ROW_UNITS: dict[str, tuple[str, str]] = {
+    "build_size": ("t/yr", "USD (present value) per t/yr"),
+    "build_min": ("t/yr", "USD (present value) per t/yr"),
+    "build_limit": ("t/yr", "USD per t/yr, that period's money"),
+    "stock_balance": ("t", "USD/t, that year's money"),
+}
 
 
 # ---------------------------------------------------------------------------------

@@ -109,6 +109,10 @@ def test_a_binding_build_limit_is_priced_by_its_finite_difference() -> None:
     assert plan.builds["capacity_t"].sum() == pytest.approx(10.0)
     prices = plan.horizon_prices.set_index("kind")
     assert prices.loc["build_limit", "shadow_price"] == pytest.approx(-45.5)
+    assert prices.loc["build_limit", ["rhs_unit", "price_unit"]].tolist() == [
+        "t/yr",
+        "USD per t/yr, that period's money",
+    ]
     looser = read_planning(
         None, BASE, {"builds": expansion(500.0), "build_limits": limits.assign(limit_t_per_year=11.0)}
     )
