@@ -81,10 +81,10 @@ bench-full: $(VENV)/.installed
 # Headless Chromium for the report's browser tests (tests/test_report.py). Never fails the
 # build: where it cannot be installed, those tests skip and say why.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing chromium for the browser tests (apt-get)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  echo "installing chromium and chromium-driver for the browser tests (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
 	    || echo "chromium could not be installed: the browser tests will be skipped"; \
 	else echo "no apt-get: chromium not installed, the browser tests will be skipped"; fi
 

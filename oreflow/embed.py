@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,16 +37,19 @@ from oreflow.model.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
-from oreflow.model.parameters import check_changed, updated_lp
+from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.reading import check_numbers
 from oreflow.model.record import SolutionRecord
 from oreflow.model.solution import shadow_table
-from oreflow.model.tables import TABLES_BY_NAME
+from oreflow.model.tables import TABLES, TABLES_BY_NAME
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel, infeasible_subset_of
-from oreflow.sweep.engine import NO_VERDICT, copy_vectors, solve_in_place
+from oreflow.sweep.engine import NO_VERDICT, copy_vectors, solve_in_place, structure_of
 
 __all__ = ["ResolvedPrices", "Resolver"]
+
+#: Models of LPs of other structures than the base case's a Resolver keeps loaded.
+OTHER_MODELS = 3
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class ResolvedPrices:
     solve_s: float
     lp: LinearProgram = field(repr=False, compare=False)
     record: SolutionRecord = field(repr=False, compare=False)
+    #: the dataset solved (the base dataset with the call's values or changes)
+    network: Network | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def shadow_prices(self) -> dict[str, pd.DataFrame]:
@@ -178,6 +183,9 @@ class Resolver:
         self._model = HighsModel(copy_vectors(self.base_lp), self.solver_options)
         record = self._model.solve()
         self._check(self.base_lp, record, "the base case")
+        self._structure = structure_of(self.base_lp)
+        #: models of LPs of other structures (a ban, a new quota row), by structure, newest last
+        self._others: OrderedDict[str, HighsModel] = OrderedDict()
         self._basis = self._model.highs.getBasis()
         #: per input, its table's key (a tuple) -> the row's position
         self._rows = {
@@ -247,6 +255,69 @@ class Resolver:
             raise
         return self._answer(network, lp, record, started, warm)
 
+    def solve_changes(self, changes: Sequence[Change], label: str = "Resolver.solve_changes") -> ResolvedPrices:
+        """Re-solve the base dataset with ``changes`` (a scenario's :class:`~oreflow.job.Change`
+        list, applied in order): in place from the last basis when they only move costs and
+        right-hand sides (:data:`~oreflow.model.parameters.IN_PLACE`); otherwise the LP is
+        rebuilt and re-solved in place when its structure is one already loaded (the base
+        case's, or one of the last :data:`OTHER_MODELS` others: a quota or share limit moved
+        again), else loaded afresh. As :meth:`solve`, a call does not remember the last.
+
+        Raises InputError (a change that cannot be applied, or values that break the
+        dataset's rules; each problem names ``label`` and the change; nothing is solved)
+        and SolveError (not optimal; an infeasible LP's report names the conflicting
+        constraints). The answer's ``network`` is the changed dataset.
+        """
+        started = time.perf_counter()
+        changes = list(changes)
+        network = changed_network(self.network, changes, label) if changes else self.network
+        changed = {(c.table, c.column) for c in changes if c.action in ("set", "scale") and c.column}
+        structural = any(c.action in ("add", "remove") for c in changes)
+        lp = None
+        if not structural and in_place(changed):
+            problems = check_changed(network, changed, label)
+            if problems:
+                raise InputError(problems, heading=f"{label}: the values break the dataset's rules (nothing solved)")
+            lp = updated_lp(self.base_lp, network, changed, self.market)
+        if lp is None:
+            try:
+                valid = Network.from_frames(**{spec.name: getattr(network, spec.name) for spec in TABLES})
+            except InputError as exc:
+                raise InputError(
+                    exc.problems, heading=f"{label} leaves the dataset invalid", omitted=exc.omitted
+                ) from None
+            network = dataclasses.replace(valid, source=self.network.source, file_hashes=dict(self.network.file_hashes))
+            lp = build_lp(network, self.market)
+        structure = self._structure if lp.matrix is self.base_lp.matrix else structure_of(lp)
+        if structure == self._structure:
+            model, warm = self._model, True
+        elif structure in self._others:
+            self._others.move_to_end(structure)
+            model, warm = self._others[structure], True
+        else:
+            model, warm = HighsModel(copy_vectors(lp), self.solver_options), False
+            self._others[structure] = model
+            while len(self._others) > OTHER_MODELS:
+                self._others.popitem(last=False)
+        try:
+            record = solve_in_place(model, lp) if warm else model.solve()
+            if record.status in NO_VERDICT and warm:  # no verdict from the old basis: from scratch
+                model = HighsModel(copy_vectors(lp), self.solver_options)
+                record = model.solve()
+                warm = False
+                if structure == self._structure:
+                    self._model = model
+                else:
+                    self._others[structure] = model
+            self._check(lp, record, label)
+        except Exception:
+            if structure == self._structure:
+                self._restart()
+            else:
+                self._others.pop(structure, None)  # loaded afresh when next needed
+            raise
+        return self._answer(network, lp, record, started, warm)
+
     def _with_values(self, spec: _Input, data: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame | None, list[Problem]]:
         """The base table of ``spec`` with the given values set, or the problems found."""
         given, problems = _given(spec, data)
@@ -284,8 +355,13 @@ class Resolver:
         demand = lp.rows[DEMAND]
         price = clean(record.row_dual[demand.slice] / lp.report_scale(DEMAND))  # as Result.market's price
         shipped = np.asarray(record.col_value, dtype=float)[lp.columns[SHIPMENTS].slice]
-        known = self._delivered_to >= 0
-        delivered = np.bincount(self._delivered_to[known], shipped[known], minlength=len(demand.index))
+        delivered_to = self._delivered_to
+        if lp.columns is not self.base_lp.columns or len(network.demand) != len(self.network.demand):
+            demand_index = pd.MultiIndex.from_frame(network.demand[["market", "product"]])
+            ships = lp.columns[SHIPMENTS].index
+            delivered_to = demand_index.get_indexer(pd.MultiIndex.from_frame(ships[["market", "product"]]))
+        known = delivered_to >= 0
+        delivered = np.bincount(delivered_to[known], shipped[known], minlength=len(demand.index))
         market = demand.index[["market", "product"]].assign(
             demand_t=network.demand["demand_t"].to_numpy(float),
             price_usd_per_t=price,
@@ -300,6 +376,7 @@ class Resolver:
             solve_s=time.perf_counter() - started,
             lp=lp,
             record=record,
+            network=network,
         )
 
     @staticmethod

@@ -9,7 +9,7 @@ heavy inside its handler, so ``oreflow --help`` stays fast.
 
 from __future__ import annotations
 
-from oreflow.commands import calibrate, convert, report, run, runs, sweep, template, validate
+from oreflow.commands import calibrate, convert, report, run, runs, serve, sweep, template, validate
 from oreflow.commands.shared import Command, load_target
 
 #: Every command, in the order ``oreflow --help`` lists them.
@@ -23,6 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     runs.COMMAND,
     template.COMMAND,
     convert.COMMAND,
+    serve.COMMAND,
 )
 
 __all__ = ["COMMANDS", "Command", "load_target"]

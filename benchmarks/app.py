@@ -1,0 +1,141 @@
+"""The what-if app's latency: from a change reaching the server to the new figures leaving it.
+
+    python benchmarks/app.py                 # the default job, 15 moves per control; records RESULTS.md
+    python benchmarks/app.py --moves 5 --no-record
+
+`oreflow serve`'s app (oreflow.app.server.create_app) runs under uvicorn in a thread on a free
+loopback port; one session moves each control back and forth between two values (a slider
+dragged and released), each move a POST /api/control answered with the whole view (every
+figure and number). Timed per move: the round trip seen by the client (HTTP on loopback,
+JSON both ways) and the server's own total (the ``timings`` of the answer: the in-place
+re-solve, the result tables, the report's figures). The first move of a session builds its
+re-solver (about one cold solve) and is reported apart. Medians and 90th percentiles; the
+target is 100 ms on the default dataset (issue 16), not asserted in a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+#: control -> the two values a move alternates between
+MOVES = {
+    "cn_cost": ({"kind": "cn_cost"}, (1.5, 2.0)),
+    "cn_recovery": ({"kind": "cn_recovery"}, (0.9, 0.95)),
+    "refiner_capacity": ({"kind": "refiner_capacity", "refiner": "MY_Lynas_Kuantan"}, (15000, 25000)),
+    "origin_supply": ({"kind": "origin_supply", "origin": "MM_Kachin_IAC"}, (0.5, 0.75)),
+    "product_demand": ({"kind": "product_demand", "product": "NdPr", "market": ""}, (1.2, 1.4)),
+    "tariff": ({"kind": "tariff", "from_country": "CN", "to_country": "US", "stage": "product"}, (5000, 20000)),
+    "export_quota": ({"kind": "export_quota", "country": "CN", "product": "Dy"}, (200, 300)),
+    "market_share": ({"kind": "market_share", "market": "US", "product": "NdPr", "country": "CN"}, (0.5, 0.7)),
+}
+IN_PLACE = ("cn_cost", "refiner_capacity", "origin_supply", "product_demand")
+
+
+def post(base: str, path: str, body: dict, session: str) -> tuple[dict, float]:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(
+        base + path, data, {"Content-Type": "application/json", "X-Oreflow-Session": session}, method="POST"
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request) as response:
+        answer = json.loads(response.read())
+    return answer, 1000 * (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", default=str(REPO / "inputs" / "baseline.toml"))
+    parser.add_argument("--moves", type=int, default=15)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+
+    import re
+
+    import uvicorn
+
+    from oreflow.app.server import bind, create_app
+
+    app = create_app(args.job)
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    page = urllib.request.urlopen(base + "/").read().decode()
+    found = re.search(r'data-session="([^"]+)"', page)
+    assert found is not None, "the page names no session"
+    session = found.group(1)
+    _, first = post(base, "/api/control", {"kind": "cn_cost", "value": 1.1}, session)
+    rows = []
+    for name, (control, values) in MOVES.items():
+        post(base, "/api/reset", {}, session)
+        trip, total, solve = [], [], []
+        for i in range(args.moves + 1):
+            answer, ms = post(base, "/api/control", {**control, "value": values[i % 2]}, session)
+            assert answer["ok"], answer.get("error")
+            if i:  # the first move adds the control (a new structure for a policy row): left out
+                trip.append(ms)
+                total.append(answer["timings"]["total_ms"])
+                solve.append(answer["timings"]["solve_ms"])
+        rows.append(
+            (
+                name,
+                "in place" if name in IN_PLACE else "rebuilt",
+                statistics.median(trip),
+                sorted(trip)[int(0.9 * (len(trip) - 1))],
+                statistics.median(total),
+                statistics.median(solve),
+            )
+        )
+    server.should_exit = True
+    thread.join(timeout=5)
+
+    head = "| control | LP | round trip, median | round trip, p90 | server total, median | re-solve, median |"
+    lines = [head, "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {n} | {k} | {a:.0f} ms | {b:.0f} ms | {c:.0f} ms | {d:.1f} ms |" for n, k, a, b, c, d in rows]
+    table = "\n".join(lines)
+    print(table)
+    print(f"first change of a session (builds its re-solver): {first:.0f} ms")
+    if not args.no_record:
+        record(table, first, args.moves)
+    return 0
+
+
+def record(table: str, first: float, moves: int) -> None:
+    """Replace the section between the app markers at the end of RESULTS.md."""
+    path = REPO / "benchmarks" / "RESULTS.md"
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- app:notes -->", "<!-- /app:notes -->"
+    section = (
+        f"{start}\n## The what-if app: latency of a change (benchmarks/app.py)\n\n"
+        f"The default job, one session, {moves} moves per control after the one that adds it "
+        f"({platform.machine()}, Python {platform.python_version()}); the round trip is a POST "
+        "/api/control on loopback answered with the whole view (every figure and number).\n\n"
+        f"{table}\n\nThe first change of a session builds its re-solver: {first:.0f} ms. Controls that move "
+        "costs and right-hand sides re-solve in place from the last basis; a tariff, quota or share-limit row "
+        "(and a recovery: a matrix coefficient) rebuilds the LP, re-solved in place while its structure stays. "
+        "Most of the rest is the report's figures (the Sankey's per-product views) and the result's tables.\n"
+        f"{end}\n"
+    )
+    if start in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) + 1 :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

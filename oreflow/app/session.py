@@ -1,0 +1,232 @@
+"""The app's state: the job's base case, shared and read-only, and each session's own.
+
+:class:`Base` loads the job once (its dataset, market options and solver options) and solves
+the base case. A :class:`Session` (one per page load: a browser tab) holds its controls, the
+scenario it loaded, its own :class:`oreflow.Resolver` (built on its first change; every change
+re-solves in place from the last basis, :meth:`oreflow.Resolver.solve_changes`) and its last
+good answer, which an infeasible change or bad values leave in place. :class:`Sessions` keeps
+the newest :data:`MAX_SESSIONS`, each behind its own lock. Nothing is ever written into the
+dataset: changes live in memory only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oreflow.app import controls as ctl
+from oreflow.app import figures
+from oreflow.embed import Resolver
+from oreflow.errors import InputError, Problem, SolveError
+from oreflow.job import Change, JobFile, Scenario, load_job, market_options
+from oreflow.model.market import MarketOptions
+from oreflow.model.network import Network, load_inputs
+from oreflow.result import Result, make_result
+
+#: Sessions kept (the oldest unused one is dropped beyond this).
+MAX_SESSIONS = 32
+
+
+@dataclass
+class Base:
+    """The job's base case: loaded and solved once, shared by every session."""
+
+    job_file: JobFile
+    network: Network
+    market: MarketOptions
+    solver_options: dict[str, Any]
+    result: Result
+    figures: dict[str, Any]
+    view: dict[str, Any]
+
+    @classmethod
+    def load(cls, job: str | Path) -> Base:
+        """Load and solve ``job``; InputError for a job the app cannot serve (one with a [horizon])."""
+        job_file = load_job(job)
+        if job_file.job.horizon is not None:
+            raise InputError(
+                Problem(
+                    str(job), None, "horizon", "[horizon]", "a job of one year (plans are not served yet)", "app_job"
+                ),
+                heading="oreflow serve cannot serve this job",
+            )
+        network = load_inputs(job_file.dataset)
+        market = market_options(job_file.job)
+        options = dict(job_file.job.solver_options)
+        resolver = Resolver(network, market, options)
+        result = _result(resolver.base.network or network, resolver.base)
+        found = figures.figures(result)
+        return cls(job_file, network, market, options, result, found, figures.view(result, found, found))
+
+    @property
+    def dataset(self) -> Path:
+        return self.job_file.dataset
+
+    @property
+    def scenarios(self) -> dict[str, Scenario]:
+        return {s.name: s for s in self.job_file.job.scenarios}
+
+
+def _result(network: Network, answer: Any) -> Result:
+    """The Result of a Resolver answer (its tables as :func:`oreflow.solve` builds them, without ranging)."""
+    return make_result(network, answer.lp, answer.record, "highs", {"solve_s": answer.solve_s})
+
+
+@dataclass
+class Session:
+    """One tab's state: its changes, its re-solver and its last good answer."""
+
+    id: str
+    base: Base
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    controls: OrderedDict[str, ctl.Control] = field(default_factory=OrderedDict)
+    #: a scenario of the job loaded as the first changes: (name, its changes)
+    loaded: tuple[str, list[Change]] | None = None
+    result: Result | None = None
+    last_view: dict[str, Any] | None = None
+    resolver: Resolver | None = field(default=None, repr=False)
+    used: float = field(default_factory=time.monotonic)
+
+    def changes(self, controls: OrderedDict[str, ctl.Control] | None = None) -> list[Change]:
+        """The loaded scenario's changes, then each control's, in the order they were set."""
+        controls = self.controls if controls is None else controls
+        found = list(self.loaded[1]) if self.loaded else []
+        for control in controls.values():
+            found += ctl.changes_of(control, self.base.network)
+        return found
+
+    @property
+    def current(self) -> Result:
+        return self.result if self.result is not None else self.base.result
+
+    def state(self) -> dict[str, Any]:
+        """The current view and the changes it shows."""
+        view = self.last_view if self.last_view is not None else self.base.view
+        return {"ok": True, "view": view, **self._listing()}
+
+    def _listing(self) -> dict[str, Any]:
+        return {
+            "controls": [c.as_json() for c in self.controls.values()],
+            "scenario": self.loaded[0] if self.loaded else None,
+            "changes": [c.describe() for c in self.changes()],
+        }
+
+    def set_control(self, data: Any) -> dict[str, Any]:
+        """Check and apply one control (replacing one with the same id) and re-solve."""
+        control = ctl.parse(data, self.base.network)
+        proposed = OrderedDict(self.controls)
+        proposed.pop(control.id, None)
+        proposed[control.id] = control
+        return self._solve(proposed, self.loaded, f"control {control.kind}")
+
+    def remove_control(self, control_id: str) -> dict[str, Any]:
+        """Drop one control and re-solve."""
+        proposed = OrderedDict(self.controls)
+        if proposed.pop(str(control_id), None) is None:
+            raise InputError(Problem("remove", None, "id", str(control_id), "the id of a control set", "app_control"))
+        return self._solve(proposed, self.loaded, "remove")
+
+    def reset(self) -> dict[str, Any]:
+        """Back to the base case."""
+        return self._solve(OrderedDict(), None, "reset")
+
+    def load_scenario(self, name: str) -> dict[str, Any]:
+        """The job's scenario ``name`` as the session's changes (its controls cleared)."""
+        scenario = self.base.scenarios.get(str(name))
+        if scenario is None:
+            known = ", ".join(self.base.scenarios) or "none in this job"
+            raise InputError(
+                Problem("load", None, "scenario", str(name), f"a scenario of the job ({known})", "app_scenario")
+            )
+        return self._solve(OrderedDict(), (scenario.name, list(scenario.changes)), f"scenario {scenario.name!r}")
+
+    def _solve(
+        self, controls: OrderedDict[str, ctl.Control], loaded: tuple[str, list[Change]] | None, label: str
+    ) -> dict[str, Any]:
+        """Re-solve with ``controls`` and ``loaded``; on success they become the session's,
+        else (bad values, infeasible) the session keeps its last good answer and changes and
+        the response says why."""
+        started = time.perf_counter()
+        previous = (self.controls, self.loaded)
+        self.controls, self.loaded = controls, loaded
+        try:
+            changes = self.changes()
+        finally:
+            self.controls, self.loaded = previous
+        timings: dict[str, float] = {}
+        try:
+            if not changes:
+                result, view = self.base.result, self.base.view
+            else:
+                if self.resolver is None:
+                    mark = time.perf_counter()
+                    self.resolver = Resolver(self.base.network, self.base.market, self.base.solver_options)
+                    timings["resolver_ms"] = 1000 * (time.perf_counter() - mark)
+                mark = time.perf_counter()
+                answer = self.resolver.solve_changes(changes, f"oreflow serve, {label}")
+                timings["solve_ms"] = 1000 * (time.perf_counter() - mark)
+                mark = time.perf_counter()
+                result = _result(answer.network or self.base.network, answer)
+                timings["result_ms"] = 1000 * (time.perf_counter() - mark)
+                mark = time.perf_counter()
+                view = figures.view(result, self.base.figures)
+                timings["figures_ms"] = 1000 * (time.perf_counter() - mark)
+        except InputError as exc:
+            return self._failed("input", exc.heading, [str(p) for p in exc.problems], started)
+        except SolveError as exc:
+            report = exc.report  # the conflicting constraints in words, as the command line prints them
+            if report is not None:
+                return self._failed("infeasible", f"Not applied: {report.heading}", report.items(), started)
+            return self._failed("solve", f"Not applied: {exc}", [], started)
+        self.controls, self.loaded = controls, loaded
+        self.result, self.last_view = (None, None) if result is self.base.result else (result, view)
+        timings["total_ms"] = 1000 * (time.perf_counter() - started)
+        return {**self.state(), "timings": timings}
+
+    def _failed(self, kind: str, heading: str, lines: list[str], started: float) -> dict[str, Any]:
+        """The response to a change that was not applied: why, and the last good state."""
+        return {
+            **self.state(),
+            "ok": False,
+            "error": {"kind": kind, "heading": heading, "lines": lines},
+            "timings": {"total_ms": 1000 * (time.perf_counter() - started)},
+        }
+
+
+class Sessions:
+    """The live sessions by id, the newest :data:`MAX_SESSIONS` kept."""
+
+    def __init__(self, base: Base, limit: int = MAX_SESSIONS) -> None:
+        self.base = base
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+
+    def new(self) -> Session:
+        """A fresh session at the base case."""
+        session = Session(secrets.token_urlsafe(16), self.base)
+        with self._lock:
+            self._sessions[session.id] = session
+            while len(self._sessions) > self.limit:
+                self._sessions.popitem(last=False)
+        return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The session ``session_id`` (None: unknown or dropped)."""
+        with self._lock:
+            session = self._sessions.get(session_id or "")
+            if session is not None:
+                self._sessions.move_to_end(session.id)
+                session.used = time.monotonic()
+            return session
+
+    def run(self, session: Session, action: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
+        """``action(session)`` under the session's lock (one change at a time per session)."""
+        with session.lock:
+            return action(session)

@@ -1,0 +1,319 @@
+"""The what-if app's API (oreflow serve), without a browser: Starlette's TestClient.
+
+The base case and every change equal oreflow.solve on the job's dataset with the same
+changes; an infeasible change names the conflict and keeps the last good answer; bad control
+values are named problems; a saved scenario reproduces through `oreflow run`; sessions are
+independent; nothing outside the dataset is served; `oreflow run` never imports the app's stack.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+import warnings
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+import oreflow  # noqa: E402
+from conftest import BASELINE_DATASET, BASELINE_JOB, REPO  # noqa: E402
+from oreflow.app.server import create_app, is_loopback  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette >= 1 prefers httpx2; httpx still works
+    from starlette.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SCENARIOS_JOB = REPO / "inputs" / "scenarios_2024.toml"
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app(BASELINE_JOB)
+
+
+@pytest.fixture(scope="module")
+def client(app) -> TestClient:
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def base_result() -> oreflow.Result:
+    return oreflow.solve(BASELINE_JOB, ranging=False)
+
+
+def new_session(client: TestClient) -> dict[str, str]:
+    page = client.get("/")
+    assert page.status_code == 200
+    return {"X-Oreflow-Session": re.search(r'data-session="([^"]+)"', page.text).group(1)}
+
+
+def price(response: dict, product: str = "NdPr", market: str = "US") -> float:
+    (row,) = [p for p in response["view"]["prices"] if p["product"] == product and p["market"] == market]
+    return row["price_usd_per_t"]
+
+
+def solved_price(result: oreflow.Result | _Market, product: str = "NdPr", market: str = "US") -> float:
+    m = result.market
+    return float(m.loc[(m["product"] == product) & (m["market"] == market), "price_usd_per_t"].iloc[0])
+
+
+def test_base_case_equals_solve(client: TestClient, base_result: oreflow.Result) -> None:
+    state = client.get("/api/state", headers=new_session(client)).json()
+    assert state["ok"] and state["controls"] == [] and state["changes"] == []
+    got = pd.DataFrame(state["view"]["prices"]).set_index(["product", "market"])["price_usd_per_t"]
+    want = base_result.market.set_index(["product", "market"])["price_usd_per_t"]
+    pd.testing.assert_series_equal(
+        got.sort_index(), want.sort_index(), check_names=False, check_index_type=False, rtol=1e-9
+    )
+    assert state["view"]["numbers"]["objective_usd"] == pytest.approx(base_result.objective, rel=1e-9)
+    names = [c["name"] for c in state["view"]["charts"]]
+    assert names == ["sankey", "cost", "refinery", "delivered", "unmet", "policies"]
+    sankey = state["view"]["charts"][0]
+    assert sankey["figure"]["data"][0]["type"] == "sankey" and sankey["delta"] == "Same as the base case."
+    assert "Market: delivered prices" in state["view"]["market_html"]
+
+
+#: Controls and the changes oreflow.solve is given for the same what-if.
+CASES = {
+    "cn_cost": (
+        {"kind": "cn_cost", "value": 1.5},
+        [
+            {
+                "action": "scale",
+                "table": "refiners",
+                "where": {"country": "CN"},
+                "column": "processing_cost_usd_per_t",
+                "factor": 1.5,
+            }
+        ],
+    ),
+    "origin_supply": (
+        {"kind": "origin_supply", "origin": "MM_Kachin_IAC", "value": 0.4},
+        [
+            {
+                "action": "scale",
+                "table": "origins",
+                "where": {"origin": "MM_Kachin_IAC"},
+                "column": "supply_t",
+                "factor": 0.4,
+            }
+        ],
+    ),
+    "tariff": (
+        {"kind": "tariff", "from_country": "CN", "to_country": "US", "stage": "product", "value": 20000},
+        [
+            {
+                "action": "add",
+                "table": "tariffs",
+                "rows": [{"from_country": "CN", "to_country": "US", "stage": "product", "usd_per_t": 20000}],
+            }
+        ],
+    ),
+    "export_quota": (
+        {"kind": "export_quota", "country": "CN", "product": "Dy", "value": 200},
+        [
+            {
+                "action": "add",
+                "table": "quotas",
+                "rows": [{"quota": "q", "kind": "export", "country": "CN", "product": "Dy", "limit_t": 200}],
+            }
+        ],
+    ),
+    "product_demand": (
+        {"kind": "product_demand", "product": "NdPr", "market": "", "value": 1.3},
+        [{"action": "scale", "table": "demand", "where": {"product": "NdPr"}, "column": "demand_t", "factor": 1.3}],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_change_equals_solve_with_the_same_change(client: TestClient, case: str) -> None:
+    control, changes = CASES[case]
+    headers = new_session(client)
+    response = client.post("/api/control", json=control, headers=headers).json()
+    assert response["ok"], response.get("error")
+    want = oreflow.solve(BASELINE_JOB, changes=changes, ranging=False)
+    assert price(response) == pytest.approx(solved_price(want), rel=1e-7)
+    assert response["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
+    assert [c["kind"] for c in response["controls"]] == [control["kind"]]
+
+
+def test_moving_a_control_again_replaces_it_and_re_solves(client: TestClient) -> None:
+    headers = new_session(client)
+    for factor in (2.0, 1.5):
+        response = client.post("/api/control", json={"kind": "cn_cost", "value": factor}, headers=headers).json()
+    assert len(response["controls"]) == 1 and "x 1.5" in response["changes"][0]
+    change = {"action": "scale", "table": "refiners", "where": {"country": "CN"}, "column": "processing_cost_usd_per_t"}
+    want = oreflow.solve(BASELINE_JOB, changes=[{**change, "factor": 1.5}], ranging=False)
+    assert price(response) == pytest.approx(solved_price(want), rel=1e-7)
+    assert response["view"]["charts"][3]["delta"].startswith("Prices that moved most")
+
+
+def test_infeasible_change_names_the_conflict_and_keeps_the_last_answer(client: TestClient) -> None:
+    headers = new_session(client)
+    good = client.post("/api/control", json=CASES["cn_cost"][0], headers=headers).json()
+    ban = {"kind": "trade_ban", "from_country": "US", "to_country": "CN", "stage": "ore", "value": 1}
+    response = client.post("/api/control", json=ban, headers=headers).json()
+    assert response["ok"] is False and response["error"]["kind"] == "infeasible"
+    assert "cannot all hold" in response["error"]["heading"]
+    lines = "\n".join(response["error"]["lines"])
+    assert "ban[US -> CN, ore]" in lines and "contract[MP_Shenghe_offtake" in lines
+    assert price(response) == price(good)  # the last good answer stays
+    assert [c["kind"] for c in response["controls"]] == ["cn_cost"]
+    assert price(client.get("/api/state", headers=headers).json()) == price(good)
+
+
+@pytest.mark.parametrize(
+    ("control", "named"),
+    [
+        ({"kind": "cn_recovery", "value": 1.2}, "column 'recovery': got '1.059"),  # 0.883 x 1.2 > 1
+        (
+            {"kind": "refiner_capacity", "refiner": "CN_Nowhere", "value": 5},
+            "control refiner_capacity, column 'refiner': got 'CN_Nowhere'",
+        ),
+        (
+            {"kind": "refiner_capacity", "refiner": "CN_Baotou", "value": -1},
+            "column 'value': got '-1'; expected a number >= 0",
+        ),
+        ({"kind": "cn_cost", "value": "abc"}, "control cn_cost, column 'value': got 'abc'; expected a number"),
+        (
+            {"kind": "market_share", "market": "US", "product": "NdPr", "country": "CN", "value": 1.5},
+            "a number from 0 to 1",
+        ),
+        ({"kind": "teleport", "value": 1}, "column 'kind': got 'teleport'"),
+    ],
+)
+def test_bad_control_values_are_named_problems(client: TestClient, control: dict, named: str) -> None:
+    headers = new_session(client)
+    response = client.post("/api/control", json=control, headers=headers).json()
+    assert response["ok"] is False and response["error"]["kind"] == "input"
+    assert named in "\n".join(response["error"]["lines"])
+    assert response["controls"] == [] and response["view"]["prices"]  # the base case stays
+
+
+def test_saved_scenario_reproduces_through_oreflow_run(client: TestClient, tmp_path: Path) -> None:
+    headers = new_session(client)
+    for control in (CASES["cn_cost"][0], CASES["origin_supply"][0], CASES["export_quota"][0]):
+        response = client.post("/api/control", json=control, headers=headers).json()
+        assert response["ok"], response.get("error")
+    text = client.post("/api/scenario", json={"name": "from_app"}, headers=headers).json()["toml"]
+    assert text.startswith("[[scenarios]]") and tomllib.loads(text)["scenarios"][0]["name"] == "from_app"
+    job = tmp_path / "pasted.toml"
+    settings = 'unmet_penalty_usd_per_t = 1e7\ndemand_form = "steps"\ndemand_steps = 200\nprice_cap_multiple = 10\n'
+    job.write_text(f'dataset = "{BASELINE_DATASET}"\nstore = false\n{settings}\n{text}')  # the baseline job's settings
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "oreflow", "run", str(job), "--out", str(out), "--scenario", "from_app", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    market = pd.read_csv(out / "from_app" / "market.csv", keep_default_na=False)
+    assert solved_price(_Market(market)) == pytest.approx(price(response), rel=1e-7)
+    # the same as a job file written by the app into a folder outside the dataset
+    written = client.post("/api/save-job", json={"name": "app_job", "folder": str(tmp_path)}, headers=headers).json()
+    assert written["ok"], written
+    assert tomllib.loads(Path(written["path"]).read_text())["scenarios"][0]["name"] == "app_job"
+    refused = client.post(
+        "/api/save-job", json={"name": "app_job2", "folder": str(BASELINE_DATASET)}, headers=headers
+    ).json()
+    assert refused["ok"] is False and "outside the dataset" in refused["error"]["lines"][0]
+    again = client.post("/api/save-job", json={"name": "app_job", "folder": str(tmp_path)}, headers=headers).json()
+    assert again["ok"] is False and "does not exist yet" in again["error"]["lines"][0]
+    assert not list(BASELINE_DATASET.glob("*.toml"))
+
+
+class _Market:
+    """A market table where solved_price expects a Result."""
+
+    def __init__(self, market: pd.DataFrame) -> None:
+        self.market = market
+
+
+def test_scenario_of_the_job_loads(tmp_path: Path) -> None:
+    client = TestClient(create_app(SCENARIOS_JOB))
+    headers = new_session(client)
+    assert "myanmar_disruption" in client.get("/api/options").json()["scenarios"]
+    response = client.post("/api/load", json={"name": "myanmar_disruption"}, headers=headers).json()
+    assert response["ok"] and response["scenario"] == "myanmar_disruption"
+    (scenario,) = [s for s in oreflow.job.load_job(SCENARIOS_JOB).job.scenarios if s.name == "myanmar_disruption"]
+    want = oreflow.solve(SCENARIOS_JOB, changes=scenario.changes, ranging=False)
+    assert price(response) == pytest.approx(solved_price(want), rel=1e-7)
+    missing = client.post("/api/load", json={"name": "nope"}, headers=headers).json()
+    assert missing["ok"] is False and "a scenario of the job" in missing["error"]["lines"][0]
+
+
+def test_sessions_do_not_see_each_other(client: TestClient, base_result: oreflow.Result) -> None:
+    first, second = new_session(client), new_session(client)
+    assert first != second
+    changed = client.post("/api/control", json=CASES["cn_cost"][0], headers=first).json()
+    other = client.get("/api/state", headers=second).json()
+    assert other["controls"] == [] and price(other) == pytest.approx(solved_price(base_result), rel=1e-9)
+    assert price(client.get("/api/state", headers=first).json()) == price(changed) != price(other)
+    assert client.get("/api/state", headers={"X-Oreflow-Session": "forged"}).status_code == 404
+    assert client.get("/api/state").status_code == 404
+
+
+def test_downloads_are_the_current_answer(client: TestClient) -> None:
+    headers = new_session(client)
+    response = client.post("/api/control", json=CASES["cn_cost"][0], headers=headers).json()
+    session = headers["X-Oreflow-Session"]
+    archive = zipfile.ZipFile(BytesIO(client.get("/api/tables.zip", params={"session": session}).content))
+    market = pd.read_csv(archive.open("market.csv"), keep_default_na=False)
+    assert solved_price(_Market(market)) == pytest.approx(price(response), rel=1e-9)
+    report = client.get("/api/report.html", params={"session": session})
+    assert report.status_code == 200 and "Scenario" in report.text and "Plotly.newPlot" in report.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dataset/%2e%2e/baseline.toml",
+        "/dataset/..%2F..%2Fpyproject.toml",
+        "/dataset/%2Fetc%2Fpasswd",
+        "/dataset//etc/passwd",
+        "/dataset/",
+        "/assets/../pyproject.toml",
+        "/assets/plotly.js",
+        "/etc/passwd",
+        "/pyproject.toml",
+    ],
+)
+def test_nothing_outside_the_dataset_is_served(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "[project]" not in response.text and "root:" not in response.text
+
+
+def test_dataset_files_and_assets_are_served(client: TestClient) -> None:
+    assert client.get("/dataset/origins.csv").text == (BASELINE_DATASET / "origins.csv").read_text()
+    assert "plotly" in client.get("/assets/plotly.min.js").text[:500]
+
+
+def test_loopback_is_told_apart() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_oreflow_run_never_imports_the_app_stack(tmp_path: Path) -> None:
+    code = (
+        "import sys, oreflow.cli\n"
+        f"status = oreflow.cli.main(['run', {str(BASELINE_JOB)!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn', 'oreflow') and "
+        "(m.startswith(('starlette', 'uvicorn')) or m.startswith('oreflow.app')))\n"
+        "print(status, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
