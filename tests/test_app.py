@@ -317,3 +317,13 @@ def test_oreflow_run_never_imports_the_app_stack(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_a_level_control_starts_at_the_dataset_s_value(client: TestClient, base_result: oreflow.Result) -> None:
+    """The capacity slider of a refiner starts at its capacity in the dataset (the page reads
+    /api/options' initial values), so touching it does not first close the refiner."""
+    options = client.get("/api/options", headers=new_session(client)).json()
+    capacity = base_result.refinery.set_index("refiner")["capacity_t"]
+    initial = options["initial"]["refiner_capacity"]
+    assert initial["CN_Baotou"] == pytest.approx(float(capacity["CN_Baotou"]))
+    assert set(initial) == set(capacity.index)

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from oreflow.errors import InputError, Problem
@@ -163,6 +164,14 @@ def options(network: Network) -> dict[str, Any]:
             for k in KINDS.values()
         ],
         "choices": _choices(network),
+        # where a control's value is a level, not a factor: the dataset's value for each key, so
+        # the slider starts where the dataset is (a finite capacity; inf shows as the slider's top)
+        "initial": {
+            "refiner_capacity": {
+                str(r): float(c) if np.isfinite(c) else KINDS["refiner_capacity"].high
+                for r, c in zip(network.refiners["refiner"], network.refiners["capacity_t"].to_numpy(float))
+            }
+        },
     }
 
 

@@ -168,6 +168,15 @@ SCRIPT = r"""
           range.value = num.value; send('/api/control', payload(num.value));
         });
         label.appendChild(el('br')); label.appendChild(range); label.appendChild(num); fs.appendChild(label);
+        var initial = (options.initial || {})[k.name];
+        if (initial) {  // a level (a refiner's capacity): start at the dataset's value of the chosen key
+          var keyed = fs.querySelector('[data-key]');
+          var sync = function () {
+            var v = initial[keyed.value];
+            if (v !== undefined) { range.value = v; num.value = v; }
+          };
+          keyed.addEventListener('change', sync); sync();
+        }
       }
       box.appendChild(fs);
     });
