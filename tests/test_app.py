@@ -84,6 +84,30 @@ def test_base_case_equals_solve(client: TestClient, base_result: oreflow.Result)
 
 
 #: Controls and the changes oreflow.solve is given for the same what-if.
+def _cn_recovery(factor: float) -> list[dict]:
+    """Chinese recovery x factor, as written by hand: refiners.recovery of Chinese refiners and
+    the per-product recoveries.csv figures of those that have them."""
+    network = oreflow.load_inputs(REPO / "inputs" / "rare_earths_2024")
+    chinese = network.refiners.loc[network.refiners["country"] == "CN", "refiner"].astype(str)
+    changes: list[dict] = [
+        {"action": "scale", "table": "refiners", "where": {"country": "CN"}, "column": "recovery", "factor": factor}
+    ]
+    overridden = sorted(set(network.recoveries["refiner"].astype(str)) & set(chinese))
+    if overridden:
+        changes.append(
+            {
+                "action": "scale",
+                "table": "recoveries",
+                "where": {"refiner": overridden},
+                "column": "recovery",
+                "factor": factor,
+            }
+        )
+    return changes
+
+
+CN_RECOVERY_09 = _cn_recovery(0.9)
+
 CASES = {
     "cn_cost": (
         {"kind": "cn_cost", "value": 1.5},
@@ -126,6 +150,30 @@ CASES = {
                 "action": "add",
                 "table": "quotas",
                 "rows": [{"quota": "q", "kind": "export", "country": "CN", "product": "Dy", "limit_t": 200}],
+            }
+        ],
+    ),
+    "cn_recovery": (
+        {"kind": "cn_recovery", "value": 0.9},
+        CN_RECOVERY_09,
+    ),
+    "trade_ban": (
+        {"kind": "trade_ban", "from_country": "MM", "to_country": "CN", "stage": "ore", "product": "", "value": 1},
+        [
+            {
+                "action": "add",
+                "table": "bans",
+                "rows": [{"from_country": "MM", "to_country": "CN", "stage": "ore", "product": ""}],
+            }
+        ],
+    ),
+    "market_share": (
+        {"kind": "market_share", "market": "US", "product": "NdPr", "country": "CN", "value": 0.5},
+        [
+            {
+                "action": "add",
+                "table": "share_limits",
+                "rows": [{"market": "US", "product": "NdPr", "country": "CN", "max_share": 0.5}],
             }
         ],
     ),
