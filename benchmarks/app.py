@@ -127,7 +127,8 @@ def record(table: str, first: float, moves: int) -> None:
         f"{table}\n\nThe first change of a session builds its re-solver: {first:.0f} ms. Controls that move "
         "costs and right-hand sides re-solve in place from the last basis; a tariff, quota or share-limit row "
         "(and a recovery: a matrix coefficient) rebuilds the LP, re-solved in place while its structure stays. "
-        "Most of the rest is the report's figures (the Sankey's per-product views) and the result's tables.\n"
+        "Most of the rest is the report's figures (a product's Sankey is drawn only when the page asks for it) "
+        "and the result's tables.\n"
         f"{end}\n"
     )
     if start in text:

@@ -375,3 +375,24 @@ def test_a_level_control_starts_at_the_dataset_s_value(client: TestClient, base_
     initial = options["initial"]["refiner_capacity"]
     assert initial["CN_Baotou"] == pytest.approx(float(capacity["CN_Baotou"]))
     assert set(initial) == set(capacity.index)
+
+
+def test_a_product_s_sankey_is_drawn_when_asked_for(client: TestClient, base_result: oreflow.Result) -> None:
+    """The view carries the Sankey of all products; a product's view comes from /api/sankey,
+    the report's own view of that product (same trace and caption)."""
+    from oreflow.app.figures import run_data
+    from oreflow.report.run import sankey
+
+    headers = new_session(client)
+    state = client.get("/api/state", headers=headers).json()
+    chart = next(c for c in state["view"]["charts"] if c["name"] == "sankey")
+    assert [t["name"] for t in chart["figure"]["data"]] == [sankey.ALL]
+    answer = client.post("/api/sankey", json={"product": "NdPr"}, headers=headers).json()
+    assert answer["ok"] and [t["name"] for t in answer["figure"]["data"]] == ["NdPr"]
+    run = run_data(base_result, "oreflow serve")
+    assert answer["caption"] == sankey.caption(run, "NdPr")
+    assert answer["figure"]["data"][0]["link"]["value"] == pytest.approx(
+        sankey.trace(run, "NdPr", True)["link"]["value"]
+    )
+    wrong = client.post("/api/sankey", json={"product": "Unobtainium"}, headers=headers).json()
+    assert wrong["ok"] is False and "Unobtainium" in str(wrong["error"])

@@ -139,6 +139,17 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
         assert driver.find_element("id", "plot-sankey").get_attribute("data-rendered") == "true"
         driver.save_screenshot(str(SHOTS / "base.png"))
 
+        # a product's Sankey, drawn when asked for
+        driver.execute_script(
+            "var s = document.getElementById('sankey-product'); s.value = 'NdPr';"
+            "s.dispatchEvent(new Event('change'));"
+        )
+        deadline = time.monotonic() + 20
+        while driver.find_element("id", "plot-sankey").get_attribute("data-product") != "NdPr":
+            assert time.monotonic() < deadline, "the NdPr Sankey was not drawn"
+            time.sleep(0.05)
+        assert "of NdPr is shipped" in driver.find_element("id", "slot-sankey").text
+
         # a slider: China's processing cost x 1.5
         seq = move(driver, "cn_cost", 1.5)
         settled(driver, seq)

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from oreflow.errors import InputError, Problem
 from oreflow.model.families import FAMILIES
 from oreflow.prices import kg_text
 from oreflow.report.common import fmt
 from oreflow.report.common.html import _plain
-from oreflow.report.run.charts import run_charts
+from oreflow.report.run.charts import flows_chart, run_charts
 from oreflow.report.run.data import RunData
 from oreflow.report.run.market import market_section, welfare_section
 from oreflow.result import Result
@@ -46,7 +47,8 @@ def figures(result: Result) -> dict[str, Any]:
     """The figures (numbers and charts) of a result, without comparison: what :func:`view`
     compares against the base case's."""
     run = run_data(result, "oreflow serve")
-    charts = {c.name: c for c in run_charts(run)}
+    # the Sankey of all products only: a product's view is drawn when the page asks (sankey_view)
+    charts = {c.name: c for c in run_charts(run, sankey_per_product=False)}
     refinery = result.refinery
     if "country" not in refinery and result.network is not None:
         refinery = refinery.merge(result.network.refiners[["refiner", "country"]], on="refiner", how="left")
@@ -69,6 +71,26 @@ def figures(result: Result) -> dict[str, Any]:
             )
         ),
     }
+
+
+def sankey_view(result: Result, product: str | None) -> dict[str, Any]:
+    """The Sankey of one product (None or "": all products) of ``result``: its figure and
+    caption, as the report's view of that product (:func:`~oreflow.report.run.charts.flows_chart`)."""
+    run = run_data(result, "oreflow serve")
+    products = set(run.products())
+    if product and product not in products:
+        raise InputError(
+            Problem(
+                "the Sankey's product",
+                None,
+                "product",
+                str(product),
+                f"one of the products ({', '.join(sorted(products))}) or blank for all",
+                "choice",
+            )
+        )
+    chart = flows_chart(run, per_product=False, product=product or None)
+    return _plain({"ok": True, "figure": chart.figure, "caption": chart.caption, "product": product or ""})
 
 
 def _change(now: float, base: float, text: Any = fmt.num) -> str:

@@ -75,6 +75,18 @@ SCRIPT = r"""
     document.body.setAttribute('data-state', response.ok === false ? 'error' : 'ok');
     document.body.setAttribute('data-seq', String(seq));
   }
+  function sankeyProduct() {  // a product's Sankey, drawn when asked for (the view carries all products)
+    var product = document.getElementById('sankey-product').value;
+    if (!product) { return; }
+    api('/api/sankey', {product: product}).then(function (r) {
+      if (!r.ok || !r.figure) { return; }
+      var slot = document.getElementById('slot-sankey'), div = document.getElementById('plot-sankey');
+      slot.querySelector('.caption').textContent = r.caption;
+      Plotly.react(div, r.figure.data, r.figure.layout, {displaylogo: false, responsive: true}).then(function () {
+        div.setAttribute('data-product', r.product);
+      });
+    });
+  }
   function draw(view) {
     document.getElementById('lead').textContent = view.lead;
     var body = document.querySelector('#prices tbody'); body.innerHTML = '';
@@ -114,6 +126,8 @@ SCRIPT = r"""
       } else { Plotly.purge(div); div.style.display = 'none'; div.removeAttribute('data-rendered'); }
     });
     document.getElementById('market-html').innerHTML = view.market_html + view.welfare_html;
+    document.getElementById('plot-sankey').setAttribute('data-product', '');
+    sankeyProduct();  // keep the product shown, redrawn for the new answer
   }
   function listChanges(response) {
     var list = document.getElementById('changes'); list.innerHTML = '';
@@ -182,6 +196,11 @@ SCRIPT = r"""
     });
     var select = document.getElementById('scenario-name');
     options.scenarios.forEach(function (s) { select.appendChild(el('option', {value: s}, s)); });
+    var sankey = document.getElementById('sankey-product');
+    (options.choices.product || []).forEach(function (p) { sankey.appendChild(el('option', {value: p}, p)); });
+    sankey.addEventListener('change', function () {
+      if (sankey.value) { sankeyProduct(); } else { api('/api/state').then(function (r) { show(r); }); }
+    });
   }
   document.getElementById('reset').addEventListener('click', function () { send('/api/reset', {}); });
   document.getElementById('load').addEventListener('click', function () {
@@ -217,7 +236,13 @@ def render(session_id: str, job_name: str, dataset: str) -> str:
     """The page of one session (its id in ``data-session``: each page load is its own session)."""
     slots = "".join(
         f'<section id="slot-{name}" data-title="{escape(name)}"><h2>{escape(name)}</h2><p class="caption"></p>'
-        f'<p class="delta"></p><div id="plot-{name}"></div></section>'
+        f'<p class="delta"></p>'
+        + (
+            '<label>show <select id="sankey-product"><option value="">all products</option></select></label>'
+            if name == "sankey"
+            else ""
+        )
+        + f'<div id="plot-{name}"></div></section>'
         for name in SLOTS
     )
     controls = (

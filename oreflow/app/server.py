@@ -144,6 +144,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         Route("/assets/plotly.min.js", plotly),
         Route("/api/options", options),
         Route("/api/state", acting(lambda s, d: s.state())),
+        Route("/api/sankey", acting(lambda s, d: s.sankey(d.get("product"))), methods=["POST"]),
         Route("/api/control", acting(lambda s, d: s.set_control(d)), methods=["POST"]),
         Route("/api/remove", acting(lambda s, d: s.remove_control(d.get("id", ""))), methods=["POST"]),
         Route("/api/reset", acting(lambda s, d: s.reset()), methods=["POST"]),

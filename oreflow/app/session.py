@@ -117,6 +117,12 @@ class Session:
             "changes": [c.describe() for c in self.changes()],
         }
 
+    def sankey(self, product: Any) -> dict[str, Any]:
+        """The Sankey of one product of the current answer (blank: all products)."""
+        from oreflow.app.figures import sankey_view
+
+        return sankey_view(self.current, None if product in (None, "") else str(product))
+
     def set_control(self, data: Any) -> dict[str, Any]:
         """Check and apply one control (replacing one with the same id) and re-solve."""
         control = ctl.parse(data, self.base.network)

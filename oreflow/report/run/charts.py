@@ -23,10 +23,12 @@ from oreflow.report.run.data import RunData
 POLICY_COLOURS = ["#8e44ad", "#17a589", "#d68910", "#2e86c1"]
 
 
-def flows_chart(run: RunData) -> Chart:
-    """The Sankey of the flows, all products and (a button each) one product at a time."""
-    products = [p for p in run.products() if not sankey.links(run, p).empty]
-    views = [None] + products
+def flows_chart(run: RunData, per_product: bool = True, product: str | None = None) -> Chart:
+    """The Sankey of the flows, all products and (a button each) one product at a time; with
+    ``per_product`` False only the view of ``product`` (None: all products), without buttons
+    (``oreflow serve`` draws a product's view when it is asked for: it is most of a view's time)."""
+    products = [p for p in run.products() if not sankey.links(run, p).empty] if per_product else []
+    views = [None] + products if per_product else [product]
     traces = [sankey.trace(run, p, i == 0) for i, p in enumerate(views)]
     buttons = [
         {"label": p or sankey.ALL, "method": "restyle", "args": [{"visible": [j == i for j in range(len(views))]}]}
@@ -68,7 +70,9 @@ def flows_chart(run: RunData) -> Chart:
                     "showactive": True,
                     "pad": {"r": 4, "t": 0},
                 }
-            ],
+            ]
+            if per_product
+            else [],
         ),
     }
     captions = {p or sankey.ALL: sankey.caption(run, p) for p in views}
@@ -76,7 +80,7 @@ def flows_chart(run: RunData) -> Chart:
     return Chart(
         "sankey",
         "Flows: origin → refiner → market (t per year)" + note,
-        captions[sankey.ALL],
+        captions[views[0] or sankey.ALL],
         fig,
         png={"draw": "sankey", "links": sankey.links(run), "colours": sankey.refiner_colors(run)},
         captions=captions,
@@ -388,10 +392,11 @@ def policy_chart(run: RunData) -> Chart | None:
     )
 
 
-def run_charts(run: RunData) -> list[Chart]:
-    """The charts of a solved run, in page order (those with nothing to show left out)."""
+def run_charts(run: RunData, sankey_per_product: bool = True) -> list[Chart]:
+    """The charts of a solved run, in page order (those with nothing to show left out); with
+    ``sankey_per_product`` False the Sankey shows all products only (:func:`flows_chart`)."""
     charts = [
-        flows_chart(run),
+        flows_chart(run, sankey_per_product),
         cost_chart(run),
         refinery_chart(run),
         delivered_chart(run),
