@@ -141,8 +141,7 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
 
         # a product's Sankey, drawn when asked for
         driver.execute_script(
-            "var s = document.getElementById('sankey-product'); s.value = 'NdPr';"
-            "s.dispatchEvent(new Event('change'));"
+            "var s = document.getElementById('sankey-product'); s.value = 'NdPr';s.dispatchEvent(new Event('change'));"
         )
         deadline = time.monotonic() + 20
         while driver.find_element("id", "plot-sankey").get_attribute("data-product") != "NdPr":
