@@ -203,11 +203,21 @@ def figures(summary: dict[str, Any]) -> list[tuple[str, Any, str]]:
         for key, price in (figures_.get("prices_usd_per_t") or {}).items():
             rows.append((f"{year} market price {key}", price, "USD/t"))
     binding = summary.get("binding_constraints")
-    for row in (binding if isinstance(binding, list) else [])[:TOP_BINDING]:
+    binding = binding if isinstance(binding, list) else []
+    for row in binding[:TOP_BINDING]:
         if isinstance(row, dict):
             rows.append(
                 (f"binding {row.get('family')}[{row.get('key')}]", row.get("shadow_price"), row.get("unit", ""))
             )
+    if len(binding) > TOP_BINDING:  # the largest prices first: say what is left out, and where it is
+        rows.append(
+            (
+                f"binding constraints: the {TOP_BINDING} largest prices of {len(binding)} above; "
+                "every one is in the shadow_prices_* sheets",
+                len(binding),
+                "",
+            )
+        )
     if summary.get("plan") is True:  # a sweep, stress test or batch of plans: its totals are present values
         rows = [(f, v, PRESENT_VALUE if u == unit_of("cost_usd") and not f[:1].isdigit() else u) for f, v, u in rows]
     return [(figure, _scalar(value), unit) for figure, value, unit in rows]

@@ -73,7 +73,7 @@ def run_plan_batch(spec: Any, network: Network, scenarios: list[Scenario]) -> tu
         written = outputs.write_atomically(spec.destination, partial(_fill, spec, outcomes, table), protect)
     store.record_run(spec, BATCH, written, outcomes, network, figures=plan_metrics)  # docs/store.md
     failed = [o for o in outcomes if o.result is None]
-    return plan_batch_text(spec.name, outcomes), (1 if failed else 0), written
+    return plan_batch_text(spec.name, outcomes, written), (1 if failed else 0), written
 
 
 def _solved(name: str, scenario: Scenario | None, inputs: tuple, job: Any) -> PlanOutcome:
@@ -120,7 +120,7 @@ def _fill(spec: Any, outcomes: list[PlanOutcome], table: pd.DataFrame, folder: P
     write_batch_summary(spec, folder, cases, plan=True)
 
 
-def plan_batch_text(name: str, outcomes: list[PlanOutcome]) -> str:
+def plan_batch_text(name: str, outcomes: list[PlanOutcome], folder: Path | None = None) -> str:
     """One line per plan: status, objective in present value and its change against the base,
     and what it builds."""
     base = outcomes[0].result
@@ -141,5 +141,6 @@ def plan_batch_text(name: str, outcomes: list[PlanOutcome]) -> str:
     for outcome in outcomes:
         if outcome.error is not None:
             lines.append(f"Scenario {outcome.name!r}: {outcome.error}")
-    lines.append("Per-plan tables and timelines: <output>/<case>/; all deltas: <output>/comparison.csv")
+    out = str(folder) if folder is not None else "<output>"
+    lines.append(f"Per-plan tables and timelines: {out}/<case>/; all deltas: {out}/comparison.csv")
     return "\n".join(lines)

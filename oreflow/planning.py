@@ -513,5 +513,7 @@ def plan_text(result: PlanResult, name: str) -> str:
                 f"{-row.shadow_price:,.0f} USD ({row.year} money)"
             )
     lines.append(f"Prices: {result.price_basis}")
-    lines.append("Every table: <output>/<table>.csv (a year column on each year's tables); timelines: report.html")
+    lines.append(
+        "Every table: <table>.csv in the output folder (a year column on each year's tables); timelines: report.html"
+    )
     return "\n".join(lines)

@@ -156,7 +156,7 @@ def run_batch(spec: RunSpec, network: Network, only: str | None = None) -> tuple
         )
     store.record_run(spec, BATCH, written, outcomes, network)  # the batch and each case (docs/store.md)
     failed = [o for o in outcomes if o.result is None]
-    return batch_text(spec.name, outcomes), (1 if failed else 0), written
+    return batch_text(spec.name, outcomes, written), (1 if failed else 0), written
 
 
 def _fill_batch(
@@ -251,7 +251,7 @@ def _total_cost(result: Result) -> float:
     return float(result.welfare.get("total_cost", result.objective))
 
 
-def batch_text(name: str, outcomes: list[Outcome]) -> str:
+def batch_text(name: str, outcomes: list[Outcome], folder: Path | None = None) -> str:
     """One line per case: status, total cost and its change against the base."""
     base = outcomes[0].result
     # with demand curves the objective is total cost - WTP: show the total cost and the welfare
@@ -281,5 +281,6 @@ def batch_text(name: str, outcomes: list[Outcome]) -> str:
     for outcome in outcomes:
         if outcome.error is not None:
             lines.append(f"Scenario {outcome.name!r}: {outcome.error}")
-    lines.append("Per-scenario tables and prices: <output>/<case>/; all deltas: <output>/comparison.csv")
+    out = str(folder) if folder is not None else "<output>"
+    lines.append(f"Per-scenario tables and prices: {out}/<case>/; all deltas: {out}/comparison.csv")
     return "\n".join(lines)

@@ -861,8 +861,13 @@ def query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     """The result of ``sql`` on the store (read-only; InputError with DuckDB's message)."""
     import duckdb
 
+    if not sql.strip() or all(line.strip().startswith("--") or not line.strip() for line in sql.splitlines()):
+        raise InputError(Problem("runs sql", None, "SQL", sql, "a query (the text holds none)", "store_sql"))
     try:
-        return con.execute(sql).df()
+        answer = con.execute(sql)
+        if answer is None:  # a statement without a result
+            raise InputError(Problem("runs sql", None, "SQL", sql, "a query that returns rows", "store_sql"))
+        return answer.df()
     except duckdb.Error as exc:
         expected = f"a valid read-only query on the store ({_first_line(exc)})"
         raise InputError(Problem("runs sql", None, "SQL", sql, expected, "store_sql")) from None

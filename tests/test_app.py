@@ -396,3 +396,17 @@ def test_a_product_s_sankey_is_drawn_when_asked_for(client: TestClient, base_res
     )
     wrong = client.post("/api/sankey", json={"product": "Unobtainium"}, headers=headers).json()
     assert wrong["ok"] is False and "Unobtainium" in str(wrong["error"])
+
+
+def test_values_beyond_a_dataset_number_are_named_as_the_control(client: TestClient) -> None:
+    """A tariff of 1e12 (the slider is open above) is refused as the control's value, not as a
+    line of a table the user never wrote; a scenario name is explained in plain words."""
+    headers = new_session(client)
+    control = {"kind": "tariff", "from_country": "US", "to_country": "CN", "stage": "ore", "product": "", "value": 1e12}
+    answer = client.post("/api/control", json=control, headers=headers).json()
+    assert answer["ok"] is False
+    text = str(answer["error"])
+    assert "control tariff" in text and "value" in text and "below 1e+09" in text
+    client.post("/api/control", json={"kind": "cn_cost", "value": 1.2}, headers=headers)
+    named = client.post("/api/scenario", json={"name": "x y"}, headers=headers).json()
+    assert named["ok"] is False and "letters, digits" in str(named["error"])

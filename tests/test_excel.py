@@ -490,6 +490,7 @@ def test_a_workbook_s_observed_sheet_calibrates_the_run(tmp_path: Path, capsys: 
     assert main(["run", str(book), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     calibration = pd.read_csv(tmp_path / "out" / "calibration.csv")
     assert len(calibration) == 8 and calibration["within"].all()
+    assert main(["calibrate", str(book)]) == 0  # oreflow calibrate reads the sheet too
     from oreflow.runs import RunSpec
 
     assert RunSpec.of(None, book, None).destination == Path("outputs") / "re2024"

@@ -499,6 +499,8 @@ def test_runs_list_show_and_errors(tmp_path: Path, capsys) -> None:
         (["runs", "show", "zzzzzzzzzz", "--store", path], "expected the id of a run in the store"),
         (["runs", "sql", "SELEC 1", "--store", path], "expected a valid read-only query on the store (Parser Error"),
         (["runs", "sql", "DELETE FROM runs", "--store", path], "read-only"),
+        (["runs", "sql", "", "--store", path], "expected a query (the text holds none)"),
+        (["runs", "sql", "-- a comment only", "--store", path], "expected a query (the text holds none)"),
         (["runs", "compare", run_id, "--store", path], "two run ids or more"),
         (["runs", "frobnicate", "--store", path], "one of list, show, compare, sql"),
     ):

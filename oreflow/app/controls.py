@@ -24,6 +24,7 @@ from oreflow.errors import InputError, Problem
 from oreflow.job import Change
 from oreflow.model.families import BAN, CAPACITY, DEMAND, FAMILIES_BY_NAME, QUOTA, SHARE_LIMIT, SUPPLY
 from oreflow.model.network import Network
+from oreflow.model.tables import NUMBER_LIMIT
 
 #: The country whose processing cost and recovery the first two controls move.
 CHINA = "CN"
@@ -235,9 +236,16 @@ def parse(data: Any, network: Network) -> Control:
         problems.append(
             Problem(label, None, "value", str(data.get("value")), f"a number ({kind.value})", "app_control")
         )
-    elif kind.open_above and value < kind.low:
+    elif kind.open_above and not (kind.low <= value < NUMBER_LIMIT):
         problems.append(
-            Problem(label, None, "value", f"{value:g}", f"a number >= {kind.low:g} ({kind.value})", "app_control")
+            Problem(
+                label,
+                None,
+                "value",
+                f"{value:g}",
+                f"a number >= {kind.low:g} and below {NUMBER_LIMIT:g} ({kind.value})",
+                "app_control",
+            )
         )
     elif not kind.open_above and not (kind.low <= value <= kind.high):
         problems.append(

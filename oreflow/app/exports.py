@@ -57,6 +57,15 @@ def toml_key(key: str) -> str:
     return key if _BARE.match(key) else json.dumps(key)
 
 
+def _plain_words(error: Any) -> str:
+    """A validation error in the words of the page (the name's rule spelt out)."""
+    if error.get("type") == "string_pattern_mismatch":
+        return "a name of letters, digits, '_', '.' and '-', starting with a letter or digit (it names a folder)"
+    if error.get("type") == "too_short" and "changes" in [str(p) for p in error.get("loc", ())]:
+        return "at least one change (move a control first)"
+    return str(error["msg"])
+
+
 def scenario_toml(name: str, description: str, changes: list[Change]) -> str:
     """``changes`` as one ``[[scenarios]]`` entry; InputError for a bad name or no changes."""
     try:
@@ -68,7 +77,7 @@ def scenario_toml(name: str, description: str, changes: list[Change]) -> str:
                 None,
                 ".".join(str(p) for p in e["loc"]) or None,
                 str(e.get("input"))[:80],
-                e["msg"],
+                _plain_words(e),
                 "app_scenario",
             )
             for e in exc.errors()

@@ -27,26 +27,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Load the job and its observed figures (both checked before solving), solve, compare, print."""
     from oreflow.api import solve
-    from oreflow.calibration import OBSERVED_FILE, calibrate, check_against, load_observed, observed_path, table_text
+    from oreflow.calibration import (
+        OBSERVED_FILE,
+        OBSERVED_SPEC,
+        calibrate,
+        check_against,
+        observed_for,
+        observed_path,
+        table_text,
+    )
     from oreflow.model.errors import DatasetWarning
 
     job_file, network = load_target(args.job, dataset_allowed=True)
     for warning in network.warnings:  # the same lines `oreflow run` prints
         print(f"warning: {warning}", file=sys.stderr)
     dataset = job_file.dataset if job_file is not None else Path(args.job)
-    path = observed_path(dataset)
-    if not path.is_file():
+    observed = observed_for(network)  # observed.csv of a folder, the observed sheet of a workbook
+    if observed is None:
+        where = (
+            f"an {OBSERVED_SPEC.name!r} sheet in {dataset}"
+            if dataset.suffix.lower() == ".xlsx"
+            else f"{OBSERVED_FILE} in {dataset}"
+        )
         raise InputError(
             Problem(
-                str(path),
+                str(dataset if dataset.suffix.lower() == ".xlsx" else observed_path(dataset)),
                 None,
                 None,
                 None,
-                f"the dataset's observed figures, {OBSERVED_FILE} in {dataset} (docs/calibration.md)",
+                f"the dataset's observed figures, {where} (docs/calibration.md)",
                 "observed_present",
             )
         )
-    observed = load_observed(path)
     problems = check_against(network, observed)  # figures naming what the dataset lacks: before solving
     if problems:
         raise InputError(problems, heading="observed figures the dataset does not have")

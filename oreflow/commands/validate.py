@@ -92,7 +92,7 @@ def _check_plan(job_file: Any, network: Any) -> str:
 
 COMMAND = Command(
     "validate",
-    "check a job file or dataset folder without solving",
+    "check a job file, dataset folder or workbook without solving",
     add_arguments,
     handle,
     examples=(
