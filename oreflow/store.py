@@ -768,10 +768,17 @@ def open_store(path: Path) -> duckdb.DuckDBPyConnection:
     retries or not a store). Says on stderr how many records are pending."""
     path = Path(path)
     if not path.is_file():
+        waiting = list(pending_folder(path).glob("*.json")) if pending_folder(path).is_dir() else []
+        pending = (
+            f"; {len(waiting)} run record(s) wait in {pending_folder(path)}: "
+            "the next run that writes the store adds them"
+            if waiting
+            else ""
+        )
         raise _store_problem(
             path,
             "an existing run store (runs are recorded in runs.duckdb beside their output folder; "
-            "--store PATH names another, or a job file to use its store)",
+            f"--store PATH names another, or a job file to use its store){pending}",
             "store_missing",
         )
     try:
@@ -838,7 +845,7 @@ def compare(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
 
     ids = resolve_ids(con, ids)
     runs = (
-        con.execute("SELECT run_id, name, status FROM runs WHERE list_contains(?, run_id)", [ids])
+        con.execute("SELECT run_id, name, status, kind FROM runs WHERE list_contains(?, run_id)", [ids])
         .df()
         .set_index("run_id")
     )
@@ -852,6 +859,15 @@ def compare(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
     if outcomes[0].result is None:
         expected = "a first run with figures to compare against (a run, a case or a plan that was solved)"
         raise InputError(Problem("runs", None, "ID", ids[0], expected, "store_figures"))
+    # a batch, sweep or stress run has no figures of its own (its cases and points do): named,
+    # not shown as a solved run whose every figure is blank
+    empty = [i for i, o in zip(ids, outcomes) if o.result is None and runs.loc[i, "kind"] in (BATCH, SWEEP, STRESS)]
+    if empty:
+        expected = (
+            "runs with figures of their own (a run, a case or a plan); a batch, sweep or stress test has "
+            "none: compare its cases (oreflow runs list shows them) or query its points (runs sql)"
+        )
+        raise InputError([Problem("runs", None, "ID", i, expected, "store_figures") for i in empty])
     table = comparison(outcomes, lambda frame: frame).rename(columns={"scenario": "run_id"})
     table.insert(1, "name", table["run_id"].map(runs["name"]))
     return table

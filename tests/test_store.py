@@ -157,6 +157,9 @@ def test_a_batch_and_its_cases_are_recorded_and_compare_equals_comparison_csv(tm
     assert main(["runs", "compare", *cases["run_id"][:2], "--store", str(path), "--metric", "objective"]) == 0
     printed = capsys.readouterr().out
     assert "no_exports" in printed and "10,480" in printed and "5,730" in printed  # 10,480 - 4,750 (conftest)
+    # the batch itself has no figures of its own: named, not shown as a solved run of blanks
+    assert main(["runs", "compare", cases["run_id"].iloc[0], batch["run_id"], "--store", str(path)]) == 1
+    assert "a batch, sweep or stress test has none" in capsys.readouterr().err
 
 
 def test_a_plan_and_a_batch_of_plans_are_recorded(tmp_path: Path, capsys) -> None:
@@ -494,8 +497,12 @@ def test_runs_list_show_and_errors(tmp_path: Path, capsys) -> None:
     shown = capsys.readouterr().out
     assert shown.startswith(f"run {run_id}: run 'job' of job 'job', optimal") and "objective    4,750 USD/yr" in shown
     assert "market:" in shown and "costs (USD per year):" in shown
+    waiting = tmp_path / "waiting.duckdb.pending"  # a store never written, with a record waiting for it
+    waiting.mkdir()
+    (waiting / "abc.json").write_text("{}", encoding="utf-8")
     for argv, message in (
         (["runs", "list", "--store", str(tmp_path / "none.duckdb")], "expected an existing run store"),
+        (["runs", "list", "--store", str(tmp_path / "waiting.duckdb")], "1 run record(s) wait in"),
         (["runs", "show", "zzzzzzzzzz", "--store", path], "expected the id of a run in the store"),
         (["runs", "sql", "SELEC 1", "--store", path], "expected a valid read-only query on the store (Parser Error"),
         (["runs", "sql", "DELETE FROM runs", "--store", path], "read-only"),
