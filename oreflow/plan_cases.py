@@ -49,7 +49,7 @@ class PlanBase:
     @classmethod
     def read(cls, network: Network, horizon: Horizon) -> PlanBase:
         """The paths and planning tables of ``network``'s folder (empty where absent), checked."""
-        paths = dataset_paths(network)
+        paths = read_dataset_paths(network.source, network)
         planning = read_planning(network.source, network).with_paths(paths)
         planning.check_years(network, horizon.years)
         return cls(network, horizon, paths, planning)
@@ -192,13 +192,6 @@ class PlanBase:
                     )
                 )
         return problems
-
-
-def dataset_paths(network: Network) -> Paths:
-    """The time paths of ``network``'s folder (``paths.csv``) or workbook (its ``paths``
-    sheet), checked against it; none when the dataset has no such file or sheet (or was
-    built in memory)."""
-    return read_dataset_paths(network.source, network)
 
 
 def plan_hashes(network: Network) -> dict[str, str]:

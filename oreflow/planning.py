@@ -333,9 +333,9 @@ def plan_networks(network: Network, horizon: Horizon) -> dict[int, Network]:
     """One network per year: the dataset with its time paths (``paths.csv``) applied for that
     year when the dataset has them, else the dataset itself in every year."""
     from oreflow.model.paths import network_for_year
-    from oreflow.plan_cases import dataset_paths
+    from oreflow.model.planning import read_dataset_paths
 
-    paths = dataset_paths(network)
+    paths = read_dataset_paths(network.source, network)
     return {year: network_for_year(network, paths, year) for year in horizon.years}
 
 

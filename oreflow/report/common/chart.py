@@ -61,3 +61,17 @@ def axis(title: str, **extra: Any) -> dict[str, Any]:
 def nulls(values: Any, scale: float = 1.0) -> list[float | None]:
     """Values / scale as a JSON-ready list, NaN and inf as None (a gap in the chart)."""
     return [None if not np.isfinite(v) else float(v) / scale for v in np.asarray(values, float)]
+
+
+def panel_grid(
+    count: int, columns: int, height: int, gap: int, space: float
+) -> tuple[list[list[float]], list[list[float]], int]:
+    """(x domains, y domains, plot area height in px) of ``count`` panels, ``columns`` a row,
+    each ``height`` px tall with ``gap`` px between rows and ``space`` (paper) between columns."""
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    area = rows * height + (rows - 1) * gap
+    width = (1 - space * (columns - 1)) / columns
+    xs = [[c * (width + space), c * (width + space) + width] for c in range(columns)]
+    ys = [[1 - (r * (height + gap) + height) / area, 1 - r * (height + gap) / area] for r in range(rows)]
+    return [xs[i % columns] for i in range(count)], [ys[i // columns] for i in range(count)], area

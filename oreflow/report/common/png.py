@@ -23,6 +23,28 @@ def blank(height: float) -> Any:
     return Figure(figsize=(WIDTH, height), dpi=DPI)
 
 
+def small_multiples(
+    count: int, columns: int, row_in: float, legend: bool, left: float, wspace: float
+) -> tuple[Any, Any]:
+    """A figure of ``count`` panels, ``columns`` a row, each ``row_in`` inches tall, room for one
+    legend below (``legend``); (figure, the used axes, in order; the rest hidden)."""
+    rows = -(-count // columns)
+    height = 0.9 + row_in * rows + (0.4 if legend else 0.0)
+    fig = blank(height)
+    fig.subplots_adjust(
+        left=left,
+        right=0.98,
+        top=1 - 0.75 / height,
+        bottom=(0.6 + (0.4 if legend else 0)) / height,
+        hspace=0.6,
+        wspace=wspace,
+    )
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return fig, axes[:count]
+
+
 def figure(height: float, ncols: int = 1, labels: Any = (), legend: bool = False, **kw: Any) -> tuple[Any, Any]:
     """A figure with fixed margins (cheaper than constrained layout): room for the y labels."""
     height = max(2.4, height)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.report.common.chart import Chart, axis, layout, nulls
+from oreflow.report.common.chart import Chart, axis, layout, nulls, panel_grid
 
 LEGEND = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0}
 #: Height of a row of panels and the gap between rows, px.
@@ -58,18 +58,6 @@ def year_axis(years: list[int], **extra: Any) -> dict[str, Any]:
     return axis("year", tickmode="array", tickvals=years[::step], tickformat="d", **extra)
 
 
-def _grid(count: int, columns: int) -> tuple[list[list[float]], list[list[float]], int]:
-    """(x domains, y domains, plot area height in px) of ``count`` panels, ``columns`` a row."""
-    columns = min(columns, count)
-    rows = -(-count // columns)
-    area = rows * ROW_PX + (rows - 1) * GAP_PX
-    space = 0.08
-    width = (1 - space * (columns - 1)) / columns
-    xs = [[c * (width + space), c * (width + space) + width] for c in range(columns)]
-    ys = [[1 - (r * (ROW_PX + GAP_PX) + ROW_PX) / area, 1 - r * (ROW_PX + GAP_PX) / area] for r in range(rows)]
-    return [xs[i % columns] for i in range(count)], [ys[i // columns] for i in range(count)], area
-
-
 def _trace(line: Line, years: list[int], suffix: str = "", legend: bool = True) -> dict[str, Any]:
     """A line's plotly trace on the axes ``x<suffix>``, ``y<suffix>`` (the first panel's: no suffix)."""
     trace: dict[str, Any] = {
@@ -100,7 +88,7 @@ def year_panels(
 ) -> Chart:
     """Small multiples against ``years``: one panel per :class:`YearPanel`, ``columns`` a row,
     each with its own y axis from zero; a line name seen in several panels is one legend entry."""
-    xdomains, ydomains, area = _grid(len(panels), columns)
+    xdomains, ydomains, area = panel_grid(len(panels), columns, ROW_PX, GAP_PX, 0.08)
     data, axes, heads, seen = [], {}, [], set()
     for i, (panel, xd, yd) in enumerate(zip(panels, xdomains, ydomains)):
         suffix = "" if i == 0 else str(i + 1)

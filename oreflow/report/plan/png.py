@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.report.common.png import blank, thousands
+from oreflow.report.common.png import blank, small_multiples, thousands
 
 
 def _years(ax: Any, years: list[int]) -> None:
@@ -47,20 +47,7 @@ def _draw(ax: Any, years: list[int], lines: list[tuple[Any, ...]], stacked: bool
 def year_panels(data: dict[str, Any]) -> Any:
     """Small multiples against the years, ``columns`` a row, one legend below for every panel."""
     panels, columns = data["panels"], data["columns"]
-    rows = -(-len(panels) // columns)
-    height = 0.9 + 2.5 * rows + (0.4 if data["legend"] else 0.0)
-    fig = blank(height)
-    fig.subplots_adjust(
-        left=0.08,
-        right=0.98,
-        top=1 - 0.75 / height,
-        bottom=(0.6 + (0.4 if data["legend"] else 0)) / height,
-        hspace=0.6,
-        wspace=0.3,
-    )
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes[len(panels) :]:
-        ax.set_visible(False)
+    fig, axes = small_multiples(len(panels), columns, 2.5, data["legend"], left=0.08, wspace=0.3)
     handles: dict[str, Any] = {}
     for ax, panel in zip(axes, panels):
         _draw(ax, data["years"], panel["lines"])

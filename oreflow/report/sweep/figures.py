@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from oreflow.report.common import fmt
-from oreflow.report.common.chart import HEAT, PALETTE, Chart, axis, layout, nulls
+from oreflow.report.common.chart import HEAT, PALETTE, Chart, axis, layout, nulls, panel_grid
 from oreflow.report.sweep.points import axis_title, is_share
 
 MARK = "#c0392b"  # marked points (demand unmet)
@@ -201,19 +201,6 @@ def line_chart(
     return Chart(name, title, caption, fig, png=png)
 
 
-def _grid(count: int, columns: int, height: int, gap: int) -> tuple[list[list[float]], list[list[float]], int]:
-    """(x domains, y domains, plot area height in px) of ``count`` panels, ``columns`` a row,
-    each ``height`` px tall with ``gap`` px between rows."""
-    columns = min(columns, count)
-    rows = -(-count // columns)
-    area = rows * height + (rows - 1) * gap
-    space = 0.1
-    width = (1 - space * (columns - 1)) / columns
-    xs = [[c * (width + space), c * (width + space) + width] for c in range(columns)]
-    ys = [[1 - (r * (height + gap) + height) / area, 1 - r * (height + gap) / area] for r in range(rows)]
-    return [xs[i % columns] for i in range(count)], [ys[i // columns] for i in range(count)], area
-
-
 def panels_chart(
     name: str,
     title: str,
@@ -230,7 +217,7 @@ def panels_chart(
     in a panel's ``ytitle``)."""
     every = np.concatenate([np.asarray(s.values, float) for p in panels for s in p.series])
     scale, scaled = fmt.money_scale(every[np.isfinite(every)]) if money else (1.0, "")
-    xdomains, ydomains, area = _grid(len(panels), columns, 250, 95)
+    xdomains, ydomains, area = panel_grid(len(panels), columns, 250, 95, 0.1)
     data, axes, heads, seen, drawn = [], {}, [], set(), []
     for i, (panel, xd, yd) in enumerate(zip(panels, xdomains, ydomains)):
         suffix = "" if i == 0 else str(i + 1)

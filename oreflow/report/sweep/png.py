@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from oreflow.report.common.png import barh, blank, figure, thousands
+from oreflow.report.common.png import barh, figure, small_multiples, thousands
 from oreflow.report.sweep.figures import MARK
 
 
@@ -62,20 +62,7 @@ def lines(data: dict[str, Any]) -> Any:
 def panels(data: dict[str, Any]) -> Any:
     """Small multiples: a grid of axes, ``columns`` a row, one legend below for every panel."""
     panels, columns = data["panels"], data["columns"]
-    rows = -(-len(panels) // columns)
-    height = 0.9 + 2.9 * rows + (0.4 if data["legend"] else 0.0)
-    fig = blank(height)
-    fig.subplots_adjust(
-        left=0.1,
-        right=0.98,
-        top=1 - 0.75 / height,
-        bottom=(0.6 + (0.4 if data["legend"] else 0)) / height,
-        hspace=0.6,
-        wspace=0.35,
-    )
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes[len(panels) :]:
-        ax.set_visible(False)
+    fig, axes = small_multiples(len(panels), columns, 2.9, data["legend"], left=0.1, wspace=0.35)
     labels: dict[str, Any] = {}
     for ax, panel in zip(axes, panels):
         for name, x, y, colour, mode, dash in panel["series"]:
