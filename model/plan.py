@@ -139,6 +139,13 @@ class PlanLP:
     def is_mip(self) -> bool:
         return bool(self.integrality.any())
 
+    def part_values(self, record: SolutionRecord, name: str) -> np.ndarray:
+        """The values of horizon part ``name``'s columns in ``record`` (tiny magnitudes as 0)."""
+        from .conventions import clean
+
+        start = self.part_col_start[name]
+        return clean(record.col_value[start : start + len(self.parts[name].columns)])
+
     def year_of_row(self, row: int) -> int | None:
         """The year whose LP holds global row ``row`` (None for a horizon row)."""
         for year, lp in self.year_lps.items():

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from oreflow import outputs, store
-from oreflow.errors import InputError, SolveError
+from oreflow.errors import SolveError
 from oreflow.job import Scenario
 from oreflow.manifest import BATCH, CASE, PLAN
 from oreflow.model.network import Network
@@ -57,14 +57,8 @@ def run_plan_batch(spec: Any, network: Network, scenarios: list[Scenario]) -> tu
     cases: list[tuple[str, Scenario | None, tuple[dict[int, Network], PlanningTables]]] = [
         ("base", None, base.inputs())
     ]
-    problems = []
-    for scenario in scenarios:  # every scenario checked before anything is solved
-        try:
-            cases.append((scenario.name, scenario, base.inputs(scenario.changes, f"scenario {scenario.name!r}")))
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems, heading="invalid scenarios")
+    # every scenario checked before anything is solved
+    cases += [(s.name, s, inputs) for s, inputs in zip(scenarios, base.scenario_inputs(scenarios))]
     protect = protected(spec.job_path, network)
     with outputs.lock(spec.destination):
         outputs.check_destination(spec.destination, protect)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change
@@ -148,6 +149,19 @@ class PlanBase:
     ) -> tuple[dict[int, Network], PlanningTables]:
         """Every year's network and the planning tables of a case with ``changes``."""
         return self.networks(changes, label), self.planning_tables(changes, label)
+
+    def scenario_inputs(self, scenarios: list[Any]) -> list[tuple[dict[int, Network], PlanningTables]]:
+        """Each scenario's inputs (:meth:`inputs`), every scenario checked before any is used:
+        one InputError with the problems of all of them."""
+        found, problems = [], []
+        for scenario in scenarios:
+            try:
+                found.append(self.inputs(scenario.changes, f"scenario {scenario.name!r}"))
+            except InputError as exc:
+                problems += exc.problems
+        if problems:
+            raise InputError(problems, heading="invalid scenarios")
+        return found
 
     def check(self, changes: list[Change], label: str) -> list[Problem]:
         """What ``changes`` get wrong before any year is built: an unknown table or column, a

@@ -25,7 +25,7 @@ from oreflow.model.lp import build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network
 from oreflow.model.plan import Horizon, PlanLP, build_plan_lp, year_record
-from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, build_part, stock_part
+from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, build_part, site_countries, stock_part
 from oreflow.model.record import SolutionRecord
 from oreflow.result import Result, make_result
 from oreflow.solvers import solve_lp
@@ -243,11 +243,6 @@ def _horizon_row(plan: PlanLP, row: int) -> str:
     return f"row {row}"
 
 
-def _part_values(plan: PlanLP, record: SolutionRecord, name: str) -> np.ndarray:
-    start = plan.part_col_start[name]
-    return clean(record.col_value[start : start + len(plan.parts[name].columns)])
-
-
 def _builds(
     plan: PlanLP,
     record: SolutionRecord,
@@ -259,14 +254,12 @@ def _builds(
     if "build" not in plan.parts or planning is None:
         return pd.DataFrame(columns=columns)
     part = plan.parts["build"]
-    value = _part_values(plan, record, "build")
+    value = plan.part_values(record, "build")
     built = part.columns.assign(capacity_t=value, charges_pv_usd=value * part.cost)
     built = built.loc[(built["kind"] == BUILT_CAPACITY) & (built["capacity_t"] > 0)]
     info = planning.builds.set_index("build")[["stage", "site"]]
-    first = networks[horizon.years[0]]
-    country = pd.concat([first.refiners.set_index("refiner")["country"], first.origins.set_index("origin")["country"]])
     out = built.join(info, on="build")
-    out["country"] = out["site"].map(country)
+    out["country"] = site_countries(networks[horizon.years[0]], out["stage"].to_numpy(), out["site"].to_numpy())
     return out[columns].reset_index(drop=True)
 
 
@@ -275,7 +268,7 @@ def _inventory(plan: PlanLP, record: SolutionRecord, planning: PlanningTables | 
     if "stock" not in plan.parts or planning is None:
         return pd.DataFrame(columns=columns)
     part = plan.parts["stock"]
-    value = _part_values(plan, record, "stock")
+    value = plan.part_values(record, "stock")
     frame = part.columns.assign(value=value).pivot_table(
         index=["stockpile", "year"], columns="kind", values="value", sort=False
     )

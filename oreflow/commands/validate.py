@@ -61,14 +61,7 @@ def _check_plan(job_file: Any, network: Any) -> str:
     job = job_file.job
     base = PlanBase.read(network, job.horizon.horizon())
     base.inputs()  # every year's network, its paths applied and checked
-    problems = []
-    for scenario in job.scenarios:
-        try:
-            base.inputs(scenario.changes, f"scenario {scenario.name!r}")
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems, heading="invalid scenarios")
+    base.scenario_inputs(list(job.scenarios))
     h = base.horizon
     what = (
         f" and its plan over {len(h.years)} periods ({len(base.planning.builds)} builds, "

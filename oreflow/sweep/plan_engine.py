@@ -28,15 +28,13 @@ import time
 import traceback
 from typing import Any
 
-import numpy as np
-
 from oreflow.errors import InputError, SolveError
 from oreflow.model.conventions import year_column
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network
 from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.plan import PlanLP, restacked, year_record
-from oreflow.model.planning import BUILT_CAPACITY, PlanningTables
+from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, site_countries
 from oreflow.model.ranging import degenerate_positions, dual_uniqueness
 from oreflow.model.record import SolutionRecord
 from oreflow.plan_cases import PLANNING_SPECS
@@ -224,17 +222,12 @@ def plan_failure(plan: PlanLP, record: SolutionRecord) -> str:
     return f"{record.solver_status}: the plan {plan_conflicts(plan, record)}"
 
 
-def _part_values(plan: PlanLP, record: SolutionRecord, name: str) -> np.ndarray:
-    start = plan.part_col_start[name]
-    return np.asarray(record.col_value[start : start + len(plan.parts[name].columns)], dtype=float)
-
-
 def _horizon_costs(plan: PlanLP, record: SolutionRecord) -> dict[str, float]:
     """``cost.build_charges_usd`` and ``cost.stock_holding_usd``: the horizon parts' costs
     in present value (the years' ``cost.*`` are summed in present value beside them)."""
     names = {"build": "cost.build_charges_usd", "stock": "cost.stock_holding_usd"}
     return {
-        names[name]: float(plan.parts[name].cost @ _part_values(plan, record, name))
+        names[name]: float(plan.parts[name].cost @ plan.part_values(record, name))
         for name in names
         if name in plan.parts
     }
@@ -248,17 +241,13 @@ def _build_figures(
     if "build" not in plan.parts:
         return {}
     part = plan.parts["build"]
-    capacity = part.columns.assign(value=_part_values(plan, record, "build"))
+    capacity = part.columns.assign(value=plan.part_values(record, "build"))
     capacity = capacity.loc[capacity["kind"] == BUILT_CAPACITY]
     per_build = capacity.groupby("build", sort=False)["value"].sum()
     per_build = per_build.reindex(planning.builds["build"], fill_value=0.0)
-    first = networks[plan.horizon.years[0]]
-    site_country = {
-        **dict(zip(first.refiners["refiner"], first.refiners["country"])),
-        **dict(zip(first.origins["origin"], first.origins["country"])),
-    }
-    country = planning.builds.set_index("build")["site"].map(site_country)
-    per_country = per_build.groupby(country.reindex(per_build.index).to_numpy()).sum()
+    builds = planning.builds.set_index("build").reindex(per_build.index)
+    country = site_countries(networks[plan.horizon.years[0]], builds["stage"].to_numpy(), builds["site"].to_numpy())
+    per_country = per_build.groupby(country).sum()
     out = {f"build_t.{b}": float(v) + 0.0 for b, v in per_build.items()}  # + 0.0: no -0.0
     out.update({f"built_t.{c}": float(v) + 0.0 for c, v in per_country.items()})
     return out
@@ -269,7 +258,7 @@ def _stock_figures(plan: PlanLP, record: SolutionRecord) -> dict[str, float]:
     if "stock" not in plan.parts:
         return {}
     part = plan.parts["stock"]
-    levels = part.columns.assign(value=_part_values(plan, record, "stock"))
+    levels = part.columns.assign(value=plan.part_values(record, "stock"))
     levels = levels.loc[levels["kind"] == "level"]
     return {
         year_column(f"stock_t.{k}", int(y)): float(v)
