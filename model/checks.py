@@ -656,16 +656,54 @@ RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (
 #: already (e.g. a tariff whose country is unknown, so it covers nothing) is not reported again.
 FOLLOW_UP_RULES: tuple[Callable[[Tables, Labels], list[Problem]], ...] = (check_policies_cover_flows,)
 
+_POLICIES = ("tariffs", "bans", "quotas", "share_limits")
+_NODES = ("origins", "refiners", "markets")
 
-def run_checks(tables: Tables, labels: Labels) -> list[Problem]:
+#: The tables each rule reads (None: every table, one by one). A rule's verdict is a function of
+#: these alone, so after a change to other tables of a valid dataset it need not run again
+#: (:meth:`oreflow.model.network.Network.revalidated`). tests/test_validation_more.py records
+#: what each rule reads and holds it to this.
+RULE_READS: dict[Callable[[Tables, Labels], list[Problem]], frozenset[str] | None] = {
+    check_not_empty: None,
+    check_unique_keys: None,
+    check_references: frozenset(
+        {"composition", "demand", "markets", "ore_routes", "origins", "product_routes", "recoveries", "refiners"}
+        | {"share_limits"}
+    ),
+    check_product_references: frozenset({"composition", "demand", "recoveries", "contracts", *_POLICIES}),
+    check_shares_sum_to_one: frozenset({"composition", "origins"}),
+    check_demand_is_producible: frozenset({"composition", "demand"}),
+    check_policy_countries: frozenset({*_NODES, *_POLICIES}),
+    check_policy_products: frozenset({"bans", "composition", "quotas", "tariffs"}),
+    check_quota_members: frozenset({"quotas"}),
+    check_share_limits: frozenset({"demand", "share_limits"}),
+    check_demand_curves: frozenset({"demand"}),
+    check_min_shares_can_be_served: frozenset({"product_routes", "refiners", "share_limits"}),
+    check_contract_ends: frozenset({"contracts", *_NODES}),
+    check_contract_routes: frozenset({"contracts", "ore_routes", "product_routes", *_NODES}),
+    check_contract_products: frozenset({"composition", "contracts", "demand", "markets"}),
+    check_contract_bounds: frozenset({"contracts"}),
+    check_policies_cover_flows: frozenset({"demand", "ore_routes", "product_routes", "contracts", *_NODES, *_POLICIES}),
+}
+
+
+def run_checks(tables: Tables, labels: Labels, changed: frozenset[str] | None = None) -> list[Problem]:
     """Run every rule and return the problems found: at most MAX_PROBLEMS built per rule,
-    the others counted in the ``more`` of the last one kept."""
+    the others counted in the ``more`` of the last one kept. With ``changed`` (the tables
+    that differ from a dataset that passed every rule), only the rules reading one of them."""
+
+    def due(rule: Callable[[Tables, Labels], list[Problem]]) -> bool:
+        reads = RULE_READS[rule]
+        return changed is None or reads is None or not reads.isdisjoint(changed)
+
     problems: list[Problem] = []
     for rule in RULES:
-        problems += rule(tables, labels)
+        if due(rule):
+            problems += rule(tables, labels)
     reported = {(p.file, p.line) for p in problems}
     for rule in FOLLOW_UP_RULES:
-        problems += [p for p in rule(tables, labels) if (p.file, p.line) not in reported]
+        if due(rule):
+            problems += [p for p in rule(tables, labels) if (p.file, p.line) not in reported]
     return cap_problems(problems)
 
 
@@ -688,6 +726,10 @@ def _unlinked(
     if more:
         found.append(InputWarning(labels[name], None, f"... and {more:,} more {key}s like that", "isolated"))
     return found
+
+
+#: The tables :func:`dataset_warnings` reads.
+WARNING_READS = frozenset({"ore_routes", "product_routes", *_NODES})
 
 
 def dataset_warnings(tables: Tables, labels: Labels) -> list[InputWarning]:

@@ -268,6 +268,10 @@ class FamilySpec:
         sweep_default: sweeps and stress tests record its prices unless a job says otherwise.
         rhs_inputs: inputs whose change moves only its right-hand sides (a sweep
             recomputes them in place with ``build``).
+        coefficient_inputs: inputs whose change moves only the values of its matrix
+            coefficients, never which entries exist nor any rule beyond their own cells (a
+            refiner's recovery scales its yields): the LP is rebuilt without revalidating
+            the dataset and re-solved in place (``HighsModel.set_matrix``).
         policy_keys: for a policy family, the columns of ``table`` that name one of its
             rows (a row covering no flow is reported as a problem); empty otherwise.
         summary: how the printed summary shows its binding priced rows: ``"resource"``
@@ -305,6 +309,7 @@ class FamilySpec:
     label_keys: tuple[str, ...] | None = None
     sweep_default: bool = True
     rhs_inputs: tuple[Input, ...] = ()
+    coefficient_inputs: tuple[Input, ...] = ()
     policy_keys: tuple[str, ...] = ()
     summary: str = "policy"
     binding_title: str = ""
@@ -508,6 +513,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         BALANCE_WHAT,
         "product at refiners",
         sweep_default=False,
+        coefficient_inputs=(("refiners", "recovery"), ("recoveries", "recovery")),
         summary="none",
         ranged=False,
         describe=_balance_name,
@@ -620,6 +626,12 @@ def price_unit(name: str) -> str:
 # ---------------------------------------------------------------------------------
 # Inputs a sweep may change in place
 # ---------------------------------------------------------------------------------
+
+
+def coefficient_inputs() -> frozenset[Input]:
+    """The (table, column) inputs whose change moves only matrix coefficients' values
+    (:attr:`FamilySpec.coefficient_inputs` of every family)."""
+    return frozenset(key for spec in FAMILIES for key in spec.coefficient_inputs)
 
 
 def in_place_inputs() -> dict[Input, tuple[str, ...]]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .checks import dataset_warnings, run_checks
+from .checks import WARNING_READS, dataset_warnings, run_checks
 from .errors import InputError, InputWarning, Problem, cap_problems
-from .reading import frame_table, read_csv_table
+from .reading import frame_table, read_csv_table, with_lines
 from .tables import BAD, LINE, PLANNING_TABLES, TABLES, empty_table
 from .workbook import is_workbook, read_tables, rows_error, warnings_in_rows
 
@@ -103,6 +104,42 @@ class Network:
             labels[spec.name] = f"{spec.file} (DataFrame)"
             problems += cap_problems(found)
         return _validated(tables, labels, problems, source=None, hashes={})
+
+
+def revalidated(network: Network, frames: Mapping[str, pd.DataFrame]) -> Network:
+    """``network`` (valid) with the tables ``frames`` in place of its own, validated as
+    :meth:`Network.from_frames` would validate the whole, but checking only what those tables
+    can break: their cells, and the rules that read one of them (model/checks.py
+    ``RULE_READS``); every other rule passed on ``network`` and reads nothing that changed.
+    A scenario's added policy row is checked in a fraction of a full validation. Problems
+    name ``<file> (DataFrame)`` and the line the row would have there; the source and file
+    hashes stay ``network``'s.
+
+    Raises :class:`~oreflow.model.errors.InputError` listing every problem found."""
+    changed = frozenset(frames)
+    tables: dict[str, pd.DataFrame | None] = {}
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    for spec in TABLES:
+        labels[spec.name] = f"{spec.file} (DataFrame)"
+        if spec.name in changed:
+            tables[spec.name], found = frame_table(frames[spec.name], spec)
+            problems += cap_problems(found)
+        else:
+            tables[spec.name] = with_lines(getattr(network, spec.name))
+    present = {name: frame for name, frame in tables.items() if frame is not None}
+    problems += run_checks(present, labels, changed)
+    if problems:
+        raise InputError(problems, heading="invalid dataset")
+    warnings = list(network.warnings)
+    if not changed.isdisjoint(WARNING_READS):  # the isolated-node warnings found again
+        warnings = [w for w in warnings if w.rule != "isolated"] + dataset_warnings(present, labels)
+    clean = {
+        name: frame.drop(columns=[LINE, BAD]).reset_index(drop=True) if frame is not None else empty_table(name)
+        for name, frame in tables.items()
+        if name in changed
+    }
+    return dataclasses.replace(network, **clean, warnings=tuple(warnings))
 
 
 def load_inputs(folder: str | Path) -> Network:

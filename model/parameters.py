@@ -25,15 +25,36 @@ from .checks import (
     check_share_limits,
 )
 from .errors import Problem
-from .families import BLOCKS, COST_TERMS, FAMILIES, BlockSpec, CostTermSpec, FamilySpec, in_place_inputs
+from .families import (
+    BLOCKS,
+    COST_TERMS,
+    FAMILIES,
+    BlockSpec,
+    CostTermSpec,
+    FamilySpec,
+    coefficient_inputs,
+    in_place_inputs,
+)
 from .market import MarketOptions, as_options
 from .network import Network
-from .reading import check_numbers
-from .tables import BAD, LINE, TABLES, TABLES_BY_NAME
+from .reading import check_numbers, with_lines
+from .tables import TABLES, TABLES_BY_NAME
 
 #: (table, column) -> the LP pieces its value feeds (read from the registry,
 #: :func:`oreflow.model.families.in_place_inputs`).
 IN_PLACE: dict[tuple[str, str], tuple[str, ...]] = in_place_inputs()
+
+#: Tables that feed only the costs of one cost term, which its builder computes from the whole
+#: table (tariffs): adding or removing their rows changes no structure, and :func:`updated_lp`
+#: with the table's value columns recomputes that term exactly as a rebuild would.
+COST_ONLY_TABLES: frozenset[str] = frozenset(
+    term.table for term in COST_TERMS if term.build is not None and term.table is not None
+) - {spec.table for spec in FAMILIES}
+
+#: (table, column) inputs that move only matrix coefficients' values (the registry's
+#: ``coefficient_inputs``): the LP is rebuilt from the changed tables, checked by
+#: :func:`check_changed` rather than revalidated, and re-solved in place.
+COEFFICIENTS: frozenset[tuple[str, str]] = coefficient_inputs()
 
 #: Inputs with rules beyond their own cells: the dataset rules (model/checks.py) their change
 #: can break, re-run on the changed tables. Every other input of IN_PLACE is checked cell by cell.
@@ -147,6 +168,13 @@ def in_place(changed: Iterable[tuple[str, str]]) -> bool:
     return all(key in IN_PLACE for key in changed)
 
 
+def cell_checked(changed: Iterable[tuple[str, str]]) -> bool:
+    """True when every changed (table, column) keeps the LP's structure, so that
+    :func:`check_changed` is all the checking its change needs (:data:`IN_PLACE` and
+    :data:`COEFFICIENTS`)."""
+    return all(key in IN_PLACE or key in COEFFICIENTS for key in changed)
+
+
 def updated_lp(
     base: LinearProgram, network: Network, changed: Iterable[tuple[str, str]], options: MarketOptions | float
 ) -> LinearProgram | None:
@@ -175,7 +203,7 @@ def updated_lp(
 
 
 def check_changed(network: Network, changed: Iterable[tuple[str, str]], label: str) -> list[Problem]:
-    """What a change of the IN_PLACE inputs ``changed`` can break: the rules of each changed
+    """What a change of the IN_PLACE or COEFFICIENTS inputs ``changed`` can break: the rules of each changed
     number column, cell by cell, and the dataset rules of DATASET_RULES, re-run on the
     changed tables. Problems name the point (``label``), the table and its row."""
     changed = list(dict.fromkeys(changed))
@@ -188,14 +216,8 @@ def check_changed(network: Network, changed: Iterable[tuple[str, str]], label: s
             problems.append(Problem(f"{label}: {table}.csv", position + 2, column, value, expected, "number"))
     rules = dict.fromkeys(rule for key in changed for rule in DATASET_RULES.get(key, ()))
     if rules and not problems:
-        tables = {spec.name: _with_lines(getattr(network, spec.name)) for spec in TABLES}
+        tables = {spec.name: with_lines(getattr(network, spec.name)) for spec in TABLES}
         labels = {name: f"{label}: {name}.csv" for name in tables}
         for rule in rules:
             problems += rule(tables, labels)
     return problems
-
-
-def _with_lines(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table with the hidden columns the dataset rules read: its rows' lines as they would
-    be written to CSV (header line 1), and no cell marked bad."""
-    return frame.assign(**{LINE: np.arange(2, len(frame) + 2), BAD: False})

@@ -130,6 +130,12 @@ def not_utf8(label: str, data: bytes) -> list[Problem]:
     return [whole, *bad]
 
 
+def with_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of a valid dataset with the hidden columns the dataset rules read: its rows'
+    lines as they would be written to CSV (header line 1), and no cell marked bad."""
+    return frame.assign(**{LINE: np.arange(2, len(frame) + 2), BAD: False})
+
+
 def frame_table(frame: pd.DataFrame | None, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Type a table given in memory, with the same rules as a CSV file."""
     label = f"{spec.file} (DataFrame)"

@@ -17,6 +17,7 @@ The hard link, a Pyomo Block of the LP for a model written in Pyomo, is
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import time
@@ -37,14 +38,15 @@ from oreflow.model.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
-from oreflow.model.parameters import check_changed, in_place, updated_lp
+from oreflow.model.parameters import check_changed, updated_lp
 from oreflow.model.reading import check_numbers
 from oreflow.model.record import SolutionRecord
 from oreflow.model.solution import shadow_table
-from oreflow.model.tables import TABLES, TABLES_BY_NAME
+from oreflow.model.tables import TABLES_BY_NAME
 from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel, infeasible_subset_of
-from oreflow.sweep.engine import NO_VERDICT, copy_vectors, solve_in_place, structure_of
+from oreflow.sweep.changed import ChangedLPs, carried_basis, structure_of
+from oreflow.sweep.engine import NO_VERDICT, copy_vectors, solve_in_place
 
 __all__ = ["ResolvedPrices", "Resolver"]
 
@@ -104,6 +106,9 @@ class ResolvedPrices:
     record: SolutionRecord = field(repr=False, compare=False)
     #: the dataset solved (the base dataset with the call's values or changes)
     network: Network | None = field(default=None, repr=False, compare=False)
+    #: how the LP was found: ``base``, ``in_place``, ``shape``, ``coefficients``,
+    #: ``validated`` or ``rebuilt`` (:class:`~oreflow.sweep.changed.Prepared`)
+    lp_path: str = field(default="base", compare=False)
 
     @functools.cached_property
     def shadow_prices(self) -> dict[str, pd.DataFrame]:
@@ -184,6 +189,7 @@ class Resolver:
         record = self._model.solve()
         self._check(self.base_lp, record, "the base case")
         self._structure = structure_of(self.base_lp)
+        self._lps = ChangedLPs(network, self.base_lp, self.market, self._structure)
         #: models of LPs of other structures (a ban, a new quota row), by structure, newest last
         self._others: OrderedDict[str, HighsModel] = OrderedDict()
         self._basis = self._model.highs.getBasis()
@@ -198,7 +204,19 @@ class Resolver:
         ships = self.base_lp.columns[SHIPMENTS].index
         self._delivered_to = demand_index.get_indexer(pd.MultiIndex.from_frame(ships[["market", "product"]]))
         #: the base case's answer
-        self.base = self._answer(network, self.base_lp, record, started, warm=False)
+        self.base = self._answer(network, self.base_lp, record, started, warm=False, lp_path="base")
+
+    def fork(self) -> Resolver:
+        """A Resolver of the same base case in a HiGHS model of its own, loaded at the base
+        case's basis without solving it again (about a tenth of building one): for another
+        user of the same dataset, e.g. each session of ``oreflow serve``. The base dataset,
+        LP and answer are shared, read-only; the two re-solve independently."""
+        twin = copy.copy(self)
+        twin._model = HighsModel(copy_vectors(self.base_lp), self.solver_options)
+        twin._model.start_from(self._basis)
+        twin._others = OrderedDict()
+        twin._lps = ChangedLPs(self.network, self.base_lp, self.market, self._structure)
+        return twin
 
     def solve(
         self,
@@ -253,15 +271,16 @@ class Resolver:
         except Exception:
             self._restart()  # the next call starts from the base case's basis in a fresh model
             raise
-        return self._answer(network, lp, record, started, warm)
+        return self._answer(network, lp, record, started, warm, lp_path="in_place")
 
     def solve_changes(self, changes: Sequence[Change], label: str = "Resolver.solve_changes") -> ResolvedPrices:
         """Re-solve the base dataset with ``changes`` (a scenario's :class:`~oreflow.job.Change`
-        list, applied in order): in place from the last basis when they only move costs and
-        right-hand sides (:data:`~oreflow.model.parameters.IN_PLACE`); otherwise the LP is
-        rebuilt and re-solved in place when its structure is one already loaded (the base
-        case's, or one of the last :data:`OTHER_MODELS` others: a quota or share limit moved
-        again), else loaded afresh. As :meth:`solve`, a call does not remember the last.
+        list, applied in order), with the LP found as cheaply as the changes allow
+        (:meth:`~oreflow.sweep.changed.ChangedLPs.prepare`: values moved in place, a policy
+        row added before moved again, coefficients such as a recovery moved without
+        revalidating). It is re-solved in place from the last basis when its structure is
+        one already loaded (the base case's, or one of the last :data:`OTHER_MODELS` others:
+        a ban), else loaded afresh. As :meth:`solve`, a call does not remember the last.
 
         Raises InputError (a change that cannot be applied, or values that break the
         dataset's rules; each problem names ``label`` and the change; nothing is solved)
@@ -269,33 +288,18 @@ class Resolver:
         constraints). The answer's ``network`` is the changed dataset.
         """
         started = time.perf_counter()
-        changes = list(changes)
-        network = changed_network(self.network, changes, label) if changes else self.network
-        changed = {(c.table, c.column) for c in changes if c.action in ("set", "scale") and c.column}
-        structural = any(c.action in ("add", "remove") for c in changes)
-        lp = None
-        if not structural and in_place(changed):
-            problems = check_changed(network, changed, label)
-            if problems:
-                raise InputError(problems, heading=f"{label}: the values break the dataset's rules (nothing solved)")
-            lp = updated_lp(self.base_lp, network, changed, self.market)
-        if lp is None:
-            try:
-                valid = Network.from_frames(**{spec.name: getattr(network, spec.name) for spec in TABLES})
-            except InputError as exc:
-                raise InputError(
-                    exc.problems, heading=f"{label} leaves the dataset invalid", omitted=exc.omitted
-                ) from None
-            network = dataclasses.replace(valid, source=self.network.source, file_hashes=dict(self.network.file_hashes))
-            lp = build_lp(network, self.market)
-        structure = self._structure if lp.matrix is self.base_lp.matrix else structure_of(lp)
+        prepared = self._lps.prepare(list(changes), label)
+        network, lp, structure = prepared.network, prepared.lp, prepared.structure
         if structure == self._structure:
             model, warm = self._model, True
         elif structure in self._others:
             self._others.move_to_end(structure)
             model, warm = self._others[structure], True
-        else:
-            model, warm = HighsModel(copy_vectors(lp), self.solver_options), False
+        else:  # a new structure (a ban's rows): from the base case's basis, carried over
+            model = HighsModel(copy_vectors(lp), self.solver_options)
+            warm = self.base.record.has_basis and model.start_from_statuses(
+                *carried_basis(self.base_lp, self.base.record.col_basis, self.base.record.row_basis, lp)
+            )
             self._others[structure] = model
             while len(self._others) > OTHER_MODELS:
                 self._others.popitem(last=False)
@@ -316,7 +320,7 @@ class Resolver:
             else:
                 self._others.pop(structure, None)  # loaded afresh when next needed
             raise
-        return self._answer(network, lp, record, started, warm)
+        return self._answer(network, lp, record, started, warm, lp_path=prepared.path)
 
     def _with_values(self, spec: _Input, data: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame | None, list[Problem]]:
         """The base table of ``spec`` with the given values set, or the problems found."""
@@ -349,7 +353,7 @@ class Resolver:
         return base.assign(**{spec.column: values}), []
 
     def _answer(
-        self, network: Network, lp: LinearProgram, record: SolutionRecord, started: float, warm: bool
+        self, network: Network, lp: LinearProgram, record: SolutionRecord, started: float, warm: bool, lp_path: str
     ) -> ResolvedPrices:
         """The tables of one optimal solve."""
         demand = lp.rows[DEMAND]
@@ -377,6 +381,7 @@ class Resolver:
             lp=lp,
             record=record,
             network=network,
+            lp_path=lp_path,
         )
 
     @staticmethod

@@ -197,6 +197,9 @@ def solve_highs(lp: LinearProgram, options: Mapping[str, Any] | None = None, ran
     return record
 
 
+#: HiGHS's default ``small_matrix_value``: it drops a matrix coefficient at or below this.
+SMALL_MATRIX_VALUE = 1e-9
+
 #: HiGHS simplex_strategy value of serial dual simplex.
 DUAL_SIMPLEX = 1
 #: Above this share of columns with a changed cost, a large LP re-solves from scratch:
@@ -243,6 +246,25 @@ class HighsModel:
         self.highs.setBasis(basis)
         self._solved = True
 
+    def start_from_statuses(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Make the next solve start from these basis statuses (HiGHS's codes, as
+        ``SolutionRecord.col_basis``), e.g. another LP's optimal basis carried over to this one.
+        They are handed over as an *alien* basis: HiGHS completes one with too few or too many
+        basic variables, or a singular one, into a basis it can start from. False (the next
+        solve starts cold) when HiGHS refuses them."""
+        import highspy
+
+        status = highspy.HighsBasisStatus
+        codes = {int(code): code for code in status.__members__.values()}
+        basis = highspy.HighsBasis()
+        basis.col_status = [codes[int(code)] for code in col_status]
+        basis.row_status = [codes[int(code)] for code in row_status]
+        basis.valid, basis.alien = True, True
+        if self.highs.setBasis(basis) == highspy.HighsStatus.kError:
+            return False
+        self._solved = True
+        return True
+
     def set_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
         """Change the objective coefficients of columns ``cols`` (USD per unit).
 
@@ -278,6 +300,44 @@ class HighsModel:
         _held(status, "column bounds", cols=cols[order][(held_lower != lower[order]) | (held_upper != upper[order])])
         self.lp.col_lower[cols], self.lp.col_upper[cols] = lower, upper
         self._bounds_changed = True
+
+    def set_matrix(self, matrix: Any) -> None:
+        """Move the loaded matrix to ``matrix`` (CSC, the same sparsity pattern, no entry at
+        or below :data:`SMALL_MATRIX_VALUE`), changing in HiGHS only the coefficients that
+        differ (``changeCoeff``; a refiner's recovery moves its yields). The changed columns
+        are read back: ChangeRejected when HiGHS does not hold exactly the new entries (it
+        drops a coefficient at or below its ``small_matrix_value`` option)."""
+        current = self.lp.matrix
+        if matrix is current:
+            return
+        changed = np.flatnonzero(current.data != matrix.data)
+        if len(changed):
+            import highspy
+
+            rows = matrix.indices[changed].astype(np.int32)
+            cols = (np.searchsorted(matrix.indptr, changed, side="right") - 1).astype(np.int32)
+            refused = [
+                self.highs.changeCoeff(int(r), int(c), float(v)) == highspy.HighsStatus.kError
+                for r, c, v in zip(rows, cols, matrix.data[changed])
+            ]
+            touched = np.unique(cols)
+            _, starts, index, values = self.highs.getColsEntries(len(touched), touched)
+            first, counts = matrix.indptr[touched], np.diff(matrix.indptr)[touched]
+            # the positions of the touched columns' entries in matrix.data, column by column
+            at = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(counts.sum())
+            held = (
+                len(index) == len(at)
+                and np.array_equal(starts[: len(touched)], np.concatenate([[0], np.cumsum(counts)[:-1]]))
+                and np.array_equal(index, matrix.indices[at])
+                and np.array_equal(values, matrix.data[at])
+            )
+            _held(
+                highspy.HighsStatus.kError if any(refused) else highspy.HighsStatus.kOk,
+                "matrix",
+                rows=() if held else rows,
+            )
+            self._bounds_changed = True
+        self.lp.matrix = matrix
 
     def set_objective_terms(self, cost_offsets: Mapping[str, float], hessian: np.ndarray | None) -> None:
         """Change the objective's constant (kept by oreflow, added to the objective read

@@ -326,6 +326,42 @@ def test_resolver_reports_an_infeasible_resolve_and_recovers(
     assert_same(resolver.solve(demand=demand), oreflow.solve(network, changes=changes_of(demand, None, None)))
 
 
+def test_a_fork_re_solves_on_its_own_and_equals_a_fresh_solve(network: oreflow.Network) -> None:
+    """Resolver.fork (one per app session): loaded at the base case's basis without a solve,
+    every kind of LP path equal to solving the changed dataset, the original left untouched."""
+    original = oreflow.Resolver(network)
+    fork = original.fork()
+    assert fork.base is original.base and fork.base_lp is original.base_lp
+    tariff = Change(
+        action="add",
+        table="tariffs",
+        rows=[{"from_country": "CN", "to_country": "US", "stage": "product", "usd_per_t": 20000.0}],
+    )
+    recovery = Change(action="scale", table=REFINERS_TABLE, column="recovery", where={"country": "CN"}, factor=0.9)
+    capacity = Change(action="set", table=REFINERS_TABLE, column="capacity_t", where={"refiner": "CN_Baotou"}, value=1)
+    paths = []
+    for changes in ([capacity], [tariff], [tariff, capacity], [recovery], []):
+        answer = fork.solve_changes(changes)
+        paths.append(answer.lp_path)
+        result = oreflow.solve(network, changes=changes)
+        assert answer.objective == pytest.approx(result.objective, rel=REL)
+        for family in (SUPPLY, CAPACITY):  # where the price is unique (a degenerate one may differ)
+            unique = result.shadow_prices[family]["dual_unique"].fillna(False).to_numpy(bool)
+            np.testing.assert_allclose(
+                answer.shadow_prices[family]["shadow_price"].to_numpy(float)[unique],
+                result.shadow_prices[family]["shadow_price"].to_numpy(float)[unique],
+                rtol=REL,
+                atol=1e-6,
+            )
+        mine = answer.market.set_index(["market", "product"])["price_usd_per_t"]
+        theirs = result.market.set_index(["market", "product"])["price_usd_per_t"].reindex(mine.index)
+        np.testing.assert_allclose(mine.to_numpy(), theirs.to_numpy(), rtol=REL, atol=1e-6)
+    assert paths == ["in_place", "validated", "shape", "coefficients", "base"]
+    first = fork.solve_changes([capacity])
+    assert first.warm and first.iterations > 0
+    assert original.solve_changes([]).iterations == 0  # still at the base case's optimum
+
+
 def test_fixed_demand_rows_deliver_what_is_asked(network: oreflow.Network) -> None:
     resolver = oreflow.Resolver(network, fixed_demand=[("EU", "NdPr")])
     answer = resolver.solve(demand=pd.Series({("EU", "NdPr"): 3500.0}))

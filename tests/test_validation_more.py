@@ -9,15 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_sweep import policy_network
 
 import oreflow
-from conftest import micro_frames, write_dataset, write_job
+from conftest import BASELINE_DATASET, micro_frames, write_dataset, write_job
 from oreflow.cli import main
-from oreflow.job import load_job
-from oreflow.model.checks import check_policies_cover_flows, check_references
+from oreflow.job import Change, load_job
+from oreflow.model.checks import FOLLOW_UP_RULES, RULE_READS, RULES, check_policies_cover_flows, check_references
 from oreflow.model.errors import MAX_PROBLEMS, DatasetWarning, InputError, Problem, cap_problems
 from oreflow.model.lp import build_lp
-from oreflow.model.tables import BAD, LINE
+from oreflow.model.network import revalidated
+from oreflow.model.reading import with_lines
+from oreflow.model.tables import BAD, LINE, TABLES
+from oreflow.scenarios import changed_network
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -325,3 +329,85 @@ def test_reference_problems_use_the_right_article(tmp_path: Path) -> None:
         oreflow.Network.from_frames(**frames)
     (problem,) = caught.value.problems
     assert problem.expected == "a refiner listed in refiners.csv (DataFrame)"
+
+
+# ---- revalidating only what changed ----------------------------------------------------
+
+
+class _Recording(dict):
+    """The tables a rule is given, recording which it reads (iterating them: all)."""
+
+    def __init__(self, tables: dict) -> None:
+        super().__init__(tables)
+        self.read: set[str] = set()
+        self.every = False
+
+    def __getitem__(self, key: str):  # noqa: ANN204
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default=None):  # noqa: ANN001, ANN201
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(str(key))
+        return super().__contains__(key)
+
+    def items(self):  # noqa: ANN201
+        self.every = True
+        return super().items()
+
+    def __iter__(self):  # noqa: ANN204
+        self.every = True
+        return super().__iter__()
+
+
+def _rule_tables(network: oreflow.Network) -> dict[str, pd.DataFrame]:
+    return {spec.name: with_lines(getattr(network, spec.name)) for spec in TABLES}
+
+
+def test_each_rule_reads_only_the_tables_it_declares() -> None:
+    """checks.RULE_READS is what Network revalidation trusts: a rule whose tables did not
+    change is not run again. Each rule is run on datasets with every table filled (the
+    default dataset with every kind of policy row, the micro model) and may read no other."""
+    datasets = [oreflow.load_inputs(BASELINE_DATASET), policy_network(), oreflow.Network.from_frames(**micro_frames())]
+    assert set(RULE_READS) == {*RULES, *FOLLOW_UP_RULES}
+    for rule in (*RULES, *FOLLOW_UP_RULES):
+        declared = RULE_READS[rule]
+        for network in datasets:
+            plain = _rule_tables(network)
+            tables = _Recording(plain)
+            rule(tables, {name: name for name in plain})
+            if declared is None:
+                continue
+            assert not tables.every, f"{rule.__name__} reads every table but declares {sorted(declared)}"
+            assert tables.read <= declared, f"{rule.__name__} reads {sorted(tables.read - declared)} undeclared"
+
+
+def test_revalidating_changed_tables_equals_validating_the_whole() -> None:
+    """Network revalidation (only the changed tables' cells and the rules reading them) gives
+    the network, and for bad rows the problems, that validating every table gives."""
+    base = oreflow.load_inputs(BASELINE_DATASET)
+    cases = [
+        [Change(action="add", table="tariffs", rows=[{"from_country": "CN", "to_country": "US", "usd_per_t": 9.0}])],
+        [Change(action="add", table="bans", rows=[{"from_country": "CN", "to_country": "US", "stage": "product"}])],
+        [Change(action="remove", table="ore_routes", where={"origin": "MM_Kachin_IAC"})],
+        [Change(action="add", table="share_limits", rows=[{"market": "US", "product": "NdPr", "country": "CN"}])],
+        [Change(action="add", table="tariffs", rows=[{"from_country": "XX", "to_country": "US", "usd_per_t": -1}])],
+        [Change(action="add", table="quotas", rows=[{"quota": "q", "kind": "export", "country": "AU", "limit_t": 5}])],
+    ]
+    for changes in cases:
+        raw = changed_network(base, changes, "t")
+        touched = {c.table for c in changes}
+        try:
+            whole = oreflow.Network.from_frames(**{spec.name: getattr(raw, spec.name) for spec in TABLES})
+        except InputError as exc:
+            with pytest.raises(InputError) as caught:
+                revalidated(base, {name: getattr(raw, name) for name in touched})
+            assert [str(p) for p in caught.value.problems] == [str(p) for p in exc.problems]
+            continue
+        fast = revalidated(base, {name: getattr(raw, name) for name in touched})
+        for spec in TABLES:
+            pd.testing.assert_frame_equal(getattr(fast, spec.name), getattr(whole, spec.name), check_dtype=True)
+        assert fast.source == base.source and fast.file_hashes == base.file_hashes

@@ -2,8 +2,8 @@
 
 :class:`Base` loads the job once (its dataset, market options and solver options) and solves
 the base case. A :class:`Session` (one per page load: a browser tab) holds its controls, the
-scenario it loaded, its own :class:`oreflow.Resolver` (built on its first change; every change
-re-solves in place from the last basis, :meth:`oreflow.Resolver.solve_changes`) and its last
+scenario it loaded, its own :class:`oreflow.Resolver` (forked from the base case's on its
+first change; every change re-solves from the last basis, :meth:`oreflow.Resolver.solve_changes`) and its last
 good answer, which an infeasible change or bad values leave in place. :class:`Sessions` keeps
 the newest :data:`MAX_SESSIONS`, each behind its own lock. Nothing is ever written into the
 dataset: changes live in memory only.
@@ -44,6 +44,8 @@ class Base:
     result: Result
     figures: dict[str, Any]
     view: dict[str, Any]
+    #: the base case loaded in HiGHS; each session re-solves in a fork of it (Resolver.fork)
+    resolver: Resolver = field(repr=False)
 
     @classmethod
     def load(cls, job: str | Path) -> Base:
@@ -62,7 +64,7 @@ class Base:
         resolver = Resolver(network, market, options)
         result = _result(resolver.base.network or network, resolver.base)
         found = figures.figures(result)
-        return cls(job_file, network, market, options, result, found, figures.view(result, found, found))
+        return cls(job_file, network, market, options, result, found, figures.view(result, found, found), resolver)
 
     @property
     def dataset(self) -> Path:
@@ -165,18 +167,19 @@ class Session:
             changes = self.changes()
         finally:
             self.controls, self.loaded = previous
-        timings: dict[str, float] = {}
+        timings: dict[str, Any] = {}
         try:
             if not changes:
                 result, view = self.base.result, self.base.view
             else:
                 if self.resolver is None:
                     mark = time.perf_counter()
-                    self.resolver = Resolver(self.base.network, self.base.market, self.base.solver_options)
+                    self.resolver = self.base.resolver.fork()
                     timings["resolver_ms"] = 1000 * (time.perf_counter() - mark)
                 mark = time.perf_counter()
                 answer = self.resolver.solve_changes(changes, f"oreflow serve, {label}")
                 timings["solve_ms"] = 1000 * (time.perf_counter() - mark)
+                timings["lp"] = answer.lp_path
                 mark = time.perf_counter()
                 result = _result(answer.network or self.base.network, answer)
                 timings["result_ms"] = 1000 * (time.perf_counter() - mark)

@@ -33,12 +33,10 @@ from oreflow.model.infeasibility import explain, row_name
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network
-from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.ranging import alternative_optimum, certified_unique, degenerate_positions, dual_uniqueness
 from oreflow.model.record import SolutionRecord
-from oreflow.model.tables import TABLES
-from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import ChangeRejected, HighsModel
+from oreflow.sweep.changed import ChangedLPs, carried_basis, structure_of
 from oreflow.sweep.extract import Extractor
 from oreflow.sweep.points import Point
 
@@ -87,20 +85,6 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def structure_of(lp: LinearProgram) -> str:
-    """A hash of what a HiGHS model cannot change in place: shape, matrix, row senses."""
-    h = hashlib.sha256()
-    for array in (
-        np.asarray([lp.n_rows, lp.n_cols]),
-        lp.matrix.indptr,
-        lp.matrix.indices,
-        lp.matrix.data,
-        lp.row_is_upper,
-    ):
-        h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()
-
-
 #: Models of other structures kept per worker (e.g. a stress test's removed routes).
 OTHER_MODELS = 2
 
@@ -128,9 +112,11 @@ class Engine:
                 f"the sweep's base_changes) must solve to optimality",
             )
         self.base_objective = float(record.objective)
+        self.base_record = record
         self.base_basis = self.model.highs.getBasis()
         self.extractor = Extractor(context.network, self.base_lp, context.prices, context.flows)
         self.others: OrderedDict[str, HighsModel] = OrderedDict()
+        self.lps = ChangedLPs(context.network, self.base_lp, self.market, self.structure)
 
     def run_chunk(self, points: list[Point]) -> list[dict[str, Any]]:
         """Solve ``points`` in order, starting from the base case's basis in a freshly
@@ -192,35 +178,31 @@ class Engine:
         return fresh
 
     def _prepare(self, point: Point) -> tuple[LinearProgram, HighsModel, Extractor, bool]:
-        """The point's LP, the HiGHS model to solve it in, its extractor, and whether the
-        model re-solves from a previous basis."""
+        """The point's LP (:meth:`~oreflow.sweep.changed.ChangedLPs.prepare`), the HiGHS model
+        to solve it in, its extractor, and whether the model re-solves from a previous basis."""
         context = self.context
         check_finite(point)
-        network = changed_network(context.network, list(point.changes), f"point {point.index} ({point.label})")
-        changed = {(c.table, c.column) for c in point.changes if c.action in ("set", "scale") and c.column}
-        structural = any(c.action in ("add", "remove") for c in point.changes)
-        if not structural and in_place(changed):
-            problems = check_changed(network, changed, f"point {point.index} ({point.label})")
-            if problems:
-                raise InputError(problems)
-        else:
-            network = Network.from_frames(**{t.name: getattr(network, t.name) for t in TABLES})
-        lp = updated_lp(self.base_lp, network, changed, self.market) if not structural and in_place(changed) else None
-        if lp is not None:
-            return lp, self.model, self.extractor, True
-        lp = build_lp(network, self.market)
-        extractor = Extractor(network, lp, context.prices, context.flows)
-        structure = structure_of(lp)
-        if structure == self.structure:
+        prepared = self.lps.prepare(list(point.changes), f"point {point.index} ({point.label})")
+        lp = prepared.lp
+        extractor = (
+            self.extractor
+            if lp.columns is self.base_lp.columns
+            else Extractor(prepared.network, lp, context.prices, context.flows)
+        )
+        if prepared.structure == self.structure:
             return lp, self.model, extractor, True
-        if structure in self.others:
-            self.others.move_to_end(structure)
-            return lp, self.others[structure], extractor, True
-        model = HighsModel(copy_vectors(lp), context.solver_options)
-        self.others[structure] = model
+        if prepared.structure in self.others:
+            self.others.move_to_end(prepared.structure)
+            return lp, self.others[prepared.structure], extractor, True
+        model = HighsModel(copy_vectors(lp), context.solver_options)  # a new structure: from the
+        base = self.base_record  # base case's basis carried over (a route removed, a ban's rows added)
+        warm = base.has_basis and model.start_from_statuses(
+            *carried_basis(self.base_lp, base.col_basis, base.row_basis, lp)
+        )
+        self.others[prepared.structure] = model
         if len(self.others) > OTHER_MODELS:
             self.others.popitem(last=False)
-        return lp, model, extractor, False
+        return lp, model, extractor, warm
 
 
 def copy_vectors(lp: LinearProgram) -> LinearProgram:
@@ -269,7 +251,8 @@ def _failure(lp: LinearProgram, record: SolutionRecord) -> str:
 
 
 def solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) -> SolutionRecord:
-    """Move ``model`` to ``lp``'s costs and bounds (only what differs), then re-solve. Where
+    """Move ``model`` to ``lp``'s costs, bounds and matrix coefficients (only what differs;
+    ``lp`` has the model's structure, :func:`structure_of`), then re-solve. Where
     HiGHS does not hold a new value (HighsModel raises ChangeRejected), the point fails naming
     the rows and columns: solved anyway, it would report another LP's figures (the model still
     "optimal" from the previous point, re-solved in 0 iterations)."""
@@ -286,6 +269,7 @@ def solve_in_place(model: HighsModel, lp: LinearProgram, ranging: bool = False) 
             model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
         if current.cost_offsets != lp.cost_offsets or not _same(current.hessian, lp.hessian):
             model.set_objective_terms(lp.cost_offsets, lp.hessian)
+        model.set_matrix(lp.matrix)
     except ChangeRejected as exc:
         message = f"HiGHS did not take the point's values ({_named(lp, exc)}); the point is not solved"
         raise SolveError("error", message) from None
