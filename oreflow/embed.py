@@ -155,6 +155,7 @@ class Resolver:
         solver_options: Mapping[str, Any] | None = None,
         *,
         fixed_demand: Iterable[tuple[str, str]] = (),
+        ranging: bool = False,
     ) -> None:
         """Build the LP of ``network`` (a Network or a dataset folder), load it into HiGHS and
         solve it (:attr:`base`).
@@ -167,6 +168,9 @@ class Resolver:
                 the demand given to :meth:`solve` is the quantity delivered (a fixed demand,
                 priced at its marginal delivered cost) rather than a curve's reference
                 quantity: for an outer model that sets the quantity by its own response.
+            ranging: range every optimal basis (about 2 ms on the default dataset), so that
+                each answer's record carries the ranging :func:`oreflow.solve` reports and a
+                Result built from it flags fragile prices (``oreflow serve`` does).
 
         Raises InputError (bad inputs) and SolveError (the base case is not optimal).
         """
@@ -183,10 +187,11 @@ class Resolver:
         self.network = network
         self.market = as_options(market)
         self.solver_options = dict(solver_options or {})
+        self.ranging = ranging
         self.base_lp = build_lp(network, self.market)
         started = time.perf_counter()
         self._model = HighsModel(copy_vectors(self.base_lp), self.solver_options)
-        record = self._model.solve()
+        record = self._model.solve(ranging=ranging)
         self._check(self.base_lp, record, "the base case")
         self._structure = structure_of(self.base_lp)
         self._lps = ChangedLPs(network, self.base_lp, self.market, self._structure)
@@ -262,10 +267,10 @@ class Resolver:
             raise SolveError("error", "these values change the LP's structure: solve with oreflow.solve instead")
         warm = True
         try:
-            record = solve_in_place(self._model, lp)
+            record = solve_in_place(self._model, lp, ranging=self.ranging)
             if record.status in NO_VERDICT:  # stopped without a verdict from the old basis: from scratch
                 self._model = HighsModel(copy_vectors(lp), self.solver_options)
-                record = self._model.solve()
+                record = self._model.solve(ranging=self.ranging)
                 warm = False
             self._check(lp, record, "these values")
         except Exception:
@@ -304,10 +309,10 @@ class Resolver:
             while len(self._others) > OTHER_MODELS:
                 self._others.popitem(last=False)
         try:
-            record = solve_in_place(model, lp) if warm else model.solve()
+            record = solve_in_place(model, lp, ranging=self.ranging) if warm else model.solve(ranging=self.ranging)
             if record.status in NO_VERDICT and warm:  # no verdict from the old basis: from scratch
                 model = HighsModel(copy_vectors(lp), self.solver_options)
-                record = model.solve()
+                record = model.solve(ranging=self.ranging)
                 warm = False
                 if structure == self._structure:
                     self._model = model

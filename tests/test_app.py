@@ -190,10 +190,22 @@ def test_a_change_equals_solve_with_the_same_change(client: TestClient, case: st
     headers = new_session(client)
     response = client.post("/api/control", json=control, headers=headers).json()
     assert response["ok"], response.get("error")
-    want = oreflow.solve(BASELINE_JOB, changes=changes, ranging=False)
+    want = oreflow.solve(BASELINE_JOB, changes=changes)
     assert price(response) == pytest.approx(solved_price(want), rel=1e-7)
     assert response["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
     assert [c["kind"] for c in response["controls"]] == [control["kind"]]
+    # fragile prices flagged live, as oreflow.solve flags them (where the price is unique: a
+    # degenerate one may come from another basis)
+    assert all(isinstance(p["fragile"], bool) for p in response["view"]["prices"])
+    tables = client.get("/api/tables.zip", params={"session": headers["X-Oreflow-Session"]})
+    with zipfile.ZipFile(BytesIO(tables.content)) as archive:
+        for family, theirs in want.shadow_prices.items():
+            mine = pd.read_csv(archive.open(f"shadow_prices_{family}.csv"), keep_default_na=False, na_values=[""])
+            unique = theirs["dual_unique"].fillna(False).to_numpy(bool)
+            assert mine["fragile"].notna().all(), family
+            assert mine["fragile"].astype(bool).to_numpy()[unique].tolist() == (
+                theirs["fragile"].astype(bool).to_numpy()[unique].tolist()
+            ), family
 
 
 def test_moving_a_control_again_replaces_it_and_re_solves(client: TestClient) -> None:
@@ -217,8 +229,37 @@ def test_infeasible_change_names_the_conflict_and_keeps_the_last_answer(client: 
     lines = "\n".join(response["error"]["lines"])
     assert "ban[US -> CN, ore]" in lines and "contract[MP_Shenghe_offtake" in lines
     assert price(response) == price(good)  # the last good answer stays
-    assert [c["kind"] for c in response["controls"]] == ["cn_cost"]
-    assert price(client.get("/api/state", headers=headers).json()) == price(good)
+    # the ban stays, marked not applied, so that another control can make it feasible
+    assert [(c["kind"], c["applied"]) for c in response["controls"]] == [("cn_cost", True), ("trade_ban", False)]
+    assert response["pending"] and "void the contract" in response["error"]["hint"]
+    state = client.get("/api/state", headers=headers).json()
+    assert price(state) == price(good) and len(state["changes"]) == 1  # what is shown: cn_cost only
+    saved = client.post("/api/scenario", json={"name": "shown"}, headers=headers).json()
+    assert "bans" not in saved["toml"]  # a saved scenario is the answer on screen
+    # voiding the contract the ban breaks makes both feasible: applied together
+    void = {"kind": "contract_void", "contract": "MP_Shenghe_offtake", "value": 1}
+    fixed = client.post("/api/control", json=void, headers=headers).json()
+    assert fixed["ok"], fixed.get("error")
+    assert [c["applied"] for c in fixed["controls"]] == [True, True, True] and not fixed["pending"]
+    changes = [
+        *CASES["cn_cost"][1],
+        {"action": "add", "table": "bans", "rows": [{"from_country": "US", "to_country": "CN", "stage": "ore"}]},
+        {
+            "action": "set",
+            "table": "contracts",
+            "where": {"contract": ["MP_Shenghe_offtake"]},
+            "column": "min_t",
+            "value": 0,
+        },
+    ]
+    want = oreflow.solve(BASELINE_JOB, changes=changes, ranging=False)
+    assert price(fixed) == pytest.approx(solved_price(want), rel=1e-7)
+    assert fixed["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
+    # removing the voided contract would make the ban infeasible again: refused, nothing changes
+    again = client.post("/api/remove", json={"id": fixed["controls"][2]["id"]}, headers=headers).json()
+    assert again["ok"] is False and price(again) == price(fixed) and not again["pending"]
+    assert [c["applied"] for c in again["controls"]] == [True, True, True]
+    assert "stays in the list" not in again["error"]["hint"]
 
 
 @pytest.mark.parametrize(
@@ -352,6 +393,52 @@ def test_dataset_files_and_assets_are_served(client: TestClient) -> None:
 def test_loopback_is_told_apart() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def _serve(*extra: str) -> tuple[subprocess.Popen, str]:
+    """`oreflow serve` of the default job in a subprocess: the process and its printed port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oreflow", "serve", str(BASELINE_JOB), "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    found = re.search(r"http://\S+:(\d+)/", line)
+    if found is None:
+        process.kill()
+        pytest.fail(f"oreflow serve printed no address: {line!r}")
+    return process, found.group(1)
+
+
+def _get(port: str, host_header: str) -> int:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+    connection.request("GET", "/api/options", headers={"Host": host_header})
+    return connection.getresponse().status
+
+
+def test_the_command_warns_when_binding_beyond_loopback() -> None:
+    """--host beyond loopback: a warning on stderr before the address, and any Host header is
+    served; on loopback (the default): no warning, and a foreign Host header is refused (DNS
+    rebinding)."""
+    wide, port = _serve("--host", "0.0.0.0")
+    try:
+        assert _get(port, "192.168.1.5") == 200
+    finally:
+        wide.terminate()
+        _, err = wide.communicate(timeout=10)
+    assert "warning: binding to 0.0.0.0, beyond loopback" in err
+    narrow, port = _serve()
+    try:
+        assert _get(port, f"127.0.0.1:{port}") == 200
+        assert _get(port, "attacker.example") == 400
+    finally:
+        narrow.terminate()
+        _, err = narrow.communicate(timeout=10)
+    assert "warning" not in err
 
 
 def test_oreflow_run_never_imports_the_app_stack(tmp_path: Path) -> None:

@@ -175,6 +175,7 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
         assert error.is_displayed() and "cannot all hold" in error.text
         assert "ban[US -> CN, ore]" in error.text and "MP_Shenghe_offtake" in error.text
         assert shown_price(driver) == changed  # the last good answer stays
+        assert "(not applied)" in driver.find_element("id", "changes").text  # kept, to be made feasible
         driver.save_screenshot(str(SHOTS / "infeasible.png"))
 
         # the changes as a [[scenarios]] entry, run through `oreflow run`
@@ -199,7 +200,29 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         market = pd.read_csv(tmp_path / "out" / "browser_case" / "market.csv", keep_default_na=False)
         ran = market.loc[(market["product"] == "NdPr") & (market["market"] == "US"), "price_usd_per_t"].iloc[0]
-        assert float(ran) == pytest.approx(changed, rel=1e-7)
+        assert float(ran) == pytest.approx(changed, rel=1e-7)  # the answer on screen, without the ban
+
+        # voiding the contract the ban breaks: the ban and the void applied together
+        form = driver.find_element("id", "control-contract_void")
+        driver.execute_script("arguments[0].querySelector('[data-key=contract]').value = 'MP_Shenghe_offtake';", form)
+        form.find_element("css selector", "button.apply").click()
+        deadline = time.monotonic() + 30
+        while driver.execute_script("return document.body.dataset.state") != "ok" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settled(driver)
+        assert "(not applied)" not in driver.find_element("id", "changes").text
+        combined = shown_price(driver)
+        ban_void = [
+            {"action": "add", "table": "bans", "rows": [{"from_country": "US", "to_country": "CN", "stage": "ore"}]},
+            {
+                "action": "set",
+                "table": "contracts",
+                "where": {"contract": "MP_Shenghe_offtake"},
+                "column": "min_t",
+                "value": 0,
+            },
+        ]
+        assert combined == pytest.approx(solved(CN_COST + ban_void), rel=1e-7)
 
         # a second browser session starts at the base case and does not move the first
         other = browser(tmp_path / "second")
@@ -215,8 +238,8 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
             "x.setRequestHeader('X-Oreflow-Session', document.body.dataset.session); x.send();"
             "return JSON.parse(x.responseText);"
         )
-        assert [c["kind"] for c in mine["controls"]] == ["cn_cost"]  # the first session is as it was
-        assert shown_price(driver) == changed != shown_price(other)
+        assert [c["kind"] for c in mine["controls"]] == ["cn_cost", "trade_ban", "contract_void"]  # as it was
+        assert shown_price(driver) == combined != shown_price(other)
     finally:
         driver.quit()
         if other is not None:

@@ -5,9 +5,10 @@ origin, two countries, ...) and a value. :func:`parse` checks a control sent by 
 (bad values are :class:`~oreflow.errors.InputError` problems named like bad data:
 ``control refiner_capacity``, the field, the value, what was expected) and
 :func:`changes_of` turns it into :class:`oreflow.job.Change` entries on the base dataset's
-tables: a set or scale of an existing column (re-solved in place), or an added policy row
-(a tariff, ban, export quota or share limit: the LP is rebuilt, then re-solved in place
-while the same rows stay). The values the changes produce are checked again by the
+tables: a set or scale of an existing column (re-solved in place; a voided contract's
+minimum 0 and maximum none, as a stress test voids it), or an added policy row (a tariff,
+ban, export quota or share limit: validated and built once, then moved in place while the
+same rows stay). The values the changes produce are checked again by the
 dataset's own rules when solved (a recovery above 1, a negative capacity).
 """
 
@@ -22,9 +23,10 @@ import pandas as pd
 
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change
-from oreflow.model.families import BAN, CAPACITY, DEMAND, FAMILIES_BY_NAME, QUOTA, SHARE_LIMIT, SUPPLY
+from oreflow.model.families import BAN, CAPACITY, CONTRACT, DEMAND, FAMILIES_BY_NAME, QUOTA, SHARE_LIMIT, SUPPLY
 from oreflow.model.network import Network
 from oreflow.model.tables import NUMBER_LIMIT
+from oreflow.sweep.stress import void_changes
 
 #: The country whose processing cost and recovery the first two controls move.
 CHINA = "CN"
@@ -38,6 +40,8 @@ SHARES = FAMILIES_BY_NAME[SHARE_LIMIT].table
 TARIFFS = "tariffs"
 #: the column naming a quota (its first key)
 QUOTA_NAME = FAMILIES_BY_NAME[QUOTA].keys[0]
+CONTRACTS = FAMILIES_BY_NAME[CONTRACT].table
+CONTRACT_NAME = FAMILIES_BY_NAME[CONTRACT].keys[0]
 RECOVERIES = "recoveries"
 STAGES = ("ore", "product")
 
@@ -56,6 +60,8 @@ class Kind:
     default: float
     #: the value may be any number >= 0 (the slider's range is a suggestion), else low..high
     open_above: bool = False
+    #: for a control that is on or off (no value): what its button says
+    action: str = ""
 
 
 KINDS: dict[str, Kind] = {
@@ -85,7 +91,9 @@ KINDS: dict[str, Kind] = {
             1,
             1,
             1,
+            action="apply the ban",
         ),
+        Kind("contract_void", "Void a contract", ("contract",), "on", 1, 1, 1, 1, action="void the contract"),
         Kind("export_quota", "An export quota", ("country", "product"), "t per year", 0, 20000, 10, 1000, True),
         Kind(
             "market_share", "A share limit", ("market", "product", "country"), "most share of the market", 0, 1, 0.01, 1
@@ -122,7 +130,7 @@ class Control:
         """One line, e.g. ``Chinese processing cost: 1.5 x the dataset's cost``."""
         kind = KINDS[self.kind]
         what = ", ".join(f"{k} {v}" for k, v in self.key if v)
-        value = "" if self.kind == "trade_ban" else f" = {self.value:g} {kind.value}"
+        value = "" if kind.action else f" = {self.value:g} {kind.value}"
         return f"{kind.label}{f' ({what})' if what else ''}{value}"
 
     def as_json(self) -> dict[str, Any]:
@@ -145,6 +153,7 @@ def _choices(network: Network) -> dict[str, list[str]]:
         "stage": list(STAGES),
         "product": list(dict.fromkeys(network.demand["product"].astype(str))),
         "market": network.markets["market"].astype(str).tolist(),
+        "contract": getattr(network, CONTRACTS)[CONTRACT_NAME].astype(str).tolist(),
     }
 
 
@@ -161,6 +170,7 @@ def options(network: Network) -> dict[str, Any]:
                 "high": k.high,
                 "step": k.step,
                 "default": k.default,
+                "action": k.action,
             }
             for k in KINDS.values()
         ],
@@ -319,6 +329,8 @@ def changes_of(control: Control, network: Network) -> list[Change]:
         if _matching(network.share_limits, where).any():
             return [Change(action="set", table=SHARES, column="max_share", where=where, value=v)]
         return [Change(action="add", table=SHARES, rows=[{**where, "max_share": v}])]
+    if control.kind == "contract_void":  # its minimum 0, its maximum none: as a stress test voids it
+        return list(void_changes(network, [f["contract"]]))
     if control.kind == "product_demand":
         where = {k: f[k] for k in ("product", "market") if f[k]}
         return [Change(action="scale", table=DEMAND_TABLE, column="demand_t", where=where, factor=v)]

@@ -17,7 +17,7 @@ import numpy as np
 
 from oreflow.errors import InputError, Problem
 from oreflow.model.families import FAMILIES
-from oreflow.prices import kg_text
+from oreflow.prices import FRAGILE, FRAGILE_MEANING, kg_text
 from oreflow.report.common import fmt
 from oreflow.report.common.html import _plain
 from oreflow.report.run.charts import flows_chart, run_charts
@@ -63,6 +63,9 @@ def figures(result: Result) -> dict[str, Any]:
         "throughput": result.refinery.set_index("refiner")["throughput_t"],
         "prices": market.set_index(["product", "market"])["price_usd_per_t"],
         "quantities": market.set_index(["product", "market"])["quantity_t"],
+        # a fragile price (docs/conventions.md, "Fragile prices") and the market table's note
+        "fragile": market.set_index(["product", "market"])["fragile"].astype("boolean").fillna(False),
+        "notes": market.set_index(["product", "market"])["note"].fillna("").astype(str),
         "policies": int(
             sum(
                 (run.prices(s.name)["binding"].astype(bool) & (run.prices(s.name)["shadow_price"] != 0)).sum()
@@ -174,6 +177,8 @@ def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None
             "base_price_usd_per_t": float(base["prices"].get((p, m), np.nan)),
             "quantity_t": float(now["quantities"][(p, m)]),
             "base_quantity_t": float(base["quantities"].get((p, m), np.nan)),
+            "fragile": bool(now["fragile"][(p, m)]),
+            "note": now["notes"][(p, m)],
         }
         for (p, m), v in now["prices"].items()
     ]
@@ -197,6 +202,8 @@ def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None
             "numbers": numbers,
             "prices": prices,
             "charts": charts,
+            "fragile_word": FRAGILE,
+            "fragile_meaning": FRAGILE_MEANING,
             "market_html": market_section(run),
             "welfare_html": welfare_section(run),
             "iterations": int(result.iterations),

@@ -25,6 +25,7 @@ main{flex:1;max-width:none;margin:0}
 #error{display:none;background:#fdedec;border-left:4px solid #c0392b;padding:8px 16px;margin:8px 0}
 #status{color:#7f8c8d;font-size:.9em}.delta{color:#6c3483;margin:.1em 0 .5em;font-size:.95em}
 #changes li{margin:2px 0}#changes button{font-size:.8em;margin-left:6px}
+#changes li[data-applied=false]{color:#888;font-style:italic}
 td.up{color:#c0392b}td.down{color:#1e8449}textarea{width:100%;font-family:monospace;font-size:.85em}
 """
 
@@ -59,7 +60,7 @@ SCRIPT = r"""
       err.querySelector('h2').textContent = response.error.heading;
       var list = err.querySelector('ul'); list.innerHTML = '';
       response.error.lines.forEach(function (l) { list.appendChild(el('li', {}, l)); });
-      err.querySelector('p').textContent = 'The last good answer stays below.';
+      err.querySelector('p').textContent = response.error.hint || 'The last good answer stays below.';
     } else { err.style.display = 'none'; }
     if (response.detail) {
       err.style.display = 'block'; err.querySelector('h2').textContent = response.detail;
@@ -89,13 +90,15 @@ SCRIPT = r"""
   }
   function draw(view) {
     document.getElementById('lead').textContent = view.lead;
-    var body = document.querySelector('#prices tbody'); body.innerHTML = '';
+    var body = document.querySelector('#prices tbody'), fragile = 0; body.innerHTML = '';
     view.prices.forEach(function (p) {
       var tr = el('tr'), change = (p.price_usd_per_t - p.base_price_usd_per_t) / p.base_price_usd_per_t;
       tr.appendChild(el('td', {}, p.product)); tr.appendChild(el('td', {}, p.market));
       var now = el('td', {'class': 'n', id: 'price-' + p.product + '-' + p.market,
-                          'data-value': String(p.price_usd_per_t)},
-                   fmt(p.price_usd_per_t / 1000, 2));
+                          'data-value': String(p.price_usd_per_t), 'data-fragile': String(p.fragile)},
+                   fmt(p.price_usd_per_t / 1000, 2) + (p.fragile ? ' (' + view.fragile_word + ')' : ''));
+      if (p.note) { now.setAttribute('title', p.note); }
+      if (p.fragile) { fragile += 1; }
       tr.appendChild(now);
       tr.appendChild(el('td', {'class': 'n'}, fmt(p.base_price_usd_per_t / 1000, 2)));
       var c = el('td', {'class': 'n ' + (change > 1e-6 ? 'up' : change < -1e-6 ? 'down' : '')},
@@ -105,6 +108,7 @@ SCRIPT = r"""
       tr.appendChild(el('td', {'class': 'n'}, fmt(p.base_quantity_t, 0)));
       body.appendChild(tr);
     });
+    document.getElementById('fragile-note').textContent = fragile ? view.fragile_meaning : '';
     view.charts.forEach(function (c) {
       var slot = document.getElementById('slot-' + c.name), div = document.getElementById('plot-' + c.name);
       slot.querySelector('h2').textContent = c.title || slot.getAttribute('data-title');
@@ -133,7 +137,8 @@ SCRIPT = r"""
     var list = document.getElementById('changes'); list.innerHTML = '';
     if (response.scenario) { list.appendChild(el('li', {}, 'scenario ' + response.scenario + ' of the job')); }
     response.controls.forEach(function (c) {
-      var li = el('li', {}, c.text), b = el('button', {type: 'button', 'data-id': c.id}, 'remove');
+      var li = el('li', {'data-applied': String(c.applied)}, c.text + (c.applied ? '' : ' (not applied)')),
+          b = el('button', {type: 'button', 'data-id': c.id}, 'remove');
       b.addEventListener('click', function () { send('/api/remove', {id: c.id}); });
       li.appendChild(b); list.appendChild(li);
     });
@@ -165,8 +170,8 @@ SCRIPT = r"""
         fs.querySelectorAll('[data-key]').forEach(function (i) { data[i.getAttribute('data-key')] = i.value; });
         return data;
       }
-      if (k.name === 'trade_ban') {
-        var b = el('button', {type: 'button', 'class': 'apply'}, 'apply the ban');
+      if (k.action) {  // on or off: a button
+        var b = el('button', {type: 'button', 'class': 'apply'}, k.action);
         b.addEventListener('click', function () { send('/api/control', payload(1)); });
         fs.appendChild(b);
       } else {
@@ -248,7 +253,7 @@ def render(session_id: str, job_name: str, dataset: str) -> str:
     controls = (
         "<nav id=controls><h2 style='border:none;margin-top:.2em'>What if…</h2>"
         "<div id=control-list></div>"
-        "<fieldset><legend>Changes applied</legend><ul id=changes></ul>"
+        "<fieldset><legend>Changes</legend><ul id=changes></ul>"
         "<button type=button id=reset>back to the base case</button></fieldset>"
         "<fieldset><legend>Scenarios</legend><label>load a scenario of the job "
         "<select id=scenario-name></select></label><button type=button id=load>load</button>"
@@ -269,7 +274,8 @@ def render(session_id: str, job_name: str, dataset: str) -> str:
         "<div id=error><h2></h2><ul></ul><p class=note></p></div>"
         "<section id=key-prices><h2>Prices by market and product (USD/kg) against the base case</h2>"
         "<table id=prices><thead><tr><th>product</th><th>market</th><th>price</th><th>base</th><th>change</th>"
-        "<th>quantity, t</th><th>base, t</th></tr></thead><tbody></tbody></table></section>"
+        "<th>quantity, t</th><th>base, t</th></tr></thead><tbody></tbody></table>"
+        "<p class=note id=fragile-note></p></section>"
         + slots
         + "<div id=market-html></div><pre id=change-lines class=note></pre></main>"
     )

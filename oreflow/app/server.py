@@ -102,12 +102,12 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         return endpoint
 
     def save_scenario(s: Session, data: dict[str, Any]) -> dict[str, Any]:
-        text = exports.scenario_toml(str(data.get("name", "")), str(data.get("description", "")), s.changes())
+        text = exports.scenario_toml(str(data.get("name", "")), str(data.get("description", "")), s.shown_changes())
         return {"ok": True, "toml": text}
 
     def save_job(s: Session, data: dict[str, Any]) -> dict[str, Any]:
         name = str(data.get("name", ""))
-        scenario = exports.scenario_toml(name, str(data.get("description", "")), s.changes())
+        scenario = exports.scenario_toml(name, str(data.get("description", "")), s.shown_changes())
         text = exports.job_toml(base.job_file, name, scenario)
         path = exports.write_job(str(data.get("folder", "")), name, text, dataset)
         return {"ok": True, "path": str(path)}
@@ -124,7 +124,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         session = session_of(request)
         if session is None:
             return gone()
-        changes = session.changes()
+        changes = session.shown_changes()
         name = f"{base.job_file.name} (oreflow serve)" if changes else base.job_file.name
         text = await run_in_threadpool(exports.report_html, session.current, name, base.job_file, changes)
         return HTMLResponse(text, headers=NO_STORE)

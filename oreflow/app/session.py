@@ -61,7 +61,7 @@ class Base:
         network = load_inputs(job_file.dataset)
         market = market_options(job_file.job)
         options = dict(job_file.job.solver_options)
-        resolver = Resolver(network, market, options)
+        resolver = Resolver(network, market, options, ranging=True)  # fragile prices flagged, as the report
         result = _result(resolver.base.network or network, resolver.base)
         found = figures.figures(result)
         return cls(job_file, network, market, options, result, found, figures.view(result, found, found), resolver)
@@ -76,7 +76,8 @@ class Base:
 
 
 def _result(network: Network, answer: Any) -> Result:
-    """The Result of a Resolver answer (its tables as :func:`oreflow.solve` builds them, without ranging)."""
+    """The Result of a Resolver answer (its tables as :func:`oreflow.solve` builds them, with
+    the ranging of the answer's basis: fragile prices flagged)."""
     return make_result(network, answer.lp, answer.record, "highs", {"solve_s": answer.solve_s})
 
 
@@ -92,16 +93,36 @@ class Session:
     loaded: tuple[str, list[Change]] | None = None
     result: Result | None = None
     last_view: dict[str, Any] | None = None
+    #: the controls and scenario of the answer on screen: after an infeasible change the
+    #: session keeps every control (so another can make them feasible) but shows these
+    shown: tuple[OrderedDict[str, ctl.Control], tuple[str, list[Change]] | None] = field(
+        default_factory=lambda: (OrderedDict(), None)
+    )
     resolver: Resolver | None = field(default=None, repr=False)
     used: float = field(default_factory=time.monotonic)
 
-    def changes(self, controls: OrderedDict[str, ctl.Control] | None = None) -> list[Change]:
-        """The loaded scenario's changes, then each control's, in the order they were set."""
-        controls = self.controls if controls is None else controls
-        found = list(self.loaded[1]) if self.loaded else []
+    def changes(self) -> list[Change]:
+        """The loaded scenario's changes, then each control's, in the order they were set
+        (those not applied included: the session's whole set)."""
+        return self._changes_of(self.controls, self.loaded)
+
+    def shown_changes(self) -> list[Change]:
+        """The changes of the answer on screen (what is saved, downloaded and reported)."""
+        return self._changes_of(*self.shown)
+
+    def _changes_of(
+        self, controls: OrderedDict[str, ctl.Control], loaded: tuple[str, list[Change]] | None
+    ) -> list[Change]:
+        found = list(loaded[1]) if loaded else []
         for control in controls.values():
             found += ctl.changes_of(control, self.base.network)
         return found
+
+    @property
+    def pending(self) -> bool:
+        """Whether the session's changes are not those of the answer on screen (the last
+        change made the model infeasible: kept, not applied)."""
+        return (list(self.controls.values()), self.loaded) != (list(self.shown[0].values()), self.shown[1])
 
     @property
     def current(self) -> Result:
@@ -113,10 +134,12 @@ class Session:
         return {"ok": True, "view": view, **self._listing()}
 
     def _listing(self) -> dict[str, Any]:
+        shown = set(self.shown[0].values())
         return {
-            "controls": [c.as_json() for c in self.controls.values()],
+            "controls": [{**c.as_json(), "applied": c in shown} for c in self.controls.values()],
             "scenario": self.loaded[0] if self.loaded else None,
-            "changes": [c.describe() for c in self.changes()],
+            "changes": [c.describe() for c in self.shown_changes()],
+            "pending": self.pending,
         }
 
     def sankey(self, product: Any) -> dict[str, Any]:
@@ -131,7 +154,7 @@ class Session:
         proposed = OrderedDict(self.controls)
         proposed.pop(control.id, None)
         proposed[control.id] = control
-        return self._solve(proposed, self.loaded, f"control {control.kind}")
+        return self._solve(proposed, self.loaded, f"control {control.kind}", keep_infeasible=True)
 
     def remove_control(self, control_id: str) -> dict[str, Any]:
         """Drop one control and re-solve."""
@@ -155,18 +178,19 @@ class Session:
         return self._solve(OrderedDict(), (scenario.name, list(scenario.changes)), f"scenario {scenario.name!r}")
 
     def _solve(
-        self, controls: OrderedDict[str, ctl.Control], loaded: tuple[str, list[Change]] | None, label: str
+        self,
+        controls: OrderedDict[str, ctl.Control],
+        loaded: tuple[str, list[Change]] | None,
+        label: str,
+        keep_infeasible: bool = False,
     ) -> dict[str, Any]:
         """Re-solve with ``controls`` and ``loaded``; on success they become the session's,
-        else (bad values, infeasible) the session keeps its last good answer and changes and
-        the response says why."""
+        else the session keeps its last good answer and the response says why. Bad values are
+        never kept; with ``keep_infeasible`` (a control set or moved) controls that make the
+        model infeasible are kept, not applied, so that another control can make them feasible
+        (a removal or a scenario that is infeasible is refused instead)."""
         started = time.perf_counter()
-        previous = (self.controls, self.loaded)
-        self.controls, self.loaded = controls, loaded
-        try:
-            changes = self.changes()
-        finally:
-            self.controls, self.loaded = previous
+        changes = self._changes_of(controls, loaded)
         timings: dict[str, Any] = {}
         try:
             if not changes:
@@ -191,19 +215,31 @@ class Session:
         except SolveError as exc:
             report = exc.report  # the conflicting constraints in words, as the command line prints them
             if report is not None:
-                return self._failed("infeasible", f"Not applied: {report.heading}", report.items(), started)
+                if keep_infeasible:  # not applied: another control (voiding the contract a ban breaks) may fix it
+                    self.controls, self.loaded = controls, loaded
+                return self._failed(
+                    "infeasible", f"Not applied: {report.heading}", report.items(), started, kept=keep_infeasible
+                )
             return self._failed("solve", f"Not applied: {exc}", [], started)
         self.controls, self.loaded = controls, loaded
+        self.shown = (OrderedDict(controls), loaded)
         self.result, self.last_view = (None, None) if result is self.base.result else (result, view)
         timings["total_ms"] = 1000 * (time.perf_counter() - started)
         return {**self.state(), "timings": timings}
 
-    def _failed(self, kind: str, heading: str, lines: list[str], started: float) -> dict[str, Any]:
-        """The response to a change that was not applied: why, and the last good state."""
+    def _failed(self, kind: str, heading: str, lines: list[str], started: float, kept: bool = False) -> dict[str, Any]:
+        """The response to a change that was not applied: why, and the last good answer (after
+        an infeasible control, ``kept``: the session's controls include it, marked not applied)."""
+        hint = "The last good answer stays below."
+        if kept:
+            hint += (
+                " The change stays in the list, marked not applied: change another control "
+                "(e.g. void the contract it breaks) or remove it."
+            )
         return {
             **self.state(),
             "ok": False,
-            "error": {"kind": kind, "heading": heading, "lines": lines},
+            "error": {"kind": kind, "heading": heading, "lines": lines, "hint": hint},
             "timings": {"total_ms": 1000 * (time.perf_counter() - started)},
         }
 
