@@ -21,7 +21,7 @@ import pytest
 
 import oreflow
 from conftest import BAN_AND_INFEASIBLE, REPO, micro_frames, write_dataset, write_job
-from oreflow import outputs, store
+from oreflow import outputs, store, store_records
 from oreflow.cli import main
 from oreflow.model.families import CAPACITY
 from oreflow.scenarios import metrics
@@ -106,7 +106,7 @@ def test_a_run_is_recorded_beside_its_output_folder(tmp_path: Path) -> None:
     assert (row["kind"], row["status"], row["name"], row["job_name"]) == ("run", "optimal", "job", "job")
     assert row["objective_usd"] == pytest.approx(4750.0)  # the micro model's optimum (conftest)
     assert row["output_path"] == str((tmp_path / "out").resolve()) and row["job_path"] == str(job.resolve())
-    assert re.fullmatch(r"[0-9a-z]{10}", row["run_id"]) and row["oreflow_version"] == store.oreflow_version()
+    assert re.fullmatch(r"[0-9a-z]{10}", row["run_id"]) and row["oreflow_version"] == store_records.oreflow_version()
     assert pd.isna(row["parent_id"]) and not row["plan"]
     network = oreflow.load_inputs(tmp_path / "micro")
     files = rows(path, "SELECT file, sha256 FROM inputs").set_index("file")["sha256"].to_dict()
@@ -419,7 +419,7 @@ def test_a_pending_record_is_added_once(tmp_path: Path, capsys) -> None:
     twice; an unreadable one is set aside with a message."""
     network = oreflow.load_inputs(write_dataset(tmp_path / "micro"))
     result = oreflow.solve(network)
-    origin = store._origin("micro", None, None, network, plan=False)
+    origin = store_records.origin_of("micro", None, None, network, plan=False)
     record = store.build_record(origin, "run", tmp_path / "out", result)
     path = tmp_path / "runs.duckdb"
     saved = store.save_pending(path, record)

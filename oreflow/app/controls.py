@@ -93,7 +93,7 @@ KINDS: dict[str, Kind] = {
             1,
             action="apply the ban",
         ),
-        Kind("contract_void", "Void a contract", ("contract",), "on", 1, 1, 1, 1, action="void the contract"),
+        Kind("contract_void", "Void a contract", (CONTRACT_NAME,), "on", 1, 1, 1, 1, action="void the contract"),
         Kind("export_quota", "An export quota", ("country", "product"), "t per year", 0, 20000, 10, 1000, True),
         Kind(
             "market_share", "A share limit", ("market", "product", "country"), "most share of the market", 0, 1, 0.01, 1
@@ -153,7 +153,7 @@ def _choices(network: Network) -> dict[str, list[str]]:
         "stage": list(STAGES),
         "product": list(dict.fromkeys(network.demand["product"].astype(str))),
         "market": network.markets["market"].astype(str).tolist(),
-        "contract": getattr(network, CONTRACTS)[CONTRACT_NAME].astype(str).tolist(),
+        CONTRACT_NAME: getattr(network, CONTRACTS)[CONTRACT_NAME].astype(str).tolist(),
     }
 
 
@@ -330,7 +330,7 @@ def changes_of(control: Control, network: Network) -> list[Change]:
             return [Change(action="set", table=SHARES, column="max_share", where=where, value=v)]
         return [Change(action="add", table=SHARES, rows=[{**where, "max_share": v}])]
     if control.kind == "contract_void":  # its minimum 0, its maximum none: as a stress test voids it
-        return list(void_changes(network, [f["contract"]]))
+        return list(void_changes(network, [f[CONTRACT_NAME]]))
     if control.kind == "product_demand":
         where = {k: f[k] for k in ("product", "market") if f[k]}
         return [Change(action="scale", table=DEMAND_TABLE, column="demand_t", where=where, factor=v)]

@@ -22,6 +22,7 @@ import math
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,39 +134,27 @@ class Engine:
 
     def run_point(self, point: Point) -> dict[str, Any]:
         """One point's row: its identity, status, error (if any), figures and dual trust."""
-        row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
-        row.update({f"param.{name}": value for name, value in point.values.items()})
-        started = time.perf_counter()
-        touched = False  # whether HiGHS's models may hold this point's changes
-        try:
-            lp, model, extractor, warm = self._prepare(point)
-            touched = True
-            record = solve_in_place(model, lp, ranging=self.context.price_trust)
-            if record.status in NO_VERDICT and warm:
-                model = self._reload(model, lp)
-                record = model.solve(ranging=self.context.price_trust)
-                warm = False
-            row.update(status=record.status, error=_failure(lp, record))
-            if record.status == "optimal":
-                row.update(extractor.figures(lp, record))
-                degenerate = degenerate_positions(lp, record) if record.has_basis else None
-                codes = dual_uniqueness(lp, record, degenerate)
-                row.update(trust_of(lp, record, codes, degenerate))
-                if self.context.price_trust:
-                    row.update(extractor.price_uniqueness(lp, codes))
-            row["iterations"] = record.iterations
-            row["warm"] = warm and "interior point" not in record.dual_method
-        except InputError as exc:
-            row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
-        except Exception as exc:  # a failed point is recorded and the sweep goes on
-            row.update(
-                status="error",
-                error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
-            )
-            if touched:  # a model may hold changes its copy of the LP does not show: start again
-                self._restart()
-        row["solve_s"] = time.perf_counter() - started
-        return row
+        return point_row(point, self._solve_point, self._restart)
+
+    def _solve_point(self, point: Point, row: dict[str, Any]) -> None:
+        """Solve ``point`` and add its status, error, figures, dual trust, iterations and
+        whether it re-solved from a previous basis to ``row``."""
+        lp, model, extractor, warm = self._prepare(point)
+        record = solve_in_place(model, lp, ranging=self.context.price_trust)
+        if record.status in NO_VERDICT and warm:
+            model = self._reload(model, lp)
+            record = model.solve(ranging=self.context.price_trust)
+            warm = False
+        row.update(status=record.status, error=_failure(lp, record))
+        if record.status == "optimal":
+            row.update(extractor.figures(lp, record))
+            degenerate = degenerate_positions(lp, record) if record.has_basis else None
+            codes = dual_uniqueness(lp, record, degenerate)
+            row.update(trust_of(lp, record, codes, degenerate))
+            if self.context.price_trust:
+                row.update(extractor.price_uniqueness(lp, codes))
+        row["iterations"] = record.iterations
+        row["warm"] = warm and "interior point" not in record.dual_method
 
     def _reload(self, model: HighsModel, lp: LinearProgram) -> HighsModel:
         """A model of ``lp`` loaded afresh, to be solved from scratch, in ``model``'s place."""
@@ -203,6 +192,36 @@ class Engine:
         if len(self.others) > OTHER_MODELS:
             self.others.popitem(last=False)
         return lp, model, extractor, warm
+
+
+def point_row(
+    point: Point, solve: Callable[[Point, dict[str, Any]], None], restart: Callable[[], None]
+) -> dict[str, Any]:
+    """One point's row, for a single-year sweep and a plan sweep alike: its identity (index,
+    label, tags, ``param.*`` values), what ``solve(point, row)`` adds (status, error, figures,
+    dual trust, iterations, warm) and ``solve_s``. A point never stops the sweep: bad values
+    (InputError) make it ``invalid``, a solve that fails (SolveError: e.g. HiGHS did not take
+    its values) takes that status, anything else is an ``error`` naming where it happened;
+    after either of the last two ``restart()`` gives the next point a freshly loaded model
+    (one may hold changes its copy of the LP does not show)."""
+    row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
+    row.update({f"param.{name}": value for name, value in point.values.items()})
+    started = time.perf_counter()
+    try:
+        solve(point, row)
+    except InputError as exc:
+        row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
+    except SolveError as exc:
+        row.update(status=exc.status, error=str(exc))
+        restart()
+    except Exception as exc:
+        row.update(
+            status="error",
+            error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
+        )
+        restart()
+    row["solve_s"] = time.perf_counter() - started
+    return row
 
 
 def copy_vectors(lp: LinearProgram) -> LinearProgram:

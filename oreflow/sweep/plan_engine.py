@@ -24,8 +24,6 @@ each country with a build on offer), ``build_t.<build>``; and
 
 from __future__ import annotations
 
-import time
-import traceback
 from typing import Any
 
 from oreflow.errors import InputError, SolveError
@@ -46,6 +44,7 @@ from oreflow.sweep.engine import (
     SweepContext,
     check_finite,
     copy_vectors,
+    point_row,
     solve_in_place,
     structure_of,
     trust_of,
@@ -88,32 +87,21 @@ class PlanEngine:
 
     def run_point(self, point: Point) -> dict[str, Any]:
         """One point's row: its identity, status, error (if any), figures and dual trust."""
-        row: dict[str, Any] = {"point": point.index, "label": point.label, **point.tags}
-        row.update({f"param.{name}": value for name, value in point.values.items()})
-        started = time.perf_counter()
-        try:
-            check_finite(point)
-            plan, networks, planning = self._prepare(point)
-            record, warm = self._solve(plan, warm=True)
-            row.update(status=record.status, error="" if record.status == "optimal" else plan_failure(plan, record))
-            if record.status == "optimal":
-                row.update(self.figures(plan, record, networks, planning))
-                degenerate = degenerate_positions(plan.lp, record) if record.has_basis else None
-                row.update(trust_of(plan.lp, record, dual_uniqueness(plan.lp, record, degenerate), degenerate))
-            row["iterations"] = record.iterations
-            row["warm"] = warm
-        except InputError as exc:
-            row.update(status="invalid", error="; ".join(str(p) for p in exc.problems) or str(exc))
-        except SolveError as exc:
-            row.update(status=exc.status, error=str(exc))
-        except Exception as exc:  # a failed point is recorded and the sweep goes on
-            row.update(
-                status="error",
-                error=f"{type(exc).__name__}: {exc} ({traceback.extract_tb(exc.__traceback__)[-1].name})",
-            )
-            self._restart()
-        row["solve_s"] = time.perf_counter() - started
-        return row
+        return point_row(point, self._solve_point, self._restart)
+
+    def _solve_point(self, point: Point, row: dict[str, Any]) -> None:
+        """Solve the plan of ``point`` and add its status, error, figures, dual trust,
+        iterations and whether it re-solved from a previous basis to ``row``."""
+        check_finite(point)
+        plan, networks, planning = self._prepare(point)
+        record, warm = self._solve(plan, warm=True)
+        row.update(status=record.status, error="" if record.status == "optimal" else plan_failure(plan, record))
+        if record.status == "optimal":
+            row.update(self.figures(plan, record, networks, planning))
+            degenerate = degenerate_positions(plan.lp, record) if record.has_basis else None
+            row.update(trust_of(plan.lp, record, dual_uniqueness(plan.lp, record, degenerate), degenerate))
+        row["iterations"] = record.iterations
+        row["warm"] = warm
 
     def _prepare(self, point: Point) -> tuple[PlanLP, dict[int, Network], PlanningTables]:
         """The point's plan. A year no change reaches keeps the base plan's network and LP; a
