@@ -497,3 +497,14 @@ def test_values_beyond_a_dataset_number_are_named_as_the_control(client: TestCli
     client.post("/api/control", json={"kind": "cn_cost", "value": 1.2}, headers=headers)
     named = client.post("/api/scenario", json={"name": "x y"}, headers=headers).json()
     assert named["ok"] is False and "letters, digits" in str(named["error"])
+
+
+def test_a_plan_is_refused_with_a_named_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A job with a [horizon] is not served: the command says why and what to use instead,
+    before anything listens."""
+    from oreflow.cli import main
+
+    status = main(["serve", str(REPO / "inputs" / "plan_2035.toml"), "--port", "0"])
+    err = capsys.readouterr().err
+    assert status != 0
+    assert "[horizon]" in err and "a job of one year" in err and "oreflow run, sweep, stress" in err

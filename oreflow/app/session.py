@@ -54,7 +54,13 @@ class Base:
         if job_file.job.horizon is not None:
             raise InputError(
                 Problem(
-                    str(job), None, "horizon", "[horizon]", "a job of one year (plans are not served yet)", "app_job"
+                    str(job),
+                    None,
+                    "horizon",
+                    "[horizon]",
+                    "a job of one year: the app re-solves one year's market; a plan's what-ifs are its "
+                    "[[scenarios]], [sweep] and [stress] (oreflow run, sweep, stress)",
+                    "app_job",
                 ),
                 heading="oreflow serve cannot serve this job",
             )
