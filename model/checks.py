@@ -675,7 +675,7 @@ RULE_READS: dict[Callable[[Tables, Labels], list[Problem]], frozenset[str] | Non
     check_demand_is_producible: frozenset({"composition", "demand"}),
     check_policy_countries: frozenset({*_NODES, *_POLICIES}),
     check_policy_products: frozenset({"bans", "composition", "quotas", "tariffs"}),
-    check_quota_members: frozenset({"quotas"}),
+    check_quota_members: frozenset({"quotas", "origins", "refiners"}),
     check_share_limits: frozenset({"demand", "share_limits"}),
     check_demand_curves: frozenset({"demand"}),
     check_min_shares_can_be_served: frozenset({"product_routes", "refiners", "share_limits"}),

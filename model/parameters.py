@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .arrays import LinearProgram, RowFamily, row_bounds, total_cost
+from .arrays import Block, LinearProgram, RowFamily, row_bounds, total_cost
 from .checks import (
     check_contract_bounds,
     check_demand_curves,
@@ -75,8 +75,8 @@ def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily])
     def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
         rows = make(network, lp)
         block = lp.rows[family]
-        if len(rows.index) != len(block.index):
-            return False  # the family gained or lost rows: not an in-place change
+        if not _same_rows(rows, block, lp):
+            return False  # the family gained, lost or changed rows (a min share became a max): rebuild
         arrays["row_lower"][block.slice], arrays["row_upper"][block.slice] = row_bounds(
             rows.rhs, lp.row_is_upper[block.slice]
         )
@@ -85,6 +85,16 @@ def _row_piece(family: str, make: Callable[[Network, LinearProgram], RowFamily])
         return True
 
     return update
+
+
+def _same_rows(rows: RowFamily, block: Block, lp: LinearProgram) -> bool:
+    """Whether a family built again has the rows ``lp`` has: the same keys, in order, and the
+    same senses (an in-place change moves right-hand sides only)."""
+    return (
+        len(rows.index) == len(block.index)
+        and rows.index.reset_index(drop=True).equals(block.index)
+        and np.array_equal(rows.is_upper(), lp.row_is_upper[block.slice])
+    )
 
 
 def _cost_piece(
@@ -108,8 +118,8 @@ def _block_terms(block: BlockSpec) -> Callable[..., bool]:
     def update(network: Network, lp: LinearProgram, options: MarketOptions, arrays: dict) -> bool:
         built = block.build(network, options)
         where = lp.columns[block.name]
-        if len(built.index) != len(where.index):
-            return False  # the block gained or lost columns (e.g. a curve added): rebuild
+        if len(built.index) != len(where.index) or not built.index.reset_index(drop=True).equals(where.index):
+            return False  # the block gained, lost or changed columns (a curve moved to another row): rebuild
         if len(where.index):
             for term, values in built.costs.items():
                 arrays["cost_terms"][term] = {**arrays["cost_terms"].get(term, {}), block.name: values}

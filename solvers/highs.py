@@ -310,7 +310,13 @@ class HighsModel:
         current = self.lp.matrix
         if matrix is current:
             return
-        changed = np.flatnonzero(current.data != matrix.data)
+        # entries at or below SMALL_MATRIX_VALUE HiGHS dropped when the model was passed (in
+        # both matrices alike: the structure says so); they are neither changed nor read back
+        kept = np.abs(matrix.data) > SMALL_MATRIX_VALUE
+        moved = kept != (np.abs(current.data) > SMALL_MATRIX_VALUE)
+        if moved.any():  # an entry HiGHS would drop or add: another structure, not a change in place
+            raise ChangeRejected("matrix", matrix.indices[moved].astype(np.int64), np.zeros(0, dtype=np.int64))
+        changed = np.flatnonzero((current.data != matrix.data) & kept)
         if len(changed):
             import highspy
 
@@ -323,11 +329,16 @@ class HighsModel:
             touched = np.unique(cols)
             _, starts, index, values = self.highs.getColsEntries(len(touched), touched)
             first, counts = matrix.indptr[touched], np.diff(matrix.indptr)[touched]
-            # the positions of the touched columns' entries in matrix.data, column by column
+            # the positions of the touched columns' entries in matrix.data, column by column,
+            # without those HiGHS dropped
             at = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(counts.sum())
+            held_counts = (
+                np.add.reduceat(kept[at], np.concatenate([[0], np.cumsum(counts)[:-1]])) if len(at) else counts
+            )
+            at = at[kept[at]]
             held = (
                 len(index) == len(at)
-                and np.array_equal(starts[: len(touched)], np.concatenate([[0], np.cumsum(counts)[:-1]]))
+                and np.array_equal(starts[: len(touched)], np.concatenate([[0], np.cumsum(held_counts)[:-1]]))
                 and np.array_equal(index, matrix.indices[at])
                 and np.array_equal(values, matrix.data[at])
             )

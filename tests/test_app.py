@@ -508,3 +508,38 @@ def test_a_plan_is_refused_with_a_named_error(capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert status != 0
     assert "[horizon]" in err and "a job of one year" in err and "oreflow run, sweep, stress" in err
+
+
+def test_controls_not_applied_can_be_removed_one_by_one(client: TestClient) -> None:
+    """Two bans neither of which can hold (each breaks a contract): removing one keeps the
+    other listed as not applied; removing that one too gives back the applied answer."""
+    headers = new_session(client)
+    good = client.post("/api/control", json=CASES["cn_cost"][0], headers=headers).json()
+    bans = [
+        {"kind": "trade_ban", "from_country": "US", "to_country": "CN", "stage": "ore", "value": 1},
+        {"kind": "trade_ban", "from_country": "AU", "to_country": "MY", "stage": "ore", "value": 1},
+    ]
+    for ban in bans:
+        response = client.post("/api/control", json=ban, headers=headers).json()
+        assert response["ok"] is False and response["pending"]
+    ids = [c["id"] for c in response["controls"]]
+    first = client.post("/api/remove", json={"id": ids[1]}, headers=headers).json()
+    assert first["ok"] is False and first["pending"]
+    assert [(c["kind"], c["applied"]) for c in first["controls"]] == [("cn_cost", True), ("trade_ban", False)]
+    second = client.post("/api/remove", json={"id": ids[2]}, headers=headers).json()
+    assert second["ok"] and not second["pending"] and price(second) == price(good)
+    assert [c["applied"] for c in second["controls"]] == [True]
+
+
+def test_a_control_removed_leaves_nothing_of_itself_behind(client: TestClient) -> None:
+    """China's cost x 2, then a tariff, then the cost control removed: the answer is the tariff
+    alone (the LP the tariff was built on held the doubled cost: recomputed)."""
+    headers = new_session(client)
+    client.post("/api/control", json={"kind": "cn_cost", "value": 2.0}, headers=headers)
+    tariff = client.post("/api/control", json=CASES["tariff"][0], headers=headers).json()
+    assert tariff["ok"], tariff.get("error")
+    cost_id = tariff["controls"][0]["id"]
+    alone = client.post("/api/remove", json={"id": cost_id}, headers=headers).json()
+    want = oreflow.solve(BASELINE_JOB, changes=CASES["tariff"][1], ranging=False)
+    assert price(alone) == pytest.approx(solved_price(want), rel=1e-7)
+    assert alone["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)

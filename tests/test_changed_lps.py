@@ -193,3 +193,82 @@ def test_a_new_structure_starts_from_the_base_basis_carried_over(lps: ChangedLPs
         demand = lp.rows[DEMAND].slice
         np.testing.assert_allclose(warm.row_dual[demand], cold.row_dual[demand], rtol=1e-9, atol=1e-6)
         assert warm.iterations < cold.iterations / 3
+
+
+def test_a_shape_seen_before_keeps_none_of_that_call_s_other_values(network: Network, lps: ChangedLPs) -> None:
+    """A shape remembered with other changes (a supply set, a recovery, a capacity), met again
+    without them: the LP is this call's, not the earlier one's (those inputs recomputed)."""
+    supply = Change(action="set", table="origins", column="supply_t", value=1e5)
+    capacity = Change(action="scale", table="refiners", column="capacity_t", factor=0.5)
+    for first, again in (
+        ([share_limit("CN", 0.5), supply], [share_limit("CN", 0.5)]),
+        ([share_limit("CN", 0.5), cn_recovery(0.9)], [share_limit("CN", 0.6)]),
+        ([tariff(5000), capacity], [tariff(7000)]),
+        ([tariff(5000), cn_recovery(0.8)], [tariff(5000), supply]),
+    ):
+        lps.prepare(first, "t")
+        prepared = lps.prepare(again, "t")
+        assert prepared.path in ("shape", "coefficients")
+        assert_same_lp(prepared.lp, rebuilt(network, again))
+
+
+def test_a_blank_value_cell_is_part_of_the_shape(network: Network, lps: ChangedLPs) -> None:
+    """A share limit with a maximum, then the same row with a minimum too: another row
+    (a >= row) exists, so the earlier LP is not reused."""
+    lps.prepare([share_limit("CN", 0.5)], "t")
+    both = Change(
+        action="add",
+        table="share_limits",
+        rows=[{"market": "US", "product": "NdPr", "country": "CN", "max_share": 0.5, "min_share": 0.2}],
+    )
+    prepared = lps.prepare([both], "t")
+    assert prepared.path == "rebuilt"
+    assert_same_lp(prepared.lp, rebuilt(network, [both]))
+
+
+def test_values_that_change_which_rows_or_columns_exist_are_rebuilt(network: Network) -> None:
+    """In place only when the rows and columns stay: a share limit's maximum turned into a
+    minimum (same count of rows, another sense) and a demand curve moved to another row
+    (same count of step columns, other keys) are rebuilt, equal to the slow way."""
+    limit = {"market": "US", "product": "NdPr", "country": "CN", "max_share": 0.8}
+    base = changed_network(network, [Change(action="add", table="share_limits", rows=[limit])], "t")
+    base = Network.from_frames(**{t.name: getattr(base, t.name) for t in TABLES})
+    lp = build_lp(base, MARKET)
+    lps = ChangedLPs(base, lp, MARKET, structure_of(lp))
+    swap = [
+        Change(action="set", table="share_limits", column="max_share", value=""),
+        Change(action="set", table="share_limits", column="min_share", value=0.1),
+    ]
+    prepared = lps.prepare(swap, "t")
+    assert prepared.path == "rebuilt"
+    assert_same_lp(prepared.lp, rebuilt(base, swap))
+    # a demand curve moved from one row to another: as many step columns, other keys
+    rows = base.demand[["market", "product", "reference_price_usd_per_t"]].head(2).to_dict("records")
+    one, two = ({"market": r["market"], "product": r["product"]} for r in rows)
+    flat = Change(action="set", table="demand", column="elasticity", value="", where=one)
+    base = changed_network(base, [flat], "t")
+    lp = build_lp(base, MARKET)
+    lps = ChangedLPs(base, lp, MARKET, structure_of(lp))
+    moved = [
+        Change(action="set", table="demand", column="elasticity", value="", where=two),
+        Change(action="set", table="demand", column="elasticity", value=-0.5, where=one),
+    ]
+    prepared = lps.prepare(moved, "t")
+    assert prepared.path == "rebuilt"
+    assert_same_lp(prepared.lp, rebuilt(base, moved))
+
+
+def test_a_coefficient_highs_dropped_in_both_matrices_is_not_a_rejection(lps: ChangedLPs) -> None:
+    lp = lps.base.lp
+    data = lp.matrix.data.copy()
+    at = np.flatnonzero(np.abs(data) != 1)[:2]
+    data[at[0]] = 1e-12  # dropped by HiGHS when passed, in both
+    tiny = dataclasses.replace(lp, matrix=CscMatrix(lp.matrix.indptr, lp.matrix.indices, data.copy(), lp.matrix.shape))
+    model = HighsModel(copy_vectors(tiny))
+    model.solve()
+    data[at[1]] *= 0.9
+    moved = dataclasses.replace(lp, matrix=CscMatrix(lp.matrix.indptr, lp.matrix.indices, data, lp.matrix.shape))
+    assert structure_of(moved) == structure_of(tiny)
+    warm = solve_in_place(model, moved)
+    cold = HighsModel(copy_vectors(moved)).solve()
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-12)

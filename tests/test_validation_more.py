@@ -371,7 +371,20 @@ def test_each_rule_reads_only_the_tables_it_declares() -> None:
     """checks.RULE_READS is what Network revalidation trusts: a rule whose tables did not
     change is not run again. Each rule is run on datasets with every table filled (the
     default dataset with every kind of policy row, the micro model) and may read no other."""
-    datasets = [oreflow.load_inputs(BASELINE_DATASET), policy_network(), oreflow.Network.from_frames(**micro_frames())]
+    members = Change(  # quotas with members: every branch of check_quota_members reads its tables
+        action="add",
+        table="quotas",
+        rows=[
+            {"quota": "baotou", "kind": "refining", "country": "CN", "members": "CN_Baotou", "limit_t": 1e5},
+            {"quota": "bayan", "kind": "mining", "country": "CN", "members": "CN_BayanObo", "limit_t": 1e5},
+        ],
+    )
+    datasets = [
+        oreflow.load_inputs(BASELINE_DATASET),
+        policy_network(),
+        changed_network(policy_network(), [members], "members"),
+        oreflow.Network.from_frames(**micro_frames()),
+    ]
     assert set(RULE_READS) == {*RULES, *FOLLOW_UP_RULES}
     for rule in (*RULES, *FOLLOW_UP_RULES):
         declared = RULE_READS[rule]
@@ -411,3 +424,16 @@ def test_revalidating_changed_tables_equals_validating_the_whole() -> None:
         for spec in TABLES:
             pd.testing.assert_frame_equal(getattr(fast, spec.name), getattr(whole, spec.name), check_dtype=True)
         assert fast.source == base.source and fast.file_hashes == base.file_hashes
+    # a rule reading a table that changed runs again, though the table it reports on did not
+    member = {"quota": "baotou", "kind": "refining", "country": "CN", "members": "CN_Baotou", "limit_t": 1e5}
+    with_quota = oreflow.Network.from_frames(
+        **{
+            spec.name: getattr(
+                changed_network(base, [Change(action="add", table="quotas", rows=[member])], "t"), spec.name
+            )
+            for spec in TABLES
+        }
+    )
+    moved = Change(action="set", table="refiners", column="country", where={"refiner": "CN_Baotou"}, value="MY")
+    with pytest.raises(InputError, match="quota"):
+        revalidated(with_quota, {"refiners": changed_network(with_quota, [moved], "t").refiners})

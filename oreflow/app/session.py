@@ -167,7 +167,8 @@ class Session:
         proposed = OrderedDict(self.controls)
         if proposed.pop(str(control_id), None) is None:
             raise InputError(Problem("remove", None, "id", str(control_id), "the id of a control set", "app_control"))
-        return self._solve(proposed, self.loaded, "remove")
+        # while changes are not applied, removing one of them may leave others not applied: kept as well
+        return self._solve(proposed, self.loaded, "remove", keep_infeasible=self.pending)
 
     def reset(self) -> dict[str, Any]:
         """Back to the base case."""
@@ -194,7 +195,8 @@ class Session:
         else the session keeps its last good answer and the response says why. Bad values are
         never kept; with ``keep_infeasible`` (a control set or moved) controls that make the
         model infeasible are kept, not applied, so that another control can make them feasible
-        (a removal or a scenario that is infeasible is refused instead)."""
+        (a removal that would make applied controls infeasible, or an infeasible scenario, is
+        refused instead; a removal while controls are not applied keeps the rest not applied)."""
         started = time.perf_counter()
         changes = self._changes_of(controls, loaded)
         timings: dict[str, Any] = {}

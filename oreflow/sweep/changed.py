@@ -3,16 +3,18 @@
 A sweep point, a stress case and a change in the what-if app are the base dataset with a
 few :class:`~oreflow.job.Change` entries. :meth:`ChangedLPs.prepare` finds their LP by the
 cheapest of four paths (each equal to validating the changed dataset and building its LP
-from scratch: tests/test_sweep.py and tests/test_embedding.py hold them so):
+from scratch: tests/test_changed_lps.py holds each of them so, and tests/test_sweep.py,
+tests/test_embedding.py and tests/test_app.py the answers):
 
 1. **In place.** Sets and scales of inputs that move only costs and right-hand sides
    (:data:`~oreflow.model.parameters.IN_PLACE`): the changed cells and the dataset rules
    they can break are checked (:func:`~oreflow.model.parameters.check_changed`) and only
    the pieces they feed are recomputed (:func:`~oreflow.model.parameters.updated_lp`).
 2. **A shape seen before.** Added or removed rows (a tariff, a quota, a share limit, a ban)
-   whose tables, apart from their IN_PLACE columns, equal those of an earlier call: the
-   tables validated then, with this call's values in those columns, are checked and updated
-   as in 1 on that call's LP (a slider moving a quota the analyst has just added).
+   whose tables, apart from the values of their IN_PLACE columns (blank cells included),
+   equal those of an earlier call: the tables validated then, with this call's values in
+   those columns, are checked and updated as in 1 on that call's LP, every input the earlier
+   call set or scaled recomputed too (a slider moving a quota the analyst has just added).
 3. **Coefficients.** Sets and scales that also move matrix coefficients
    (:data:`~oreflow.model.parameters.COEFFICIENTS`: a recovery): checked as in 1, the LP is
    rebuilt from the changed tables without revalidating the dataset; the model takes the
@@ -135,10 +137,13 @@ class Prepared:
 @dataclass(frozen=True)
 class _Shape:
     """An earlier call's tables with added or removed rows: their columns other than the
-    value columns as the changes left them (unvalidated), and what was built from them."""
+    value columns as the changes left them (unvalidated; which value cells were blank
+    included), what was built from them, and the inputs that call set or scaled besides
+    (a later call recomputes them, so that none of that call's values stays in the LP)."""
 
     skeleton: dict[str, pd.DataFrame]
     prepared: Prepared
+    changed: frozenset[tuple[str, str]]
 
 
 class ChangedLPs:
@@ -185,12 +190,12 @@ class ChangedLPs:
             lp = updated_lp(base.lp, network, values, self.market)
             if lp is not None:
                 prepared = Prepared(network, lp, base.structure, "validated")
-                self._remember(reshaped, _skeleton(raw, reshaped), prepared)
+                self._remember(reshaped, _skeleton(raw, reshaped), prepared, changed)
                 return prepared
         lp = build_lp(network, self.market)
         prepared = Prepared(network, lp, structure_of(lp), "rebuilt")
         if reshaped:
-            self._remember(reshaped, _skeleton(raw, reshaped), prepared)
+            self._remember(reshaped, _skeleton(raw, reshaped), prepared, changed)
         return prepared
 
     def _seen(
@@ -215,11 +220,17 @@ class ChangedLPs:
                 return None, raw, changed
             tables[name] = valid.assign(**values)
             changed = changed | {(name, c) for c in columns}
-        return shape.prepared, dataclasses.replace(raw, **tables), changed
+        return shape.prepared, dataclasses.replace(raw, **tables), changed | shape.changed
 
-    def _remember(self, reshaped: tuple[str, ...], skeleton: dict[str, pd.DataFrame], prepared: Prepared) -> None:
+    def _remember(
+        self,
+        reshaped: tuple[str, ...],
+        skeleton: dict[str, pd.DataFrame],
+        prepared: Prepared,
+        changed: set[tuple[str, str]],
+    ) -> None:
         shapes = self._shapes.setdefault(reshaped, [])
-        shapes.insert(0, _Shape(skeleton, prepared))
+        shapes.insert(0, _Shape(skeleton, prepared, frozenset(changed)))
         del shapes[SHAPES:]
         self._shapes.move_to_end(reshaped)
         while sum(len(found) for found in self._shapes.values()) > SHAPES:
@@ -230,13 +241,14 @@ class ChangedLPs:
 
 
 def _skeleton(network: Network, names: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """Each table of ``names`` without its value columns (what decides the LP's shape)."""
+    """Each table of ``names`` with its value columns reduced to whether each cell is blank:
+    what decides the LP's shape (a share limit's blank ``min_share`` is no row at all)."""
     found = {}
     for name in names:
         frame = getattr(network, name)
-        found[name] = frame.drop(columns=[c for c in VALUE_COLUMNS.get(name, ()) if c in frame.columns]).reset_index(
-            drop=True
-        )
+        values = [c for c in VALUE_COLUMNS.get(name, ()) if c in frame.columns]
+        blank = {f"{c} is blank": frame[c].isna().to_numpy() for c in values}
+        found[name] = frame.drop(columns=values).assign(**blank).reset_index(drop=True)
     return found
 
 
