@@ -38,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import run as harness  # noqa: E402  (benchmarks/run.py: arguments, workers, recording, formatting; stdlib only)
+import harness  # noqa: E402  (benchmarks/harness.py: arguments, workers, recording, formatting; stdlib only)
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 DEFAULT_TIMEOUT_S = 300.0
@@ -132,8 +132,7 @@ def worker_solve(dataset: Path, option_set: str, out: Path) -> None:
     info = h.getInfo()
     basis = h.getBasis()
     m.update(
-        status=h.modelStatusToString(h.getModelStatus()),
-        objective=float(info.objective_function_value),
+        **harness.outcome(h, info),
         basis_valid=bool(basis.valid),
         basis_validity=int(info.basis_validity),
         simplex_it=int(info.simplex_iteration_count),
@@ -149,7 +148,7 @@ def worker_solve(dataset: Path, option_set: str, out: Path) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-#: A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed.
+#: A worker of this script in a fresh interpreter (benchmarks/harness.py); {"timeout": True} when killed.
 _run_worker = functools.partial(harness._run_worker, script=Path(__file__).resolve(), allow_timeout=True)
 
 
@@ -342,22 +341,16 @@ def main(argv: list[str] | None = None) -> int:
         help="busy-loop processes kept running during each solve, to measure under contention (default 0)",
     )
     harness.add_run_arguments(parser, timeout=DEFAULT_TIMEOUT_S)
-    harness.add_worker_arguments(parser, ("prepare", "solve"))
-    parser.add_argument("--set", help=argparse.SUPPRESS)
+    harness.add_worker_arguments(parser, ("prepare", "solve"), "--set")
     args = parser.parse_args(argv)
 
-    if args.worker == "prepare":
-        worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
-        return 0
-    if args.worker == "solve":
-        worker_solve(args.target, args.set, args.worker_out)
+    if harness.serve_worker(args, worker_prepare, solve=lambda: worker_solve(args.target, args.set, args.worker_out)):
         return 0
 
     sizes = sorted(harness._sizes(args.sizes)) if args.sizes else list(DEFAULT_SIZES)
     if args.repeat is not None and args.repeat < 1 or not sizes or min(sizes) < 1:
         parser.error("sizes and --repeat must be positive")
-    if max(sizes) > args.max_variables:
-        parser.error(f"size {max(sizes):,} is above --max-variables {args.max_variables:,}")
+    harness.check_max_variables(parser, sizes, args.max_variables)
     chosen = DEFAULT_SETS if args.sets is None else args.sets
     names = ["default"] + [n for n in OPTION_SETS if n != "default" and n in chosen]
     if args.load < 0:
@@ -368,16 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     with harness.work_folder(args.workdir, "oreflow-algo-") as workdir:
         for size in sizes:
-            prep = _run_worker(
-                "prepare",
-                workdir,
-                max(args.timeout, 600.0),
-                "--size",
-                str(size),
-                "--seed",
-                str(args.seed),
-                "--workdir",
-                str(workdir),
+            prep = harness.run_prepare(
+                size, args.seed, workdir, max(args.timeout, 600.0), script=Path(__file__).resolve(), allow_timeout=True
             )
             print(
                 f"[algo] size {size:,}: {prep['n_cols']:,} variables, {prep['nnz']:,} nonzeros",

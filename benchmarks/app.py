@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import harness  # noqa: E402  (benchmarks/harness.py: recording; stdlib only)
 
 #: control -> the two values a move alternates between
 MOVES = {
@@ -134,8 +137,6 @@ def main() -> int:
 
 def record(table: str, first: float, moves: int) -> None:
     """Replace the section between the app markers at the end of RESULTS.md."""
-    path = REPO / "benchmarks" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8")
     start, end = "<!-- app:notes -->", "<!-- /app:notes -->"
     section = (
         f"{start}\n## The what-if app: latency of a change (benchmarks/app.py)\n\n"
@@ -150,13 +151,9 @@ def record(table: str, first: float, moves: int) -> None:
         "adds the control: a new policy row validates the whole changed dataset and builds its LP once. "
         "Most of the rest is the report's figures (a product's Sankey is drawn only when the page asks for it) "
         "and the result's tables.\n"
-        f"{end}\n"
+        f"{end}"
     )
-    if start in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end) + 1 :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    harness.replace_section(harness.RESULTS, start, end, section)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import harness  # noqa: E402  (benchmarks/harness.py: recording; stdlib only)
+
 import oreflow  # noqa: E402
 from oreflow.model.market import MarketOptions  # noqa: E402
 
@@ -95,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     text = table(args.repeat)
     print(text)
     if args.record:
-        results = ROOT / "benchmarks" / "RESULTS.md"
-        body = results.read_text(encoding="utf-8")
         section = (
             f"{MARKER}\n## Demand steps: accuracy and time on the 2024 base case ({time.strftime('%Y-%m-%d')})\n\n"
             f"Command: `python benchmarks/demand_steps.py --record` ({args.repeat} repetitions). The gap is the "
@@ -104,12 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             "over the 30 demand rows (the `linear` rows are measured against the linear curve).\n\n"
             f"{text}\n{END}"
         )
-        if MARKER in body:
-            start, stop = body.index(MARKER), body.index(END) + len(END)
-            body = body[:start] + section + body[stop:]
-        else:
-            body = body.rstrip("\n") + "\n\n" + section + "\n"
-        results.write_text(body, encoding="utf-8")
+        harness.replace_section(harness.RESULTS, MARKER, END, section)
     return 0
 
 

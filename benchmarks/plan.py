@@ -56,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import run as harness  # noqa: E402
+import harness  # noqa: E402  (benchmarks/harness.py: arguments, workers, recording, formatting; stdlib only)
 
 #: The horizon of every instance: years modelled, discount rate (periods run to the next year).
 YEARS = (2024, 2026, 2028, 2030, 2035)
@@ -84,8 +84,7 @@ OBJECTIVE_RTOL = 1e-6
 KEY = "plan"
 
 
-def _peak_mb() -> float:
-    return harness._peak_mb()
+_peak_mb = harness._peak_mb
 
 
 # ---------------------------------------------------------------------------------
@@ -339,18 +338,11 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
 def worker_floor(mps: Path, out: Path, spec: dict) -> None:
     """HiGHS alone: read the MPS file and run it with oreflow's options; for a MIP, then fix
     its integer columns at the rounded optimum and re-solve the LP cold with the LP's options."""
+    h, m = harness.floor_read(mps)
     clock = time.perf_counter
-    mark = clock()
     import highspy
     import numpy as np
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    m: dict = {"import_s": clock() - mark, "rss_import_mb": _peak_mb()}
-    mark = clock()
-    if h.readModel(str(mps)) == highspy.HighsStatus.kError:
-        raise SystemExit(f"HiGHS could not read {mps}")
-    m["read_s"] = clock() - mark
     mip_options = spec.get("mip_options")
     if mip_options is not None:
         for name, value in mip_options.items():
@@ -360,8 +352,7 @@ def worker_floor(mps: Path, out: Path, spec: dict) -> None:
         m["mip_run_s"] = clock() - mark
         info = h.getInfo()
         m.update(
-            mip_status=h.modelStatusToString(h.getModelStatus()),
-            mip_objective=float(info.objective_function_value),
+            **harness.outcome(h, info, "mip_"),
             mip_gap=float(info.mip_gap),
             mip_nodes=int(info.mip_node_count),
             mip_iterations=int(info.simplex_iteration_count),
@@ -375,20 +366,8 @@ def worker_floor(mps: Path, out: Path, spec: dict) -> None:
         h.clearSolver()  # oreflow solves the fixed LP in a new HiGHS: no basis to start from
     for name, value in spec["options"].items():
         h.setOptionValue(name, value)
-    mark = clock()
-    h.run()
-    m["run_s"] = clock() - mark
-    m["peak_mb"] = _peak_mb()
-    info = h.getInfo()
-    m.update(
-        status=h.modelStatusToString(h.getModelStatus()),
-        objective=float(info.objective_function_value),
-        iterations=sum(  # counted as oreflow counts them (solvers/highs.py read_solution)
-            int(getattr(info, name, 0) or 0)
-            for name in ("simplex_iteration_count", "ipm_iteration_count", "crossover_iteration_count")
-        ),
-        version=h.version(),
-    )
+    # iterations counted as oreflow counts them (solvers/highs.py read_solution)
+    harness.floor_run(h, m, ("simplex_iteration_count", "ipm_iteration_count", "crossover_iteration_count"))
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
@@ -770,27 +749,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--job", type=Path, default=JOB, help="the shipped plan's job file")
     parser.add_argument("--job-repeat", type=int, default=JOB_REPEAT, help="runs of the job (0: not measured)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated datasets and MPS files")
-    harness.add_run_arguments(parser, timeout=3600.0)
-    harness.add_worker_arguments(parser, ("prepare", "oreflow", "floor"))
-    parser.add_argument("--options", help=argparse.SUPPRESS)
+    harness.add_run_arguments(parser, timeout=3600.0, keep=True)
+    harness.add_worker_arguments(parser, ("prepare", "oreflow", "floor"), "--options")
     args = parser.parse_args(argv)
 
-    if args.worker == "prepare":
-        worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
-        return 0
-    if args.worker == "oreflow":
-        worker_oreflow(args.target, args.worker_out)
-        return 0
-    if args.worker == "floor":
-        worker_floor(args.target, args.worker_out, json.loads(args.options))
+    if harness.serve_worker(
+        args,
+        worker_prepare,
+        oreflow=lambda: worker_oreflow(args.target, args.worker_out),
+        floor=lambda: worker_floor(args.target, args.worker_out, json.loads(args.options)),
+    ):
         return 0
 
     sizes = harness._sizes(args.sizes) if args.sizes is not None else list(DEFAULT_SIZES)
     if sizes and min(sizes) < 1 or (args.repeat is not None and args.repeat < 1):
         parser.error("sizes and --repeat must be positive")
-    if sizes and max(sizes) > args.max_variables:
-        parser.error(f"size {max(sizes):,} is above --max-variables {args.max_variables:,}")
+    harness.check_max_variables(parser, sizes, args.max_variables)
 
     command = harness.command_of("plan.py", argv)
     info = harness.machine()
@@ -798,18 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with harness.work_folder(args.workdir, "oreflow-plan-", keep=args.keep) as workdir:
         for size in sizes:
-            prep = harness._run_worker(
-                "prepare",
-                workdir,
-                args.timeout,
-                "--size",
-                str(size),
-                "--seed",
-                str(args.seed),
-                "--workdir",
-                str(workdir),
-                script=Path(__file__).resolve(),
-            )
+            prep = harness.run_prepare(size, args.seed, workdir, args.timeout, script=Path(__file__).resolve())
             print(
                 f"[plan] size {size:,}: {prep['describe']['variables']:,} variables a year, "
                 + ", ".join(f"{k} {v['n_cols']:,} columns" for k, v in prep["variants"].items()),

@@ -28,7 +28,6 @@ and ``oreflow stress`` run it (one worker, whole command).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import run as harness  # noqa: E402
+import harness  # noqa: E402  (benchmarks/harness.py: arguments, workers, recording, formatting; stdlib only)
 
 JOB = REPO / "inputs" / "plan_2035.toml"
 RISK_JOB = REPO / "inputs" / "plan_2035_risk.toml"
@@ -208,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-jobs", action="store_true", help="skip the shipped risk job's sweep and stress")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    harness.pin_to_one_core()
     rows = measure(args.points, args.cold_points)
     with tempfile.TemporaryDirectory() as work:
         jobs = [] if args.no_jobs else commands(Path(work))

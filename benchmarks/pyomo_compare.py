@@ -43,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import run as harness  # noqa: E402  (benchmarks/run.py: generator preparation, floor worker, recording)
+import harness  # noqa: E402  (benchmarks/harness.py: workers (run.py's prepare and floor by default), recording)
 
 
 def _load(dataset: Path):  # -> (oreflow.Network, MB)
@@ -301,9 +301,7 @@ def _run(kind: str, target: Path, workdir: Path, timeout: float, options: dict) 
 def measure(size: int, seed: int, repeat: int, workdir: Path, timeout: float, kinds: tuple[str, ...]) -> dict:
     """The floor and every worker of ``kinds``, ``repeat`` times, interleaved and in a rotating order (the
     machine's load drifts); each objective checked against the floor's."""
-    prep = harness._run_worker(
-        "prepare", workdir, timeout, "--size", str(size), "--seed", str(seed), "--workdir", str(workdir)
-    )
+    prep = harness.run_prepare(size, seed, workdir, timeout)
     dataset, mps, options = Path(prep["dataset"]), Path(prep["mps"]), prep["highs_options"]
     order = ["floor", *kinds]
     runs: dict[str, list[dict]] = {kind: [] for kind in order}

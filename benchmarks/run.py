@@ -23,48 +23,23 @@ status 1 when a check fails. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime as _dt
 import json
-import math
-import os
-import platform
-import re
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import harness  # benchmarks/harness.py (this script's folder is on sys.path): stdlib only
+from harness import _fmt_s, _fmt_size, _median, _peak_mb, _run_worker, _sizes, header_lines, rel_diff
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-RESULTS = HERE / "RESULTS.md"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 DEFAULT_REPEAT = 3
-#: Repetitions of algorithms.py and warm.py when --repeat is not given: SMALL_REPEAT below
-#: LARGE_SIZE variables, 1 from LARGE_SIZE up.
-SMALL_REPEAT = 3
-LARGE_SIZE = 100_000
-REPEAT_HELP = f"repetitions per size (default {SMALL_REPEAT} below 1e5 variables, 1 from 1e5)"
-#: Largest size accepted without --max-variables (keep shared machines usable).
-MAX_VARIABLES = 250_000
 #: Checks: unmet demand counts as zero below this (t); objectives must agree to this (relative).
 UNMET_TOLERANCE_T = 1e-6
 OBJECTIVE_RTOL = 1e-6
-
-
-def _peak_mb() -> float:
-    """This process's peak resident set size so far, MB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def rel_diff(a: float, b: float) -> float:
-    """Relative difference of ``a`` from the reference ``b`` (absolute below |b| = 1)."""
-    return abs(a - b) / max(1.0, abs(b))
 
 
 # ---------------------------------------------------------------------------------
@@ -131,60 +106,9 @@ def worker_oreflow(dataset: Path, out: Path) -> None:
 
 def worker_floor(mps: Path, out: Path, options: dict | None = None) -> None:
     """HiGHS alone: read the MPS file and solve it with ``options``, nothing else (highspy only)."""
-    clock = time.perf_counter
-    mark = clock()
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    for name, value in (options or {}).items():
-        h.setOptionValue(name, value)
-    m: dict = {"import_s": clock() - mark, "rss_import_mb": _peak_mb()}
-    mark = clock()
-    status = h.readModel(str(mps))
-    m["read_s"] = clock() - mark
-    if status == highspy.HighsStatus.kError:
-        raise SystemExit(f"HiGHS could not read {mps}")
-    mark = clock()
-    h.run()
-    m["run_s"] = clock() - mark
-    m["peak_mb"] = _peak_mb()
-    info = h.getInfo()
-    m.update(
-        status=h.modelStatusToString(h.getModelStatus()),
-        objective=float(info.objective_function_value),
-        iterations=int(info.simplex_iteration_count) + int(getattr(info, "ipm_iteration_count", 0) or 0),
-        version=h.version(),
-    )
+    h, m = harness.floor_read(mps, options)
+    harness.floor_run(h, m, ("simplex_iteration_count", "ipm_iteration_count"))
     out.write_text(json.dumps(m), encoding="utf-8")
-
-
-def _run_worker(
-    kind: str, workdir: Path, timeout: float, *args: str, script: Path | None = None, allow_timeout: bool = False
-) -> dict:
-    """Run one worker of ``script`` (default: this file) in a fresh interpreter; the JSON it wrote.
-
-    Workers are started from this process, which imports only the standard library
-    (no pandas, no oreflow): on Linux a child's ``ru_maxrss`` starts from the RSS of the
-    process it was forked from, so a lean parent keeps each worker's peak its own. With
-    ``allow_timeout`` a worker killed at ``timeout`` gives ``{"timeout": True}``.
-    """
-    fd, name = tempfile.mkstemp(prefix=f"{kind}-", suffix=".json", dir=workdir)
-    os.close(fd)
-    out = Path(name)
-    cmd = [sys.executable, str(script or Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out), *args]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(workdir))
-    except subprocess.TimeoutExpired:  # subprocess.run killed the child
-        out.unlink(missing_ok=True)
-        if allow_timeout:
-            return {"timeout": True}
-        raise
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} worker failed (exit {proc.returncode}): {' '.join(args)}\n{proc.stderr[-4000:]}")
-    data = json.loads(out.read_text(encoding="utf-8"))
-    out.unlink()
-    return data
 
 
 # ---------------------------------------------------------------------------------
@@ -227,26 +151,6 @@ def worker_prepare(size: int, seed: int, workdir: Path, out: Path) -> None:
 # ---------------------------------------------------------------------------------
 # Reporting
 # ---------------------------------------------------------------------------------
-
-
-def _median(rows: list[dict], key: str) -> float:
-    return float(statistics.median(r[key] for r in rows))
-
-
-def _fmt_s(x: float) -> str:
-    if x >= 100:
-        return f"{x:.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    if x >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3f}"
-
-
-def _fmt_size(n: int) -> str:
-    exponent = int(math.floor(math.log10(n))) if n > 0 else 0
-    mantissa = n / 10**exponent
-    return f"{mantissa:g}e{exponent}" if abs(mantissa - round(mantissa, 1)) < 1e-9 else f"{n:,}"
 
 
 def summarise(prep: dict, ore: list[dict], floor: list[dict]) -> dict:
@@ -375,91 +279,6 @@ def tables(summaries: list[dict], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def engine_state() -> str:
-    """Short sha256 of oreflow's source (*.py under oreflow/, model/, solvers/) as it is now.
-
-    Other people may edit the engine while a long run goes on; each size records the
-    state at its start and end so that a change in between is visible in the results.
-    """
-    import hashlib
-
-    digest = hashlib.sha256()
-    for folder in ("oreflow", "model", "solvers"):
-        for path in sorted((REPO / folder).rglob("*.py")):
-            digest.update(str(path.relative_to(REPO)).encode())
-            try:
-                digest.update(path.read_bytes())
-            except OSError:
-                pass
-    return digest.hexdigest()[:10]
-
-
-def _command_output(cmd: list[str]) -> str:
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=str(REPO)).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def machine() -> dict:
-    """nproc, CPU model, RAM, versions, repository state."""
-    from importlib import metadata
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor()
-    ram = ""
-    try:
-        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-        ram = f"{int(found.group(1)) / 1024**2:.1f} GiB" if found else ""
-    except OSError:
-        pass
-    versions = {"python": platform.python_version()}
-    for name in ("highspy", "numpy", "pandas", "scipy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    commit = _command_output(["git", "rev-parse", "--short", "HEAD"])
-    changed = _command_output(["git", "status", "--porcelain", "--untracked-files=no"]).splitlines()
-    dirty = ", ".join(sorted(line.split(maxsplit=1)[-1] for line in changed if line.strip()))
-    return {
-        "nproc": _command_output(["nproc"]) or str(os.cpu_count()),
-        "cpu": cpu or "unknown",
-        "ram": ram or "unknown",
-        "versions": versions,
-        "commit": (commit + (f" with uncommitted changes to {dirty}" if dirty else "")) if commit else "unknown",
-        "platform": platform.platform(),
-        "engine": engine_state(),
-    }
-
-
-def note_engine_change(info: dict) -> None:
-    """Append to ``info["engine"]`` (machine()'s, at the start) the engine state now, if it changed."""
-    now = engine_state()
-    if now != info["engine"]:
-        info["engine"] += f" at the start, {now} at the end (the engine changed during the run)"
-
-
-def header_lines(command: str, info: dict, highs: str | None = None) -> list[str]:
-    """The date, command, machine, versions and oreflow lines of a section (``highs``: HiGHS's version)."""
-    v = info["versions"]
-    return [
-        f"- Date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Command: `{command}`",
-        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; RAM {info['ram']}; {info['platform']}",
-        f"- Versions: Python {v['python']}, highspy {v['highspy']}"
-        + (f" (HiGHS {highs})" if highs else "")
-        + f", numpy {v['numpy']}, pandas {v['pandas']}, scipy {v['scipy']}",
-        f"- oreflow: commit {info['commit']}; engine source {info['engine']}",
-    ]
-
-
 def section(key: str, summaries: list[dict], repeat: int, seed: int, command: str, info: dict) -> str:
     highs = summaries[0]["highs_version"] if summaries else "?"
     sizes = ", ".join(_fmt_size(s["size"]) for s in summaries)
@@ -476,120 +295,9 @@ def section(key: str, summaries: list[dict], repeat: int, seed: int, command: st
     )
 
 
-RESULTS_HEADER = """# oreflow benchmark results
-
-Written by `benchmarks/run.py` (see [README.md](README.md) for what each column means).
-Each section is one configuration (sizes, repetitions, seed); re-running a configuration
-replaces its section, a new configuration is appended. The machine is shared and noisy:
-compare the ratios (oreflow against HiGHS alone in the same run), not absolute seconds.
-"""
-
-
-def record_section(key: str, title: str, command: str, intro: str, table: str, machine_note: str = "") -> None:
-    """Record a section made of a title, date, command, machine line, intro and table."""
-    info = machine()
-    body = (
-        f"## {title}\n\n"
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
-        f"- Command: `{command}`\n"
-        f"- Machine: nproc {info['nproc']}; CPU {info['cpu']}; oreflow {info['commit']}{machine_note}\n\n"
-        f"{intro}\n\n{table}\n"
-    )
-    record(key, f"<!-- bench:{key} -->\n{body}<!-- /bench:{key} -->")
-
-
-def record(key: str, text: str, path: Path = RESULTS) -> None:
-    """Replace the section ``key`` of RESULTS.md with ``text``, or append it."""
-    current = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
-    pattern = re.compile(rf"<!-- bench:{re.escape(key)} -->.*?<!-- /bench:{re.escape(key)} -->", re.S)
-    if pattern.search(current):
-        current = pattern.sub(lambda _: text, current)
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
-
-
-def publish(key: str, text: str, args: argparse.Namespace, tag: str) -> None:
-    """Print a section and, unless ``--no-record``, record it in ``--results`` (add_run_arguments)."""
-    print(text)
-    if not args.no_record:
-        record(key, text, args.results)
-        print(f"[{tag}] recorded in {args.results}", file=sys.stderr)
-
-
-def command_of(script: str, argv: list[str] | None) -> str:
-    """The command line of ``script`` as given (``argv``, or this process's arguments)."""
-    return f"python benchmarks/{script} {' '.join(argv if argv is not None else sys.argv[1:])}".strip()
-
-
 # ---------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------
-
-
-def add_run_arguments(
-    parser: argparse.ArgumentParser, timeout: float, seed_help: str = "generator seed (default 1)"
-) -> None:
-    """The options of every script that measures generated sizes in worker processes."""
-    parser.add_argument("--seed", type=int, default=1, help=seed_help)
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=timeout,
-        help=f"seconds allowed per measurement process (default {timeout:.0f})",
-    )
-    parser.add_argument("--no-record", action="store_true", help="print the tables only; leave RESULTS.md alone")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to update (default RESULTS.md)")
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        default=None,
-        help="where the generated datasets go (default: a temporary folder, removed)",
-    )
-    parser.add_argument("--max-variables", type=int, default=MAX_VARIABLES, help="refuse larger sizes")
-
-
-def add_worker_arguments(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> None:
-    """The hidden options through which _run_worker starts a worker of the script (a ``kinds``)."""
-    parser.add_argument("--worker", choices=kinds, help=argparse.SUPPRESS)
-    parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
-
-
-@contextlib.contextmanager
-def work_folder(given: Path | None, prefix: str, keep: bool = False):
-    """``given`` (created if missing, kept), or a temporary folder removed at the end unless ``keep``."""
-    folder = given or Path(tempfile.mkdtemp(prefix=prefix))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        yield folder
-    finally:
-        if given is None and not keep:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def repeat_of(size: int, repeat: int | None) -> int:
-    """``repeat`` if given, else SMALL_REPEAT below LARGE_SIZE variables and 1 from there."""
-    return repeat if repeat is not None else (SMALL_REPEAT if size < LARGE_SIZE else 1)
-
-
-def repeat_note(sizes: list[int], repeat: int | None) -> str:
-    """The repetitions of a run in words ("3 repetition(s)", or per size when they differ)."""
-    if not sizes:
-        return "-"
-    reps = {repeat_of(s, repeat) for s in sizes}
-    if len(reps) == 1:
-        return f"{reps.pop()} repetition(s)"
-    return ", ".join(f"{repeat_of(s, repeat)} repetition(s) at {_fmt_size(s)}" for s in sizes)
-
-
-def _sizes(values: list[str]) -> list[int]:
-    out = []
-    for value in values:
-        for part in value.replace(",", " ").split():
-            out.append(int(float(part)))
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -597,51 +305,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", help="target LP columns, e.g. 1e3 1e4 or 1e3,1e4 (default 1e3 1e4 1e5)")
     parser.add_argument("--repeat", type=int, default=None, help=f"repetitions per size (default {DEFAULT_REPEAT})")
     parser.add_argument("--quick", action="store_true", help="sizes 1e3, 1e4 with 1 repetition (smoke run)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated datasets and MPS files")
-    add_run_arguments(parser, timeout=3600.0)
-    add_worker_arguments(parser, ("prepare", "oreflow", "floor"))
-    parser.add_argument("--options", help=argparse.SUPPRESS)
+    harness.add_run_arguments(parser, timeout=3600.0, keep=True)
+    harness.add_worker_arguments(parser, ("prepare", "oreflow", "floor"), "--options")
     args = parser.parse_args(argv)
 
-    if args.worker == "prepare":
-        worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
-        return 0
-    if args.worker == "oreflow":
-        worker_oreflow(args.target, args.worker_out)
-        return 0
-    if args.worker == "floor":
-        worker_floor(args.target, args.worker_out, json.loads(args.options) if args.options else None)
+    if harness.serve_worker(
+        args,
+        worker_prepare,
+        oreflow=lambda: worker_oreflow(args.target, args.worker_out),
+        floor=lambda: worker_floor(args.target, args.worker_out, json.loads(args.options) if args.options else None),
+    ):
         return 0
 
     sizes = _sizes(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else DEFAULT_REPEAT)
     if repeat < 1 or not sizes or min(sizes) < 1:
         parser.error("sizes and --repeat must be positive")
-    if max(sizes) > args.max_variables:
-        parser.error(f"size {max(sizes):,} is above --max-variables {args.max_variables:,}")
+    harness.check_max_variables(parser, sizes, args.max_variables)
 
-    info = machine()  # repository state at the start: other people may edit while this runs
+    info = harness.machine()  # repository state at the start: other people may edit while this runs
     summaries = []
-    with work_folder(args.workdir, "oreflow-bench-", keep=args.keep) as workdir:
+    with harness.work_folder(args.workdir, "oreflow-bench-", keep=args.keep) as workdir:
         for size in sizes:
-            prep = _run_worker(
-                "prepare",
-                workdir,
-                args.timeout,
-                "--size",
-                str(size),
-                "--seed",
-                str(args.seed),
-                "--workdir",
-                str(workdir),
-            )
+            prep = harness.run_prepare(size, args.seed, workdir, args.timeout)
             d = prep["describe"]
             print(
                 f"[bench] size {size:,}: {d['variables']:,} variables, generated in {prep['generate_s']:.2f}s",
                 file=sys.stderr,
                 flush=True,
             )
-            engine_before = engine_state()
+            engine_before = harness.engine_state()
             ore, floor = [], []
             for rep in range(repeat):  # alternate the two processes so drift hits both alike
                 ore.append(_run_worker("oreflow", workdir, args.timeout, "--target", prep["dataset"]))
@@ -664,13 +357,14 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             summary = summarise(prep, ore, floor)
-            engine_after = engine_state()
+            engine_after = harness.engine_state()
             summary["engine"] = engine_before if engine_after == engine_before else f"{engine_before}→{engine_after}"
             summaries.append(summary)
 
-    note_engine_change(info)
+    harness.note_engine_change(info)
     key = f"sizes={','.join(str(s) for s in sizes)};repeat={repeat};seed={args.seed}"
-    publish(key, section(key, summaries, repeat, args.seed, command_of("run.py", argv), info), args, "bench")
+    text = section(key, summaries, repeat, args.seed, harness.command_of("run.py", argv), info)
+    harness.publish(key, text, args, "bench")
     failed = [s["size"] for s in summaries if not s["ok"]]
     if failed:
         print(f"[bench] CHECK FAILED for sizes {failed}: see the checks table", file=sys.stderr)

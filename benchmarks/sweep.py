@@ -31,7 +31,6 @@ larger sizes). Every reference objective must equal the engine's at the same poi
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -42,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-import run as harness  # noqa: E402
+import harness  # noqa: E402  (benchmarks/harness.py: arguments, workers, recording, formatting; stdlib only)
 
 
 def sweeps(network, points: int) -> dict:  # noqa: ANN001
@@ -152,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-record", action="store_true")
     parser.add_argument("--demand-steps", type=int, default=None, help="steps per demand curve (default: oreflow's)")
     args = parser.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    harness.pin_to_one_core()
     import generate
 
     datasets = [REPO / "inputs" / "rare_earths_2024"]

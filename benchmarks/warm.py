@@ -49,7 +49,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import statistics
 import sys
 import time
@@ -58,7 +57,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import run as harness  # noqa: E402  (benchmarks/run.py: arguments, workers, recording, formatting; stdlib only)
+import harness  # noqa: E402  (benchmarks/harness.py: arguments, workers, recording, formatting; stdlib only)
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_DATASET = REPO / "inputs" / "rare_earths_2024"
@@ -266,11 +265,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
     from oreflow.model.lp import build_lp
     from oreflow.solvers.highs import HighsModel, solve_highs
 
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pinned = None
-    if cpus:  # one core: the last allowed one (the first usually takes the interrupts)
-        pinned = cpus[-1]
-        os.sched_setaffinity(0, {pinned})
+    pinned = harness.pin_to_one_core(last=True)  # the first core usually takes the interrupts
     clock, cpu_clock = time.perf_counter, time.process_time
     network = oreflow.load_inputs(dataset)
     refiners = network.refiners.reset_index(drop=True)
@@ -363,7 +358,7 @@ def worker_sweep(dataset: Path, points: int, seed: int, out: Path) -> None:
     out.write_text(json.dumps(m), encoding="utf-8")
 
 
-#: A worker of this script in a fresh interpreter (benchmarks/run.py); {"timeout": True} when killed.
+#: A worker of this script in a fresh interpreter (benchmarks/harness.py); {"timeout": True} when killed.
 _run_worker = functools.partial(harness._run_worker, script=Path(__file__).resolve(), allow_timeout=True)
 
 
@@ -551,21 +546,18 @@ def main(argv: list[str] | None = None) -> int:
     harness.add_worker_arguments(parser, ("prepare", "size", "sweep"))
     args = parser.parse_args(argv)
 
-    if args.worker == "prepare":
-        worker_prepare(args.size, args.seed, args.workdir, args.worker_out)
-        return 0
-    if args.worker == "size":
-        worker_size(args.target, args.seed, args.worker_out)
-        return 0
-    if args.worker == "sweep":
-        worker_sweep(args.target, args.points, args.seed, args.worker_out)
+    if harness.serve_worker(
+        args,
+        worker_prepare,
+        size=lambda: worker_size(args.target, args.seed, args.worker_out),
+        sweep=lambda: worker_sweep(args.target, args.points, args.seed, args.worker_out),
+    ):
         return 0
 
     sizes = sorted(harness._sizes(args.sizes)) if args.sizes is not None else list(DEFAULT_SIZES)
     if (args.repeat is not None and args.repeat < 1) or (sizes and min(sizes) < 1) or args.points < 0:
         parser.error("sizes, --repeat and --points must be positive")
-    if sizes and max(sizes) > args.max_variables:
-        parser.error(f"size {max(sizes):,} is above --max-variables {args.max_variables:,}")
+    harness.check_max_variables(parser, sizes, args.max_variables)
     if not sizes and not args.points:
         parser.error("nothing to measure: no sizes and --points 0")
 
@@ -573,16 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     summaries, sweep = [], None
     with harness.work_folder(args.workdir, "oreflow-warm-") as workdir:
         for size in sizes:
-            prep = _run_worker(
-                "prepare",
-                workdir,
-                args.timeout,
-                "--size",
-                str(size),
-                "--seed",
-                str(args.seed),
-                "--workdir",
-                str(workdir),
+            prep = harness.run_prepare(
+                size, args.seed, workdir, args.timeout, script=Path(__file__).resolve(), allow_timeout=True
             )
             reps = []
             for rep in range(harness.repeat_of(size, args.repeat)):

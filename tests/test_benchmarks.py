@@ -21,6 +21,7 @@ import oreflow
 from conftest import REPO
 
 BENCHMARKS = REPO / "benchmarks"
+RESULTS = BENCHMARKS / "RESULTS.md"
 SMALLEST = 1000
 
 
@@ -32,6 +33,21 @@ def _load_generate():
 
 
 generate = _load_generate()
+
+
+def _results() -> bytes | None:
+    return RESULTS.read_bytes() if RESULTS.exists() else None
+
+
+def _run_script(script: str, *args: str, timeout: float = 300) -> str:
+    """Run ``benchmarks/<script> args`` from the repository: it must exit 0 and leave RESULTS.md
+    as it was. Its standard output."""
+    before = _results()
+    cmd = [sys.executable, str(BENCHMARKS / script), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr
+    assert _results() == before, f"{script} changed RESULTS.md"
+    return proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -105,150 +121,52 @@ def test_generator_is_deterministic_for_a_seed(frames) -> None:
 
 
 def test_harness_runs_the_smallest_size_and_prints_tables() -> None:
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", str(SMALLEST), "--repeat", "1", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = _run_script("run.py", "--sizes", str(SMALLEST), "--repeat", "1", "--no-record", timeout=120)
     assert "| size | variables | rows | nonzeros |" in out
     assert "overhead ratio" in out and "memory ratio" in out
     row = next(line for line in out.splitlines() if line.startswith("| 1e3 |") and "optimal / Optimal" in line)
     assert row.rstrip().endswith("| ok |")
-    assert (results.read_bytes() if results.exists() else None) == before
 
 
 def test_sweep_benchmark_runs_and_checks_objectives() -> None:
     """benchmarks/sweep.py on the default dataset and the smallest generated size: it asserts
     every reference objective equals the engine's, prints its table, leaves RESULTS.md alone."""
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "sweep.py"),
-            "--sizes",
-            str(SMALLEST),
-            "--points",
-            "8",
-            "--cold-points",
-            "2",
-            "--no-record",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert re.search(r"\| rare_earths_2024 \| [0-9,]+ \| cost \| 8 \|", proc.stdout) and "generated_1000" in proc.stdout
-    assert (results.read_bytes() if results.exists() else None) == before
+    out = _run_script("sweep.py", "--sizes", str(SMALLEST), "--points", "8", "--cold-points", "2", "--no-record")
+    assert re.search(r"\| rare_earths_2024 \| [0-9,]+ \| cost \| 8 \|", out) and "generated_1000" in out
 
 
 def test_pyomo_benchmark_runs_and_checks_objectives() -> None:
     """benchmarks/pyomo_compare.py on the smallest size: every worker (the pyomo backend, the
     twin, the idiomatic reference, the highs backend) must reach the floor's objective; it
     prints both tables and leaves RESULTS.md alone."""
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "pyomo_compare.py"),
-            "--sizes",
-            str(SMALLEST),
-            "--repeat",
-            "1",
-            "--no-record",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
+    out = _run_script("pyomo_compare.py", "--sizes", str(SMALLEST), "--repeat", "1", "--no-record")
     for worker in ("idiomatic", "oreflow-pyomo", "twin", "highs-backend"):
-        assert any(line.startswith("| 1e3 |") and f"| {worker} |" in line for line in proc.stdout.splitlines()), worker
-    assert "**memory ratio** (target <= 0.6)" in proc.stdout
-    assert (results.read_bytes() if results.exists() else None) == before
+        assert any(line.startswith("| 1e3 |") and f"| {worker} |" in line for line in out.splitlines()), worker
+    assert "**memory ratio** (target <= 0.6)" in out
 
 
 def test_small_jobs_benchmark_runs_the_baseline_job() -> None:
     """benchmarks/small_jobs.py: `oreflow run inputs/baseline.toml` as a whole process, once."""
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "small_jobs.py"), "--repeat", "1", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "| `oreflow run inputs/baseline.toml` | 1 |" in proc.stdout and "| no |" in proc.stdout  # no Pyomo import
-    assert (results.read_bytes() if results.exists() else None) == before
+    out = _run_script("small_jobs.py", "--repeat", "1", "--no-record")
+    assert "| `oreflow run inputs/baseline.toml` | 1 |" in out and "| no |" in out  # no Pyomo import
 
 
 def test_plan_benchmark_runs_the_smallest_plan() -> None:
     """benchmarks/plan.py on the smallest size, once, with the shipped plan run once: both
     instances (lp, mip) solved by oreflow and by HiGHS alone to the same objective; it prints
     its tables and leaves RESULTS.md alone."""
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "plan.py"),
-            "--sizes",
-            str(SMALLEST),
-            "--repeat",
-            "1",
-            "--job-repeat",
-            "1",
-            "--no-record",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
-    rows = [line for line in proc.stdout.splitlines() if line.startswith("| 1e3 |")]
+    out = _run_script("plan.py", "--sizes", str(SMALLEST), "--repeat", "1", "--job-repeat", "1", "--no-record")
+    rows = [line for line in out.splitlines() if line.startswith("| 1e3 |")]
     for variant in ("lp", "mip"):
         assert any(f"| {variant} |" in line and line.rstrip().endswith("| ok |") for line in rows), variant
-    assert "**overhead ratio**" in proc.stdout and "**memory ratio**" in proc.stdout
-    assert "MIP gap oreflow / floor" in proc.stdout
-    assert "plan_2035.toml" in proc.stdout
-    assert (results.read_bytes() if results.exists() else None) == before
+    assert "**overhead ratio**" in out and "**memory ratio**" in out
+    assert "MIP gap oreflow / floor" in out
+    assert "plan_2035.toml" in out
 
 
 def test_plan_sweep_benchmark_runs_every_kind_of_point() -> None:
     """benchmarks/plan_sweep.py with a few points: each kind of plan point solved by the engine
     and from scratch to the same objective (the script asserts it); RESULTS.md left alone."""
-    results = BENCHMARKS / "RESULTS.md"
-    before = results.read_bytes() if results.exists() else None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "plan_sweep.py"),
-            "--points",
-            "3",
-            "--cold-points",
-            "1",
-            "--no-jobs",
-            "--no-record",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(REPO),
-    )
-    assert proc.returncode == 0, proc.stderr
+    out = _run_script("plan_sweep.py", "--points", "3", "--cold-points", "1", "--no-jobs", "--no-record")
     for kind in ("demand 2030s", "myanmar year", "capital", "ban"):
-        assert any(line.startswith(f"| {kind} |") for line in proc.stdout.splitlines()), kind
-    assert (results.read_bytes() if results.exists() else None) == before
+        assert any(line.startswith(f"| {kind} |") for line in out.splitlines()), kind
