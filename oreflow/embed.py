@@ -295,19 +295,7 @@ class Resolver:
         started = time.perf_counter()
         prepared = self._lps.prepare(list(changes), label)
         network, lp, structure = prepared.network, prepared.lp, prepared.structure
-        if structure == self._structure:
-            model, warm = self._model, True
-        elif structure in self._others:
-            self._others.move_to_end(structure)
-            model, warm = self._others[structure], True
-        else:  # a new structure (a ban's rows): from the base case's basis, carried over
-            model = HighsModel(copy_vectors(lp), self.solver_options)
-            warm = self.base.record.has_basis and model.start_from_statuses(
-                *carried_basis(self.base_lp, self.base.record.col_basis, self.base.record.row_basis, lp)
-            )
-            self._others[structure] = model
-            while len(self._others) > OTHER_MODELS:
-                self._others.popitem(last=False)
+        model, warm = self._model_of(lp, structure)
         try:
             record = solve_in_place(model, lp, ranging=self.ranging) if warm else model.solve(ranging=self.ranging)
             if record.status in NO_VERDICT and warm:  # no verdict from the old basis: from scratch
@@ -326,6 +314,36 @@ class Resolver:
                 self._others.pop(structure, None)  # loaded afresh when next needed
             raise
         return self._answer(network, lp, record, started, warm, lp_path=prepared.path)
+
+    def prepare_changes(self, changes: Sequence[Change], label: str = "Resolver.prepare_changes") -> str:
+        """Get ready for :meth:`solve_changes` with ``changes``, or with the same rows added
+        and other values (the slider of a quota about to be moved): their LP found (the
+        changed tables validated and built once, kept as a shape) and, for a new structure,
+        loaded in HiGHS at the base case's basis carried over. Nothing is solved and the
+        last answer stays. ``oreflow serve`` calls it when a control's keys are chosen or
+        its slider pressed, so that the change itself is a move in place. Returns how the LP
+        was found (as :attr:`ResolvedPrices.lp_path`); raises InputError as solve_changes."""
+        prepared = self._lps.prepare(list(changes), label)
+        self._model_of(prepared.lp, prepared.structure)
+        return prepared.path
+
+    def _model_of(self, lp: LinearProgram, structure: str) -> tuple[HighsModel, bool]:
+        """The model to solve ``lp`` in, and whether it starts from a basis: the base case's
+        (or one of the last :data:`OTHER_MODELS` other structures') model, or a new one
+        loaded at the base case's basis carried over to ``lp`` (a ban's rows)."""
+        if structure == self._structure:
+            return self._model, True
+        if structure in self._others:
+            self._others.move_to_end(structure)
+            return self._others[structure], True
+        model = HighsModel(copy_vectors(lp), self.solver_options)
+        warm = self.base.record.has_basis and model.start_from_statuses(
+            *carried_basis(self.base_lp, self.base.record.col_basis, self.base.record.row_basis, lp)
+        )
+        self._others[structure] = model
+        while len(self._others) > OTHER_MODELS:
+            self._others.popitem(last=False)
+        return model, warm
 
     def _with_values(self, spec: _Input, data: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame | None, list[Problem]]:
         """The base table of ``spec`` with the given values set, or the problems found."""

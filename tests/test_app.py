@@ -543,3 +543,24 @@ def test_a_control_removed_leaves_nothing_of_itself_behind(client: TestClient) -
     want = oreflow.solve(BASELINE_JOB, changes=CASES["tariff"][1], ranging=False)
     assert price(alone) == pytest.approx(solved_price(want), rel=1e-7)
     assert alone["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
+
+
+def test_a_control_prepared_before_it_moves_is_moved_in_place(client: TestClient) -> None:
+    """The page prepares a control when its keys are chosen or its slider pressed: the new
+    quota's LP is validated, built and loaded then, nothing is shown, and the change itself
+    is a move in place on it, with the answer oreflow.solve gives."""
+    headers = new_session(client)
+    before = client.post("/api/control", json=CASES["cn_cost"][0], headers=headers).json()
+    control, changes = CASES["export_quota"]
+    ready = client.post("/api/prepare", json={**control, "value": 150}, headers=headers).json()
+    assert ready["ok"] and ready["prepared"] == "rebuilt" and "view" not in ready
+    state = client.get("/api/state", headers=headers).json()
+    assert [c["kind"] for c in state["controls"]] == ["cn_cost"] and price(state) == price(before)
+    moved = client.post("/api/control", json=control, headers=headers).json()
+    assert moved["ok"] and moved["timings"]["lp"] == "shape"
+    want = oreflow.solve(BASELINE_JOB, changes=[*CASES["cn_cost"][1], *changes], ranging=False)
+    assert price(moved) == pytest.approx(solved_price(want), rel=1e-7)
+    assert moved["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
+    bad = client.post("/api/prepare", json={"kind": "export_quota", "country": "XX"}, headers=headers).json()
+    assert bad["ok"] is False  # said again, in full, by the change itself
+    assert price(client.get("/api/state", headers=headers).json()) == price(moved)

@@ -224,6 +224,20 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
         ]
         assert combined == pytest.approx(solved(CN_COST + ban_void), rel=1e-7)
 
+        # a control prepared as its keys are chosen: its first move re-solves in place
+        form = driver.find_element("id", "control-export_quota")
+        driver.execute_script(
+            "var f = arguments[0]; f.querySelector('[data-key=country]').value = 'CN';"
+            "var p = f.querySelector('[data-key=product]'); p.value = 'Dy'; p.dispatchEvent(new Event('change'));",
+            form,
+        )
+        settled(driver)
+        seq = move(driver, "export_quota", 400)
+        settled(driver, seq)
+        assert driver.execute_script("return document.body.dataset.lp") == "shape"
+        driver.find_element("css selector", "#changes button[data-id^='export_quota']").click()
+        settled(driver)
+
         # a second browser session starts at the base case and does not move the first
         other = browser(tmp_path / "second")
         other.get(server)

@@ -360,6 +360,19 @@ def test_a_fork_re_solves_on_its_own_and_equals_a_fresh_solve(network: oreflow.N
     first = fork.solve_changes([capacity])
     assert first.warm and first.iterations > 0
     assert original.solve_changes([]).iterations == 0  # still at the base case's optimum
+    # prepared (a new structure loaded, nothing solved), then solved with another value: in place
+    ban = Change(action="add", table="bans", rows=[{"from_country": "MM", "to_country": "CN", "stage": "ore"}])
+    quota = Change(
+        action="add",
+        table="quotas",
+        rows=[{"quota": "q", "kind": "export", "country": "CN", "product": "Dy", "limit_t": 250.0}],
+    )
+    assert fork.prepare_changes([ban, quota]) == "rebuilt"
+    moved = quota.model_copy(update={"rows": [{**quota.rows[0], "limit_t": 300.0}]})
+    answer = fork.solve_changes([ban, moved])
+    assert answer.lp_path == "shape" and answer.warm
+    want = oreflow.solve(network, changes=[ban, moved], ranging=False)
+    assert answer.objective == pytest.approx(want.objective, rel=REL)
 
 
 def test_fixed_demand_rows_deliver_what_is_asked(network: oreflow.Network) -> None:

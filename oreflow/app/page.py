@@ -74,6 +74,7 @@ SCRIPT = r"""
         + (t.solve_ms !== undefined ? ' (re-solve ' + fmt(t.solve_ms, 1) + ' ms)' : '')
       : '';
     document.body.setAttribute('data-state', response.ok === false ? 'error' : 'ok');
+    document.body.setAttribute('data-lp', t.lp || '');  // how the answer's LP was found
     document.body.setAttribute('data-seq', String(seq));
   }
   function sankeyProduct() {  // a product's Sankey, drawn when asked for (the view carries all products)
@@ -170,8 +171,17 @@ SCRIPT = r"""
         fs.querySelectorAll('[data-key]').forEach(function (i) { data[i.getAttribute('data-key')] = i.value; });
         return data;
       }
+      // about to be moved (its keys chosen, its slider or button pressed): the server gets its LP
+      // ready, so that the change itself re-solves in place; nothing is shown
+      function prepare(value) { api('/api/prepare', payload(value)); }
+      fs.querySelectorAll('select[data-key]').forEach(function (i) {
+        i.addEventListener('change', function () {
+          var range = fs.querySelector('input.value'); prepare(range ? range.value : 1);
+        });
+      });
       if (k.action) {  // on or off: a button
         var b = el('button', {type: 'button', 'class': 'apply'}, k.action);
+        b.addEventListener('pointerdown', function () { prepare(1); });
         b.addEventListener('click', function () { send('/api/control', payload(1)); });
         fs.appendChild(b);
       } else {
@@ -179,6 +189,7 @@ SCRIPT = r"""
             range = el('input', {type: 'range', min: k.low, max: k.high, step: k.step, value: k.default,
                                  'class': 'value'}),
             num = el('input', {type: 'text', value: k.default, 'class': 'num'});
+        range.addEventListener('pointerdown', function () { prepare(range.value); });
         range.addEventListener('input', function () { num.value = range.value; });
         range.addEventListener('change', function () {
           num.value = range.value; send('/api/control', payload(range.value));

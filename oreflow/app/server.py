@@ -6,7 +6,8 @@ download link; each page load starts one):
 - ``GET /``: the page (a new session); ``GET /assets/plotly.min.js``: plotly.js from the
   installed plotly package;
 - ``GET /api/options``: the controls, their names and the job's scenarios;
-- ``GET /api/state``; ``POST /api/control`` (a control), ``/api/remove`` (``{"id"}``),
+- ``GET /api/state``; ``POST /api/control`` (a control), ``/api/prepare`` (a control about to
+  be moved: its LP made ready, nothing shown), ``/api/remove`` (``{"id"}``),
   ``/api/reset``, ``/api/load`` (``{"name"}``: a scenario of the job): the view after the
   change, or (``ok`` false) why it was not applied with the last good view;
 - ``POST /api/scenario`` (``{"name", "description"}``): the ``[[scenarios]]`` TOML;
@@ -146,6 +147,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         Route("/api/state", acting(lambda s, d: s.state())),
         Route("/api/sankey", acting(lambda s, d: s.sankey(d.get("product"))), methods=["POST"]),
         Route("/api/control", acting(lambda s, d: s.set_control(d)), methods=["POST"]),
+        Route("/api/prepare", acting(lambda s, d: s.prepare_control(d)), methods=["POST"]),
         Route("/api/remove", acting(lambda s, d: s.remove_control(d.get("id", ""))), methods=["POST"]),
         Route("/api/reset", acting(lambda s, d: s.reset()), methods=["POST"]),
         Route("/api/load", acting(lambda s, d: s.load_scenario(d.get("name", ""))), methods=["POST"]),

@@ -162,6 +162,25 @@ class Session:
         proposed[control.id] = control
         return self._solve(proposed, self.loaded, f"control {control.kind}", keep_infeasible=True)
 
+    def prepare_control(self, data: Any) -> dict[str, Any]:
+        """Get ready for a control about to be moved (the page calls this when its keys are
+        chosen or its slider pressed): the LP of the session's changes with it found, and a new
+        structure loaded (:meth:`oreflow.Resolver.prepare_changes`), so that the change itself is
+        a move in place. Nothing is solved or shown; the session's state stays. Whatever goes
+        wrong here is said again, in full, by the change itself."""
+        started = time.perf_counter()
+        try:
+            control = ctl.parse(data, self.base.network)
+            proposed = OrderedDict(self.controls)
+            proposed.pop(control.id, None)
+            proposed[control.id] = control
+            if self.resolver is None:
+                self.resolver = self.base.resolver.fork()
+            path = self.resolver.prepare_changes(self._changes_of(proposed, self.loaded), f"control {control.kind}")
+        except InputError:
+            return {"ok": False, "prepared": None}
+        return {"ok": True, "prepared": path, "timings": {"total_ms": 1000 * (time.perf_counter() - started)}}
+
     def remove_control(self, control_id: str) -> dict[str, Any]:
         """Drop one control and re-solve."""
         proposed = OrderedDict(self.controls)
