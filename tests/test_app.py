@@ -133,6 +133,18 @@ CASES = {
             }
         ],
     ),
+    "origin_capacity": (  # Pakistan's prospect opened: 0 t in the dataset, so no factor could
+        {"kind": "origin_capacity", "origin": "PK_Prospect", "value": 5000},
+        [
+            {
+                "action": "set",
+                "table": "origins",
+                "where": {"origin": "PK_Prospect"},
+                "column": "supply_t",
+                "value": 5000,
+            }
+        ],
+    ),
     "tariff": (
         {"kind": "tariff", "from_country": "CN", "to_country": "US", "stage": "product", "value": 20000},
         [
@@ -462,6 +474,8 @@ def test_a_level_control_starts_at_the_dataset_s_value(client: TestClient, base_
     initial = options["initial"]["refiner_capacity"]
     assert initial["CN_Baotou"] == pytest.approx(float(capacity["CN_Baotou"]))
     assert set(initial) == set(capacity.index)
+    supply = oreflow.load_inputs(BASELINE_DATASET).origins.set_index("origin")["supply_t"]
+    assert options["initial"]["origin_capacity"] == pytest.approx(supply.astype(float).to_dict())
 
 
 def test_a_product_s_sankey_is_drawn_when_asked_for(client: TestClient, base_result: oreflow.Result) -> None:

@@ -70,6 +70,7 @@ KINDS: dict[str, Kind] = {
         Kind("cn_cost", "Chinese processing cost", (), "x the dataset's cost", 0.25, 3.0, 0.05, 1.0),
         Kind("cn_recovery", "Chinese recovery", (), "x the dataset's recovery", 0.5, 1.2, 0.01, 1.0),
         Kind("refiner_capacity", "A refiner's feed capacity", ("refiner",), "t REO per year", 0, 300000, 500, 0, True),
+        Kind("origin_capacity", "An origin's capacity", ("origin",), "t REO per year", 0, 300000, 500, 0, True),
         Kind("origin_supply", "An origin's supply (disruption)", ("origin",), "x the dataset's supply", 0, 2, 0.05, 1),
         Kind(
             "tariff",
@@ -178,12 +179,18 @@ def options(network: Network) -> dict[str, Any]:
         # where a control's value is a level, not a factor: the dataset's value for each key, so
         # the slider starts where the dataset is (a finite capacity; inf shows as the slider's top)
         "initial": {
-            "refiner_capacity": {
-                str(r): float(c) if np.isfinite(c) else KINDS["refiner_capacity"].high
-                for r, c in zip(network.refiners["refiner"], network.refiners["capacity_t"].to_numpy(float))
-            }
+            "refiner_capacity": _levels(network.refiners, "refiner", "capacity_t", "refiner_capacity"),
+            # a level, not a factor: an origin at 0 (a prospect, Pakistan) can be opened
+            "origin_capacity": _levels(network.origins, "origin", "supply_t", "origin_capacity"),
         },
     }
+
+
+def _levels(table: pd.DataFrame, key: str, column: str, kind: str) -> dict[str, float]:
+    """The dataset's value of ``column`` per ``key``, where a level control's slider starts
+    (no limit shows as the slider's top)."""
+    top = KINDS[kind].high
+    return {str(k): float(v) if np.isfinite(v) else top for k, v in zip(table[key], table[column].to_numpy(float))}
 
 
 def _number(text: Any) -> float | None:
@@ -305,6 +312,8 @@ def changes_of(control: Control, network: Network) -> list[Change]:
         return changes
     if control.kind == "refiner_capacity":
         return [Change(action="set", table=REFINERS, column="capacity_t", where={"refiner": f["refiner"]}, value=v)]
+    if control.kind == "origin_capacity":
+        return [Change(action="set", table=ORIGINS, column="supply_t", where={"origin": f["origin"]}, value=v)]
     if control.kind == "origin_supply":
         return [Change(action="scale", table=ORIGINS, column="supply_t", where={"origin": f["origin"]}, factor=v)]
     if control.kind == "tariff":
