@@ -78,6 +78,7 @@ def test_base_case_equals_solve(client: TestClient, base_result: oreflow.Result)
     assert state["view"]["numbers"]["objective_usd"] == pytest.approx(base_result.objective, rel=1e-9)
     names = [c["name"] for c in state["view"]["charts"]]
     assert names == ["sankey", "cost", "refinery", "delivered", "unmet", "policies"]
+    assert all(c["title"] for c in state["view"]["charts"])  # an empty slot keeps the report's heading
     sankey = state["view"]["charts"][0]
     assert sankey["figure"]["data"][0]["type"] == "sankey" and sankey["delta"] == "Same as the base case."
     assert "Market: delivered prices" in state["view"]["market_html"]

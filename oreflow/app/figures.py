@@ -29,6 +29,9 @@ from oreflow.result import Result
 SLOTS = ("sankey", "cost", "refinery", "delivered", "unmet", "policies")
 
 #: What an empty slot says (the report's words).
+#: The heading of a slot whose chart the report leaves out (the report's title of that chart).
+EMPTY_TITLE = {"unmet": "Unmet demand (t per year)", "policies": "Binding policies and their shadow prices"}
+
 EMPTY = {
     "unmet": "All demand is met.",
     "policies": "No trade policy binds (no "
@@ -162,7 +165,7 @@ def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None
         charts.append(
             {
                 "name": slot,
-                "title": chart.title if chart else None,
+                "title": chart.title if chart else EMPTY_TITLE.get(slot),
                 "caption": chart.caption if chart else EMPTY.get(slot, ""),
                 "captions": chart.captions if chart else {},
                 "figure": chart.figure if chart else None,
