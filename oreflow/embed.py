@@ -195,6 +195,8 @@ class Resolver:
         self._check(self.base_lp, record, "the base case")
         self._structure = structure_of(self.base_lp)
         self._lps = ChangedLPs(network, self.base_lp, self.market, self._structure)
+        #: the structure of the last answer (its model is never the one a new structure evicts)
+        self._last_structure = self._structure
         #: models of LPs of other structures (a ban, a new quota row), by structure, newest last
         self._others: OrderedDict[str, HighsModel] = OrderedDict()
         self._basis = self._model.highs.getBasis()
@@ -220,6 +222,7 @@ class Resolver:
         twin._model = HighsModel(copy_vectors(self.base_lp), self.solver_options)
         twin._model.start_from(self._basis)
         twin._others = OrderedDict()
+        twin._last_structure = self._structure
         twin._lps = ChangedLPs(self.network, self.base_lp, self.market, self._structure)
         return twin
 
@@ -313,6 +316,7 @@ class Resolver:
             else:
                 self._others.pop(structure, None)  # loaded afresh when next needed
             raise
+        self._last_structure = structure
         return self._answer(network, lp, record, started, warm, lp_path=prepared.path)
 
     def prepare_changes(self, changes: Sequence[Change], label: str = "Resolver.prepare_changes") -> str:
@@ -335,14 +339,15 @@ class Resolver:
             return self._model, True
         if structure in self._others:
             self._others.move_to_end(structure)
-            return self._others[structure], True
+            model = self._others[structure]
+            return model, model.starts_from_basis
         model = HighsModel(copy_vectors(lp), self.solver_options)
         warm = self.base.record.has_basis and model.start_from_statuses(
             *carried_basis(self.base_lp, self.base.record.col_basis, self.base.record.row_basis, lp)
         )
         self._others[structure] = model
-        while len(self._others) > OTHER_MODELS:
-            self._others.popitem(last=False)
+        while len(self._others) > OTHER_MODELS:  # the oldest goes, never the one last solved in
+            del self._others[next(key for key in self._others if key != self._last_structure)]
         return model, warm
 
     def _with_values(self, spec: _Input, data: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame | None, list[Problem]]:

@@ -240,6 +240,11 @@ class HighsModel:
         self._bounds_changed = False
         self._solved = False
 
+    @property
+    def starts_from_basis(self) -> bool:
+        """Whether the next solve starts from a basis (one solved before, or one handed over)."""
+        return self._solved
+
     def start_from(self, basis: Any) -> None:
         """Make the next solve a re-solve from ``basis`` (a ``highspy.HighsBasis`` of an LP of
         this structure, e.g. ``model.highs.getBasis()`` of an earlier solve)."""

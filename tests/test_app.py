@@ -579,3 +579,67 @@ def test_a_control_prepared_before_it_moves_is_moved_in_place(client: TestClient
     bad = client.post("/api/prepare", json={"kind": "export_quota", "country": "XX"}, headers=headers).json()
     assert bad["ok"] is False  # said again, in full, by the change itself
     assert price(client.get("/api/state", headers=headers).json()) == price(moved)
+
+
+def test_while_a_control_waits_others_apply_and_removals_that_break_applied_ones_are_refused(
+    client: TestClient,
+) -> None:
+    """With a ban not applied (it breaks a contract): moving an unrelated control applies it to
+    the answer on screen and the ban still waits; removing the voided contract a second ban
+    relies on is refused, nothing changed."""
+    headers = new_session(client)
+    void = {"kind": "contract_void", "contract": "MP_Shenghe_offtake", "value": 1}
+    us_ban = {"kind": "trade_ban", "from_country": "US", "to_country": "CN", "stage": "ore", "value": 1}
+    au_ban = {"kind": "trade_ban", "from_country": "AU", "to_country": "MY", "stage": "ore", "value": 1}
+    assert client.post("/api/control", json=void, headers=headers).json()["ok"]
+    applied = client.post("/api/control", json=us_ban, headers=headers).json()
+    assert applied["ok"]
+    waiting = client.post("/api/control", json=au_ban, headers=headers).json()
+    assert waiting["ok"] is False and waiting["pending"]
+    # an unrelated control: applied on screen, the AU ban still waiting
+    moved = client.post("/api/control", json=CASES["cn_cost"][0], headers=headers).json()
+    assert moved["ok"] is False and moved["pending"]  # the AU ban's conflict is said again
+    assert [(c["kind"], c["applied"]) for c in moved["controls"]] == [
+        ("contract_void", True),
+        ("trade_ban", True),
+        ("trade_ban", False),
+        ("cn_cost", True),
+    ]
+    on_screen = [
+        {
+            "action": "set",
+            "table": "contracts",
+            "where": {"contract": "MP_Shenghe_offtake"},
+            "column": "min_t",
+            "value": 0,
+        },
+        {"action": "add", "table": "bans", "rows": [{"from_country": "US", "to_country": "CN", "stage": "ore"}]},
+        *CASES["cn_cost"][1],
+    ]
+    want = oreflow.solve(BASELINE_JOB, changes=on_screen, ranging=False)
+    assert price(moved) == pytest.approx(solved_price(want), rel=1e-7)
+    saved = client.post("/api/scenario", json={"name": "on_screen"}, headers=headers).json()["toml"]
+    assert "not applied" in saved.splitlines()[0] and "AU" not in saved  # what is on screen, said so
+    # removing the void would break the applied US ban: refused, nothing changes
+    refused = client.post("/api/remove", json={"id": moved["controls"][0]["id"]}, headers=headers).json()
+    assert refused["ok"] is False and refused["controls"] == moved["controls"]
+    assert price(refused) == price(moved)
+    assert "contracts" in client.post("/api/scenario", json={"name": "x"}, headers=headers).json()["toml"]
+
+
+def test_a_preparation_does_only_what_helps(app) -> None:
+    """Nothing to get ready for a control that moves in place or is already set, and a
+    preparation overtaken by a newer request of the page is skipped."""
+    sessions = app.state.sessions
+    session = sessions.new()
+    quota = {**CASES["export_quota"][0]}
+    assert sessions.run(session, lambda s: s.prepare_control(CASES["cn_cost"][0])) == {"ok": True, "prepared": None}
+    assert sessions.run(session, lambda s: s.set_control(quota))["ok"]
+    assert sessions.run(session, lambda s: s.prepare_control({**quota, "value": 300}))["prepared"] is None
+
+    def overtaken(s):  # a newer request arrives while this one waits for the lock
+        s.arrived += 1
+        return s.prepare_control(CASES["market_share"][0])
+
+    assert sessions.run(session, overtaken) == {"ok": False, "prepared": None}
+    assert sessions.run(session, lambda s: s.prepare_control(CASES["market_share"][0]))["prepared"] == "rebuilt"

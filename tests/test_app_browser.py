@@ -185,7 +185,8 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
         while not driver.find_element("id", "scenario-toml").get_attribute("value") and time.monotonic() < deadline:
             time.sleep(0.05)
         text = driver.find_element("id", "scenario-toml").get_attribute("value")
-        assert text.startswith("[[scenarios]]") and "browser_case" in text
+        assert "1 change(s) not applied" in text.splitlines()[0]  # the ban waits: left out, said so
+        assert "[[scenarios]]" in text and "browser_case" in text and "bans" not in text
         job = tmp_path / "pasted.toml"
         job.write_text(
             f'dataset = "{BASELINE_DATASET}"\nstore = false\nunmet_penalty_usd_per_t = 1e7\n'
@@ -231,6 +232,7 @@ def test_app_in_a_real_browser(server: str, tmp_path: Path) -> None:
             "var p = f.querySelector('[data-key=product]'); p.value = 'Dy'; p.dispatchEvent(new Event('change'));",
             form,
         )
+        time.sleep(0.4)  # the page waits 150 ms for the last key choice, then prepares
         settled(driver)
         seq = move(driver, "export_quota", 400)
         settled(driver, seq)

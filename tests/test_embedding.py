@@ -373,6 +373,13 @@ def test_a_fork_re_solves_on_its_own_and_equals_a_fresh_solve(network: oreflow.N
     assert answer.lp_path == "shape" and answer.warm
     want = oreflow.solve(network, changes=[ban, moved], ranging=False)
     assert answer.objective == pytest.approx(want.objective, rel=REL)
+    # preparing other structures never evicts the model of the last answer
+    live = fork._others[fork._last_structure]
+    for country in ("RU", "US", "RoW", "PK"):
+        other = Change(action="add", table="bans", rows=[{"from_country": country, "to_country": "MY", "stage": "ore"}])
+        fork.prepare_changes([other])
+    again = fork.solve_changes([ban, quota])
+    assert again.lp_path == "shape" and fork._others[fork._last_structure] is live
 
 
 def test_fixed_demand_rows_deliver_what_is_asked(network: oreflow.Network) -> None:

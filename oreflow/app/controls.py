@@ -62,6 +62,8 @@ class Kind:
     open_above: bool = False
     #: for a control that is on or off (no value): what its button says
     action: str = ""
+    #: it may add a policy row, which the page asks the server to get ready before it moves
+    adds_rows: bool = False
 
 
 KINDS: dict[str, Kind] = {
@@ -82,6 +84,7 @@ KINDS: dict[str, Kind] = {
             250,
             0,
             True,
+            adds_rows=True,
         ),
         Kind(
             "trade_ban",
@@ -93,11 +96,31 @@ KINDS: dict[str, Kind] = {
             1,
             1,
             action="apply the ban",
+            adds_rows=True,
         ),
         Kind("contract_void", "Void a contract", (CONTRACT_NAME,), "on", 1, 1, 1, 1, action="void the contract"),
-        Kind("export_quota", "An export quota", ("country", "product"), "t per year", 0, 20000, 10, 1000, True),
         Kind(
-            "market_share", "A share limit", ("market", "product", "country"), "most share of the market", 0, 1, 0.01, 1
+            "export_quota",
+            "An export quota",
+            ("country", "product"),
+            "t per year",
+            0,
+            20000,
+            10,
+            1000,
+            True,
+            adds_rows=True,
+        ),
+        Kind(
+            "market_share",
+            "A share limit",
+            ("market", "product", "country"),
+            "most share of the market",
+            0,
+            1,
+            0.01,
+            1,
+            adds_rows=True,
         ),
         Kind(
             "product_demand", "Demand for a product", ("product", "market"), "x the dataset's demand", 0.25, 3, 0.05, 1
@@ -172,6 +195,7 @@ def options(network: Network) -> dict[str, Any]:
                 "step": k.step,
                 "default": k.default,
                 "action": k.action,
+                "adds_rows": k.adds_rows,
             }
             for k in KINDS.values()
         ],

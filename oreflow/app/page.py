@@ -171,12 +171,17 @@ SCRIPT = r"""
         fs.querySelectorAll('[data-key]').forEach(function (i) { data[i.getAttribute('data-key')] = i.value; });
         return data;
       }
-      // about to be moved (its keys chosen, its slider or button pressed): the server gets its LP
-      // ready, so that the change itself re-solves in place; nothing is shown
-      function prepare(value) { api('/api/prepare', payload(value)); }
+      // a control that may add a policy row, about to be moved (its keys chosen, its slider or
+      // button pressed): the server gets its LP ready, so that the change itself re-solves in
+      // place; nothing is shown. Key choices wait 150 ms for the last one (arrow keys in a menu).
+      var waiting = null;
+      function prepare(value) { if (k.adds_rows) { api('/api/prepare', payload(value)); } }
       fs.querySelectorAll('select[data-key]').forEach(function (i) {
         i.addEventListener('change', function () {
-          var range = fs.querySelector('input.value'); prepare(range ? range.value : 1);
+          if (waiting !== null) { clearTimeout(waiting); }
+          waiting = setTimeout(function () {
+            waiting = null; var range = fs.querySelector('input.value'); prepare(range ? range.value : 1);
+          }, 150);
         });
       });
       if (k.action) {  // on or off: a button

@@ -102,13 +102,21 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
 
         return endpoint
 
+    def scenario_of(s: Session, data: dict[str, Any], name: str) -> str:
+        """The answer on screen as a [[scenarios]] entry (controls not applied left out, said so)."""
+        text = exports.scenario_toml(name, str(data.get("description", "")), s.shown_changes())
+        waiting = sum(not c["applied"] for c in s.state()["controls"])
+        if waiting:
+            note = f"# the answer on screen: {waiting} change(s) not applied (infeasible with the others) left out"
+            text = f"{note}\n{text}"
+        return text
+
     def save_scenario(s: Session, data: dict[str, Any]) -> dict[str, Any]:
-        text = exports.scenario_toml(str(data.get("name", "")), str(data.get("description", "")), s.shown_changes())
-        return {"ok": True, "toml": text}
+        return {"ok": True, "toml": scenario_of(s, data, str(data.get("name", "")))}
 
     def save_job(s: Session, data: dict[str, Any]) -> dict[str, Any]:
         name = str(data.get("name", ""))
-        scenario = exports.scenario_toml(name, str(data.get("description", "")), s.shown_changes())
+        scenario = scenario_of(s, data, name)
         text = exports.job_toml(base.job_file, name, scenario)
         path = exports.write_job(str(data.get("folder", "")), name, text, dataset)
         return {"ok": True, "path": str(path)}
@@ -117,7 +125,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         session = session_of(request)
         if session is None:
             return gone()
-        data = await run_in_threadpool(exports.tables_zip, session.current)
+        data = await run_in_threadpool(lambda: sessions.run(session, lambda s: exports.tables_zip(s.current)))
         headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="{base.job_file.name}-tables.zip"'}
         return Response(data, media_type="application/zip", headers=headers)
 
@@ -125,9 +133,13 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         session = session_of(request)
         if session is None:
             return gone()
-        changes = session.shown_changes()
-        name = f"{base.job_file.name} (oreflow serve)" if changes else base.job_file.name
-        text = await run_in_threadpool(exports.report_html, session.current, name, base.job_file, changes)
+
+        def build(s: Session) -> str:  # under the session's lock: the answer and its changes together
+            changes = s.shown_changes()
+            name = f"{base.job_file.name} (oreflow serve)" if changes else base.job_file.name
+            return exports.report_html(s.current, name, base.job_file, changes)
+
+        text = await run_in_threadpool(lambda: sessions.run(session, build))
         return HTMLResponse(text, headers=NO_STORE)
 
     async def dataset_file(request: Request) -> Response:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from oreflow.app import controls as ctl
 from oreflow.app import figures
@@ -28,6 +28,14 @@ from oreflow.job import Change, JobFile, Scenario, load_job, market_options
 from oreflow.model.market import MarketOptions
 from oreflow.model.network import Network, load_inputs
 from oreflow.result import Result, make_result
+
+T = TypeVar("T")
+
+#: What the page says under an infeasible change that the session keeps, not applied.
+KEPT_HINT = (
+    "The last good answer stays below. The change stays in the list, marked not applied: change another "
+    "control (e.g. void the contract it breaks) or remove it."
+)
 
 #: Sessions kept (the oldest unused one is dropped beyond this).
 MAX_SESSIONS = 32
@@ -106,6 +114,9 @@ class Session:
     )
     resolver: Resolver | None = field(default=None, repr=False)
     used: float = field(default_factory=time.monotonic)
+    #: requests that reached the session, and the one being served (Sessions.run)
+    arrived: int = 0
+    ticket: int = 0
 
     def changes(self) -> list[Change]:
         """The loaded scenario's changes, then each control's, in the order they were set
@@ -160,7 +171,28 @@ class Session:
         proposed = OrderedDict(self.controls)
         proposed.pop(control.id, None)
         proposed[control.id] = control
-        return self._solve(proposed, self.loaded, f"control {control.kind}", keep_infeasible=True)
+        return self._change(proposed, f"control {control.kind}", moved=control.id)
+
+    def _change(self, proposed: OrderedDict[str, ctl.Control], label: str, moved: str | None) -> dict[str, Any]:
+        """Re-solve with the controls ``proposed`` (``moved``: the one set, None for a removal).
+
+        While no control is pending (not applied) that is one solve: a control set that makes
+        the model infeasible is kept, not applied; a removal that does is refused. While some
+        are pending, first the answer on screen with this change alone (the controls applied,
+        and the one moved): a removal it breaks is refused, a control it breaks is kept not
+        applied; then every control, those still infeasible kept not applied. So moving an
+        unrelated control applies it though a ban still waits for the contract it breaks."""
+        applied = set(self.shown[0].values())
+        waiting = {key for key, control in self.controls.items() if control not in applied and key != moved}
+        candidate = OrderedDict((key, c) for key, c in proposed.items() if key not in waiting)
+        if waiting and list(candidate.values()) != list(self.shown[0].values()):
+            first = self._solve(candidate, self.loaded, label, keep_infeasible=False)
+            if not first["ok"]:
+                if moved is not None and first["error"]["kind"] == "infeasible":  # kept, not applied, too
+                    self.controls = proposed
+                    return {**first, **self._listing(), "error": {**first["error"], "hint": KEPT_HINT}}
+                return first
+        return self._solve(proposed, self.loaded, label, keep_infeasible=moved is not None or bool(waiting))
 
     def prepare_control(self, data: Any) -> dict[str, Any]:
         """Get ready for a control about to be moved (the page calls this when its keys are
@@ -169,10 +201,14 @@ class Session:
         a move in place. Nothing is solved or shown; the session's state stays. Whatever goes
         wrong here is said again, in full, by the change itself."""
         started = time.perf_counter()
+        if self.ticket != self.arrived:  # a newer request waits: this preparation is out of date
+            return {"ok": False, "prepared": None}
         try:
             control = ctl.parse(data, self.base.network)
+            changes = ctl.changes_of(control, self.base.network)
+            if control.id in self.controls or not any(c.action in ("add", "remove") for c in changes):
+                return {"ok": True, "prepared": None}  # nothing to get ready: it moves in place
             proposed = OrderedDict(self.controls)
-            proposed.pop(control.id, None)
             proposed[control.id] = control
             if self.resolver is None:
                 self.resolver = self.base.resolver.fork()
@@ -186,8 +222,7 @@ class Session:
         proposed = OrderedDict(self.controls)
         if proposed.pop(str(control_id), None) is None:
             raise InputError(Problem("remove", None, "id", str(control_id), "the id of a control set", "app_control"))
-        # while changes are not applied, removing one of them may leave others not applied: kept as well
-        return self._solve(proposed, self.loaded, "remove", keep_infeasible=self.pending)
+        return self._change(proposed, "remove", moved=None)
 
     def reset(self) -> dict[str, Any]:
         """Back to the base case."""
@@ -257,12 +292,7 @@ class Session:
     def _failed(self, kind: str, heading: str, lines: list[str], started: float, kept: bool = False) -> dict[str, Any]:
         """The response to a change that was not applied: why, and the last good answer (after
         an infeasible control, ``kept``: the session's controls include it, marked not applied)."""
-        hint = "The last good answer stays below."
-        if kept:
-            hint += (
-                " The change stays in the list, marked not applied: change another control "
-                "(e.g. void the contract it breaks) or remove it."
-            )
+        hint = KEPT_HINT if kept else "The last good answer stays below."
         return {
             **self.state(),
             "ok": False,
@@ -298,7 +328,13 @@ class Sessions:
                 session.used = time.monotonic()
             return session
 
-    def run(self, session: Session, action: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
-        """``action(session)`` under the session's lock (one change at a time per session)."""
+    def run(self, session: Session, action: Callable[[Session], T]) -> T:
+        """``action(session)`` under the session's lock (one change at a time per session).
+        Each request takes a ticket on arrival, before it waits for the lock: a preparation
+        overtaken by a newer request is skipped (:meth:`Session.prepare_control`)."""
+        with self._lock:
+            session.arrived += 1
+            ticket = session.arrived
         with session.lock:
+            session.ticket = ticket
             return action(session)
