@@ -23,6 +23,7 @@ padding:10px 14px;box-sizing:border-box;font-size:.88em}
 #controls input[type=range]{width:170px;vertical-align:middle}#controls input.num{width:80px}
 main{flex:1;max-width:none;margin:0}
 #error{display:none;background:#fdedec;border-left:4px solid #c0392b;padding:8px 16px;margin:8px 0}
+#error h2{border-top:none;margin-top:.3em;padding-top:0}
 #status{color:#7f8c8d;font-size:.9em}.delta{color:#6c3483;margin:.1em 0 .5em;font-size:.95em}
 #changes li{margin:2px 0}#changes button{font-size:.8em;margin-left:6px}
 #changes li[data-applied=false]{color:#888;font-style:italic}
