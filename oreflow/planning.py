@@ -128,6 +128,21 @@ def solve_plan(
         raise SolveError(record.status, f"{record.solver_status}: the plan {plan_conflicts(plan, record)}")
     if mip:
         mip["fixed_lp_objective"] = float(record.objective)
+    return plan_result(plan, record, networks, planning, backend, mip)
+
+
+def plan_result(
+    plan: PlanLP,
+    record: SolutionRecord,
+    networks: Mapping[int, Network],
+    planning: PlanningTables | None,
+    backend: str = "highs",
+    mip: dict[str, Any] | None = None,
+) -> PlanResult:
+    """The PlanResult of an optimal ``record`` of ``plan`` (each year's Result, the builds,
+    stocks, horizon prices and costs by year), as :func:`solve_plan` gives it."""
+    mip = mip or {}
+    horizon = plan.horizon
     years = {}
     for year in horizon.years:
         year_lp, year_rec = year_record(plan, record, year)
@@ -220,10 +235,19 @@ def solve_integers(plan: PlanLP, solver_options: Mapping[str, Any] | None) -> tu
 
 def plan_conflicts(plan: PlanLP, record: SolutionRecord) -> str:
     """The rows HiGHS found in conflict, named with their year, when it found some."""
+    names = plan_conflict_rows(plan, record)
+    if not names:
+        return "has no optimal solution (check supply, capacity, contracts and stockpile bounds in every year)"
+    return "cannot satisfy these constraints together: " + "; ".join(names)
+
+
+def plan_conflict_rows(plan: PlanLP, record: SolutionRecord) -> list[str]:
+    """The first eight rows HiGHS found in conflict, each named with its year (a horizon
+    row: its build, limit or stock); empty when it found none."""
     from oreflow.model.infeasibility import row_name
 
     if record.iis_rows is None or not len(record.iis_rows):
-        return "has no optimal solution (check supply, capacity, contracts and stockpile bounds in every year)"
+        return []
     names = []
     for row in np.asarray(record.iis_rows)[:8]:
         year = plan.year_of_row(int(row))
@@ -231,7 +255,7 @@ def plan_conflicts(plan: PlanLP, record: SolutionRecord) -> str:
             names.append(f"{row_name(plan.year_lps[year], int(row) - plan.row_start[year])} in {year}")
         else:
             names.append(_horizon_row(plan, int(row)))
-    return "cannot satisfy these constraints together: " + "; ".join(names)
+    return names
 
 
 def _horizon_row(plan: PlanLP, row: int) -> str:

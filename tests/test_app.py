@@ -514,17 +514,6 @@ def test_values_beyond_a_dataset_number_are_named_as_the_control(client: TestCli
     assert named["ok"] is False and "letters, digits" in str(named["error"])
 
 
-def test_a_plan_is_refused_with_a_named_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """A job with a [horizon] is not served: the command says why and what to use instead,
-    before anything listens."""
-    from oreflow.cli import main
-
-    status = main(["serve", str(REPO / "inputs" / "plan_2035.toml"), "--port", "0"])
-    err = capsys.readouterr().err
-    assert status != 0
-    assert "[horizon]" in err and "a job of one year" in err and "oreflow run, sweep, stress" in err
-
-
 def test_controls_not_applied_can_be_removed_one_by_one(client: TestClient) -> None:
     """Two bans neither of which can hold (each breaks a contract): removing one keeps the
     other listed as not applied; removing that one too gives back the applied answer."""

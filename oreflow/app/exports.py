@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from oreflow import outputs
 from oreflow.errors import InputError, Problem
 from oreflow.job import Change, JobFile, Scenario
+from oreflow.planning import PlanResult
 from oreflow.result import Result
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -98,8 +99,10 @@ NOT_COPIED = ("name", "dataset", "output", "scenarios", "sweep", "stress", "exec
 
 
 def job_toml(job_file: JobFile, name: str, scenario: str) -> str:
-    """A job file: the served job's settings, its dataset by absolute path, and ``scenario``."""
-    raw = {k: v for k, v in job_file.raw.items() if k not in NOT_COPIED}
+    """A job file: the served job's settings (a plan's horizon too), its dataset by absolute
+    path, and ``scenario``."""
+    keep = ("horizon",) if job_file.job.horizon is not None else ()
+    raw = {k: v for k, v in job_file.raw.items() if k not in NOT_COPIED or k in keep}
     scalars = {k: v for k, v in raw.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in raw.items() if isinstance(v, dict)}
     lines = [
@@ -145,7 +148,7 @@ def write_job(folder: str, name: str, text: str, dataset: Path) -> Path:
     return path
 
 
-def tables_zip(result: Result) -> bytes:
+def tables_zip(result: Result | PlanResult) -> bytes:
     """Every table of ``result`` as ``<name>.csv`` in a zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -173,4 +176,25 @@ def report_html(result: Result, name: str, job_file: JobFile, changes: list[Chan
         outputs.write_tables(result, where)
         outputs.write_summary_json(summary, where)
         path = report.write_report(where, png=False)
+        return path.read_text(encoding="utf-8")
+
+
+def plan_report_html(result: PlanResult, name: str, job_file: JobFile, changes: list[Change]) -> str:
+    """The report of a plan, as ``oreflow run`` writes it for a plan job, built in a
+    temporary folder (every table, summary.json with the changes, the timeline report)."""
+    from oreflow import report
+    from oreflow.manifest import PLAN
+    from oreflow.planning import plan_summary
+
+    summary = plan_summary(result, name, job_file.job.model_dump(mode="json"), str(job_file.path))
+    summary["kind"] = PLAN
+    if changes:
+        summary["scenario"] = {"name": name, "description": "changes made in oreflow serve"}
+        summary["changes"] = [c.describe() for c in changes]
+    with tempfile.TemporaryDirectory(prefix="oreflow-serve-") as folder:
+        where = Path(folder)
+        for table, frame in result.tables().items():
+            frame.to_csv(where / f"{table}.csv", index=False)
+        outputs.write_summary_json(summary, where)
+        path = report.write_plan_report(where, png=False)
         return path.read_text(encoding="utf-8")

@@ -153,26 +153,35 @@ def _deltas(now: dict[str, Any], base: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the page shows of ``result`` (JSON-ready): the headline numbers and prices with
-    their base values, each chart slot's figure, caption and change against the base case
-    (``base``: :func:`figures` of the base case), the market and welfare sections."""
-    now = now if now is not None else figures(result)
-    deltas = _deltas(now, base)
-    charts = []
-    for slot in SLOTS:
-        chart = now["charts"].get(slot)
-        charts.append(
+def chart_slots(
+    slots: tuple[str, ...],
+    charts: dict[str, Any],
+    deltas: dict[str, str],
+    empty_title: dict[str, str],
+    empty: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Each slot's chart for the page: its title, caption(s), figure and its change against
+    the base; a slot the report leaves out keeps a heading and says why (``empty``)."""
+    out = []
+    for slot in slots:
+        chart = charts.get(slot)
+        out.append(
             {
                 "name": slot,
-                "title": chart.title if chart else EMPTY_TITLE.get(slot),
-                "caption": chart.caption if chart else EMPTY.get(slot, ""),
+                "title": chart.title if chart else empty_title.get(slot, slot),
+                "caption": chart.caption if chart else empty.get(slot, ""),
                 "captions": chart.captions if chart else {},
                 "figure": chart.figure if chart else None,
                 "delta": deltas[slot],
             }
         )
-    prices = [
+    return out
+
+
+def price_rows(now: dict[str, Any], base: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per product and market: its price and quantity, the base's, whether the price
+    is fragile and the market table's note (``now``/``base``: :func:`figures`' keys)."""
+    return [
         {
             "product": p,
             "market": m,
@@ -185,6 +194,15 @@ def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None
         }
         for (p, m), v in now["prices"].items()
     ]
+
+
+def view(result: Result, base: dict[str, Any], now: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the page shows of ``result`` (JSON-ready): the headline numbers and prices with
+    their base values, each chart slot's figure, caption and change against the base case
+    (``base``: :func:`figures` of the base case), the market and welfare sections."""
+    now = now if now is not None else figures(result)
+    charts = chart_slots(SLOTS, now["charts"], _deltas(now, base), EMPTY_TITLE, EMPTY)
+    prices = price_rows(now, base)
     numbers = {
         "objective_usd": float(result.objective),
         "total_cost_usd": now["total_cost"],

@@ -132,8 +132,10 @@ SCRIPT = r"""
       } else { Plotly.purge(div); div.style.display = 'none'; div.removeAttribute('data-rendered'); }
     });
     document.getElementById('market-html').innerHTML = view.market_html + view.welfare_html;
-    document.getElementById('plot-sankey').setAttribute('data-product', '');
-    sankeyProduct();  // keep the product shown, redrawn for the new answer
+    if (document.getElementById('plot-sankey')) {  // a plan has no Sankey
+      document.getElementById('plot-sankey').setAttribute('data-product', '');
+      sankeyProduct();  // keep the product shown, redrawn for the new answer
+    }
   }
   function listChanges(response) {
     var list = document.getElementById('changes'); list.innerHTML = '';
@@ -218,7 +220,7 @@ SCRIPT = r"""
     });
     var select = document.getElementById('scenario-name');
     options.scenarios.forEach(function (s) { select.appendChild(el('option', {value: s}, s)); });
-    var sankey = document.getElementById('sankey-product');
+    var sankey = document.getElementById('sankey-product') || el('select');  // a plan has none
     (options.choices.product || []).forEach(function (p) { sankey.appendChild(el('option', {value: p}, p)); });
     sankey.addEventListener('change', function () {
       if (sankey.value) { sankeyProduct(); } else { api('/api/state').then(function (r) { show(r); }); }
@@ -254,9 +256,10 @@ SCRIPT = r"""
 """
 
 
-def render(session_id: str, job_name: str, dataset: str) -> str:
-    """The page of one session (its id in ``data-session``: each page load is its own session)."""
-    slots = "".join(
+def render(session_id: str, job_name: str, dataset: str, slots: tuple[str, ...] = SLOTS) -> str:
+    """The page of one session (its id in ``data-session``: each page load is its own session)
+    with a section per chart slot (``slots``: a plan's are the plan report's)."""
+    sections = "".join(
         f'<section id="slot-{name}" data-title="{escape(name)}"><h2>{escape(name)}</h2><p class="caption"></p>'
         f'<p class="delta"></p>'
         + (
@@ -265,7 +268,7 @@ def render(session_id: str, job_name: str, dataset: str) -> str:
             else ""
         )
         + f'<div id="plot-{name}"></div></section>'
-        for name in SLOTS
+        for name in slots
     )
     controls = (
         "<nav id=controls><h2 style='border:none;margin-top:.2em'>What if…</h2>"
@@ -293,7 +296,7 @@ def render(session_id: str, job_name: str, dataset: str) -> str:
         "<table id=prices><thead><tr><th>product</th><th>market</th><th>price</th><th>base</th><th>change</th>"
         "<th>quantity, t</th><th>base, t</th></tr></thead><tbody></tbody></table>"
         "<p class=note id=fragile-note></p></section>"
-        + slots
+        + sections
         + "<div id=market-html></div><pre id=change-lines class=note></pre></main>"
     )
     return (

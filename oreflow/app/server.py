@@ -70,7 +70,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
 
     async def index(request: Request) -> HTMLResponse:
         session = sessions.new()
-        return HTMLResponse(page.render(session.id, base.job_file.name, str(dataset)), headers=NO_STORE)
+        return HTMLResponse(page.render(session.id, base.job_file.name, str(dataset), base.slots), headers=NO_STORE)
 
     async def plotly(request: Request) -> Response:
         return Response(plotly_js(), media_type="application/javascript", headers={"Cache-Control": "max-age=3600"})
@@ -137,6 +137,8 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
         def build(s: Session) -> str:  # under the session's lock: the answer and its changes together
             changes = s.shown_changes()
             name = f"{base.job_file.name} (oreflow serve)" if changes else base.job_file.name
+            if base.is_plan:
+                return exports.plan_report_html(s.current, name, base.job_file, changes)
             return exports.report_html(s.current, name, base.job_file, changes)
 
         text = await run_in_threadpool(lambda: sessions.run(session, build))

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from oreflow.app import controls as ctl
 from oreflow.app import figures
+from oreflow.app import plan as plan_view
+from oreflow.app.plan import PlanSolver
 from oreflow.embed import Resolver
 from oreflow.errors import InputError, Problem, SolveError
 from oreflow.job import Change, JobFile, Scenario, load_job, market_options
@@ -49,36 +51,39 @@ class Base:
     network: Network
     market: MarketOptions
     solver_options: dict[str, Any]
-    result: Result
+    result: Any  # a Result; for a plan, a PlanResult
     figures: dict[str, Any]
     view: dict[str, Any]
-    #: the base case loaded in HiGHS; each session re-solves in a fork of it (Resolver.fork)
-    resolver: Resolver = field(repr=False)
+    #: the base case loaded in HiGHS; each session re-solves in a fork of it (Resolver.fork;
+    #: for a plan, PlanSolver.fork)
+    resolver: Any = field(repr=False)
 
     @classmethod
     def load(cls, job: str | Path) -> Base:
-        """Load and solve ``job``; InputError for a job the app cannot serve (one with a [horizon])."""
+        """Load and solve ``job`` (a job of one year, or a plan: one with a [horizon])."""
         job_file = load_job(job)
-        if job_file.job.horizon is not None:
-            raise InputError(
-                Problem(
-                    str(job),
-                    None,
-                    "horizon",
-                    "[horizon]",
-                    "a job of one year: the app re-solves one year's market; a plan's what-ifs are its "
-                    "[[scenarios]], [sweep] and [stress] (oreflow run, sweep, stress)",
-                    "app_job",
-                ),
-                heading="oreflow serve cannot serve this job",
-            )
         network = load_inputs(job_file.dataset)
         market = market_options(job_file.job)
         options = dict(job_file.job.solver_options)
+        if job_file.job.horizon is not None:
+            solver = PlanSolver(job_file, network)
+            found = plan_view.figures(solver.base)
+            view = plan_view.view(solver.base, found, found)
+            return cls(job_file, network, market, options, solver.base, found, view, solver)
         resolver = Resolver(network, market, options, ranging=True)  # fragile prices flagged, as the report
         result = _result(resolver.base.network or network, resolver.base)
         found = figures.figures(result)
         return cls(job_file, network, market, options, result, found, figures.view(result, found, found), resolver)
+
+    @property
+    def is_plan(self) -> bool:
+        """Whether the job is a plan: its answers are PlanResults, shown as the plan report."""
+        return self.job_file.job.horizon is not None
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The page's chart slots."""
+        return plan_view.SLOTS if self.is_plan else figures.SLOTS
 
     @property
     def dataset(self) -> Path:
@@ -105,7 +110,7 @@ class Session:
     controls: OrderedDict[str, ctl.Control] = field(default_factory=OrderedDict)
     #: a scenario of the job loaded as the first changes: (name, its changes)
     loaded: tuple[str, list[Change]] | None = None
-    result: Result | None = None
+    result: Any = None  # a Result, for a plan a PlanResult; None: the base case's
     last_view: dict[str, Any] | None = None
     #: the controls and scenario of the answer on screen: after an infeasible change the
     #: session keeps every control (so another can make them feasible) but shows these
@@ -142,7 +147,8 @@ class Session:
         return (list(self.controls.values()), self.loaded) != (list(self.shown[0].values()), self.shown[1])
 
     @property
-    def current(self) -> Result:
+    def current(self) -> Any:
+        """The answer on screen: a Result (for a plan, a PlanResult)."""
         return self.result if self.result is not None else self.base.result
 
     def state(self) -> dict[str, Any]:
@@ -162,6 +168,9 @@ class Session:
     def sankey(self, product: Any) -> dict[str, Any]:
         """The Sankey of one product of the current answer (blank: all products)."""
         from oreflow.app.figures import sankey_view
+
+        if self.base.is_plan:
+            raise InputError(Problem("the Sankey", None, None, None, "a job of one year (a plan has none)", "choice"))
 
         return sankey_view(self.current, None if product in (None, "") else str(product))
 
@@ -201,7 +210,7 @@ class Session:
         a move in place. Nothing is solved or shown; the session's state stays. Whatever goes
         wrong here is said again, in full, by the change itself."""
         started = time.perf_counter()
-        if self.ticket != self.arrived:  # a newer request waits: this preparation is out of date
+        if self.ticket != self.arrived or self.base.is_plan:  # out of date; a plan re-solves as a whole
             return {"ok": False, "prepared": None}
         try:
             control = ctl.parse(data, self.base.network)
@@ -265,12 +274,15 @@ class Session:
                 mark = time.perf_counter()
                 answer = self.resolver.solve_changes(changes, f"oreflow serve, {label}")
                 timings["solve_ms"] = 1000 * (time.perf_counter() - mark)
-                timings["lp"] = answer.lp_path
                 mark = time.perf_counter()
-                result = _result(answer.network or self.base.network, answer)
+                if self.base.is_plan:  # the answer is the plan's PlanResult
+                    result = answer
+                else:
+                    timings["lp"] = answer.lp_path
+                    result = _result(answer.network or self.base.network, answer)
                 timings["result_ms"] = 1000 * (time.perf_counter() - mark)
                 mark = time.perf_counter()
-                view = figures.view(result, self.base.figures)
+                view = (plan_view if self.base.is_plan else figures).view(result, self.base.figures)
                 timings["figures_ms"] = 1000 * (time.perf_counter() - mark)
         except InputError as exc:
             return self._failed("input", exc.heading, [str(p) for p in exc.problems], started)

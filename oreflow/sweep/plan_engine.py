@@ -24,9 +24,11 @@ each country with a build on offer), ``build_t.<build>``; and
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from oreflow.errors import InputError, SolveError
+from oreflow.job import Change
 from oreflow.model.conventions import year_column
 from oreflow.model.lp import build_lp
 from oreflow.model.network import Network
@@ -93,7 +95,7 @@ class PlanEngine:
         """Solve the plan of ``point`` and add its status, error, figures, dual trust,
         iterations and whether it re-solved from a previous basis to ``row``."""
         check_finite(point)
-        plan, networks, planning = self._prepare(point)
+        plan, networks, planning = self._prepare(list(point.changes), f"point {point.index} ({point.label})")
         record, warm = self._solve(plan, warm=True)
         row.update(status=record.status, error="" if record.status == "optimal" else plan_failure(plan, record))
         if record.status == "optimal":
@@ -103,15 +105,32 @@ class PlanEngine:
         row["iterations"] = record.iterations
         row["warm"] = warm
 
-    def _prepare(self, point: Point) -> tuple[PlanLP, dict[int, Network], PlanningTables]:
-        """The point's plan. A year no change reaches keeps the base plan's network and LP; a
+    def solve_changes(
+        self, changes: list[Change], label: str
+    ) -> tuple[PlanLP, SolutionRecord, dict[int, Network], PlanningTables]:
+        """The base plan with ``changes`` (a scenario's), re-solved as a sweep point is (in
+        place from the last basis where its structure is the base plan's): its stacked LP,
+        the solution record (any status), each year's network and the planning tables.
+        InputError for changes that cannot be applied (nothing solved)."""
+        plan, networks, planning = self._prepare(list(changes), label)
+        record, _ = self._solve(plan, warm=True)
+        return plan, record, networks, planning
+
+    def fork(self) -> PlanEngine:
+        """The same base plan in a HiGHS model of its own, at the base plan's basis (for
+        another user of it: each session of ``oreflow serve``)."""
+        twin = copy.copy(self)
+        twin.extractors = {}
+        twin._restart()
+        return twin
+
+    def _prepare(self, changes: list[Change], label: str) -> tuple[PlanLP, dict[int, Network], PlanningTables]:
+        """The plan of ``changes``. A year no change reaches keeps the base plan's network and LP; a
         year whose changes only move costs and bounds (:mod:`oreflow.model.parameters`) gets
         its LP updated in place from the base year's and the changed cells re-checked;
         otherwise the year is rebuilt from its paths and fully re-validated. The stacked
         matrix and the horizon parts are kept unless a year's structure or the planning
         tables changed."""
-        label = f"point {point.index} ({point.label})"
-        changes = list(point.changes)
         problems = self.base.year_problems(changes, label)  # a year outside the horizon, an unknown table
         if problems:
             raise InputError(problems)
