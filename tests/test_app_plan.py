@@ -77,7 +77,7 @@ def test_the_base_plan_and_a_change_equal_solving_the_plan(client: TestClient) -
     pd.testing.assert_series_equal(
         shown_prices(state), last_prices(base), check_names=False, check_index_type=False, rtol=1e-7
     )
-    assert [c["name"] for c in state["view"]["charts"]] == ["separation", "builds", "prices", "stock", "costs"]
+    assert [c["name"] for c in state["view"]["charts"]] == ["separation", "builds", "prices", "stockpiles", "costs"]
     moved = client.post("/api/control", json=CN_COST, headers=headers).json()
     assert moved["ok"], moved.get("error")
     want = solved([CN_COST_CHANGE])
@@ -123,3 +123,28 @@ def test_the_plan_s_report_and_tables_download(client: TestClient) -> None:
     costs = pd.read_csv(archive.open("costs_by_year.csv"))["present_value_usd"].to_numpy(float)
     want = solved([CN_COST_CHANGE]).costs_by_year["present_value_usd"].to_numpy(float)
     assert costs == pytest.approx(want, rel=1e-7)
+
+
+def test_a_plan_scenario_loads_with_its_stockpiles_and_the_years_its_prices_move() -> None:
+    """The shipped plan's Myanmar loss in 2028 with Dy/Tb stockpiles, loaded from its job: the
+    stockpile chart is drawn, the price line names the year the prices move (2028, not the
+    horizon's end), the answer equals the scenario solved from scratch, and prices are ranged
+    (fragile flags) as `oreflow run` ranges them."""
+    job = REPO / "inputs" / "plan_2035_scenarios.toml"
+    client = TestClient(create_app(job))
+    headers = session(client)
+    loaded = client.post("/api/load", json={"name": "myanmar_lost_2028_stockpiles"}, headers=headers).json()
+    assert loaded["ok"], loaded.get("error")
+    charts = {c["name"]: c for c in loaded["view"]["charts"]}
+    assert charts["stockpiles"]["figure"] is not None and "Drawn from stock" in charts["stockpiles"]["delta"]
+    assert " in 2028 " in charts["prices"]["delta"]
+    scenario = next(s for s in load_job(job).job.scenarios if s.name == "myanmar_lost_2028_stockpiles")
+    job_file = load_job(job)
+    base = PlanBase.read(oreflow.load_inputs(job_file.dataset), job_file.job.horizon.horizon())
+    changes = list(scenario.changes)
+    want = solve_job_plan(job_file.job, base.networks(changes, "t"), base.planning_tables(changes, "t"))
+    assert loaded["view"]["numbers"]["objective_usd"] == pytest.approx(want.objective, rel=1e-7)
+    sid = headers["X-Oreflow-Session"]
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/api/tables.zip", params={"session": sid}).content))
+    market = pd.read_csv(archive.open("market.csv"))
+    assert market["fragile"].notna().all() and "ranging_rhs.csv" in archive.namelist()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from oreflow.app.figures import chart_slots, price_rows
 from oreflow.errors import SolveError
@@ -33,11 +34,11 @@ from oreflow.sweep.engine import SweepContext
 from oreflow.sweep.plan_engine import PlanEngine
 
 #: The page's chart slots for a plan, in page order (the plan report's charts).
-SLOTS = ("separation", "builds", "prices", "stock", "costs")
+SLOTS = ("separation", "builds", "prices", "stockpiles", "costs")
 
 #: Heading and words of a slot whose chart the report leaves out.
-EMPTY_TITLE = {"builds": "Builds", "stock": "Stockpiles"}
-EMPTY = {"builds": "Nothing is built.", "stock": "No stockpile in this plan."}
+EMPTY_TITLE = {"builds": "Builds", "stockpiles": "Stockpiles"}
+EMPTY = {"builds": "Nothing is built.", "stockpiles": "No stockpile in this plan."}
 
 
 class Infeasible:
@@ -80,12 +81,12 @@ class PlanSolver:
         """The plan with ``changes`` applied to every year. InputError for changes that cannot
         be applied; SolveError (its ``report`` naming the conflicting rows and their years)
         when the plan has no optimum."""
-        plan, record, networks, planning = self.engine.solve_changes(list(changes), label)
+        plan, record, networks, planning, mip = self.engine.solve_changes(list(changes), label, ranging=True)
         if record.status != "optimal":
             raise SolveError(
                 record.status, f"{label}: {record.solver_status}", report=Infeasible(plan_conflict_rows(plan, record))
             )
-        return plan_result(plan, record, networks, planning)
+        return plan_result(plan, record, networks, planning, mip=mip)
 
 
 def plan_data(result: PlanResult, name: str) -> PlanData:
@@ -96,9 +97,17 @@ def plan_data(result: PlanResult, name: str) -> PlanData:
 def figures(result: PlanResult) -> dict[str, Any]:
     """The figures of a plan that :func:`view` compares with the base plan's."""
     data = plan_data(result, "oreflow serve")
-    last = result.horizon.years[-1]
+    horizon = result.horizon
+    last = horizon.years[-1]
     market = result.years[last].market
     builds = result.builds
+    # unmet demand over the horizon: each period's t/yr times the years it stands for
+    unmet = sum(
+        n_years * float(result.years[year].unmet["unmet_t"].sum())
+        for year, n_years in zip(horizon.years, horizon.period_years)
+        if len(result.years[year].unmet)
+    )
+    stock = result.inventory
     return {
         "data": data,
         "charts": {c.name: c for c in plan_charts(data)},
@@ -110,7 +119,13 @@ def figures(result: PlanResult) -> dict[str, Any]:
         "quantities": market.set_index(["product", "market"])["quantity_t"],
         "fragile": market.set_index(["product", "market"])["fragile"].astype("boolean").fillna(False),
         "notes": market.set_index(["product", "market"])["note"].fillna("").astype(str),
-        "unmet_t": float(sum(r.unmet["unmet_t"].sum() for r in result.years.values() if len(r.unmet))),
+        "unmet_t": float(unmet),
+        # every year's prices, to name the largest moves wherever they are in the horizon
+        "all_prices": pd.concat(
+            {year: r.market.set_index(["product", "market"])["price_usd_per_t"] for year, r in result.years.items()},
+            names=["year"],
+        ),
+        "stock_drawn_t": float(stock["draw_t"].sum()) if "draw_t" in stock and len(stock) else 0.0,
     }
 
 
@@ -131,14 +146,22 @@ def _deltas(now: dict[str, Any], base: dict[str, Any]) -> dict[str, str]:
         moved = moved[moved.abs() > 0.5]
         if len(moved):
             out["builds"] = "Builds move: " + "; ".join(f"{b} {v:+,.0f} t/yr" for b, v in moved.items()) + "."
-    prices, was = now["prices"], base["prices"].reindex(now["prices"].index)
+    prices, was = now["all_prices"], base["all_prices"].reindex(now["all_prices"].index)
     rel = ((prices - was) / was.where(was.abs() > 1e-9)).dropna()
     rel = rel[rel.abs() > 1e-6].sort_values(key=np.abs, ascending=False)
     if len(rel):
         out["prices"] = (
-            f"Prices in {now['last_year']} that moved most: "
-            + "; ".join(f"{p} in {m} {kg_text(prices[(p, m)])} ({v:+.1%})" for (p, m), v in rel.head(4).items())
+            "Prices that moved most: "
+            + "; ".join(
+                f"{p} in {m} in {y} {kg_text(prices[(y, p, m)])} ({v:+.1%})" for (y, p, m), v in rel.head(4).items()
+            )
             + "."
+        )
+    if abs(now["stock_drawn_t"] - base["stock_drawn_t"]) > 0.5:
+        out["stockpiles"] = (
+            "Drawn from stock over the periods: "
+            + _change(now["stock_drawn_t"], base["stock_drawn_t"], fmt.tonnes)
+            + " per year of each period, summed."
         )
     if abs(now["objective"] - base["objective"]) > 0.5:
         out["costs"] = (

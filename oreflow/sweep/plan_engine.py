@@ -67,7 +67,7 @@ class PlanEngine:
         self.structure = structure_of(self.plan.lp)
         self.extractors: dict[int, Extractor] = {}
         self.model: HighsModel | None = None
-        record, _ = self._solve(self.plan, warm=False)
+        record, _, _ = self._solve(self.plan, warm=False)
         if record.status != "optimal":
             raise SolveError(
                 record.status,
@@ -96,7 +96,7 @@ class PlanEngine:
         iterations and whether it re-solved from a previous basis to ``row``."""
         check_finite(point)
         plan, networks, planning = self._prepare(list(point.changes), f"point {point.index} ({point.label})")
-        record, warm = self._solve(plan, warm=True)
+        record, warm, _ = self._solve(plan, warm=True)
         row.update(status=record.status, error="" if record.status == "optimal" else plan_failure(plan, record))
         if record.status == "optimal":
             row.update(self.figures(plan, record, networks, planning))
@@ -106,15 +106,16 @@ class PlanEngine:
         row["warm"] = warm
 
     def solve_changes(
-        self, changes: list[Change], label: str
-    ) -> tuple[PlanLP, SolutionRecord, dict[int, Network], PlanningTables]:
+        self, changes: list[Change], label: str, ranging: bool = False
+    ) -> tuple[PlanLP, SolutionRecord, dict[int, Network], PlanningTables, dict[str, Any]]:
         """The base plan with ``changes`` (a scenario's), re-solved as a sweep point is (in
         place from the last basis where its structure is the base plan's): its stacked LP,
-        the solution record (any status), each year's network and the planning tables.
-        InputError for changes that cannot be applied (nothing solved)."""
+        the solution record (any status; ranged with ``ranging``), each year's network, the
+        planning tables and, for a MIP, its objective, gap and nodes. InputError for changes
+        that cannot be applied (nothing solved)."""
         plan, networks, planning = self._prepare(list(changes), label)
-        record, _ = self._solve(plan, warm=True)
-        return plan, record, networks, planning
+        record, _, mip = self._solve(plan, warm=True, ranging=ranging)
+        return plan, record, networks, planning, mip
 
     def fork(self) -> PlanEngine:
         """The same base plan in a HiGHS model of its own, at the base plan's basis (for
@@ -167,23 +168,27 @@ class PlanEngine:
             return restacked(self.plan, year_lps), networks, planning
         return assemble_plan(networks, self.base.horizon, planning, self.context.market, year_lps), networks, planning
 
-    def _solve(self, plan: PlanLP, warm: bool) -> tuple[SolutionRecord, bool]:
+    def _solve(self, plan: PlanLP, warm: bool, ranging: bool = False) -> tuple[SolutionRecord, bool, dict[str, Any]]:
         """Solve ``plan``: a MIP by branch and bound then its fixed LP (cold); an LP of the
-        base plan's structure in place from the current basis; another LP in a fresh model."""
+        base plan's structure in place from the current basis; another LP in a fresh model.
+        Returns the record (ranged with ``ranging``), whether it re-solved from a basis, and
+        for a MIP its objective, gap and nodes (:func:`~oreflow.planning.solve_integers`)."""
         options = self.context.solver_options
         if plan.is_mip:
-            _, lp = solve_integers(plan, options)
-            return solve_highs(lp, options, False), False
+            mip, lp = solve_integers(plan, options)
+            record = solve_highs(lp, options, ranging)
+            mip["fixed_lp_objective"] = float(record.objective)
+            return record, False, mip
         same = structure_of(plan.lp) == self.structure
         if warm and same and self.model is not None:
-            record = solve_in_place(self.model, plan.lp)
+            record = solve_in_place(self.model, plan.lp, ranging=ranging)
             if record.status not in NO_VERDICT:
-                return record, True
+                return record, True, {}
         model = HighsModel(copy_vectors(plan.lp), options)
-        record = model.solve()
+        record = model.solve(ranging=ranging)
         if same:
             self.model = model
-        return record, False
+        return record, False, {}
 
     def _extractor(self, year: int, plan: PlanLP, network: Network) -> Extractor:
         """The year's extractor: the base plan's when the year's LP has the base's index tables
