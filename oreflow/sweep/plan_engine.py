@@ -25,24 +25,26 @@ each country with a build on offer), ``build_t.<build>``; and
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from typing import Any
 
 from oreflow.errors import InputError, SolveError
 from oreflow.job import Change
 from oreflow.model.conventions import year_column
 from oreflow.model.lp import build_lp
+from oreflow.model.market import as_options
 from oreflow.model.network import Network
-from oreflow.model.parameters import check_changed, in_place, updated_lp
 from oreflow.model.plan import PlanLP, restacked, year_record
 from oreflow.model.planning import BUILT_CAPACITY, PlanningTables, site_countries
 from oreflow.model.ranging import degenerate_positions, dual_uniqueness
 from oreflow.model.record import SolutionRecord
 from oreflow.plan_cases import PLANNING_SPECS
 from oreflow.planning import assemble_plan, plan_conflicts, solve_integers
-from oreflow.scenarios import changed_network
 from oreflow.solvers.highs import HighsModel, solve_highs
+from oreflow.sweep.changed import ChangedLPs, carried_basis
 from oreflow.sweep.engine import (
     NO_VERDICT,
+    OTHER_MODELS,
     SweepContext,
     check_finite,
     copy_vectors,
@@ -67,6 +69,12 @@ class PlanEngine:
         self.structure = structure_of(self.plan.lp)
         self.extractors: dict[int, Extractor] = {}
         self.model: HighsModel | None = None
+        #: per year, its LP with a point's changes found as cheaply as they allow (made when
+        #: first needed; each engine its own: a fork starts without)
+        self.year_changes: dict[int, ChangedLPs] = {}
+        #: models of stacked LPs of other structures (a ban's rows), newest last
+        self.others: OrderedDict[str, HighsModel] = OrderedDict()
+        self.base_record: SolutionRecord | None = None
         record, _, _ = self._solve(self.plan, warm=False)
         if record.status != "optimal":
             raise SolveError(
@@ -75,6 +83,7 @@ class PlanEngine:
                 "must solve to optimality",
             )
         self.base_objective = float(record.objective)
+        self.base_record = record
         self.base_basis = self.model.highs.getBasis() if self.model is not None else None
 
     def run_chunk(self, points: list[Point]) -> list[dict[str, Any]]:
@@ -83,6 +92,7 @@ class PlanEngine:
         return [self.run_point(point) for point in points]
 
     def _restart(self) -> None:
+        self.others.clear()
         if self.base_basis is not None:
             self.model = HighsModel(copy_vectors(self.plan.lp), self.context.solver_options)
             self.model.start_from(self.base_basis)
@@ -121,17 +131,19 @@ class PlanEngine:
         """The same base plan in a HiGHS model of its own, at the base plan's basis (for
         another user of it: each session of ``oreflow serve``)."""
         twin = copy.copy(self)
-        twin.extractors = {}
+        twin.extractors, twin.year_changes, twin.others = {}, {}, OrderedDict()
         twin._restart()
         return twin
 
     def _prepare(self, changes: list[Change], label: str) -> tuple[PlanLP, dict[int, Network], PlanningTables]:
-        """The plan of ``changes``. A year no change reaches keeps the base plan's network and LP; a
-        year whose changes only move costs and bounds (:mod:`oreflow.model.parameters`) gets
-        its LP updated in place from the base year's and the changed cells re-checked;
-        otherwise the year is rebuilt from its paths and fully re-validated. The stacked
-        matrix and the horizon parts are kept unless a year's structure or the planning
-        tables changed."""
+        """The plan of ``changes``. A year no change reaches keeps the base plan's network and
+        LP; a year that changes gets its LP from the base year's as cheaply as the changes
+        allow (:class:`~oreflow.sweep.changed.ChangedLPs`: costs and bounds in place, a policy
+        row seen before moved again, a recovery's coefficients, a tariff's costs, else the
+        changed tables revalidated and the LP built); changes a year's data cannot take are
+        said as that year's dataset says them (its paths applied, the year named). The
+        stacked matrix and the horizon parts are kept while every year keeps its matrix and
+        the planning tables stay; otherwise the plan is stacked again."""
         problems = self.base.year_problems(changes, label)  # a year outside the horizon, an unknown table
         if problems:
             raise InputError(problems)
@@ -145,28 +157,32 @@ class PlanEngine:
         rebuilt = False
         for year in self.base.horizon.years:
             mine = self.base.changes_in(changes, year)
+            base_lp = self.plan.year_lps[year]
             if not mine:
-                networks[year], year_lps[year] = self.networks[year], self.plan.year_lps[year]
+                networks[year], year_lps[year] = self.networks[year], base_lp
                 continue
-            year_label = f"{label} [{year}]"
-            changed = {(c.table, c.column) for c in mine if c.action in ("set", "scale") and c.column}
-            updated = None
-            if not any(c.action in ("add", "remove") for c in mine) and in_place(changed):
-                # on the base year's network (its paths and the sweep's base changes applied)
-                network = changed_network(self.networks[year], mine, year_label)
-                found = check_changed(network, changed, year_label)
-                if found:
-                    raise InputError(found)
-                updated = updated_lp(self.plan.year_lps[year], network, changed, self.context.market)
-            if updated is None:
+            try:  # on the base year's network (its paths and the sweep's base changes applied)
+                prepared = self._year_changes(year).prepare(mine, f"{label} [{year}]")
+                network, updated = prepared.network, prepared.lp
+            except InputError:  # said as the year's dataset would say it, naming the year
                 every = self.base.changes_in([*self.base.base_changes, *changes], year)
                 network = self.base.year_network(year, every, label)
                 updated = build_lp(network, self.context.market)
-                rebuilt = True
+            # costs and bounds only: the stacked matrix stays; anything else is stacked again
+            rebuilt = rebuilt or updated.matrix is not base_lp.matrix
             networks[year], year_lps[year] = network, updated
         if not rebuilt and planning is self.planning:
             return restacked(self.plan, year_lps), networks, planning
         return assemble_plan(networks, self.base.horizon, planning, self.context.market, year_lps), networks, planning
+
+    def _year_changes(self, year: int) -> ChangedLPs:
+        """Year ``year``'s base network and LP, to find a point's LP of that year from."""
+        if year not in self.year_changes:
+            lp = self.plan.year_lps[year]
+            self.year_changes[year] = ChangedLPs(
+                self.networks[year], lp, as_options(self.context.market), structure_of(lp)
+            )
+        return self.year_changes[year]
 
     def _solve(self, plan: PlanLP, warm: bool, ranging: bool = False) -> tuple[SolutionRecord, bool, dict[str, Any]]:
         """Solve ``plan``: a MIP by branch and bound then its fixed LP (cold); an LP of the
@@ -179,16 +195,38 @@ class PlanEngine:
             record = solve_highs(lp, options, ranging)
             mip["fixed_lp_objective"] = float(record.objective)
             return record, False, mip
-        same = structure_of(plan.lp) == self.structure
+        structure = structure_of(plan.lp)
+        same = structure == self.structure
         if warm and same and self.model is not None:
             record = solve_in_place(self.model, plan.lp, ranging=ranging)
             if record.status not in NO_VERDICT:
                 return record, True, {}
+        elif warm and structure in self.others:  # a structure met before (a ban moved again)
+            self.others.move_to_end(structure)
+            record = solve_in_place(self.others[structure], plan.lp, ranging=ranging)
+            if record.status not in NO_VERDICT:
+                return record, True, {}
         model = HighsModel(copy_vectors(plan.lp), options)
+        base = self.base_record
+        started = (
+            warm
+            and not same
+            and base is not None
+            and base.has_basis
+            and model.start_from_statuses(*carried_basis(self.plan.lp, base.col_basis, base.row_basis, plan.lp))
+        )
         record = model.solve(ranging=ranging)
+        if record.status in NO_VERDICT and started:  # no verdict from the carried basis: from scratch
+            model = HighsModel(copy_vectors(plan.lp), options)
+            record = model.solve(ranging=ranging)
+            started = False
         if same:
             self.model = model
-        return record, False, {}
+        else:
+            self.others[structure] = model
+            while len(self.others) > OTHER_MODELS:
+                self.others.popitem(last=False)
+        return record, bool(started), {}
 
     def _extractor(self, year: int, plan: PlanLP, network: Network) -> Extractor:
         """The year's extractor: the base plan's when the year's LP has the base's index tables
