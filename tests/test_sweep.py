@@ -429,8 +429,11 @@ def test_dask_cluster_gives_the_same_table(tmp_path: Path) -> None:
     )
 
 
-def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, capsys) -> None:
+def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
     pytest.importorskip("distributed")
+    from oreflow.sweep import execute as execute_module
+
+    monkeypatch.setattr(execute_module, "SCHEDULER_TIMEOUT", "1s")  # nothing listens: no need to wait 10 s
     assert main(["sweep", str(grid_job(tmp_path)), "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 1
     assert "Dask scheduler" in capsys.readouterr().err
 

@@ -24,6 +24,10 @@ Rows = list[dict[str, Any]]
 PARALLEL_FROM_S = 3.0
 
 
+#: How long to try to reach a Dask scheduler before saying it cannot be reached.
+SCHEDULER_TIMEOUT = "10s"
+
+
 def chunks_of(points: list[Point], size: int) -> list[list[Point]]:
     """Consecutive chunks of ``size`` points (the last may be shorter)."""
     return [points[k : k + size] for k in range(0, len(points), size)]
@@ -144,7 +148,7 @@ def _on_dask(
             )
         ) from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=SCHEDULER_TIMEOUT)
     except OSError as exc:
         raise InputError(
             Problem(
