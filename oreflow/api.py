@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oreflow.errors import InputError, Problem, SolveError
+from oreflow.infeasibility import report_of
 from oreflow.model.errors import DatasetWarning
-from oreflow.model.infeasibility import explain
 from oreflow.model.lp import build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
@@ -185,12 +185,7 @@ def solve_network(
     timings["build_s"] = time.perf_counter() - mark
     record = solve_lp(lp, backend, solver, solver_options, ranging)
     if record.status in ("infeasible", "infeasible_or_unbounded"):
-        rows, cols, moves = record.iis_rows, record.iis_cols, record.iis_moves
-        if rows is None:
-            from oreflow.solvers.highs import infeasible_subset_of
-
-            rows, cols, moves = infeasible_subset_of(lp)
-        report = explain(lp, rows, cols, moves)
+        report = report_of(lp, record)
         raise SolveError(record.status, f"{record.solver_status}; {report}", report=report)
     if record.status != "optimal":
         raise SolveError(record.status, f"{record.solver_status}; {_ADVICE.get(record.status, 'check the solver log')}")

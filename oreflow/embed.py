@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from oreflow.errors import InputError, Problem, SolveError
+from oreflow.infeasibility import report_of
 from oreflow.job import Change
 from oreflow.model.conventions import clean
 from oreflow.model.families import CAPACITY, DEMAND, FAMILIES_BY_NAME, SHIPMENTS, SUPPLY
-from oreflow.model.infeasibility import explain
 from oreflow.model.lp import LinearProgram, build_lp
 from oreflow.model.market import MarketOptions, as_options
 from oreflow.model.network import Network, load_inputs
@@ -44,7 +44,7 @@ from oreflow.model.record import SolutionRecord
 from oreflow.model.solution import shadow_table
 from oreflow.model.tables import TABLES_BY_NAME
 from oreflow.scenarios import changed_network
-from oreflow.solvers.highs import HighsModel, infeasible_subset_of
+from oreflow.solvers.highs import HighsModel
 from oreflow.sweep.changed import ChangedLPs, carried_basis, structure_of
 from oreflow.sweep.engine import NO_VERDICT, copy_vectors, solve_in_place
 
@@ -419,10 +419,7 @@ class Resolver:
         if record.status == "optimal":
             return
         if record.status in ("infeasible", "infeasible_or_unbounded"):
-            rows, cols, moves = record.iis_rows, record.iis_cols, record.iis_moves
-            if rows is None:
-                rows, cols, moves = infeasible_subset_of(lp)
-            report = explain(lp, rows, cols, moves)
+            report = report_of(lp, record)
             raise SolveError(record.status, f"{what}: {record.solver_status}; {report}", report=report)
         raise SolveError(record.status, f"{what}: {record.solver_status}")
 

@@ -277,28 +277,14 @@ def parse(data: Any, network: Network) -> Control:
         problems.append(
             Problem(label, None, "value", str(data.get("value")), f"a number ({kind.value})", "app_control")
         )
-    elif kind.open_above and not (kind.low <= value < NUMBER_LIMIT):
-        problems.append(
-            Problem(
-                label,
-                None,
-                "value",
-                f"{value:g}",
-                f"a number >= {kind.low:g} and below {NUMBER_LIMIT:g} ({kind.value})",
-                "app_control",
-            )
+    else:
+        inside, expected = (
+            (kind.low <= value < NUMBER_LIMIT, f"a number >= {kind.low:g} and below {NUMBER_LIMIT:g}")
+            if kind.open_above
+            else (kind.low <= value <= kind.high, f"a number from {kind.low:g} to {kind.high:g}")
         )
-    elif not kind.open_above and not (kind.low <= value <= kind.high):
-        problems.append(
-            Problem(
-                label,
-                None,
-                "value",
-                f"{value:g}",
-                f"a number from {kind.low:g} to {kind.high:g} ({kind.value})",
-                "app_control",
-            )
-        )
+        if not inside:
+            problems.append(Problem(label, None, "value", f"{value:g}", f"{expected} ({kind.value})", "app_control"))
     if problems:
         raise InputError(problems, heading="invalid control (nothing solved)")
     assert value is not None

@@ -12,6 +12,7 @@ the base plan, and the prices of the horizon's last period.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,8 @@ class PlanSolver:
 
     def fork(self) -> PlanSolver:
         """The same base plan in a HiGHS model of its own (one per session)."""
-        twin = object.__new__(PlanSolver)
-        twin.engine, twin.base = self.engine.fork(), self.base
+        twin = copy.copy(self)
+        twin.engine = self.engine.fork()
         return twin
 
     def solve_changes(self, changes: Sequence[Change], label: str) -> PlanResult:

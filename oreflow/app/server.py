@@ -105,7 +105,7 @@ def create_app(job: str | Path, allowed_hosts: list[str] | None = None) -> Starl
     def scenario_of(s: Session, data: dict[str, Any], name: str) -> str:
         """The answer on screen as a [[scenarios]] entry (controls not applied left out, said so)."""
         text = exports.scenario_toml(name, str(data.get("description", "")), s.shown_changes())
-        waiting = sum(not c["applied"] for c in s.state()["controls"])
+        waiting = len(s.not_applied)
         if waiting:
             note = f"# the answer on screen: {waiting} change(s) not applied (infeasible with the others) left out"
             text = f"{note}\n{text}"

@@ -85,6 +85,14 @@ class Base:
         """The page's chart slots."""
         return plan_view.SLOTS if self.is_plan else figures.SLOTS
 
+    def result_of(self, answer: Any) -> Any:
+        """What a re-solver's answer is shown as: a Result, or for a plan its PlanResult as is."""
+        return answer if self.is_plan else _result(answer.network or self.network, answer)
+
+    def view_of(self, result: Any) -> dict[str, Any]:
+        """The page's view of ``result`` against the base case's figures."""
+        return (plan_view if self.is_plan else figures).view(result, self.figures)
+
     @property
     def dataset(self) -> Path:
         return self.job_file.dataset
@@ -156,10 +164,16 @@ class Session:
         view = self.last_view if self.last_view is not None else self.base.view
         return {"ok": True, "view": view, **self._listing()}
 
+    @property
+    def not_applied(self) -> set[str]:
+        """The ids of the session's controls the answer on screen does not include."""
+        applied = set(self.shown[0].values())
+        return {key for key, control in self.controls.items() if control not in applied}
+
     def _listing(self) -> dict[str, Any]:
-        shown = set(self.shown[0].values())
+        waiting = self.not_applied
         return {
-            "controls": [{**c.as_json(), "applied": c in shown} for c in self.controls.values()],
+            "controls": [{**c.as_json(), "applied": key not in waiting} for key, c in self.controls.items()],
             "scenario": self.loaded[0] if self.loaded else None,
             "changes": [c.describe() for c in self.shown_changes()],
             "pending": self.pending,
@@ -191,8 +205,7 @@ class Session:
         and the one moved): a removal it breaks is refused, a control it breaks is kept not
         applied; then every control, those still infeasible kept not applied. So moving an
         unrelated control applies it though a ban still waits for the contract it breaks."""
-        applied = set(self.shown[0].values())
-        waiting = {key for key, control in self.controls.items() if control not in applied and key != moved}
+        waiting = self.not_applied - {moved}
         candidate = OrderedDict((key, c) for key, c in proposed.items() if key not in waiting)
         if waiting and list(candidate.values()) != list(self.shown[0].values()):
             first = self._solve(candidate, self.loaded, label, keep_infeasible=False)
@@ -274,15 +287,13 @@ class Session:
                 mark = time.perf_counter()
                 answer = self.resolver.solve_changes(changes, f"oreflow serve, {label}")
                 timings["solve_ms"] = 1000 * (time.perf_counter() - mark)
-                mark = time.perf_counter()
-                if self.base.is_plan:  # the answer is the plan's PlanResult
-                    result = answer
-                else:
+                if hasattr(answer, "lp_path"):  # how a year's LP was found (a plan's answer has none)
                     timings["lp"] = answer.lp_path
-                    result = _result(answer.network or self.base.network, answer)
+                mark = time.perf_counter()
+                result = self.base.result_of(answer)
                 timings["result_ms"] = 1000 * (time.perf_counter() - mark)
                 mark = time.perf_counter()
-                view = (plan_view if self.base.is_plan else figures).view(result, self.base.figures)
+                view = self.base.view_of(result)
                 timings["figures_ms"] = 1000 * (time.perf_counter() - mark)
         except InputError as exc:
             return self._failed("input", exc.heading, [str(p) for p in exc.problems], started)
