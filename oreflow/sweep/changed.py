@@ -167,8 +167,9 @@ class ChangedLPs:
         reshaped = tuple(sorted({c.table for c in changes if c.action in ("add", "remove")}))
         start: Prepared | None = base
         network = raw
+        skeleton = _skeleton(raw, reshaped)
         if reshaped:
-            start, network, changed = self._seen(raw, reshaped, changed)
+            start, network, changed = self._seen(raw, skeleton, changed)
         if start is not None and cell_checked(changed):
             problems = check_changed(network, changed, label)
             if problems:
@@ -190,21 +191,21 @@ class ChangedLPs:
             lp = updated_lp(base.lp, network, values, self.market)
             if lp is not None:
                 prepared = Prepared(network, lp, base.structure, "validated")
-                self._remember(reshaped, _skeleton(raw, reshaped), prepared, changed)
+                self._remember(reshaped, skeleton, prepared, changed)
                 return prepared
         lp = build_lp(network, self.market)
         prepared = Prepared(network, lp, structure_of(lp), "rebuilt")
         if reshaped:
-            self._remember(reshaped, _skeleton(raw, reshaped), prepared, changed)
+            self._remember(reshaped, skeleton, prepared, changed)
         return prepared
 
     def _seen(
-        self, raw: Network, reshaped: tuple[str, ...], changed: set[tuple[str, str]]
+        self, raw: Network, skeleton: dict[str, pd.DataFrame], changed: set[tuple[str, str]]
     ) -> tuple[Prepared | None, Network, set[tuple[str, str]]]:
-        """For tables ``reshaped`` as an earlier call's were: that call's result, ``raw``
-        with those validated tables carrying this call's values, and the changed inputs
-        with their value columns; (None, raw, changed) when no earlier call matches."""
-        skeleton = _skeleton(raw, reshaped)
+        """For tables reshaped as an earlier call's were (their ``skeleton``): that call's
+        result, ``raw`` with those validated tables carrying this call's values, and the
+        changed inputs with their value columns; (None, raw, changed) when no call matches."""
+        reshaped = tuple(skeleton)
         for shape in self._shapes.get(reshaped, ()):
             if all(skeleton[name].equals(shape.skeleton[name]) for name in reshaped):
                 break
