@@ -268,17 +268,7 @@ class Resolver:
         lp = updated_lp(self.base_lp, network, changed, self.market)
         if lp is None:  # not for these inputs: they move right-hand sides and costs only (model/parameters.py)
             raise SolveError("error", "these values change the LP's structure: solve with oreflow.solve instead")
-        warm = True
-        try:
-            record = solve_in_place(self._model, lp, ranging=self.ranging)
-            if record.status in NO_VERDICT:  # stopped without a verdict from the old basis: from scratch
-                self._model = HighsModel(copy_vectors(lp), self.solver_options)
-                record = self._model.solve(ranging=self.ranging)
-                warm = False
-            self._check(lp, record, "these values")
-        except Exception:
-            self._restart()  # the next call starts from the base case's basis in a fresh model
-            raise
+        record, warm = self._run(lp, self._structure, "these values")
         return self._answer(network, lp, record, started, warm, lp_path="in_place")
 
     def solve_changes(self, changes: Sequence[Change], label: str = "Resolver.solve_changes") -> ResolvedPrices:
@@ -297,7 +287,14 @@ class Resolver:
         """
         started = time.perf_counter()
         prepared = self._lps.prepare(list(changes), label)
-        network, lp, structure = prepared.network, prepared.lp, prepared.structure
+        record, warm = self._run(prepared.lp, prepared.structure, label)
+        return self._answer(prepared.network, prepared.lp, record, started, warm, lp_path=prepared.path)
+
+    def _run(self, lp: LinearProgram, structure: str, label: str) -> tuple[SolutionRecord, bool]:
+        """Solve ``lp`` in the model of its ``structure`` (:meth:`_model_of`), in place from its
+        basis; a re-solve that ends without a verdict is redone from scratch in a fresh model.
+        Returns the optimal record and whether it started from a basis; raises SolveError
+        (:meth:`_check`), after which that structure's model is loaded afresh when next needed."""
         model, warm = self._model_of(lp, structure)
         try:
             record = solve_in_place(model, lp, ranging=self.ranging) if warm else model.solve(ranging=self.ranging)
@@ -312,12 +309,12 @@ class Resolver:
             self._check(lp, record, label)
         except Exception:
             if structure == self._structure:
-                self._restart()
+                self._restart()  # the next call starts from the base case's basis in a fresh model
             else:
                 self._others.pop(structure, None)  # loaded afresh when next needed
             raise
         self._last_structure = structure
-        return self._answer(network, lp, record, started, warm, lp_path=prepared.path)
+        return record, warm
 
     def prepare_changes(self, changes: Sequence[Change], label: str = "Resolver.prepare_changes") -> str:
         """Get ready for :meth:`solve_changes` with ``changes``, or with the same rows added
